@@ -4,13 +4,13 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/trgnas/trgnas/nas/gofill"
 )
 
-// testBackend returns the pure-Go backend for tests.
+// testBackend returns the project's pure-Go backend for tests.
 func testBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := simplego.New("")
+	b, err := gofill.Backend("go")
 	if err != nil {
 		t.Fatalf("backend: %v", err)
 	}
