@@ -58,6 +58,10 @@ func padSpatial(x *graph.Node, startH, endH, startW, endW, interior int) *graph.
 // stride s visits to make an ho x wo output, in kernel order (row, column):
 // taps[di*k+dj][n,i,j,c] = xp[n, s*i+di, s*j+dj, c].
 func taps(xp *graph.Node, k, s, ho, wo int) []*graph.Node {
+	d := xp.Shape().Dimensions
+	if k == 1 && s == 1 && d[1] == ho && d[2] == wo {
+		return []*graph.Node{xp} // A 1x1 stride-1 kernel visits xp whole.
+	}
 	out := make([]*graph.Node, 0, k*k)
 	for di := range k {
 		for dj := range k {
