@@ -362,8 +362,11 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		trainSeconds += epochTrain
 		trainImages += seen
 		if failed == "" {
-			ev, err := r.evaluate(r.valid, false)
+			ev, err := r.evaluate(ctx, r.valid, false)
 			if err != nil {
+				if ctx.Err() != nil {
+					return Result{}, ctx.Err()
+				}
 				return Result{}, fmt.Errorf("train %s: epoch %d: validation: %w", cfg.Arch.Key(), e, err)
 			}
 			if ev.nonFinite {
@@ -395,7 +398,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		res.ImagesPerSec = float64(trainImages) / trainSeconds
 	}
 	if !res.Failed && cfg.ClassAcc {
-		ev, err := r.evaluate(r.valid, true)
+		ev, err := r.evaluate(ctx, r.valid, true)
 		if err != nil {
 			return Result{}, fmt.Errorf("train %s: class accuracy: %w", cfg.Arch.Key(), err)
 		}
@@ -440,11 +443,11 @@ type evaluation struct {
 // size; the last partial batch is padded with zero images whose outputs
 // are dropped (BatchNorm uses running statistics here, so padding does not
 // change the other outputs).
-func (r *run) evaluate(d *data.Dataset, perClass bool) (evaluation, error) {
-	return evaluateExec(r.evalExec, r.model, d, r.cfg.Recipe.BatchSize, r.mean, r.std, perClass)
+func (r *run) evaluate(ctx context.Context, d *data.Dataset, perClass bool) (evaluation, error) {
+	return evaluateExec(ctx, r.evalExec, r.model, d, r.cfg.Recipe.BatchSize, r.mean, r.std, perClass)
 }
 
-func evaluateExec(exec *mlctx.Exec, m Model, d *data.Dataset, bs int, mean, std []float32, perClass bool) (evaluation, error) {
+func evaluateExec(ctx context.Context, exec *mlctx.Exec, m Model, d *data.Dataset, bs int, mean, std []float32, perClass bool) (evaluation, error) {
 	batches, err := data.EvalBatches(d, bs, mean, std)
 	if err != nil {
 		return evaluation{}, err
@@ -456,6 +459,9 @@ func evaluateExec(exec *mlctx.Exec, m Model, d *data.Dataset, bs int, mean, std 
 	classOK := make([]int, m.Classes)
 	pad := make([]float32, bs*m.H*m.W*m.C)
 	for x, y := range batches {
+		if err := ctx.Err(); err != nil {
+			return evaluation{}, err
+		}
 		n := len(y)
 		if n < bs {
 			copy(pad, x)
