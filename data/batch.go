@@ -314,6 +314,10 @@ func below(bits uint64, n int) int { return int((bits & 0xffffffff) * uint64(n) 
 func (b *Batcher) normalise(dst []float32, src []uint8) {
 	c := b.d.C
 	lut := b.lut
+	if c == 3 {
+		b.shift3(dst, src, 0, 0, false)
+		return
+	}
 	if c == 1 {
 		l := lut[:256]
 		for i, v := range src {
@@ -329,7 +333,6 @@ func (b *Batcher) normalise(dst []float32, src []uint8) {
 // augment writes the augmented, normalised image src into dst.
 func (b *Batcher) augment(dst []float32, src []uint8, r draws) {
 	h, w, c := b.d.H, b.d.W, b.d.C
-	lut := b.lut
 	p := b.aug.CropPad
 	oy, ox := 0, 0
 	if p > 0 {
@@ -337,6 +340,28 @@ func (b *Batcher) augment(dst []float32, src []uint8, r draws) {
 		ox = below(r.a>>32, 2*p+1) - p
 	}
 	flip := b.aug.Flip && r.b&1 == 1
+	if c == 3 {
+		b.shift3(dst, src, oy, ox, flip)
+	} else {
+		b.shift(dst, src, oy, ox, flip)
+	}
+	if l := b.aug.Cutout; l > 0 {
+		rowLen := w * c
+		cy := below(r.b>>1, h)
+		cx := below(r.b>>33, w)
+		y1, y2 := max(cy-l/2, 0), min(cy+l/2, h)
+		x1, x2 := max(cx-l/2, 0), min(cx+l/2, w)
+		for y := y1; y < y2; y++ {
+			clear(dst[y*rowLen+x1*c : y*rowLen+x2*c])
+		}
+	}
+}
+
+// shift writes the normalised image src, moved by (oy, ox) (out[y][x] =
+// src[y+oy][x+ox], zero pixels outside) and flipped, into dst.
+func (b *Batcher) shift(dst []float32, src []uint8, oy, ox int, flip bool) {
+	h, w, c := b.d.H, b.d.W, b.d.C
+	lut := b.lut
 	rowLen := w * c
 	for y := range h {
 		row := dst[y*rowLen : (y+1)*rowLen]
@@ -368,13 +393,54 @@ func (b *Batcher) augment(dst []float32, src []uint8, r draws) {
 			}
 		}
 	}
-	if l := b.aug.Cutout; l > 0 {
-		cy := below(r.b>>1, h)
-		cx := below(r.b>>33, w)
-		y1, y2 := max(cy-l/2, 0), min(cy+l/2, h)
-		x1, x2 := max(cx-l/2, 0), min(cx+l/2, w)
-		for y := y1; y < y2; y++ {
-			clear(dst[y*rowLen+x1*c : y*rowLen+x2*c])
+}
+
+// shift3 is shift for three channels, with the tables indexed by byte so
+// that the inner loops carry no bounds checks.
+func (b *Batcher) shift3(dst []float32, src []uint8, oy, ox int, flip bool) {
+	h, w := b.d.H, b.d.W
+	l0 := (*[256]float32)(b.lut[0:256])
+	l1 := (*[256]float32)(b.lut[256:512])
+	l2 := (*[256]float32)(b.lut[512:768])
+	z0, z1, z2 := l0[0], l1[0], l2[0]
+	pad := func(o []float32) {
+		for i := 0; i+3 <= len(o); i += 3 {
+			q := o[i : i+3 : i+3]
+			q[0], q[1], q[2] = z0, z1, z2
+		}
+	}
+	rowLen := 3 * w
+	// Output columns x0..x1-1 read source columns inside the image.
+	x0, x1 := max(0, -ox), min(w, w-ox)
+	if flip {
+		x0, x1 = max(0, ox), min(w, w+ox)
+	}
+	for y := range h {
+		row := dst[y*rowLen : (y+1)*rowLen : (y+1)*rowLen]
+		sy := y + oy
+		if sy < 0 || sy >= h || x0 >= x1 {
+			pad(row)
+			continue
+		}
+		pad(row[:3*x0])
+		pad(row[3*x1:])
+		srow := src[sy*rowLen : (sy+1)*rowLen : (sy+1)*rowLen]
+		o := row[3*x0 : 3*x1]
+		if !flip {
+			s := srow[3*(x0+ox) : 3*(x1+ox)]
+			s = s[:len(o)]
+			for i := 0; i+3 <= len(o); i += 3 {
+				q, v := o[i:i+3:i+3], s[i:i+3:i+3]
+				q[0], q[1], q[2] = l0[v[0]], l1[v[1]], l2[v[2]]
+			}
+			continue
+		}
+		// Flipped: output column x reads source column w-1-x+ox.
+		j := 3 * (w - 1 - x0 + ox)
+		for i := 0; i+3 <= len(o); i += 3 {
+			q, v := o[i:i+3:i+3], srow[j:j+3:j+3]
+			q[0], q[1], q[2] = l0[v[0]], l1[v[1]], l2[v[2]]
+			j -= 3
 		}
 	}
 }

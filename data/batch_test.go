@@ -1,6 +1,7 @@
 package data_test
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -31,35 +32,13 @@ func unique(n, h, w, c int) *data.Dataset { return tagged(n, h, w, c, n, 11) }
 func TestEvalBatches(t *testing.T) {
 	d := tagged(10, 3, 2, 3, 4, 12)
 	mean, std := []float32{0.5, 0.4, 0.3}, []float32{0.2, 0.25, 0.3}
-	it, err := data.EvalBatches(d, 4, mean, std)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sizes []int
-	img := 0
-	for x, y := range it {
-		sizes = append(sizes, len(y))
-		if len(x) != len(y)*18 {
-			t.Fatalf("len(x) = %d for %d labels", len(x), len(y))
-		}
-		for j := range y {
-			if y[j] != d.Labels[img] {
-				t.Errorf("label %d: %d, want %d", img, y[j], d.Labels[img])
-			}
-			for k, v := range d.Image(img) {
-				want := norm(v, mean[k%3], std[k%3])
-				if got := x[j*18+k]; math.Abs(float64(got-want)) > 1e-6 {
-					t.Fatalf("image %d value %d: %v, want %v", img, k, got, want)
-				}
-			}
-			img++
-		}
-	}
-	if !slices.Equal(sizes, []int{4, 4, 2}) {
-		t.Errorf("batch sizes %v, want [4 4 2]", sizes)
-	}
+	testEval(t, d, mean, std)
+	d1 := tagged(10, 3, 2, 1, 4, 12)
+	testEval(t, d1, mean[:1], std[:1])
+	d2 := tagged(10, 3, 2, 2, 4, 12)
+	testEval(t, d2, mean[:2], std[:2])
 	// Nil constants: computed from the data.
-	it, err = data.EvalBatches(d, 100, nil, nil)
+	it, err := data.EvalBatches(d, 100, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +47,37 @@ func TestEvalBatches(t *testing.T) {
 		if want := norm(d.Images[4], m[1], s[1]); x[4] != want {
 			t.Errorf("computed normalisation: %v, want %v", x[4], want)
 		}
+	}
+}
+
+func testEval(t *testing.T, d *data.Dataset, mean, std []float32) {
+	c, sz := d.C, d.H*d.W*d.C
+	it, err := data.EvalBatches(d, 4, mean, std)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	img := 0
+	for x, y := range it {
+		sizes = append(sizes, len(y))
+		if len(x) != len(y)*sz {
+			t.Fatalf("len(x) = %d for %d labels", len(x), len(y))
+		}
+		for j := range y {
+			if y[j] != d.Labels[img] {
+				t.Errorf("label %d: %d, want %d", img, y[j], d.Labels[img])
+			}
+			for k, v := range d.Image(img) {
+				want := norm(v, mean[k%c], std[k%c])
+				if got := x[j*sz+k]; math.Abs(float64(got-want)) > 1e-6 {
+					t.Fatalf("image %d value %d: %v, want %v", img, k, got, want)
+				}
+			}
+			img++
+		}
+	}
+	if !slices.Equal(sizes, []int{4, 4, 2}) {
+		t.Errorf("batch sizes %v, want [4 4 2]", sizes)
 	}
 }
 
@@ -257,9 +267,16 @@ func match(out []float32, src []uint8, h, w, c, pad, l int, flips []bool, mean, 
 }
 
 func TestAugment(t *testing.T) {
-	const h, w, c = 8, 8, 3
+	for _, c := range []int{3, 1, 2} {
+		t.Run(fmt.Sprintf("C=%d", c), func(t *testing.T) { testAugment(t, c) })
+	}
+}
+
+func testAugment(t *testing.T, c int) {
+	const h, w = 8, 7
 	d := unique(400, h, w, c)
-	mean, std := data.CIFAR10Norm()
+	m3, s3 := data.CIFAR10Norm()
+	mean, std := m3[:c], s3[:c]
 	tests := []struct {
 		name  string
 		aug   data.Augment
