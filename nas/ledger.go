@@ -31,6 +31,7 @@ type LedgerHeader struct {
 // architecture of their own (Search.Start).
 type LedgerStart struct {
 	Event string    `json:"event"` // "start"
+	After int       `json:"after"` // number of decisions made before the start
 	Stage Stage     `json:"stage"`
 	Arch  Arch      `json:"arch"`
 	Time  time.Time `json:"time"`
@@ -347,8 +348,8 @@ func (l *Ledger) appendDecision(d Decision) error {
 	})
 }
 
-func (l *Ledger) appendStart(stage Stage, a Arch) error {
-	return l.appendJSON(LedgerStart{Event: "start", Stage: stage, Arch: a, Time: time.Now().UTC()})
+func (l *Ledger) appendStart(after int, stage Stage, a Arch) error {
+	return l.appendJSON(LedgerStart{Event: "start", After: after, Stage: stage, Arch: a, Time: time.Now().UTC()})
 }
 
 func (l *Ledger) appendOverride(d Decision, note string) error {

@@ -232,7 +232,7 @@ func (s *Search) flush() error {
 		var err error
 		switch ev.kind {
 		case evStart:
-			err = s.ledger.appendStart(ev.stage, ev.arch)
+			err = s.ledger.appendStart(s.resultsBefore(s.ledgerN), ev.stage, ev.arch)
 		case evResult:
 			err = s.ledger.appendDecision(s.decisionOf(s.ledgerN))
 		}
@@ -244,14 +244,17 @@ func (s *Search) flush() error {
 }
 
 // decisionOf returns the decision made on result event i.
-func (s *Search) decisionOf(i int) Decision {
+func (s *Search) decisionOf(i int) Decision { return s.st.decisions[s.resultsBefore(i)] }
+
+// resultsBefore counts the result events before event i.
+func (s *Search) resultsBefore(i int) int {
 	n := 0
 	for _, ev := range s.events[:i] {
 		if ev.kind == evResult {
 			n++
 		}
 	}
-	return s.st.decisions[n]
+	return n
 }
 
 func (s *Search) apply(st *state, ev event) error {

@@ -8,10 +8,8 @@ import (
 // UseLedger replays the ledger's content into the search and makes the
 // search append every later result, override and stage start to it. The
 // search must be fresh (nothing told yet) and the ledger's header config
-// must be the search's. Replayed candidates and every recorded result
-// become cache hits for Run and RunStage: a recorded candidate is never
-// evaluated again. A ledger whose records the search would not have asked
-// for is refused with the line that diverges.
+// must be the search's. Every recorded result is a cache hit for Run and
+// RunStage: a recorded candidate is never evaluated again.
 func (s *Search) UseLedger(l *Ledger) error {
 	if len(s.events) > 0 {
 		return fmt.Errorf("ledger %s: the search has already been told results; use a fresh search", l.path)
@@ -37,45 +35,71 @@ func (s *Search) Replay(lf *LedgerFile) error {
 	return s.replay(lf)
 }
 
+// replay drives the search from the ledger's records: while the pending
+// candidate has a record, its result is told; a user's override is applied
+// after the decision it names and a user's stage start once as many
+// decisions as it followed have been made. Replay stops at the first
+// candidate the ledger lacks (the one in flight when the writer stopped, or
+// one whose line was lost); records the search did not ask for stay in the
+// cache. A recorded decision that the rules now make differently is an
+// error naming the line.
 func (s *Search) replay(lf *LedgerFile) error {
 	if s.cache == nil {
 		s.cache = map[string]Result{}
 	}
+	byKey := map[string]LedgerEntry{}
+	overrides := map[int][]LedgerEntry{}
+	starts := map[int][]LedgerEntry{}
 	for _, e := range lf.Entries {
-		at := func(err error) error { return &LineError{Path: lf.Path, Line: e.Line, Err: err} }
 		switch {
 		case e.Record != nil:
-			r := e.Record
-			s.cache[r.Key] = r.Result
-			a, stage, ok := s.Next()
-			if !ok {
-				return at(fmt.Errorf("record %d (%s) but the search is finished", r.Seq, r.Key))
-			}
-			if a.Key() != r.Key || stage != r.Stage {
-				return at(fmt.Errorf("record %d is %s %s but the search asks for %s %s", r.Seq, r.Stage, r.Key, stage, a.Key()))
-			}
-			d, err := s.Tell(r.Result)
-			if err != nil {
-				return at(err)
-			}
-			if d.Seq != r.Seq || d.Accepted != r.Accepted {
-				return at(fmt.Errorf("record %d says accepted=%v (%s) but the search decides %d accepted=%v (%s)", r.Seq, r.Accepted, r.Reason, d.Seq, d.Accepted, d.Reason))
-			}
-		case e.Start != nil:
-			if err := s.Start(e.Start.Stage, e.Start.Arch); err != nil {
-				return at(err)
+			if _, ok := byKey[e.Record.Key]; !ok {
+				byKey[e.Record.Key] = e
+				s.cache[e.Record.Key] = e.Record.Result
 			}
 		case e.Override != nil:
-			ds := s.st.decisions
-			if len(ds) == 0 || ds[len(ds)-1].Seq != e.Override.Seq {
-				return at(fmt.Errorf("override of candidate %d does not follow its record", e.Override.Seq))
-			}
-			if _, err := s.Override(e.Override.Accepted, e.Override.Note); err != nil {
-				return at(err)
-			}
+			overrides[e.Override.Seq] = append(overrides[e.Override.Seq], e)
+		case e.Start != nil:
+			starts[e.Start.After] = append(starts[e.Start.After], e)
 		}
 	}
-	return nil
+	at := func(e LedgerEntry, err error) error { return &LineError{Path: lf.Path, Line: e.Line, Err: err} }
+	applyStarts := func(n int) error {
+		for _, e := range starts[n] {
+			if err := s.Start(e.Start.Stage, e.Start.Arch); err != nil {
+				return at(e, err)
+			}
+		}
+		return nil
+	}
+	if err := applyStarts(0); err != nil {
+		return err
+	}
+	for {
+		a, _, ok := s.Next()
+		if !ok {
+			return nil
+		}
+		e, ok := byKey[a.Key()]
+		if !ok {
+			return nil
+		}
+		d, err := s.Tell(e.Record.Result)
+		if err != nil {
+			return at(e, err)
+		}
+		if r := e.Record; r.Seq == d.Seq && r.Accepted != d.Accepted && !r.Override {
+			return at(e, fmt.Errorf("record %d (%s) says accepted=%v (%s) but the rules now decide accepted=%v (%s)", r.Seq, r.Key, r.Accepted, r.Reason, d.Accepted, d.Reason))
+		}
+		for _, o := range overrides[d.Seq] {
+			if _, err := s.Override(o.Override.Accepted, o.Override.Note); err != nil {
+				return at(o, err)
+			}
+		}
+		if err := applyStarts(d.Seq + 1); err != nil {
+			return err
+		}
+	}
 }
 
 // Remember adds results to the cache Run and RunStage consult before
