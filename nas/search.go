@@ -479,7 +479,11 @@ func (s *Search) layerNext(st *state) {
 		}
 		st.layer++
 		if st.layer >= n {
-			s.end(st, fmt.Sprintf("searched layers 0..%d", n-1))
+			if n == 0 {
+				s.end(st, fmt.Sprintf("no layer to search at depth %d", st.cur.Depth()))
+			} else {
+				s.end(st, fmt.Sprintf("searched layers 0..%d", n-1))
+			}
 			return
 		}
 		op, k := st.cur.Ops[st.layer], st.cur.Kernels[st.layer]
