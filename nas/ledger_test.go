@@ -15,7 +15,7 @@ import (
 	"github.com/trgnas/trgnas/nas"
 )
 
-func header(cfg nas.Config) nas.LedgerHeader {
+func testHeader(cfg nas.Config) nas.LedgerHeader {
 	r := nas.DefaultRecipe()
 	r.Epochs = 3
 	return nas.LedgerHeader{Config: cfg, Recipe: r, Dataset: "synthetic-test sha256:00"}
@@ -23,8 +23,8 @@ func header(cfg nas.Config) nas.LedgerHeader {
 
 // scores gives every network a distinct score so that the search takes a
 // long path through all stages.
-func scores() map[string]float64 {
-	return merge(map[string]float64{
+func longScores() map[string]float64 {
+	return mergeScores(map[string]float64{
 		"w16-o000-k333": 90, "w16-o0000-k3333": 90.1, "w16-o00000-k33333": 90.3,
 		"w12-o00000-k33333": 90, "w8-o00000-k33333": 89.9,
 		"w8-o10000-k33333": 90.5, "w8-o10000-k53333": 91,
@@ -47,9 +47,9 @@ func (s *stopAfter) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error
 	return s.ev.Evaluate(ctx, a)
 }
 
-func openSearch(t *testing.T, path string, cfg nas.Config) (*nas.Search, *nas.Ledger) {
+func openLedgerSearch(t *testing.T, path string, cfg nas.Config) (*nas.Search, *nas.Ledger) {
 	t.Helper()
-	l, err := nas.OpenLedger(path, header(cfg))
+	l, err := nas.OpenLedger(path, testHeader(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,22 +64,22 @@ func openSearch(t *testing.T, path string, cfg nas.Config) (*nas.Search, *nas.Le
 	return s, l
 }
 
-func fullRun(t *testing.T) *nas.Search {
-	s, _ := nas.NewSearch(small())
-	if err := s.Run(context.Background(), newFake(50, scores())); err != nil {
+func fullSearch(t *testing.T) *nas.Search {
+	s, _ := nas.NewSearch(smallConfig())
+	if err := s.Run(context.Background(), newScoreEval(50, longScores())); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
 func TestLedgerResumeNeverReevaluates(t *testing.T) {
-	ref := fullRun(t)
+	ref := fullSearch(t)
 	n := len(ref.Decisions())
 	for _, killAt := range []int{0, 1, 4, 7, n - 1, n} {
 		t.Run(fmt.Sprint(killAt), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "ledger.jsonl")
-			f := newFake(50, scores())
-			s, l := openSearch(t, path, small())
+			f := newScoreEval(50, longScores())
+			s, l := openLedgerSearch(t, path, smallConfig())
 			err := s.Run(context.Background(), &stopAfter{killAt, f})
 			if killAt < n && !errors.Is(err, errKilled) || killAt == n && err != nil {
 				t.Fatalf("first run: %v", err)
@@ -87,7 +87,7 @@ func TestLedgerResumeNeverReevaluates(t *testing.T) {
 			l.Close()
 			// Resume twice: the second resume must evaluate nothing.
 			for round := 0; round < 2; round++ {
-				s, _ = openSearch(t, path, small())
+				s, _ = openLedgerSearch(t, path, smallConfig())
 				if got := len(s.Decisions()); got != killAt && round == 0 {
 					t.Fatalf("resumed with %d decisions, want %d", got, killAt)
 				}
@@ -103,8 +103,8 @@ func TestLedgerResumeNeverReevaluates(t *testing.T) {
 			if f.total() != n {
 				t.Errorf("%d evaluations, want %d", f.total(), n)
 			}
-			if !reflect.DeepEqual(trace(s.Decisions(), ""), trace(ref.Decisions(), "")) {
-				t.Errorf("resumed search differs:\n%q\n%q", trace(s.Decisions(), ""), trace(ref.Decisions(), ""))
+			if !reflect.DeepEqual(traceOf(s.Decisions(), ""), traceOf(ref.Decisions(), "")) {
+				t.Errorf("resumed search differs:\n%q\n%q", traceOf(s.Decisions(), ""), traceOf(ref.Decisions(), ""))
 			}
 			recs, warns, err := nas.ReadLedger(path)
 			if err != nil || len(warns) > 0 || len(recs) != n {
@@ -120,11 +120,11 @@ func TestLedgerResumeNeverReevaluates(t *testing.T) {
 }
 
 func TestLedgerCorruptLines(t *testing.T) {
-	ref := fullRun(t)
+	ref := fullSearch(t)
 	n := len(ref.Decisions())
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
-	s, l := openSearch(t, path, small())
-	if err := s.Run(context.Background(), newFake(50, scores())); err != nil {
+	s, l := openLedgerSearch(t, path, smallConfig())
+	if err := s.Run(context.Background(), newScoreEval(50, longScores())); err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
@@ -154,8 +154,8 @@ func TestLedgerCorruptLines(t *testing.T) {
 
 	// Resume: only the lost candidate is evaluated again, and the record
 	// appended after the half line is not glued onto it.
-	f := newFake(50, scores())
-	s, l = openSearch(t, path, small())
+	f := newScoreEval(50, longScores())
+	s, l = openLedgerSearch(t, path, smallConfig())
 	if len(l.Warnings()) != 2 {
 		t.Errorf("open warnings %v", l.Warnings())
 	}
@@ -166,7 +166,7 @@ func TestLedgerCorruptLines(t *testing.T) {
 	if f.total() != 1 || f.calls[lost] != 1 {
 		t.Errorf("evaluated %v, want only %s", f.calls, lost)
 	}
-	if !reflect.DeepEqual(trace(s.Decisions(), ""), trace(ref.Decisions(), "")) {
+	if !reflect.DeepEqual(traceOf(s.Decisions(), ""), traceOf(ref.Decisions(), "")) {
 		t.Errorf("resumed search differs")
 	}
 	recs, warns, _ = nas.ReadLedger(path)
@@ -184,11 +184,11 @@ func TestLedgerCorruptLines(t *testing.T) {
 
 func TestLedgerConfigMismatch(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
-	_, l := openSearch(t, path, small())
+	_, l := openLedgerSearch(t, path, smallConfig())
 	l.Close()
-	other := small()
+	other := smallConfig()
 	other.MaxDepth = 6
-	h := header(other)
+	h := testHeader(other)
 	h.Recipe.Epochs = 600
 	h.Dataset = "mnist"
 	_, err := nas.OpenLedger(path, h)
@@ -201,7 +201,7 @@ func TestLedgerConfigMismatch(t *testing.T) {
 		}
 	}
 	// A search with another config refuses a ledger opened for its own.
-	l, _ = nas.OpenLedger(path, header(small()))
+	l, _ = nas.OpenLedger(path, testHeader(smallConfig()))
 	defer l.Close()
 	s, _ := nas.NewSearch(other)
 	if err := s.UseLedger(l); !errors.Is(err, nas.ErrLedgerMismatch) {
@@ -218,17 +218,17 @@ func TestLedgerConfigMismatch(t *testing.T) {
 func TestLedgerRejectsRecordsWithoutHeader(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
 	os.WriteFile(path, []byte(`{"seq":0,"key":"w16-o000-k333","stage":"depth","accepted":true,"recipe":{},"dataset":"","seed":0,"result":{},"time":"2026-01-01T00:00:00Z"}`+"\n"), 0o644)
-	if _, err := nas.OpenLedger(path, header(small())); err == nil || !strings.Contains(err.Error(), "no header") {
+	if _, err := nas.OpenLedger(path, testHeader(smallConfig())); err == nil || !strings.Contains(err.Error(), "no header") {
 		t.Fatalf("err %v", err)
 	}
 }
 
 func TestLedgerReadWhileAppending(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
-	s, l := openSearch(t, path, small())
+	s, l := openLedgerSearch(t, path, smallConfig())
 	done := make(chan error, 1)
 	go func() {
-		f := newFake(50, scores())
+		f := newScoreEval(50, longScores())
 		slow := nas.EvaluatorFunc(func(ctx context.Context, a nas.Arch) (nas.Result, error) {
 			time.Sleep(3 * time.Millisecond)
 			return f.Evaluate(ctx, a)
@@ -277,7 +277,7 @@ func TestLedgerReadWhileAppending(t *testing.T) {
 
 func TestLedgerSeveralWriters(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
-	h := header(small())
+	h := testHeader(smallConfig())
 	const writers, each = 4, 50
 	var wg sync.WaitGroup
 	// One opener creates the header first; the others find it.
@@ -314,8 +314,8 @@ func TestLedgerSeveralWriters(t *testing.T) {
 
 func TestLedgerOverrideAndStartReplay(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
-	f := newFake(50, scores())
-	s, l := openSearch(t, path, small())
+	f := newScoreEval(50, longScores())
+	s, l := openLedgerSearch(t, path, smallConfig())
 	ctx := context.Background()
 	if _, _, err := s.Step(ctx, f); err != nil { // depth 3: 90
 		t.Fatal(err)
@@ -334,7 +334,7 @@ func TestLedgerOverrideAndStartReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	want := trace(s.Decisions(), "")
+	want := traceOf(s.Decisions(), "")
 
 	recs, warns, err := nas.ReadLedger(path)
 	if err != nil || len(warns) > 0 {
@@ -351,9 +351,9 @@ func TestLedgerOverrideAndStartReplay(t *testing.T) {
 		t.Errorf("ledger lines:\n%s", data)
 	}
 
-	f2 := newFake(50, scores())
-	s2, _ := openSearch(t, path, small())
-	if got := trace(s2.Decisions(), ""); !reflect.DeepEqual(got, want) {
+	f2 := newScoreEval(50, longScores())
+	s2, _ := openLedgerSearch(t, path, smallConfig())
+	if got := traceOf(s2.Decisions(), ""); !reflect.DeepEqual(got, want) {
 		t.Errorf("replayed %q\nwant %q", got, want)
 	}
 	if err := s2.Run(ctx, f2); err != nil || f2.total() != 0 {

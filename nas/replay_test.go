@@ -11,16 +11,16 @@ import (
 	"github.com/trgnas/trgnas/nas"
 )
 
-const publishedLog = "testdata/trgnas-cifar10-searchlog.txt"
+const searchLogPath = "testdata/trgnas-cifar10-searchlog.txt"
 
-func parsePublished(t *testing.T) *nas.Log {
+func parsePublishedLog(t *testing.T) *nas.Log {
 	t.Helper()
-	f, err := os.Open(publishedLog)
+	f, err := os.Open(searchLogPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	lg, err := nas.ParseLog(f, publishedLog)
+	lg, err := nas.ParseLog(f, searchLogPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func parsePublished(t *testing.T) *nas.Log {
 }
 
 func TestParsePublishedLog(t *testing.T) {
-	lg := parsePublished(t)
+	lg := parsePublishedLog(t)
 	if len(lg.Candidates) != 46 {
 		t.Fatalf("%d candidates, want 46", len(lg.Candidates))
 	}
@@ -72,7 +72,7 @@ func TestParsePublishedLog(t *testing.T) {
 }
 
 func TestPublishedLogParamsMatchCounter(t *testing.T) {
-	lg := parsePublished(t)
+	lg := parsePublishedLog(t)
 	for i, c := range lg.Candidates {
 		if got := c.Arch.Params(3, 10); got != c.LoggedParams {
 			t.Errorf("candidate %d (line %d) %v: Params %d, logged %d", i, c.Line, c.Arch, got, c.LoggedParams)
@@ -81,7 +81,7 @@ func TestPublishedLogParamsMatchCounter(t *testing.T) {
 }
 
 func TestLogConfigAndRecipe(t *testing.T) {
-	lg := parsePublished(t)
+	lg := parsePublishedLog(t)
 	cfg, err := lg.Config()
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestLogConfigAndRecipe(t *testing.T) {
 }
 
 func TestReplayPublishedLog(t *testing.T) {
-	lg := parsePublished(t)
+	lg := parsePublishedLog(t)
 	cfg, err := lg.Config()
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +159,7 @@ func TestReplayPublishedLog(t *testing.T) {
 }
 
 func TestReplayReleasedScriptStopsAtMissingCandidate(t *testing.T) {
-	lg := parsePublished(t)
+	lg := parsePublishedLog(t)
 	s, err := nas.ReplayLog(context.Background(), lg, nas.ReleasedScriptConfig())
 	if !errors.Is(err, nas.ErrNotInLog) {
 		t.Fatalf("err %v, want ErrNotInLog", err)

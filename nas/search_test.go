@@ -12,9 +12,9 @@ import (
 	"github.com/trgnas/trgnas/nas"
 )
 
-// fake answers from a table of scores keyed by Arch.Key(); other networks
+// scoreEval answers from a table of scores keyed by Arch.Key(); other networks
 // score def. It counts its calls.
-type fake struct {
+type scoreEval struct {
 	mu     sync.Mutex
 	scores map[string]float64 // valid accuracy
 	train  map[string]float64 // training accuracy; 99 if absent
@@ -23,11 +23,11 @@ type fake struct {
 	calls  map[string]int
 }
 
-func newFake(def float64, scores map[string]float64) *fake {
-	return &fake{scores: scores, train: map[string]float64{}, failed: map[string]bool{}, def: def, calls: map[string]int{}}
+func newScoreEval(def float64, scores map[string]float64) *scoreEval {
+	return &scoreEval{scores: scores, train: map[string]float64{}, failed: map[string]bool{}, def: def, calls: map[string]int{}}
 }
 
-func (f *fake) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error) {
+func (f *scoreEval) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	k := a.Key()
@@ -46,7 +46,7 @@ func (f *fake) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error) {
 	return nas.Result{Arch: a, ValidAcc: v, TrainAcc: tr}, nil
 }
 
-func (f *fake) total() int {
+func (f *scoreEval) total() int {
 	n := 0
 	for _, c := range f.calls {
 		n += c
@@ -56,14 +56,14 @@ func (f *fake) total() int {
 
 // small is a search space small enough to write out: depth 3..5, width
 // 8..16 step 4; with depth 3 the first 2 layers are searched.
-func small() nas.Config {
+func smallConfig() nas.Config {
 	c := nas.DefaultConfig()
 	c.MinDepth, c.MaxDepth, c.MinWidth, c.MaxWidth, c.WidthStep = 3, 5, 8, 16, 4
 	return c
 }
 
 // trace renders decisions as "stage key +|-".
-func trace(ds []nas.Decision, stage nas.Stage) []string {
+func traceOf(ds []nas.Decision, stage nas.Stage) []string {
 	var out []string
 	for _, d := range ds {
 		if stage != "" && d.Stage != stage {
@@ -79,9 +79,9 @@ func trace(ds []nas.Decision, stage nas.Stage) []string {
 }
 
 // depth 3 at 90, depth 4 drops: depth 3 and width 16 are kept.
-var base = map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 80, "w12-o000-k333": 80}
+var baseScores = map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 80, "w12-o000-k333": 80}
 
-func merge(ms ...map[string]float64) map[string]float64 {
+func mergeScores(ms ...map[string]float64) map[string]float64 {
 	out := map[string]float64{}
 	for _, m := range ms {
 		for k, v := range m {
@@ -94,9 +94,9 @@ func merge(ms ...map[string]float64) map[string]float64 {
 func TestSearchRules(t *testing.T) {
 	released := nas.ReleasedScriptConfig()
 	released.MinDepth, released.MaxDepth, released.MinWidth, released.MaxWidth, released.WidthStep = 3, 5, 8, 16, 4
-	kernelsFirst, joint := small(), small()
+	kernelsFirst, joint := smallConfig(), smallConfig()
 	kernelsFirst.Order, joint.Order = nas.OrderKernelsOps, nas.OrderJoint
-	opsScores := merge(base, map[string]float64{
+	opsScores := mergeScores(baseScores, map[string]float64{
 		"w16-o100-k333": 90.10, // not > 90 + 0.10
 		"w16-o010-k333": 90.11,
 		"w16-o010-k533": 90.21, // not > 90.11 + 0.10
@@ -114,7 +114,7 @@ func TestSearchRules(t *testing.T) {
 	}{
 		{
 			name:   "depth keep-going branch",
-			cfg:    small(),
+			cfg:    smallConfig(),
 			scores: map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 90.1, "w16-o00000-k33333": 90.25},
 			stage:  nas.StageDepth,
 			want:   []string{"w16-o000-k333 +", "w16-o0000-k3333 -", "w16-o00000-k33333 +"},
@@ -122,7 +122,7 @@ func TestSearchRules(t *testing.T) {
 		},
 		{
 			name:   "depth stops on a drop",
-			cfg:    small(),
+			cfg:    smallConfig(),
 			scores: map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 89.84},
 			stage:  nas.StageDepth,
 			want:   []string{"w16-o000-k333 +", "w16-o0000-k3333 -"},
@@ -130,7 +130,7 @@ func TestSearchRules(t *testing.T) {
 		},
 		{
 			name:   "target accuracy stop",
-			cfg:    small(),
+			cfg:    smallConfig(),
 			scores: map[string]float64{"w16-o000-k333": 97, "w16-o0000-k3333": 98.5},
 			stage:  nas.StageDepth,
 			want:   []string{"w16-o000-k333 +", "w16-o0000-k3333 +"},
@@ -138,7 +138,7 @@ func TestSearchRules(t *testing.T) {
 		},
 		{
 			name:   "100% training accuracy stop",
-			cfg:    small(),
+			cfg:    smallConfig(),
 			scores: map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 91},
 			train:  map[string]float64{"w16-o0000-k3333": 100},
 			stage:  nas.StageDepth,
@@ -147,8 +147,8 @@ func TestSearchRules(t *testing.T) {
 		},
 		{
 			name:   "width stage accepts nothing",
-			cfg:    small(),
-			scores: merge(base, map[string]float64{"w12-o000-k333": 89.49}),
+			cfg:    smallConfig(),
+			scores: mergeScores(baseScores, map[string]float64{"w12-o000-k333": 89.49}),
 			stage:  nas.StageWidth,
 			want:   []string{"w12-o000-k333 -"},
 			ends:   "width stage ends: width 12 rejected",
@@ -156,8 +156,8 @@ func TestSearchRules(t *testing.T) {
 		},
 		{
 			name:   "width accepts down to the minimum",
-			cfg:    small(),
-			scores: merge(base, map[string]float64{"w12-o000-k333": 89.5, "w8-o000-k333": 89.6}),
+			cfg:    smallConfig(),
+			scores: mergeScores(baseScores, map[string]float64{"w12-o000-k333": 89.5, "w8-o000-k333": 89.6}),
 			stage:  nas.StageWidth,
 			want:   []string{"w12-o000-k333 +", "w8-o000-k333 +"},
 			ends:   "width stage ends: min width 8 reached",
@@ -165,15 +165,15 @@ func TestSearchRules(t *testing.T) {
 		},
 		{
 			name:   "width compares with the depth stage's accuracy",
-			cfg:    small(),
-			scores: merge(base, map[string]float64{"w12-o000-k333": 89.6, "w8-o000-k333": 89.2}),
+			cfg:    smallConfig(),
+			scores: mergeScores(baseScores, map[string]float64{"w12-o000-k333": 89.6, "w8-o000-k333": 89.2}),
 			stage:  nas.StageWidth,
 			want:   []string{"w12-o000-k333 +", "w8-o000-k333 -"},
 			best:   "w12-o",
 		},
 		{
 			name:   "operation margin, first 2L/3 layers",
-			cfg:    small(),
+			cfg:    smallConfig(),
 			scores: opsScores,
 			stage:  nas.StageOperation,
 			want:   []string{"w16-o100-k333 -", "w16-o010-k333 +"},
@@ -181,7 +181,7 @@ func TestSearchRules(t *testing.T) {
 		},
 		{
 			name:   "kernel margin, best kernel restored",
-			cfg:    small(),
+			cfg:    smallConfig(),
 			scores: opsScores,
 			stage:  nas.StageKernel,
 			want:   []string{"w16-o010-k533 -", "w16-o010-k733 +", "w16-o010-k753 -", "w16-o010-k773 -"},
@@ -198,7 +198,7 @@ func TestSearchRules(t *testing.T) {
 		{
 			name:   "released script kernels",
 			cfg:    released,
-			scores: merge(opsScores, map[string]float64{"w16-o100-k533": 90.11}),
+			scores: mergeScores(opsScores, map[string]float64{"w16-o100-k533": 90.11}),
 			stage:  nas.StageKernel,
 			want: []string{"w16-o100-k533 +", "w16-o100-k733 -", "w16-o100-k553 -", "w16-o100-k573 -",
 				"w16-o100-k535 -", "w16-o100-k537 -"},
@@ -207,7 +207,7 @@ func TestSearchRules(t *testing.T) {
 		{
 			name:   "kernels before operations",
 			cfg:    kernelsFirst,
-			scores: merge(base, map[string]float64{"w16-o000-k373": 91, "w16-o100-k373": 91.2}),
+			scores: mergeScores(baseScores, map[string]float64{"w16-o000-k373": 91, "w16-o100-k373": 91.2}),
 			stage:  "",
 			want: []string{"w16-o000-k333 +", "w16-o0000-k3333 -", "w12-o000-k333 -",
 				"w16-o000-k533 -", "w16-o000-k733 -", "w16-o000-k353 -", "w16-o000-k373 +",
@@ -217,7 +217,7 @@ func TestSearchRules(t *testing.T) {
 		{
 			name:   "operations and kernels together",
 			cfg:    joint,
-			scores: merge(base, map[string]float64{"w16-o000-k533": 90.5, "w16-o100-k733": 91}),
+			scores: mergeScores(baseScores, map[string]float64{"w16-o000-k533": 90.5, "w16-o100-k733": 91}),
 			stage:  nas.StageJoint,
 			want: []string{"w16-o100-k333 -", "w16-o000-k533 +", "w16-o100-k533 -", "w16-o000-k733 -", "w16-o100-k733 +",
 				"w16-o110-k733 -", "w16-o100-k753 -", "w16-o110-k753 -", "w16-o100-k773 -", "w16-o110-k773 -"},
@@ -226,7 +226,7 @@ func TestSearchRules(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFake(50, tc.scores)
+			f := newScoreEval(50, tc.scores)
 			if tc.train != nil {
 				f.train = tc.train
 			}
@@ -237,7 +237,7 @@ func TestSearchRules(t *testing.T) {
 			if err := s.Run(context.Background(), f); err != nil {
 				t.Fatal(err)
 			}
-			if got := trace(s.Decisions(), tc.stage); !reflect.DeepEqual(got, tc.want) {
+			if got := traceOf(s.Decisions(), tc.stage); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("%s stage:\n got %q\nwant %q", tc.stage, got, tc.want)
 			}
 			notes := strings.Join(s.Notes(), "\n")
@@ -258,8 +258,8 @@ func TestSearchRules(t *testing.T) {
 }
 
 func TestReasonsInWords(t *testing.T) {
-	f := newFake(50, map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 90.1, "w16-o00000-k33333": 90.3, "w12-o00000-k33333": 89.9})
-	s, _ := nas.NewSearch(small())
+	f := newScoreEval(50, map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 90.1, "w16-o00000-k33333": 90.3, "w12-o00000-k33333": 89.9})
+	s, _ := nas.NewSearch(smallConfig())
 	if err := s.Run(context.Background(), f); err != nil {
 		t.Fatal(err)
 	}
@@ -282,10 +282,10 @@ func TestReasonsInWords(t *testing.T) {
 }
 
 func TestFailedCandidateIsRejected(t *testing.T) {
-	f := newFake(50, base)
+	f := newScoreEval(50, baseScores)
 	f.failed["w16-o0000-k3333"] = true
 	f.failed["w16-o100-k333"] = true
-	s, _ := nas.NewSearch(small())
+	s, _ := nas.NewSearch(smallConfig())
 	if err := s.Run(context.Background(), f); err != nil {
 		t.Fatal(err)
 	}
@@ -303,9 +303,9 @@ func TestFailedCandidateIsRejected(t *testing.T) {
 		t.Error("search stopped")
 	}
 	// A failed first candidate is current with score 0; the next one beats it.
-	f = newFake(50, nil)
+	f = newScoreEval(50, nil)
 	f.failed["w16-o000-k333"] = true
-	s, _ = nas.NewSearch(small())
+	s, _ = nas.NewSearch(smallConfig())
 	if err := s.Run(context.Background(), f); err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,7 @@ func TestFailedCandidateIsRejected(t *testing.T) {
 }
 
 func TestStepWise(t *testing.T) {
-	s, err := nas.NewSearch(small())
+	s, err := nas.NewSearch(smallConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestStepWise(t *testing.T) {
 		t.Fatalf("second candidate %s", a.Key())
 	}
 	ctx := context.Background()
-	f := newFake(80, nil)
+	f := newScoreEval(80, nil)
 	if err := s.RunStage(ctx, f); err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +363,7 @@ func TestStepWise(t *testing.T) {
 }
 
 func TestOverride(t *testing.T) {
-	s, _ := nas.NewSearch(small())
+	s, _ := nas.NewSearch(smallConfig())
 	tell := func(v float64) nas.Decision {
 		t.Helper()
 		d, err := s.Tell(nas.Result{ValidAcc: v, TrainAcc: 90})
@@ -401,7 +401,7 @@ func TestOverride(t *testing.T) {
 }
 
 func TestStartFromUserArch(t *testing.T) {
-	s, _ := nas.NewSearch(small())
+	s, _ := nas.NewSearch(smallConfig())
 	if err := s.Start(nas.StageKernel, nas.Arch{Width: 8, Ops: []int{1, 0, 0}, Kernels: []int{5, 3, 3}}); err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +411,7 @@ func TestStartFromUserArch(t *testing.T) {
 	if err := s.Start(nas.StageKernel, nas.Arch{Width: 8}); err == nil {
 		t.Error("invalid arch accepted")
 	}
-	f := newFake(50, map[string]float64{"w8-o100-k533": 10})
+	f := newScoreEval(50, map[string]float64{"w8-o100-k533": 10})
 	if err := s.Run(context.Background(), f); err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +420,7 @@ func TestStartFromUserArch(t *testing.T) {
 		t.Errorf("start decision %+v", ds[0])
 	}
 	want := []string{"w8-o100-k533 +", "w8-o100-k333 +", "w8-o100-k733 -", "w8-o100-k353 -", "w8-o100-k373 -"}
-	if got := trace(ds, nas.StageKernel); !reflect.DeepEqual(got, want) {
+	if got := traceOf(ds, nas.StageKernel); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q want %q", got, want)
 	}
 	if len(ds) != 5 || !s.Done() {
@@ -440,7 +440,7 @@ func TestConfigValidate(t *testing.T) {
 		{"width_step", func(c *nas.Config) { c.WidthStep = 0 }},
 		{"target_acc", func(c *nas.Config) { c.TargetAcc = 101 }},
 		{"depth_tol", func(c *nas.Config) { c.DepthTol = -1 }},
-		{"op_margin", func(c *nas.Config) { c.OpMargin = nan() }},
+		{"op_margin", func(c *nas.Config) { c.OpMargin = nanValue() }},
 		{"order", func(c *nas.Config) { c.Order = "random" }},
 		{"classes", func(c *nas.Config) { c.Classes = 1 }},
 		{"in_channels", func(c *nas.Config) { c.InChannels = 0 }},
@@ -463,4 +463,4 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func nan() float64 { var z float64; return z / z }
+func nanValue() float64 { var z float64; return z / z }
