@@ -363,3 +363,47 @@ func TestLedgerOverrideAndStartReplay(t *testing.T) {
 		t.Errorf("replayed decisions lack the override/start: %+v", ds[:3])
 	}
 }
+
+func TestRememberRecordsOfAnotherSearch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.jsonl")
+	s, l := openLedgerSearch(t, path, smallConfig())
+	if err := s.Run(context.Background(), newScoreEval(50, longScores())); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	recs, _, _ := nas.ReadLedger(path)
+	h := testHeader(smallConfig())
+
+	other := smallConfig()
+	other.Order = nas.OrderKernelsOps
+	s2, _ := nas.NewSearch(other)
+	otherRecipe := h.Recipe
+	otherRecipe.Seed = 7
+	if n := s2.RememberRecords(recs, otherRecipe, h.Dataset); n != 0 {
+		t.Errorf("records of another seed used: %d", n)
+	}
+	if n := s2.RememberRecords(recs, h.Recipe, "mnist"); n != 0 {
+		t.Errorf("records of another dataset used: %d", n)
+	}
+	if n := s2.RememberRecords(recs, h.Recipe, h.Dataset); n != len(recs) {
+		t.Errorf("%d of %d records used", n, len(recs))
+	}
+	ev := newScoreEval(50, longScores())
+	if err := s2.Run(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	shared := 0
+	for _, d := range s2.Decisions() {
+		for _, r := range recs {
+			if r.Key == d.Arch.Key() {
+				shared++
+				if ev.calls[r.Key] != 0 {
+					t.Errorf("%s evaluated again", r.Key)
+				}
+			}
+		}
+	}
+	if shared < 5 || ev.total() != len(s2.Decisions())-shared {
+		t.Errorf("%d shared candidates, %d evaluations for %d decisions", shared, ev.total(), len(s2.Decisions()))
+	}
+}

@@ -178,3 +178,25 @@ func (s *Search) Run(ctx context.Context, ev Evaluator) error {
 	}
 	return nil
 }
+
+// RememberRecords adds to the cache the results of the records trained
+// with the same recipe (seed included) on the same dataset, e.g. read with
+// ReadLedger from a ledger of a search with another config. It returns how
+// many it added.
+func (s *Search) RememberRecords(recs []Record, recipe Recipe, dataset string) int {
+	n := 0
+	for _, r := range recs {
+		if r.Recipe != recipe || r.Dataset != dataset || r.Seed != recipe.Seed || r.Speculative {
+			continue
+		}
+		a, err := ParseKey(r.Key)
+		if err != nil {
+			continue
+		}
+		res := r.Result
+		res.Arch = a
+		s.Remember(res)
+		n++
+	}
+	return n
+}

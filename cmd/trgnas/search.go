@@ -137,6 +137,8 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.evaluator, "evaluator", "trainer", "trainer (train each candidate) or fake (hash scores, no training: for tests)")
 	fs.DurationVar(&o.fakeEpoch, "fake-epoch", 10*time.Millisecond, "time per epoch of the fake evaluator")
 	stageOnly := fs.Bool("stage", false, "run only the stage in progress, then stop")
+	var caches listFlag
+	fs.Var(&caches, "cache", "reuse the results of another ledger trained with the same recipe, seed and data (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -176,6 +178,17 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	if n := len(s.Decisions()); n > 0 {
 		fmt.Fprintf(stdout, "resumed %s: %d candidates recorded\n", *ledger, n)
 	}
+	for _, c := range caches {
+		recs, warns, err := nas.ReadLedger(c)
+		if err != nil {
+			return fmt.Errorf("-cache: %w", err)
+		}
+		for _, w := range warns {
+			fmt.Fprintf(stderr, "warning: %v\n", w)
+		}
+		n := s.RememberRecords(recs, recipe, dataset)
+		fmt.Fprintf(stdout, "cache %s: %d of %d records have this recipe, seed and data\n", c, n, len(recs))
+	}
 	s.Before = func(seq int, stage nas.Stage, a nas.Arch) {
 		fmt.Fprintf(stdout, "[%s] candidate %d %s: training (%s params)\n", stage, seq, a.Key(), nas.Thousands(a.Params(cfg.InChannels, cfg.Classes)))
 	}
@@ -198,3 +211,9 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout)
 	return s.WriteTable(stdout)
 }
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return fmt.Sprint(*l) }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }

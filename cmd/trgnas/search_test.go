@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,6 +77,28 @@ func TestSearchFakeRunsAndResumes(t *testing.T) {
 	bad = append(append([]string(nil), args...), "-epochs", "5")
 	if _, errOut, code = runCmd(t, bad...); code != 1 || !strings.Contains(errOut, "recipe.epochs: ledger has 4, this run has 5") {
 		t.Errorf("recipe change: %d %q", code, errOut)
+	}
+}
+
+func TestSearchCacheFromAnotherLedger(t *testing.T) {
+	dir := t.TempDir()
+	first := filepath.Join(dir, "a.jsonl")
+	if _, errOut, code := runCmd(t, append([]string{"search", "-ledger", first, "-fake-epoch", "0s"}, smallSearch...)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	second := filepath.Join(dir, "b.jsonl")
+	args := append([]string{"search", "-ledger", second, "-fake-epoch", "0s", "-cache", first, "-order", "kernels-ops"}, smallSearch...)
+	out, errOut, code := runCmd(t, args...)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	n := len(ledgerKeys(t, first))
+	if !strings.Contains(out, fmt.Sprintf("cache %s: %d of %d records", first, n, n)) {
+		t.Errorf("output lacks the cache line:\n%s", out)
+	}
+	trained := strings.Count(out, ": training (")
+	if recorded := len(ledgerKeys(t, second)); trained >= recorded || trained == 0 {
+		t.Errorf("%d trained for %d recorded: the cache was not used", trained, recorded)
 	}
 }
 
