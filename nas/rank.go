@@ -84,7 +84,7 @@ func KendallTau(x, y []float64) (float64, error) {
 			}
 		}
 	}
-	den := math.Sqrt(float64(n0-tx)) * math.Sqrt(float64(n0-ty))
+	den := math.Sqrt(float64(n0-tx) * float64(n0-ty))
 	if den == 0 {
 		return 0, fmt.Errorf("%w: Kendall's tau is undefined when x or y is constant", ErrRank)
 	}

@@ -60,6 +60,17 @@ func TestRankCorrelations(t *testing.T) {
 	}
 }
 
+// With ties, a sample against itself gives exactly 1 (no rounding).
+func TestRankSelfExact(t *testing.T) {
+	x := []float64{95.5, 96, 95.5, 94, 96, 96, 93}
+	if tau, err := nas.KendallTau(x, x); err != nil || tau != 1 {
+		t.Errorf("KendallTau(x, x) = %.17g, %v", tau, err)
+	}
+	if rho, err := nas.Spearman(x, x); err != nil || rho != 1 {
+		t.Errorf("Spearman(x, x) = %.17g, %v", rho, err)
+	}
+}
+
 func TestRanks(t *testing.T) {
 	tests := []struct {
 		x, want []float64
