@@ -67,9 +67,15 @@ func AgreementPlot(x, y []nas.Record, opt Options) (*plot.Plot, error) {
 	if opt.Title != "" {
 		name = opt.Title
 	}
-	p := newPlot(name, Options{Title: name}, "x: "+budget(x)+"; y: "+budget(y)+"\n"+stats)
-	p.X.Label.Text = "best validation accuracy (%): " + budget(x)
-	p.Y.Label.Text = "best validation accuracy (%): " + budget(y)
+	dx, bx := budget(x)
+	dy, by := budget(y)
+	ds := dx
+	if dx != dy {
+		ds = "x: " + dx + "; y: " + dy
+	}
+	p := newPlot(name, Options{Title: name}, ds+"\n"+"x: "+bx+"; y: "+by+"\n"+stats)
+	p.X.Label.Text = "best validation accuracy (%), " + bx
+	p.Y.Label.Text = "best validation accuracy (%), " + by
 	p.Y.Label.TextStyle.Font.Size = vg.Points(9)
 	p.X.Label.TextStyle.Font.Size = vg.Points(9)
 	grid := plotter.NewGrid()

@@ -89,7 +89,8 @@ func curves(recs []nas.Record, opt Options, loss bool) (*plot.Plot, error) {
 	if loss {
 		name = "Loss curves"
 	}
-	p := newPlot(name, opt, fmt.Sprintf("%s, %d candidates", budget(keep), len(keep)))
+	ds, bs := budget(keep)
+	p := newPlot(name, opt, fmt.Sprintf("%s\n%s, %d candidates", ds, bs, len(keep)))
 	p.X.Label.Text = "epoch"
 	p.Y.Label.Text = "accuracy (%)"
 	if loss {

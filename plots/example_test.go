@@ -67,7 +67,8 @@ func ExampleRanking() {
 	fmt.Printf("%dx%d pixels\n", cfg.Width, cfg.Height)
 	// Output:
 	// Candidates ranked by validation accuracy
-	// cifar10, 600 epochs per candidate, 46 candidates
+	// cifar10
+	// 600 epochs per candidate, 46 candidates
 	// 672x797 pixels
 }
 

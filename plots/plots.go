@@ -240,9 +240,9 @@ func prepare(recs []nas.Record, opt Options) (prepared, error) {
 	return p, nil
 }
 
-// budget describes the dataset and training budget of the records, e.g.
-// "cifar10, 600 epochs per candidate".
-func budget(recs []nas.Record) string {
+// budget describes the datasets and the training budget of the records,
+// e.g. "cifar10" and "600 epochs per candidate".
+func budget(recs []nas.Record) (string, string) {
 	var sets []string
 	seen := map[string]bool{}
 	epochs := map[int]bool{}
@@ -253,7 +253,7 @@ func budget(recs []nas.Record) string {
 		}
 		if !seen[d] {
 			seen[d] = true
-			sets = append(sets, shorten(d, 32))
+			sets = append(sets, shorten(d, 90))
 		}
 		epochs[r.Recipe.Epochs] = true
 	}
@@ -277,7 +277,7 @@ func budget(recs []nas.Record) string {
 	default:
 		bs = fmt.Sprintf("%d to %d epochs per candidate (mixed)", es[0], es[len(es)-1])
 	}
-	return ds + ", " + bs
+	return ds, bs
 }
 
 func shorten(s string, n int) string {
@@ -320,7 +320,8 @@ func newPlot(name string, opt Options, sub string) *plot.Plot {
 
 // note is the subtitle: the budget and how many records were left out.
 func note(all []nas.Record, pr prepared, extra ...string) string {
-	s := fmt.Sprintf("%s, %d candidates", budget(all), len(pr.recs))
+	ds, bs := budget(all)
+	s := fmt.Sprintf("%s\n%s, %d candidates", ds, bs, len(pr.recs))
 	if pr.skipped > 0 {
 		s += fmt.Sprintf(" (%d failed or NaN, not shown)", pr.skipped)
 	}

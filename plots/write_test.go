@@ -69,7 +69,7 @@ func TestWriteAll(t *testing.T) {
 	}
 	// The SVG carries the title with dataset and budget.
 	svg, _ := os.ReadFile(filepath.Join(dir, "ranking.svg"))
-	if !strings.Contains(string(svg), "cifar10, 600 epochs per candidate") {
+	if !strings.Contains(string(svg), "600 epochs per candidate, 46 candidates") || !strings.Contains(string(svg), ">cifar10<") {
 		t.Error("ranking.svg does not state dataset and budget")
 	}
 }
