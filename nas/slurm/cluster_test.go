@@ -271,3 +271,222 @@ func TestClusterParallel(t *testing.T) {
 		t.Errorf("at most %d job ran at once, want >= 2 (events %v %v)", maxRunning, starts, ends)
 	}
 }
+
+// TestClusterHelperSubmit is not a test of its own: TestClusterRestart runs
+// the test binary with TRGNAS_SLURM_HELPER set to play a search process
+// that submits jobs and is then killed.
+func TestClusterHelperSubmit(t *testing.T) {
+	spec := os.Getenv("TRGNAS_SLURM_HELPER")
+	if spec == "" {
+		t.Skip("helper process for TestClusterRestart")
+	}
+	// spec: work|ctl|script|prefix|SLURM_CONF=...|key,key,...
+	p := strings.Split(spec, "|")
+	f := &fake{work: p[0], ctl: p[1], script: p[2], prefix: p[3], env: []string{p[4]}}
+	e := newEval(t, f.config(0))
+	for k := range strings.SplitSeq(p[5], ",") {
+		a, err := nas.ParseKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go e.Evaluate(context.Background(), a)
+	}
+	time.Sleep(time.Minute) // killed long before
+	t.Fatal("helper not killed")
+}
+
+func TestClusterRestart(t *testing.T) {
+	f := newFake(t, cluster(t))
+	done, b, c := nas.Uniform(16, 3, 0, 3), nas.Uniform(20, 3, 1, 3), nas.Uniform(24, 3, 0, 5)
+
+	// A first evaluator trains one candidate to the end.
+	e1 := newEval(t, f.config(0))
+	r0, err := e1.Evaluate(context.Background(), done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, r0, done)
+
+	// A search process submits two more and dies with their jobs in flight.
+	f.set(t, "sleep", "3")
+	helper := exec.Command(os.Args[0], "-test.run=^TestClusterHelperSubmit$", "-test.count=1")
+	helper.Env = append(os.Environ(), "TRGNAS_SLURM_HELPER="+strings.Join([]string{f.work, f.ctl, f.script, f.prefix, f.env[0], b.Key() + "," + c.Key()}, "|"))
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, a := range []nas.Arch{b, c} {
+		for {
+			if _, err := os.Stat(filepath.Join(e1.JobDir(a), "jobid")); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				helper.Process.Kill()
+				t.Fatalf("helper did not submit %s within 20s", a.Key())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	helper.Process.Kill()
+	helper.Wait()
+
+	// A new evaluator on the same work dir finds all three and submits nothing.
+	e2 := newEval(t, f.config(0))
+	archs := []nas.Arch{done, b, c}
+	results := make([]nas.Result, len(archs))
+	errs := make([]error, len(archs))
+	var wg sync.WaitGroup
+	for i, a := range archs {
+		wg.Go(func() { results[i], errs[i] = e2.Evaluate(context.Background(), a) })
+	}
+	wg.Wait()
+	for i, a := range archs {
+		if errs[i] != nil {
+			t.Fatalf("%s: %v", a.Key(), errs[i])
+		}
+		checkResult(t, results[i], a)
+		if n := len(lines(t, filepath.Join(e2.JobDir(a), "attempts"))); n != 1 {
+			t.Errorf("%s: %d attempts, want 1 (resubmitted after the restart)", a.Key(), n)
+		}
+		if n := len(f.events(t, "start", a.Key())); n != 1 {
+			t.Errorf("%s: trained %d times, want 1", a.Key(), n)
+		}
+	}
+	if results[0].WallSeconds != r0.WallSeconds || !results[0].Arch.Equal(r0.Arch) {
+		t.Errorf("finished candidate: %+v after restart, %+v before", results[0], r0)
+	}
+
+	// A third evaluator returns everything from the job directories at once.
+	e3 := newEval(t, f.config(0))
+	start := time.Now()
+	for _, a := range archs {
+		r, err := e3.Evaluate(context.Background(), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkResult(t, r, a)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("finished candidates took %v to collect, want no waiting", d)
+	}
+	if n := len(f.events(t, "start", "")); n != 3 {
+		t.Errorf("%d trainings in all, want 3", n)
+	}
+}
+
+func TestClusterFailureRetried(t *testing.T) {
+	f := newFake(t, cluster(t))
+	a := nas.Uniform(12, 3, 0, 3)
+	f.set(t, "fail-"+a.Key(), "")
+	e := newEval(t, f.config(1))
+	r, err := e.Evaluate(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Failed || !r.Arch.Equal(a) {
+		t.Fatalf("result %+v, want Failed for %s", r, a.Key())
+	}
+	for _, want := range []string{"2 of 2 attempts failed", "FAILED", "exit 7:0", "epoch 1: loss is NaN"} {
+		if !strings.Contains(r.Error, want) {
+			t.Errorf("Error %q does not contain %q", r.Error, want)
+		}
+	}
+	dir := e.JobDir(a)
+	if n := len(lines(t, filepath.Join(dir, "attempts"))); n != 2 {
+		t.Errorf("%d attempts, want 2 (one retry)", n)
+	}
+	if n := len(f.events(t, "start", a.Key())); n != 2 {
+		t.Errorf("trained %d times, want 2", n)
+	}
+	// The failure is final: a new evaluator returns it without a job.
+	r2, err := newEval(t, f.config(1)).Evaluate(context.Background(), a)
+	if err != nil || !r2.Failed || r2.Error != r.Error {
+		t.Errorf("after restart: %+v, %v; want the same failure", r2, err)
+	}
+	if n := len(lines(t, filepath.Join(dir, "attempts"))); n != 2 {
+		t.Errorf("%d attempts after restart, want still 2", n)
+	}
+}
+
+func TestClusterCancelledFromOutsideRetried(t *testing.T) {
+	f := newFake(t, cluster(t))
+	a := nas.Uniform(16, 4, 1, 7)
+	f.set(t, "sleep-"+a.Key()+"-1", "60") // the first attempt would run a minute
+	e := newEval(t, f.config(1))
+	type out struct {
+		r   nas.Result
+		err error
+	}
+	ch := make(chan out, 1)
+	go func() { r, err := e.Evaluate(context.Background(), a); ch <- out{r, err} }()
+	j := waitRunning(t, e, a.Key())
+	if j.Attempts != 1 {
+		t.Errorf("running job %+v, want attempt 1", j)
+	}
+	if _, err := slurmRun(f.env, "scancel", j.ID); err != nil {
+		t.Fatal(err)
+	}
+	var o out
+	select {
+	case o = <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no result 30s after the scancel")
+	}
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	checkResult(t, o.r, a)
+	dir := e.JobDir(a)
+	if n := len(lines(t, filepath.Join(dir, "attempts"))); n != 2 {
+		t.Errorf("%d attempts, want 2", n)
+	}
+	if oc := lines(t, filepath.Join(dir, "outcomes")); len(oc) != 1 || !strings.HasPrefix(oc[0], j.ID+" CANCELLED ") {
+		t.Errorf("outcomes %q, want one CANCELLED line for job %s", oc, j.ID)
+	}
+}
+
+func TestClusterContextCancelScancels(t *testing.T) {
+	f := newFake(t, cluster(t))
+	a := nas.Uniform(20, 5, 0, 5)
+	f.set(t, "sleep-"+a.Key()+"-1", "60")
+	e := newEval(t, f.config(0))
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan error, 1)
+	go func() { _, err := e.Evaluate(ctx, a); ch <- err }()
+	j := waitRunning(t, e, a.Key())
+	cancel()
+	select {
+	case err := <-ch:
+		if err != context.Canceled {
+			t.Fatalf("err %v, want context.Canceled", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Evaluate did not return 20s after its context was cancelled")
+	}
+	// The job is cancelled by the time Evaluate returns (the controller may
+	// take a moment to show it).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, _ := slurmRun(f.env, "squeue", "-h", "-t", "all", "-o", "%T", "-j", j.ID)
+		if strings.HasPrefix(strings.TrimSpace(out), "CANCELLED") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s: state %q 10s after Evaluate returned, want CANCELLED", j.ID, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	dir := e.JobDir(a)
+	if _, err := os.Stat(filepath.Join(dir, "jobid")); !os.IsNotExist(err) {
+		t.Errorf("jobid file still there after the cancel (%v)", err)
+	}
+	// The aborted attempt is no failure: with no retries allowed, the next call trains it.
+	r, err := e.Evaluate(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, r, a)
+	if n := len(lines(t, filepath.Join(dir, "attempts"))); n != 2 {
+		t.Errorf("%d attempts, want 2", n)
+	}
+}

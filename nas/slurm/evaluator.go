@@ -456,9 +456,11 @@ func (e *Evaluator) lookup(ctx context.Context, f *flight, id string) (jobState,
 	slices.Sort(ids)
 	states, err := e.cmd.squeue(ctx, ids, names)
 	if err == nil {
+		// Jobs gone from the queue, and ended ones (squeue has no exit
+		// code), are looked up in the completion log.
 		var gone []string
 		for _, x := range ids {
-			if _, ok := states[x]; !ok {
+			if st, ok := states[x]; !ok || st.Ended {
 				gone = append(gone, x)
 			}
 		}

@@ -86,7 +86,6 @@ func script(key, dir, setup, command string, attempt int) string {
 	b.WriteString("(\n" + command + "\n) >\"$part\"\n")
 	b.WriteString(`rc=$?
 if [ "$rc" -ne 0 ]; then
-	echo "trgnas: training command exited with status $rc" >&2
 	rm -f "$part"
 	exit "$rc"
 fi
