@@ -203,7 +203,9 @@ func (e *Evaluator) evaluate(ctx context.Context, f *flight, a nas.Arch) (nas.Re
 	for {
 		if r, ok, err := readResult(filepath.Join(f.dir, resultFile)); ok {
 			if err == nil {
-				err = fixArch(&r, a)
+				if err = fixArch(&r, a); err != nil {
+					err = fmt.Errorf("%s: %w", filepath.Join(f.dir, resultFile), err)
+				}
 			}
 			if err == nil {
 				return r, nil
