@@ -42,9 +42,16 @@ import (
 )
 
 // DefaultCommand is the training command a job runs when Config.Command is
-// empty: the trgnas binary on the nodes' PATH training one candidate with
-// the configured recipe and printing its nas.Result as JSON on stdout.
-const DefaultCommand = `trgnas train --arch {{.Key}} --epochs {{.Recipe.Epochs}} --batch {{.Recipe.BatchSize}} --seed {{.Recipe.Seed}} --json`
+// empty: "trgnas train" (on the nodes' PATH; Setup may extend it) training
+// one candidate with the configured recipe on the data that
+// Config.DataArgs names, and printing its nas.Result as JSON on stdout.
+// trgnas train has no flags for momentum, weight decay and gradient
+// clipping: with this command they must be the published ones.
+const DefaultCommand = `trgnas train --arch {{.Key}}` +
+	` --epochs {{.Recipe.Epochs}} --batch {{.Recipe.BatchSize}} --lr {{.Recipe.LearningRate}}` +
+	` --train-limit {{.Recipe.TrainLimit}} --valid-limit {{.Recipe.ValidLimit}} --seed {{.Recipe.Seed}}` +
+	` --crop-pad {{.Recipe.CropPad}} --cutout {{if .Recipe.Cutout}}{{.Recipe.CutoutSize}}{{else}}0{{end}} --flip={{.Recipe.Flip}}` +
+	`{{with .DataArgs}} {{.}}{{end}} --json`
 
 // Config says what a job runs, with which resources, and how it is watched.
 // The zero values of the optional fields pick the defaults documented on
@@ -69,6 +76,11 @@ type Config struct {
 	// be valid; Dataset names the data and its fingerprint.
 	Recipe  nas.Recipe
 	Dataset string
+	// DataArgs is shell text given to the command (DefaultCommand puts it
+	// after the recipe flags) to find the data on the nodes, e.g.
+	// "--dataset cifar10 --data-dir /shared/cifar10". It is hashed into the
+	// job directory name too.
+	DataArgs string
 
 	// Name prefixes every job name (the rest is the job directory's name),
 	// so that a user's own jobs are easy to find and cancel. Default
@@ -120,6 +132,7 @@ type Spec struct {
 	Kernels  string // comma-separated, e.g. "3,5,3"
 	Recipe   nas.Recipe
 	Dataset  string
+	DataArgs string
 	Dir      string // the job directory (absolute)
 	Attempt  int    // 1 for the first submission
 }
@@ -166,6 +179,13 @@ func (c Config) parse() (*template.Template, error) {
 	}
 	if err := c.Recipe.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: Recipe: %v", ErrConfig, err)
+	}
+	if c.Command == DefaultCommand {
+		d := nas.DefaultRecipe()
+		if c.Recipe.Momentum != d.Momentum || c.Recipe.WeightDecay != d.WeightDecay || c.Recipe.GradClip != d.GradClip {
+			return nil, fmt.Errorf("%w: Recipe: DefaultCommand cannot pass momentum %g, weight_decay %g, grad_clip %g (trgnas train uses %g, %g, %g): set Command",
+				ErrConfig, c.Recipe.Momentum, c.Recipe.WeightDecay, c.Recipe.GradClip, d.Momentum, d.WeightDecay, d.GradClip)
+		}
 	}
 	for i, f := range c.Flags {
 		if !strings.HasPrefix(f, "-") {

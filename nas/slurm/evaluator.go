@@ -83,7 +83,7 @@ func New(cfg Config) (*Evaluator, error) {
 
 // JobDir is the directory where candidate a is trained and its result kept.
 func (e *Evaluator) JobDir(a nas.Arch) string {
-	return filepath.Join(e.cfg.WorkDir, dirName(a, e.cfg.Recipe, e.cfg.Dataset))
+	return filepath.Join(e.cfg.WorkDir, dirName(a, e.cfg.Recipe, e.cfg.Dataset, e.cfg.DataArgs))
 }
 
 // Evaluate returns a's result, training it as a Slurm job unless its job
@@ -296,15 +296,16 @@ func (e *Evaluator) prepare(dir string, a nas.Arch) error {
 		Arch    nas.Arch   `json:"arch"`
 		Recipe  nas.Recipe `json:"recipe"`
 		Dataset string     `json:"dataset"`
+		Data    string     `json:"data_args,omitempty"`
 	}
-	want := specJSON{a.Key(), a, e.cfg.Recipe, e.cfg.Dataset}
+	want := specJSON{a.Key(), a, e.cfg.Recipe, e.cfg.Dataset, e.cfg.DataArgs}
 	path := filepath.Join(dir, specFile)
 	if b, err := os.ReadFile(path); err == nil {
 		var got specJSON
 		if err := json.Unmarshal(b, &got); err != nil {
 			return fmt.Errorf("%s: %v", path, err)
 		}
-		if got.Key != want.Key || got.Recipe != want.Recipe || got.Dataset != want.Dataset {
+		if got.Key != want.Key || got.Recipe != want.Recipe || got.Dataset != want.Dataset || got.Data != want.Data {
 			return fmt.Errorf("%s: is for %s (dataset %q), not for %s (dataset %q) with this recipe", path, got.Key, got.Dataset, want.Key, want.Dataset)
 		}
 		return nil

@@ -309,6 +309,36 @@ func TestCancelPendingCallScancels(t *testing.T) {
 	}
 }
 
+func TestDefaultCommand(t *testing.T) {
+	cfg, bin := fakeSlurm(t)
+	writeFile(t, filepath.Join(bin, "run"), "")
+	// A stand-in trgnas that returns its arguments in the result's error field.
+	if err := os.WriteFile(filepath.Join(bin, "trgnas"), []byte("#!/bin/bash\necho \"{\\\"error\\\": \\\"$*\\\"}\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Command = ""
+	cfg.Setup = "export PATH=" + bin + ":$PATH"
+	cfg.Recipe = nas.DefaultRecipe()
+	cfg.Recipe.Epochs, cfg.Recipe.Seed, cfg.Recipe.TrainLimit = 50, 3, 5000
+	cfg.DataArgs = "--dataset cifar10 --data-dir /shared/c10"
+	for _, tc := range []struct {
+		cutout bool
+		want   string
+	}{
+		{true, "train --arch w16-o010-k357 --epochs 50 --batch 64 --lr 0.025 --train-limit 5000 --valid-limit 0 --seed 3 --crop-pad 4 --cutout 16 --flip=true --dataset cifar10 --data-dir /shared/c10 --json"},
+		{false, "train --arch w16-o010-k357 --epochs 50 --batch 64 --lr 0.025 --train-limit 5000 --valid-limit 0 --seed 3 --crop-pad 4 --cutout 0 --flip=true --dataset cifar10 --data-dir /shared/c10 --json"},
+	} {
+		cfg.Recipe.Cutout = tc.cutout
+		r, err := newEval(t, cfg).Evaluate(context.Background(), nas.Arch{Width: 16, Ops: []int{0, 1, 0}, Kernels: []int{3, 5, 7}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Error != tc.want {
+			t.Errorf("trgnas called with\n%s\nwant\n%s", r.Error, tc.want)
+		}
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	ok := func() slurm.Config {
 		return slurm.Config{WorkDir: "/w", Recipe: nas.DefaultRecipe()}
@@ -328,6 +358,8 @@ func TestConfigValidate(t *testing.T) {
 		{"env without =", func(c *slurm.Config) { c.Env = []string{"SLURM_CONF"} }, "Env[0]"},
 		{"template syntax", func(c *slurm.Config) { c.Command = "train {{.Key" }, "Command"},
 		{"template field", func(c *slurm.Config) { c.Command = "train {{.Nope}}" }, "Nope"},
+		{"default command, other momentum", func(c *slurm.Config) { c.Recipe.Momentum = 0.8 }, "momentum 0.8"},
+		{"own command, other momentum", func(c *slurm.Config) { c.Recipe.Momentum = 0.8; c.Command = "train {{.Recipe.Momentum}}" }, ""},
 		{"template quote", func(c *slurm.Config) { c.Command = "train --arch {{q .ArchJSON}} --dir {{q .Dir}}" }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

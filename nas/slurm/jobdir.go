@@ -36,11 +36,12 @@ const aborted = "ABORTED"
 
 // dirName is the job directory's base name: the arch key and a hash of
 // what else decides the result (recipe with seed, dataset).
-func dirName(a nas.Arch, r nas.Recipe, dataset string) string {
+func dirName(a nas.Arch, r nas.Recipe, dataset, dataArgs string) string {
 	b, _ := json.Marshal(struct {
-		Recipe  nas.Recipe `json:"recipe"`
-		Dataset string     `json:"dataset"`
-	}{r, dataset})
+		Recipe   nas.Recipe `json:"recipe"`
+		Dataset  string     `json:"dataset"`
+		DataArgs string     `json:"data_args,omitempty"`
+	}{r, dataset, dataArgs})
 	h := sha256.Sum256(b)
 	return a.Key() + "-" + hex.EncodeToString(h[:5])
 }
@@ -50,7 +51,7 @@ func spec(a nas.Arch, c Config, dir string, attempt int) Spec {
 	return Spec{
 		Arch: a.Clone(), Key: a.Key(), ArchJSON: string(aj), Width: a.Width, Depth: a.Depth(),
 		Ops: joinInts(a.Ops), Kernels: joinInts(a.Kernels),
-		Recipe: c.Recipe, Dataset: c.Dataset, Dir: dir, Attempt: attempt,
+		Recipe: c.Recipe, Dataset: c.Dataset, DataArgs: c.DataArgs, Dir: dir, Attempt: attempt,
 	}
 }
 
