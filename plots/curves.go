@@ -171,6 +171,9 @@ func curves(recs []nas.Record, opt Options, loss bool) (*plot.Plot, error) {
 		p.Legend.Top = true
 	} else {
 		p.Y.Min, p.Y.Max = lo-0.09*rows*span, hi+0.03*span
+		if lo >= 0 && p.Y.Min < 0 {
+			p.Y.Min = 0 // accuracies are not negative
+		}
 		p.Legend.Top = false
 	}
 	return p, nil
