@@ -29,10 +29,12 @@ func LossCurves(recs []nas.Record, opt Options) (*plot.Plot, error) {
 	return curves(recs, opt, true)
 }
 
-var (
-	curveColors = []color.Color{blue, vermilion, green, purple, orange, skyBlue, black}
-	curveShapes = []shape{circle, triangle, square, diamond, plus}
-)
+// curveStyle is the colour and marker of the i-th candidate of Curves.
+func curveStyle(i int) (color.Color, shape) {
+	colors := [...]color.Color{blue, vermilion, green, purple, orange, skyBlue, black}
+	shapes := [...]shape{circle, triangle, square, diamond, plus}
+	return colors[i%len(colors)], shapes[i%len(shapes)]
+}
 
 func chosen(recs []nas.Record, opt Options) ([]nas.Record, error) {
 	if len(opt.Keys) == 0 {
@@ -104,8 +106,7 @@ func curves(recs []nas.Record, opt Options, loss bool) (*plot.Plot, error) {
 	dashed := draw.LineStyle{Width: vg.Points(1.1), Dashes: []vg.Length{vg.Points(4), vg.Points(2.5)}}
 	var ys, xs []float64
 	for i, r := range keep {
-		col := curveColors[i%len(curveColors)]
-		shp := curveShapes[i%len(curveShapes)]
+		col, shp := curveStyle(i)
 		var train, valid plotter.XYs
 		for _, e := range r.Result.Curve {
 			t, v := e.TrainAcc, e.ValidAcc

@@ -32,8 +32,8 @@ type marker struct {
 	filled bool
 }
 
-// markerRadius is the radius of data markers.
-var markerRadius = vg.Points(3.5)
+// markerRadius is the radius of data markers (3.5 points).
+const markerRadius vg.Length = 3.5
 
 // DrawGlyph implements draw.GlyphDrawer.
 func (m marker) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {

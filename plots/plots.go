@@ -364,17 +364,27 @@ func Label(r nas.Record) string {
 	return shorten(b.String(), 34)
 }
 
-// Okabe-Ito colours.
-var (
-	blue      = color.NRGBA{0x00, 0x72, 0xB2, 0xFF}
-	orange    = color.NRGBA{0xE6, 0x9F, 0x00, 0xFF}
-	green     = color.NRGBA{0x00, 0x9E, 0x73, 0xFF}
-	purple    = color.NRGBA{0xCC, 0x79, 0xA7, 0xFF}
-	vermilion = color.NRGBA{0xD5, 0x5E, 0x00, 0xFF}
-	skyBlue   = color.NRGBA{0x56, 0xB4, 0xE9, 0xFF}
-	grey      = color.NRGBA{0x55, 0x55, 0x55, 0xFF}
-	lightGrey = color.NRGBA{0xC8, 0xC8, 0xC8, 0xFF}
-	black     = color.NRGBA{0x00, 0x00, 0x00, 0xFF}
+// rgb is an opaque colour written as 0xRRGGBB; it implements color.Color,
+// so the palette can be constants.
+type rgb uint32
+
+// RGBA implements color.Color.
+func (c rgb) RGBA() (r, g, b, a uint32) {
+	r, g, b = uint32(c>>16&0xFF), uint32(c>>8&0xFF), uint32(c&0xFF)
+	return r | r<<8, g | g<<8, b | b<<8, 0xFFFF
+}
+
+// Okabe-Ito colours, and greys.
+const (
+	blue      rgb = 0x0072B2
+	orange    rgb = 0xE69F00
+	green     rgb = 0x009E73
+	purple    rgb = 0xCC79A7
+	vermilion rgb = 0xD55E00
+	skyBlue   rgb = 0x56B4E9
+	grey      rgb = 0x555555
+	lightGrey rgb = 0xC8C8C8
+	black     rgb = 0x000000
 )
 
 // stageStyle is the colour and marker of a stage.
