@@ -224,3 +224,35 @@ func (t *tag) Plot(c draw.Canvas, p *plot.Plot) {
 	})
 	c.FillText(sty, pt, t.text)
 }
+
+// pointLabels writes short texts above-left of data points, leaving out
+// any text that would overlap one already written or leave the plot area,
+// so labels never collide whatever the scale.
+type pointLabels struct {
+	xs, ys []float64
+	texts  []string
+}
+
+// Plot implements plot.Plotter.
+func (l *pointLabels) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	sty := text.Style{Color: grey, Font: textFont(vg.Points(7)), XAlign: draw.XRight, YAlign: draw.YBottom, Handler: p.Title.TextStyle.Handler}
+	var done []vg.Rectangle
+	for i, s := range l.texts {
+		pt := vg.Point{X: trX(l.xs[i]) - vg.Points(5), Y: trY(l.ys[i]) + vg.Points(4.5)}
+		w, h := sty.Width(s), sty.Height(s)
+		r := vg.Rectangle{Min: vg.Point{X: pt.X - w, Y: pt.Y}, Max: vg.Point{X: pt.X, Y: pt.Y + h}}
+		if r.Min.X < c.Min.X || r.Max.Y > c.Max.Y {
+			continue
+		}
+		clash := false
+		for _, d := range done {
+			clash = clash || (r.Min.X < d.Max.X && d.Min.X < r.Max.X && r.Min.Y < d.Max.Y && d.Min.Y < r.Max.Y)
+		}
+		if clash {
+			continue
+		}
+		done = append(done, r)
+		c.FillText(sty, pt, s)
+	}
+}

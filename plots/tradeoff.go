@@ -42,7 +42,8 @@ func (c Cost) of(r nas.Record) float64 {
 // Tradeoff draws validation accuracy against cost (log scale) for every
 // usable candidate, with the Pareto front (fewest parameters or MACs for
 // the accuracy, nas.ParetoFront) as a staircase and the final network
-// circled. Candidates without a positive cost (not recorded) are left out
+// circled; candidates on the front are labelled with their Seq (a label
+// that would overlap another is left out). Candidates without a positive cost (not recorded) are left out
 // and counted in the subtitle; with none left the error wraps ErrNoData.
 func Tradeoff(recs []nas.Record, cost Cost, opt Options) (*plot.Plot, error) {
 	if cost != Params && cost != MACs {
@@ -110,6 +111,13 @@ func Tradeoff(recs []nas.Record, cost Cost, opt Options) (*plot.Plot, error) {
 		return nil, err
 	}
 	p.Legend.Add("Pareto front", line)
+	// Name the candidates on the front (#Seq), cheapest first.
+	fl := &pointLabels{}
+	for _, k := range front {
+		fl.xs, fl.ys = append(fl.xs, xs[k]), append(fl.ys, ys[k])
+		fl.texts = append(fl.texts, fmt.Sprintf("#%d", items[k].r.Seq))
+	}
+	p.Add(fl)
 
 	// Room above the data for the legend (top left), a little on the right.
 	ylo, yhi := minMax(ys)
