@@ -23,6 +23,7 @@ const (
 	diamond
 	plus
 	ring
+	cross
 )
 
 // marker draws a shape, filled with the glyph colour or hollow (white
@@ -62,15 +63,26 @@ func (m marker) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
 		poly(4, r*1.2, math.Pi/4)
 	case diamond:
 		poly(4, r*1.3, 0)
-	case plus:
+	case plus, cross:
 		c.SetLineDash(nil, 0)
 		c.SetLineWidth(vg.Points(1.5))
 		c.SetColor(sty.Color)
+		d := r
+		if m.shape == cross {
+			d = r * 0.8
+		}
 		var h, v vg.Path
-		h.Move(vg.Point{X: pt.X - r, Y: pt.Y})
-		h.Line(vg.Point{X: pt.X + r, Y: pt.Y})
-		v.Move(vg.Point{X: pt.X, Y: pt.Y - r})
-		v.Line(vg.Point{X: pt.X, Y: pt.Y + r})
+		if m.shape == plus {
+			h.Move(vg.Point{X: pt.X - d, Y: pt.Y})
+			h.Line(vg.Point{X: pt.X + d, Y: pt.Y})
+			v.Move(vg.Point{X: pt.X, Y: pt.Y - d})
+			v.Line(vg.Point{X: pt.X, Y: pt.Y + d})
+		} else {
+			h.Move(vg.Point{X: pt.X - d, Y: pt.Y - d})
+			h.Line(vg.Point{X: pt.X + d, Y: pt.Y + d})
+			v.Move(vg.Point{X: pt.X - d, Y: pt.Y + d})
+			v.Line(vg.Point{X: pt.X + d, Y: pt.Y - d})
+		}
 		c.Stroke(h)
 		c.Stroke(v)
 		return

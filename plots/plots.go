@@ -320,10 +320,15 @@ func newPlot(name string, opt Options, sub string) *plot.Plot {
 
 // note is the subtitle: the budget and how many records were left out.
 func note(all []nas.Record, pr prepared, extra ...string) string {
+	return noteAs(all, pr, "not shown", extra...)
+}
+
+// noteAs is note with the words saying what became of failed records.
+func noteAs(all []nas.Record, pr prepared, failed string, extra ...string) string {
 	ds, bs := budget(all)
 	s := fmt.Sprintf("%s\n%s, %d candidates", ds, bs, len(pr.recs))
 	if pr.skipped > 0 {
-		s += fmt.Sprintf(" (%d failed or NaN, not shown)", pr.skipped)
+		s += fmt.Sprintf(" (%d failed or NaN, %s)", pr.skipped, failed)
 	}
 	for _, e := range extra {
 		if e != "" {

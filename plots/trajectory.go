@@ -36,20 +36,21 @@ func Trajectory(recs []nas.Record, opt Options) (*plot.Plot, error) {
 		span = 1
 	}
 	bottom, top := ylo-0.2*span, yhi+0.45*span
-	first, last := float64(rs[0].Seq), float64(rs[len(rs)-1].Seq)
+	all := bySeq(recs)
+	first, last := float64(all[0].Seq), float64(all[len(all)-1].Seq)
 
-	p := newPlot("Search trajectory", opt, note(recs, pr))
+	p := newPlot("Search trajectory", opt, noteAs(recs, pr, "marked ×"))
 	p.X.Label.Text = "candidate (training order, Seq)"
 	p.Y.Label.Text = "best validation accuracy (%)"
 
 	// Stage bands: runs of consecutive records of one stage.
-	for i := 0; i < len(rs); {
+	for i := 0; i < len(all); {
 		j := i
-		for j+1 < len(rs) && rs[j+1].Stage == rs[i].Stage {
+		for j+1 < len(all) && all[j+1].Stage == all[i].Stage {
 			j++
 		}
-		x0, x1 := float64(rs[i].Seq)-0.5, float64(rs[j].Seq)+0.5
-		st := styleOf(rs[i].Stage)
+		x0, x1 := float64(all[i].Seq)-0.5, float64(all[j].Seq)+0.5
+		st := styleOf(all[i].Stage)
 		band, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: bottom}, {X: x1, Y: bottom}, {X: x1, Y: top}, {X: x0, Y: top}})
 		if err != nil {
 			return nil, err
@@ -90,6 +91,21 @@ func Trajectory(recs []nas.Record, opt Options) (*plot.Plot, error) {
 	}
 	p.Legend.Add("accepted", thumb(grey, marker{circle, true}))
 	p.Legend.Add("rejected", thumb(grey, marker{circle, false}))
+	var failed plotter.XYs
+	for _, r := range all {
+		if !usable(r) {
+			failed = append(failed, plotter.XY{X: float64(r.Seq), Y: ylo - 0.07*span})
+		}
+	}
+	if len(failed) > 0 {
+		sc, err := plotter.NewScatter(failed)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: vermilion, Radius: markerRadius, Shape: marker{shape: cross}}
+		p.Add(sc)
+		p.Legend.Add("failed (no accuracy)", thumb(vermilion, marker{shape: cross}))
+	}
 	if pr.final != "" {
 		p.Legend.Add("final network", thumb(black, marker{shape: ring}))
 	}
