@@ -119,8 +119,9 @@ type item struct {
 
 // addPoints draws the items, one scatter per stage and decision, and the
 // ring and label of the final network. With legend set it adds a legend
-// entry per stage and the filled/hollow/final entries.
-func addPoints(p *plot.Plot, items []item, final string, legend bool) error {
+// entry per stage and the filled/hollow/final entries to lg when it is
+// not nil. The points are added to what the legend avoids.
+func addPoints(p *plot.Plot, items []item, final string, lg *legend) error {
 	recs := make([]nas.Record, len(items))
 	for i, it := range items {
 		recs[i] = it.r
@@ -132,6 +133,9 @@ func addPoints(p *plot.Plot, items []item, final string, legend bool) error {
 			for _, it := range items {
 				if it.r.Stage == s && it.r.Accepted == acc {
 					pts = append(pts, plotter.XY{X: it.x, Y: it.y})
+					if lg != nil {
+						lg.avoid(plotter.XY{X: it.x, Y: it.y})
+					}
 				}
 			}
 			if len(pts) == 0 {
@@ -144,13 +148,13 @@ func addPoints(p *plot.Plot, items []item, final string, legend bool) error {
 			sc.GlyphStyle = draw.GlyphStyle{Color: st.color, Radius: markerRadius, Shape: marker{st.shape, acc}}
 			p.Add(sc)
 		}
-		if legend {
-			p.Legend.Add(st.name, thumb(st.color, marker{st.shape, true}))
+		if lg != nil {
+			lg.add(st.name, thumb(st.color, marker{st.shape, true}))
 		}
 	}
-	if legend {
-		p.Legend.Add("accepted", thumb(grey, marker{circle, true}))
-		p.Legend.Add("rejected", thumb(grey, marker{circle, false}))
+	if lg != nil {
+		lg.add("accepted", thumb(grey, marker{circle, true}))
+		lg.add("rejected", thumb(grey, marker{circle, false}))
 	}
 	if final == "" {
 		return nil
@@ -167,8 +171,8 @@ func addPoints(p *plot.Plot, items []item, final string, legend bool) error {
 		sc.GlyphStyle = draw.GlyphStyle{Color: black, Radius: vg.Points(6.5), Shape: marker{shape: ring}}
 		p.Add(sc)
 		p.Add(&tag{x: it.x, y: it.y, text: "final", dx: vg.Points(9)})
-		if legend {
-			p.Legend.Add("final network", thumb(black, marker{shape: ring}))
+		if lg != nil {
+			lg.add("final network", thumb(black, marker{shape: ring}))
 		}
 		break // one ring even if the key was trained twice
 	}

@@ -297,7 +297,6 @@ func newPlot(name string, opt Options, sub string) *plot.Plot {
 	sans(&p.Y.Label.TextStyle.Font)
 	sans(&p.X.Tick.Label.Font)
 	sans(&p.Y.Tick.Label.Font)
-	sans(&p.Legend.TextStyle.Font)
 	p.X.Tick.Marker = plot.TickerFunc(linTicks)
 	p.Y.Tick.Marker = plot.TickerFunc(linTicks)
 	if opt.Title != "" {
@@ -310,11 +309,6 @@ func newPlot(name string, opt Options, sub string) *plot.Plot {
 		a.Label.TextStyle.Font.Size = vg.Points(10)
 		a.Tick.Label.Font.Size = vg.Points(8)
 	}
-	p.Legend.TextStyle.Font.Size = vg.Points(8)
-	p.Legend.Padding = vg.Points(1)
-	p.Legend.ThumbnailWidth = vg.Points(16)
-	p.Legend.XOffs = -vg.Points(4)
-	p.Legend.YOffs = -vg.Points(4)
 	return p
 }
 

@@ -107,17 +107,19 @@ func Tradeoff(recs []nas.Record, cost Cost, opt Options) (*plot.Plot, error) {
 	}
 	line.LineStyle = draw.LineStyle{Color: grey, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(4), vg.Points(2)}}
 	p.Add(line)
-	if err := addPoints(p, items, pr.final, true); err != nil {
+	lg := &legend{prefer: []corner{topLeft, bottomRight}}
+	if err := addPoints(p, items, pr.final, lg); err != nil {
 		return nil, err
 	}
-	p.Legend.Add("Pareto front", line)
+	lg.add("Pareto front", line)
+	lg.avoidLine(stair)
 	// Name the candidates on the front (#Seq), cheapest first.
 	fl := &pointLabels{}
 	for _, k := range front {
 		fl.xs, fl.ys = append(fl.xs, xs[k]), append(fl.ys, ys[k])
 		fl.texts = append(fl.texts, fmt.Sprintf("#%d", items[k].r.Seq))
 	}
-	p.Add(fl)
+	p.Add(fl, lg)
 
 	// Room above the data for the legend (top left), a little on the right.
 	ylo, yhi := minMax(ys)
@@ -127,8 +129,6 @@ func Tradeoff(recs []nas.Record, cost Cost, opt Options) (*plot.Plot, error) {
 	}
 	p.Y.Min, p.Y.Max = ylo-0.05*span, yhi+0.75*span
 	p.X.Min, p.X.Max = lo/math.Pow(hi/lo, 0.04)/1.02, hi*math.Pow(hi/lo, 0.12)*1.05
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs = vg.Points(4)
 	return p, nil
 }
 

@@ -66,6 +66,7 @@ func Trajectory(recs []nas.Record, opt Options) (*plot.Plot, error) {
 	grid.Horizontal = draw.LineStyle{Color: lightGrey, Width: vg.Points(0.5)}
 	p.Add(grid)
 
+	lg := &legend{prefer: []corner{topLeft, topRight}}
 	// The running current accuracy, from the first accepted candidate.
 	var cur plotter.XYs
 	for _, r := range rs {
@@ -84,13 +85,24 @@ func Trajectory(recs []nas.Record, opt Options) (*plot.Plot, error) {
 		line.StepStyle = plotter.PostStep
 		line.LineStyle = draw.LineStyle{Color: black, Width: vg.Points(1)}
 		p.Add(line)
-		p.Legend.Add("current (compared against)", line)
+		lg.add("current (compared against)", line)
+		var stair plotter.XYs
+		for i, q := range cur {
+			if i > 0 {
+				stair = append(stair, plotter.XY{X: q.X, Y: cur[i-1].Y})
+			}
+			stair = append(stair, q)
+		}
+		lg.avoidLine(stair)
 	}
-	if err := addPoints(p, items, pr.final, false); err != nil {
+	if err := addPoints(p, items, pr.final, nil); err != nil {
 		return nil, err
 	}
-	p.Legend.Add("accepted", thumb(grey, marker{circle, true}))
-	p.Legend.Add("rejected", thumb(grey, marker{circle, false}))
+	for _, it := range items {
+		lg.avoid(plotter.XY{X: it.x, Y: it.y})
+	}
+	lg.add("accepted", thumb(grey, marker{circle, true}))
+	lg.add("rejected", thumb(grey, marker{circle, false}))
 	var failed plotter.XYs
 	for _, r := range all {
 		if !usable(r) {
@@ -104,15 +116,15 @@ func Trajectory(recs []nas.Record, opt Options) (*plot.Plot, error) {
 		}
 		sc.GlyphStyle = draw.GlyphStyle{Color: vermilion, Radius: markerRadius, Shape: marker{shape: cross}}
 		p.Add(sc)
-		p.Legend.Add("failed (no accuracy)", thumb(vermilion, marker{shape: cross}))
+		lg.add("failed (no accuracy)", thumb(vermilion, marker{shape: cross}))
+		lg.avoid(failed...)
 	}
 	if pr.final != "" {
-		p.Legend.Add("final network", thumb(black, marker{shape: ring}))
+		lg.add("final network", thumb(black, marker{shape: ring}))
 	}
+	p.Add(lg)
 	p.X.Min, p.X.Max = first-0.5, last+0.5
 	p.Y.Min, p.Y.Max = bottom, top
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs = vg.Points(4)
 	return p, nil
 }
 

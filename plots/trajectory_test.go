@@ -34,3 +34,14 @@ func TestTrajectoryFailedGolden(t *testing.T) {
 	}
 	checkGolden(t, "trajectory-failed", p, 7*vg.Inch, 5*vg.Inch)
 }
+
+// At a smaller size the data leave no room in the top left corner: the
+// legend moves to the top right instead of covering points.
+func TestTrajectorySmallGolden(t *testing.T) {
+	recs := readLedger(t, "searchlog.jsonl")
+	p, err := plots.Trajectory(recs, plots.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "trajectory-small", p, 5*vg.Inch, 3.5*vg.Inch)
+}
