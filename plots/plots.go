@@ -10,8 +10,10 @@
 // operation square, kernel diamond), so they survive greyscale and
 // colour-blindness; accepted candidates are filled, rejected ones hollow;
 // the final network is circled. Records that failed (Result.Failed) or
-// whose validation accuracy is NaN or infinite are not drawn, and the
-// subtitle says how many were left out. Text uses gonum's embedded
+// whose validation accuracy is NaN or infinite are not drawn as points
+// (the trajectory marks them with a cross), and the subtitle says how
+// many there were. Legends are placed when drawn, in the corner of the
+// data area where they cover the fewest points and lines. Text uses gonum's embedded
 // Liberation fonts, so output is the same on every machine.
 package plots
 
