@@ -68,8 +68,19 @@ func TestSyntheticLearnable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sz := d.H * d.W * d.C
+	acc := centroidAccuracy(train, test)
 	k := len(d.Classes)
+	t.Logf("nearest class mean accuracy: %.3f (chance %.3f)", acc, 1/float64(k))
+	if acc < 0.5 {
+		t.Errorf("accuracy %.3f: classes not learnable", acc)
+	}
+}
+
+// centroidAccuracy classifies test by the nearest class mean of train, on
+// raw pixels.
+func centroidAccuracy(train, test *data.Dataset) float64 {
+	sz := train.H * train.W * train.C
+	k := len(train.Classes)
 	centroid := make([][]float64, k)
 	for i := range centroid {
 		centroid[i] = make([]float64, sz)
@@ -97,9 +108,5 @@ func TestSyntheticLearnable(t *testing.T) {
 			correct++
 		}
 	}
-	acc := float64(correct) / float64(test.N)
-	t.Logf("nearest class mean accuracy: %.3f (chance %.3f)", acc, 1/float64(k))
-	if acc < 0.5 {
-		t.Errorf("accuracy %.3f: classes not learnable", acc)
-	}
+	return float64(correct) / float64(test.N)
 }
