@@ -2,6 +2,8 @@ package data_test
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -18,12 +20,25 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// benchN is the number of images of the benchmark datasets: 4096, or
+// $DATA_BENCH_N (e.g. 50000 for a CIFAR-10-sized set).
+func benchN(b *testing.B) int {
+	if s := os.Getenv("DATA_BENCH_N"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("DATA_BENCH_N=%q: want a positive integer", s)
+		}
+		return n
+	}
+	return 4096
+}
+
 // BenchmarkBatcher measures the training input pipeline of the published
 // recipe: pad-4 crop, flip, Cutout 16, normalisation of 32x32x3 images in
 // batches of 64. It reports images/s (wall clock) and images per CPU
 // second (which does not depend on other load on the machine).
 func BenchmarkBatcher(b *testing.B) {
-	d := data.Synthetic(data.SyntheticConfig{N: 4096, Seed: 1, Noise: 0.2})
+	d := data.Synthetic(data.SyntheticConfig{N: benchN(b), Seed: 1, Noise: 0.2})
 	for _, w := range []int{1, 2, 0} {
 		name := fmt.Sprintf("workers=%d", w)
 		if w == 0 {
@@ -55,7 +70,7 @@ func BenchmarkBatcher(b *testing.B) {
 
 // BenchmarkEval measures normalised evaluation batches of 32x32x3 images.
 func BenchmarkEval(b *testing.B) {
-	d := data.Synthetic(data.SyntheticConfig{N: 4096, Seed: 1, Noise: 0.2})
+	d := data.Synthetic(data.SyntheticConfig{N: benchN(b), Seed: 1, Noise: 0.2})
 	mean, std := data.CIFAR10Norm()
 	images := 0
 	for b.Loop() {
