@@ -146,6 +146,10 @@ func (d *Dataset) Take(n int) *Dataset {
 	return &out
 }
 
+// DefaultValidFrac is the fraction of the training set held out for
+// validation by default.
+const DefaultValidFrac = 0.1
+
 // Split holds out a validation set: from each class, round(validFrac *
 // count) images chosen at random (seeded) go to valid, the rest to train.
 // Both keep the original order of their images. The split is a function
