@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -160,7 +161,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset})
+	l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Versions: buildVersions(o.evaluator)})
 	if err != nil {
 		return err
 	}
@@ -217,3 +218,18 @@ type listFlag []string
 
 func (l *listFlag) String() string     { return fmt.Sprint(*l) }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// buildVersions names the build for the ledger: module version, Go version,
+// GoMLX version and the evaluator.
+func buildVersions(evaluator string) string {
+	v := "trgnas (unknown build)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v = fmt.Sprintf("%s %s %s", bi.Main.Path, bi.Main.Version, bi.GoVersion)
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/gomlx/gomlx" {
+				v += " gomlx " + d.Version
+			}
+		}
+	}
+	return v + " evaluator " + evaluator
+}
