@@ -94,9 +94,11 @@ func AgreementPlot(x, y []nas.Record, opt Options) (*plot.Plot, error) {
 			final = f.Key
 		}
 	}
-	if err := addPoints(p, items, final, true); err != nil {
+	lg := &legend{prefer: []corner{topLeft, topRight, bottomRight, bottomLeft}}
+	if err := addPoints(p, items, final, lg); err != nil {
 		return nil, err
 	}
+	p.Add(lg)
 	xlo, xhi := minMax(xs)
 	ylo, yhi := minMax(ys)
 	xs0, ys0 := xhi-xlo, yhi-ylo
@@ -108,7 +110,5 @@ func AgreementPlot(x, y []nas.Record, opt Options) (*plot.Plot, error) {
 	}
 	p.X.Min, p.X.Max = xlo-0.05*xs0, xhi+0.12*xs0
 	p.Y.Min, p.Y.Max = ylo-0.05*ys0, yhi+0.75*ys0
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs = vg.Points(4)
 	return p, nil
 }

@@ -29,10 +29,12 @@ func LossCurves(recs []nas.Record, opt Options) (*plot.Plot, error) {
 	return curves(recs, opt, true)
 }
 
-var (
-	curveColors = []color.Color{blue, vermilion, green, purple, orange, skyBlue, black}
-	curveShapes = []shape{circle, triangle, square, diamond, plus}
-)
+// curveStyle is the colour and marker of the i-th candidate of Curves.
+func curveStyle(i int) (color.Color, shape) {
+	colors := [...]color.Color{blue, vermilion, green, purple, orange, skyBlue, black}
+	shapes := [...]shape{circle, triangle, square, diamond, plus}
+	return colors[i%len(colors)], shapes[i%len(shapes)]
+}
 
 func chosen(recs []nas.Record, opt Options) ([]nas.Record, error) {
 	if len(opt.Keys) == 0 {
@@ -103,9 +105,12 @@ func curves(recs []nas.Record, opt Options, loss bool) (*plot.Plot, error) {
 	solid := draw.LineStyle{Width: vg.Points(1.3)}
 	dashed := draw.LineStyle{Width: vg.Points(1.1), Dashes: []vg.Length{vg.Points(4), vg.Points(2.5)}}
 	var ys, xs []float64
+	lg := &legend{prefer: []corner{bottomRight, topRight}}
+	if loss {
+		lg.prefer = []corner{topRight, bottomRight}
+	}
 	for i, r := range keep {
-		col := curveColors[i%len(curveColors)]
-		shp := curveShapes[i%len(curveShapes)]
+		col, shp := curveStyle(i)
 		var train, valid plotter.XYs
 		for _, e := range r.Result.Curve {
 			t, v := e.TrainAcc, e.ValidAcc
@@ -139,6 +144,7 @@ func curves(recs []nas.Record, opt Options, loss bool) (*plot.Plot, error) {
 			l.LineStyle = c.line
 			l.LineStyle.Color = col
 			p.Add(l)
+			lg.avoidLine(c.pts)
 			sc, err := plotter.NewScatter(sparse(c.pts, 12))
 			if err != nil {
 				return nil, err
@@ -148,13 +154,14 @@ func curves(recs []nas.Record, opt Options, loss bool) (*plot.Plot, error) {
 			p.Add(sc)
 		}
 		best := r.Result.ValidAcc
-		p.Legend.Add(fmt.Sprintf("%s (best %.2f%%)", Label(r), best), lineThumb{line: withColor(solid, col), glyph: &g})
+		lg.add(fmt.Sprintf("%s (best %.2f%%)", Label(r), best), lineThumb{line: withColor(solid, col), glyph: &g})
 	}
 	if len(ys) == 0 {
 		return nil, fmt.Errorf("%w: the %s curves hold no finite value", ErrNoData, what)
 	}
-	p.Legend.Add("validation (filled markers)", lineThumb{line: withColor(solid, grey)})
-	p.Legend.Add("training (hollow markers)", lineThumb{line: withColor(dashed, grey)})
+	lg.add("validation (filled markers)", lineThumb{line: withColor(solid, grey)})
+	lg.add("training (hollow markers)", lineThumb{line: withColor(dashed, grey)})
+	p.Add(lg)
 	// Accuracy rises and loss falls: the legend goes where the curves are
 	// not, with room made below (accuracy) or above (loss) the data.
 	lo, hi := minMax(ys)
@@ -168,10 +175,11 @@ func curves(recs []nas.Record, opt Options, loss bool) (*plot.Plot, error) {
 	}
 	if loss {
 		p.Y.Min, p.Y.Max = math.Max(0, lo-0.03*span), hi+0.09*rows*span
-		p.Legend.Top = true
 	} else {
 		p.Y.Min, p.Y.Max = lo-0.09*rows*span, hi+0.03*span
-		p.Legend.Top = false
+		if lo >= 0 && p.Y.Min < 0 {
+			p.Y.Min = 0 // accuracies are not negative
+		}
 	}
 	return p, nil
 }

@@ -72,6 +72,30 @@ func ExampleRanking() {
 	// 672x797 pixels
 }
 
+// One stage's candidates: filter the records. The circled network is then
+// the stage's last accepted candidate.
+func ExampleRanking_stage() {
+	var width []nas.Record
+	for _, r := range load("searchlog.jsonl") {
+		if r.Stage == nas.StageWidth {
+			width = append(width, r)
+		}
+	}
+	f, _ := plots.Final(width)
+	p, err := plots.Ranking(width, plots.Options{Title: "Width stage"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(p.Title.Text)
+	fmt.Println("circled:", plots.Label(f))
+	// Output:
+	// Width stage
+	// cifar10
+	// 600 epochs per candidate, 5 candidates
+	// circled: #14 d16 w56
+}
+
 // How well do the accuracies at epoch 30 of the published run predict
 // the final ranking? Not at all, on this search.
 func ExampleAgree() {

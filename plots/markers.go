@@ -23,6 +23,7 @@ const (
 	diamond
 	plus
 	ring
+	cross
 )
 
 // marker draws a shape, filled with the glyph colour or hollow (white
@@ -32,8 +33,8 @@ type marker struct {
 	filled bool
 }
 
-// markerRadius is the radius of data markers.
-var markerRadius = vg.Points(3.5)
+// markerRadius is the radius of data markers (3.5 points).
+const markerRadius vg.Length = 3.5
 
 // DrawGlyph implements draw.GlyphDrawer.
 func (m marker) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
@@ -62,15 +63,26 @@ func (m marker) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
 		poly(4, r*1.2, math.Pi/4)
 	case diamond:
 		poly(4, r*1.3, 0)
-	case plus:
+	case plus, cross:
 		c.SetLineDash(nil, 0)
 		c.SetLineWidth(vg.Points(1.5))
 		c.SetColor(sty.Color)
+		d := r
+		if m.shape == cross {
+			d = r * 0.8
+		}
 		var h, v vg.Path
-		h.Move(vg.Point{X: pt.X - r, Y: pt.Y})
-		h.Line(vg.Point{X: pt.X + r, Y: pt.Y})
-		v.Move(vg.Point{X: pt.X, Y: pt.Y - r})
-		v.Line(vg.Point{X: pt.X, Y: pt.Y + r})
+		if m.shape == plus {
+			h.Move(vg.Point{X: pt.X - d, Y: pt.Y})
+			h.Line(vg.Point{X: pt.X + d, Y: pt.Y})
+			v.Move(vg.Point{X: pt.X, Y: pt.Y - d})
+			v.Line(vg.Point{X: pt.X, Y: pt.Y + d})
+		} else {
+			h.Move(vg.Point{X: pt.X - d, Y: pt.Y - d})
+			h.Line(vg.Point{X: pt.X + d, Y: pt.Y + d})
+			v.Move(vg.Point{X: pt.X - d, Y: pt.Y + d})
+			v.Line(vg.Point{X: pt.X + d, Y: pt.Y - d})
+		}
 		c.Stroke(h)
 		c.Stroke(v)
 		return
@@ -107,8 +119,9 @@ type item struct {
 
 // addPoints draws the items, one scatter per stage and decision, and the
 // ring and label of the final network. With legend set it adds a legend
-// entry per stage and the filled/hollow/final entries.
-func addPoints(p *plot.Plot, items []item, final string, legend bool) error {
+// entry per stage and the filled/hollow/final entries to lg when it is
+// not nil. The points are added to what the legend avoids.
+func addPoints(p *plot.Plot, items []item, final string, lg *legend) error {
 	recs := make([]nas.Record, len(items))
 	for i, it := range items {
 		recs[i] = it.r
@@ -120,6 +133,9 @@ func addPoints(p *plot.Plot, items []item, final string, legend bool) error {
 			for _, it := range items {
 				if it.r.Stage == s && it.r.Accepted == acc {
 					pts = append(pts, plotter.XY{X: it.x, Y: it.y})
+					if lg != nil {
+						lg.avoid(plotter.XY{X: it.x, Y: it.y})
+					}
 				}
 			}
 			if len(pts) == 0 {
@@ -132,13 +148,13 @@ func addPoints(p *plot.Plot, items []item, final string, legend bool) error {
 			sc.GlyphStyle = draw.GlyphStyle{Color: st.color, Radius: markerRadius, Shape: marker{st.shape, acc}}
 			p.Add(sc)
 		}
-		if legend {
-			p.Legend.Add(st.name, thumb(st.color, marker{st.shape, true}))
+		if lg != nil {
+			lg.add(st.name, thumb(st.color, marker{st.shape, true}))
 		}
 	}
-	if legend {
-		p.Legend.Add("accepted", thumb(grey, marker{circle, true}))
-		p.Legend.Add("rejected", thumb(grey, marker{circle, false}))
+	if lg != nil {
+		lg.add("accepted", thumb(grey, marker{circle, true}))
+		lg.add("rejected", thumb(grey, marker{circle, false}))
 	}
 	if final == "" {
 		return nil
@@ -155,8 +171,8 @@ func addPoints(p *plot.Plot, items []item, final string, legend bool) error {
 		sc.GlyphStyle = draw.GlyphStyle{Color: black, Radius: vg.Points(6.5), Shape: marker{shape: ring}}
 		p.Add(sc)
 		p.Add(&tag{x: it.x, y: it.y, text: "final", dx: vg.Points(9)})
-		if legend {
-			p.Legend.Add("final network", thumb(black, marker{shape: ring}))
+		if lg != nil {
+			lg.add("final network", thumb(black, marker{shape: ring}))
 		}
 		break // one ring even if the key was trained twice
 	}
@@ -223,4 +239,36 @@ func (t *tag) Plot(c draw.Canvas, p *plot.Plot) {
 		{X: pt.X + w + pad, Y: pt.Y + h/2 + pad}, {X: pt.X - pad, Y: pt.Y + h/2 + pad},
 	})
 	c.FillText(sty, pt, t.text)
+}
+
+// pointLabels writes short texts above-left of data points, leaving out
+// any text that would overlap one already written or leave the plot area,
+// so labels never collide whatever the scale.
+type pointLabels struct {
+	xs, ys []float64
+	texts  []string
+}
+
+// Plot implements plot.Plotter.
+func (l *pointLabels) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	sty := text.Style{Color: grey, Font: textFont(vg.Points(7)), XAlign: draw.XRight, YAlign: draw.YBottom, Handler: p.Title.TextStyle.Handler}
+	var done []vg.Rectangle
+	for i, s := range l.texts {
+		pt := vg.Point{X: trX(l.xs[i]) - vg.Points(5), Y: trY(l.ys[i]) + vg.Points(4.5)}
+		w, h := sty.Width(s), sty.Height(s)
+		r := vg.Rectangle{Min: vg.Point{X: pt.X - w, Y: pt.Y}, Max: vg.Point{X: pt.X, Y: pt.Y + h}}
+		if r.Min.X < c.Min.X || r.Max.Y > c.Max.Y {
+			continue
+		}
+		clash := false
+		for _, d := range done {
+			clash = clash || (r.Min.X < d.Max.X && d.Min.X < r.Max.X && r.Min.Y < d.Max.Y && d.Min.Y < r.Max.Y)
+		}
+		if clash {
+			continue
+		}
+		done = append(done, r)
+		c.FillText(sty, pt, s)
+	}
 }

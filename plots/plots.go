@@ -10,8 +10,10 @@
 // operation square, kernel diamond), so they survive greyscale and
 // colour-blindness; accepted candidates are filled, rejected ones hollow;
 // the final network is circled. Records that failed (Result.Failed) or
-// whose validation accuracy is NaN or infinite are not drawn, and the
-// subtitle says how many were left out. Text uses gonum's embedded
+// whose validation accuracy is NaN or infinite are not drawn as points
+// (the trajectory marks them with a cross), and the subtitle says how
+// many there were. Legends are placed when drawn, in the corner of the
+// data area where they cover the fewest points and lines. Text uses gonum's embedded
 // Liberation fonts, so output is the same on every machine.
 package plots
 
@@ -297,7 +299,6 @@ func newPlot(name string, opt Options, sub string) *plot.Plot {
 	sans(&p.Y.Label.TextStyle.Font)
 	sans(&p.X.Tick.Label.Font)
 	sans(&p.Y.Tick.Label.Font)
-	sans(&p.Legend.TextStyle.Font)
 	p.X.Tick.Marker = plot.TickerFunc(linTicks)
 	p.Y.Tick.Marker = plot.TickerFunc(linTicks)
 	if opt.Title != "" {
@@ -310,20 +311,20 @@ func newPlot(name string, opt Options, sub string) *plot.Plot {
 		a.Label.TextStyle.Font.Size = vg.Points(10)
 		a.Tick.Label.Font.Size = vg.Points(8)
 	}
-	p.Legend.TextStyle.Font.Size = vg.Points(8)
-	p.Legend.Padding = vg.Points(1)
-	p.Legend.ThumbnailWidth = vg.Points(16)
-	p.Legend.XOffs = -vg.Points(4)
-	p.Legend.YOffs = -vg.Points(4)
 	return p
 }
 
 // note is the subtitle: the budget and how many records were left out.
 func note(all []nas.Record, pr prepared, extra ...string) string {
+	return noteAs(all, pr, "not shown", extra...)
+}
+
+// noteAs is note with the words saying what became of failed records.
+func noteAs(all []nas.Record, pr prepared, failed string, extra ...string) string {
 	ds, bs := budget(all)
 	s := fmt.Sprintf("%s\n%s, %d candidates", ds, bs, len(pr.recs))
 	if pr.skipped > 0 {
-		s += fmt.Sprintf(" (%d failed or NaN, not shown)", pr.skipped)
+		s += fmt.Sprintf(" (%d failed or NaN, %s)", pr.skipped, failed)
 	}
 	for _, e := range extra {
 		if e != "" {
@@ -364,17 +365,27 @@ func Label(r nas.Record) string {
 	return shorten(b.String(), 34)
 }
 
-// Okabe-Ito colours.
-var (
-	blue      = color.NRGBA{0x00, 0x72, 0xB2, 0xFF}
-	orange    = color.NRGBA{0xE6, 0x9F, 0x00, 0xFF}
-	green     = color.NRGBA{0x00, 0x9E, 0x73, 0xFF}
-	purple    = color.NRGBA{0xCC, 0x79, 0xA7, 0xFF}
-	vermilion = color.NRGBA{0xD5, 0x5E, 0x00, 0xFF}
-	skyBlue   = color.NRGBA{0x56, 0xB4, 0xE9, 0xFF}
-	grey      = color.NRGBA{0x55, 0x55, 0x55, 0xFF}
-	lightGrey = color.NRGBA{0xC8, 0xC8, 0xC8, 0xFF}
-	black     = color.NRGBA{0x00, 0x00, 0x00, 0xFF}
+// rgb is an opaque colour written as 0xRRGGBB; it implements color.Color,
+// so the palette can be constants.
+type rgb uint32
+
+// RGBA implements color.Color.
+func (c rgb) RGBA() (r, g, b, a uint32) {
+	r, g, b = uint32(c>>16&0xFF), uint32(c>>8&0xFF), uint32(c&0xFF)
+	return r | r<<8, g | g<<8, b | b<<8, 0xFFFF
+}
+
+// Okabe-Ito colours, and greys.
+const (
+	blue      rgb = 0x0072B2
+	orange    rgb = 0xE69F00
+	green     rgb = 0x009E73
+	purple    rgb = 0xCC79A7
+	vermilion rgb = 0xD55E00
+	skyBlue   rgb = 0x56B4E9
+	grey      rgb = 0x555555
+	lightGrey rgb = 0xC8C8C8
+	black     rgb = 0x000000
 )
 
 // stageStyle is the colour and marker of a stage.

@@ -54,9 +54,11 @@ func Ranking(recs []nas.Record, opt Options) (*plot.Plot, error) {
 	grid.Horizontal = draw.LineStyle{Color: lightGrey, Width: vg.Points(0.4), Dashes: []vg.Length{vg.Points(1), vg.Points(2)}}
 	grid.Vertical = draw.LineStyle{Color: lightGrey, Width: vg.Points(0.5)}
 	p.Add(grid)
-	if err := addPoints(p, items, pr.final, true); err != nil {
+	lg := &legend{prefer: []corner{bottomRight}}
+	if err := addPoints(p, items, pr.final, lg); err != nil {
 		return nil, err
 	}
+	p.Add(lg)
 	// Reserve the right third of the x range for the legend and the
 	// "final" label: rows near the bottom have the lowest accuracies, so
 	// the legend in the bottom right corner never covers a point.
@@ -67,6 +69,5 @@ func Ranking(recs []nas.Record, opt Options) (*plot.Plot, error) {
 	p.X.Min = lo - 0.04*span
 	p.X.Max = hi + 0.55*span
 	p.Y.Min, p.Y.Max = -0.8, float64(n)-0.2
-	p.Legend.Top, p.Legend.Left = false, false
 	return p, nil
 }

@@ -42,7 +42,8 @@ func (c Cost) of(r nas.Record) float64 {
 // Tradeoff draws validation accuracy against cost (log scale) for every
 // usable candidate, with the Pareto front (fewest parameters or MACs for
 // the accuracy, nas.ParetoFront) as a staircase and the final network
-// circled. Candidates without a positive cost (not recorded) are left out
+// circled; candidates on the front are labelled with their Seq (a label
+// that would overlap another is left out). Candidates without a positive cost (not recorded) are left out
 // and counted in the subtitle; with none left the error wraps ErrNoData.
 func Tradeoff(recs []nas.Record, cost Cost, opt Options) (*plot.Plot, error) {
 	if cost != Params && cost != MACs {
@@ -106,10 +107,19 @@ func Tradeoff(recs []nas.Record, cost Cost, opt Options) (*plot.Plot, error) {
 	}
 	line.LineStyle = draw.LineStyle{Color: grey, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(4), vg.Points(2)}}
 	p.Add(line)
-	if err := addPoints(p, items, pr.final, true); err != nil {
+	lg := &legend{prefer: []corner{topLeft, bottomRight}}
+	if err := addPoints(p, items, pr.final, lg); err != nil {
 		return nil, err
 	}
-	p.Legend.Add("Pareto front", line)
+	lg.add("Pareto front", line)
+	lg.avoidLine(stair)
+	// Name the candidates on the front (#Seq), cheapest first.
+	fl := &pointLabels{}
+	for _, k := range front {
+		fl.xs, fl.ys = append(fl.xs, xs[k]), append(fl.ys, ys[k])
+		fl.texts = append(fl.texts, fmt.Sprintf("#%d", items[k].r.Seq))
+	}
+	p.Add(fl, lg)
 
 	// Room above the data for the legend (top left), a little on the right.
 	ylo, yhi := minMax(ys)
@@ -119,8 +129,6 @@ func Tradeoff(recs []nas.Record, cost Cost, opt Options) (*plot.Plot, error) {
 	}
 	p.Y.Min, p.Y.Max = ylo-0.05*span, yhi+0.75*span
 	p.X.Min, p.X.Max = lo/math.Pow(hi/lo, 0.04)/1.02, hi*math.Pow(hi/lo, 0.12)*1.05
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs = vg.Points(4)
 	return p, nil
 }
 

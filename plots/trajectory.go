@@ -36,20 +36,21 @@ func Trajectory(recs []nas.Record, opt Options) (*plot.Plot, error) {
 		span = 1
 	}
 	bottom, top := ylo-0.2*span, yhi+0.45*span
-	first, last := float64(rs[0].Seq), float64(rs[len(rs)-1].Seq)
+	all := bySeq(recs)
+	first, last := float64(all[0].Seq), float64(all[len(all)-1].Seq)
 
-	p := newPlot("Search trajectory", opt, note(recs, pr))
+	p := newPlot("Search trajectory", opt, noteAs(recs, pr, "marked ×"))
 	p.X.Label.Text = "candidate (training order, Seq)"
 	p.Y.Label.Text = "best validation accuracy (%)"
 
 	// Stage bands: runs of consecutive records of one stage.
-	for i := 0; i < len(rs); {
+	for i := 0; i < len(all); {
 		j := i
-		for j+1 < len(rs) && rs[j+1].Stage == rs[i].Stage {
+		for j+1 < len(all) && all[j+1].Stage == all[i].Stage {
 			j++
 		}
-		x0, x1 := float64(rs[i].Seq)-0.5, float64(rs[j].Seq)+0.5
-		st := styleOf(rs[i].Stage)
+		x0, x1 := float64(all[i].Seq)-0.5, float64(all[j].Seq)+0.5
+		st := styleOf(all[i].Stage)
 		band, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: bottom}, {X: x1, Y: bottom}, {X: x1, Y: top}, {X: x0, Y: top}})
 		if err != nil {
 			return nil, err
@@ -65,6 +66,7 @@ func Trajectory(recs []nas.Record, opt Options) (*plot.Plot, error) {
 	grid.Horizontal = draw.LineStyle{Color: lightGrey, Width: vg.Points(0.5)}
 	p.Add(grid)
 
+	lg := &legend{prefer: []corner{topLeft, topRight}}
 	// The running current accuracy, from the first accepted candidate.
 	var cur plotter.XYs
 	for _, r := range rs {
@@ -83,20 +85,46 @@ func Trajectory(recs []nas.Record, opt Options) (*plot.Plot, error) {
 		line.StepStyle = plotter.PostStep
 		line.LineStyle = draw.LineStyle{Color: black, Width: vg.Points(1)}
 		p.Add(line)
-		p.Legend.Add("current (compared against)", line)
+		lg.add("current (compared against)", line)
+		var stair plotter.XYs
+		for i, q := range cur {
+			if i > 0 {
+				stair = append(stair, plotter.XY{X: q.X, Y: cur[i-1].Y})
+			}
+			stair = append(stair, q)
+		}
+		lg.avoidLine(stair)
 	}
-	if err := addPoints(p, items, pr.final, false); err != nil {
+	if err := addPoints(p, items, pr.final, nil); err != nil {
 		return nil, err
 	}
-	p.Legend.Add("accepted", thumb(grey, marker{circle, true}))
-	p.Legend.Add("rejected", thumb(grey, marker{circle, false}))
-	if pr.final != "" {
-		p.Legend.Add("final network", thumb(black, marker{shape: ring}))
+	for _, it := range items {
+		lg.avoid(plotter.XY{X: it.x, Y: it.y})
 	}
+	lg.add("accepted", thumb(grey, marker{circle, true}))
+	lg.add("rejected", thumb(grey, marker{circle, false}))
+	var failed plotter.XYs
+	for _, r := range all {
+		if !usable(r) {
+			failed = append(failed, plotter.XY{X: float64(r.Seq), Y: ylo - 0.07*span})
+		}
+	}
+	if len(failed) > 0 {
+		sc, err := plotter.NewScatter(failed)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: vermilion, Radius: markerRadius, Shape: marker{shape: cross}}
+		p.Add(sc)
+		lg.add("failed (no accuracy)", thumb(vermilion, marker{shape: cross}))
+		lg.avoid(failed...)
+	}
+	if pr.final != "" {
+		lg.add("final network", thumb(black, marker{shape: ring}))
+	}
+	p.Add(lg)
 	p.X.Min, p.X.Max = first-0.5, last+0.5
 	p.Y.Min, p.Y.Max = bottom, top
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs = vg.Points(4)
 	return p, nil
 }
 

@@ -2,8 +2,10 @@ package plots_test
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -47,6 +49,17 @@ func TestWriteAll(t *testing.T) {
 		case ".svg":
 			if !bytes.HasPrefix(b, []byte("<?xml")) || !bytes.Contains(b, []byte("</svg>")) {
 				t.Errorf("%s is not a complete SVG document", f)
+			}
+			d := xml.NewDecoder(bytes.NewReader(b))
+			for {
+				_, err := d.Token()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Errorf("%s: not well-formed XML: %v", f, err)
+					break
+				}
 			}
 		}
 	}
