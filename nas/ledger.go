@@ -154,7 +154,7 @@ func parseLedger(path string, data []byte) (*LedgerFile, []error) {
 		switch {
 		case probe.Ledger != nil:
 			var h LedgerHeader
-			if err := strictUnmarshal(ln, &h); err != nil {
+			if err := decodeLine(ln, &h); err != nil {
 				warn(lineNo, fmt.Errorf("bad header, skipped: %v", err))
 				continue
 			}
@@ -169,7 +169,7 @@ func parseLedger(path string, data []byte) (*LedgerFile, []error) {
 			lf.Header = &h
 		case probe.Event != nil && *probe.Event == "start":
 			var st LedgerStart
-			if err := strictUnmarshal(ln, &st); err != nil {
+			if err := decodeLine(ln, &st); err != nil {
 				warn(lineNo, fmt.Errorf("bad start line, skipped: %v", err))
 				continue
 			}
@@ -180,7 +180,7 @@ func parseLedger(path string, data []byte) (*LedgerFile, []error) {
 			lf.Entries = append(lf.Entries, LedgerEntry{Line: lineNo, Start: &st})
 		case probe.Event != nil && *probe.Event == "override":
 			var ov LedgerOverride
-			if err := strictUnmarshal(ln, &ov); err != nil {
+			if err := decodeLine(ln, &ov); err != nil {
 				warn(lineNo, fmt.Errorf("bad override line, skipped: %v", err))
 				continue
 			}
@@ -189,7 +189,7 @@ func parseLedger(path string, data []byte) (*LedgerFile, []error) {
 			warn(lineNo, fmt.Errorf("unknown event %q, skipped", *probe.Event))
 		case probe.Key != nil:
 			var r Record
-			if err := strictUnmarshal(ln, &r); err != nil {
+			if err := decodeLine(ln, &r); err != nil {
 				warn(lineNo, fmt.Errorf("bad record, skipped: %v", err))
 				continue
 			}
@@ -212,11 +212,9 @@ func parseLedger(path string, data []byte) (*LedgerFile, []error) {
 	return lf, warns
 }
 
-func strictUnmarshal(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	return d.Decode(v)
-}
+// decodeLine decodes one line; fields it does not know (written by a newer
+// version) are ignored.
+func decodeLine(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // Ledger is an open ledger file that a search appends to. Each line is
 // written whole with one write on a file opened with O_APPEND and synced

@@ -407,3 +407,22 @@ func TestRememberRecordsOfAnotherSearch(t *testing.T) {
 		t.Errorf("%d shared candidates, %d evaluations for %d decisions", shared, ev.total(), len(s2.Decisions()))
 	}
 }
+
+func TestLedgerHalfWrittenHeader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.jsonl")
+	os.WriteFile(path, []byte(`{"ledger":"trgnas-ledger/1","con`), 0o644)
+	s, l := openLedgerSearch(t, path, smallConfig())
+	if len(l.Warnings()) != 1 || !errors.Is(l.Warnings()[0], nas.ErrIncompleteLine) {
+		t.Errorf("warnings %v", l.Warnings())
+	}
+	if err := s.Run(context.Background(), newScoreEval(50, nil)); err != nil {
+		t.Fatal(err)
+	}
+	lf, warns, err := nas.ReadLedgerFile(path)
+	if err != nil || lf.Header == nil || lf.Header.Config != smallConfig() || len(lf.Records()) != len(s.Decisions()) {
+		t.Fatalf("header %+v, %d records, %v %v", lf.Header, len(lf.Records()), warns, err)
+	}
+	if len(warns) != 1 || !strings.HasPrefix(warns[0].Error(), path+":1: corrupt line") {
+		t.Errorf("warnings %v", warns)
+	}
+}

@@ -9,9 +9,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
+	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 )
 
@@ -70,6 +72,8 @@ type evalOptions struct {
 	dataDir   string
 	backend   string
 	fakeEpoch time.Duration
+	validFrac float64
+	synthN    int
 	recipe    nas.Recipe
 	cfg       *nas.Config // InChannels and Classes are set from the data
 	progress  io.Writer
@@ -83,9 +87,50 @@ func newEvaluator(o evalOptions) (nas.Evaluator, string, error) {
 		return fakeEvaluator{epochs: o.recipe.Epochs, seed: o.recipe.Seed, perEpoch: o.fakeEpoch, w: o.progress},
 			fmt.Sprintf("fake-scores seed %d", o.recipe.Seed), nil
 	case "trainer":
-		return nil, "", errors.New("the trainer evaluator is not part of this build yet; use -evaluator fake to exercise the search, ledger and resume")
+		train, valid, name, err := loadData(o)
+		if err != nil {
+			return nil, "", err
+		}
+		o.cfg.InChannels, o.cfg.Classes = train.C, len(train.Classes)
+		_ = valid
+		return nil, name, errors.New("the trainer evaluator is not part of this build yet; use -evaluator fake to exercise the search, ledger and resume")
 	}
 	return nil, "", fmt.Errorf("-evaluator %q: want trainer or fake", o.evaluator)
+}
+
+// loadData reads the training images of -dataset and holds out the
+// validation split (seeded by the recipe's seed). name describes the data
+// for the ledger: dataset, content fingerprint, split.
+func loadData(o evalOptions) (train, valid *data.Dataset, name string, err error) {
+	var full *data.Dataset
+	switch o.dataset {
+	case "mnist":
+		dir := o.dataDir
+		if dir == "" {
+			if dir, err = data.MNISTDir(); err != nil {
+				return nil, nil, "", err
+			}
+		}
+		full, _, err = data.MNIST(dir)
+	case "cifar10":
+		if o.dataDir == "" {
+			return nil, nil, "", errors.New("-dataset cifar10 needs -data DIR (the CIFAR-10 binary files)")
+		}
+		full, _, err = data.CIFAR10(o.dataDir)
+	case "synthetic":
+		full, err = data.NewSynthetic(data.SyntheticConfig{N: o.synthN, H: 16, W: 16, C: 3, Classes: 4, Seed: o.recipe.Seed, Noise: 0.2})
+	default:
+		return nil, nil, "", fmt.Errorf("-dataset %q: want mnist, cifar10 or synthetic", o.dataset)
+	}
+	if err != nil {
+		return nil, nil, "", err
+	}
+	train, valid, err = full.Split(o.validFrac, o.recipe.Seed)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	name = fmt.Sprintf("%s %s, %d train / %d valid (split %g, seed %d)", full.Name, full.Fingerprint(), train.N, valid.N, o.validFrac, o.recipe.Seed)
+	return train, valid, name, nil
 }
 
 // fakeEvaluator trains nothing: it scores a network by a hash of its key and
@@ -136,6 +181,8 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.backend, "backend", "", "GoMLX backend (default: GOMLX_BACKEND, else the pure-Go one)")
 	fs.StringVar(&o.evaluator, "evaluator", "trainer", "trainer (train each candidate) or fake (hash scores, no training: for tests)")
 	fs.DurationVar(&o.fakeEpoch, "fake-epoch", 10*time.Millisecond, "time per epoch of the fake evaluator")
+	fs.Float64Var(&o.validFrac, "valid-frac", 0.1, "fraction of the training images held out for validation (the candidates' score)")
+	fs.IntVar(&o.synthN, "synthetic-n", 600, "images of -dataset synthetic (16x16x3, 4 classes)")
 	stageOnly := fs.Bool("stage", false, "run only the stage in progress, then stop")
 	var caches listFlag
 	fs.Var(&caches, "cache", "reuse the results of another ledger trained with the same recipe, seed and data (repeatable)")
@@ -160,7 +207,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset})
+	l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Versions: buildVersions(o.evaluator)})
 	if err != nil {
 		return err
 	}
@@ -217,3 +264,18 @@ type listFlag []string
 
 func (l *listFlag) String() string     { return fmt.Sprint(*l) }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// buildVersions names the build for the ledger: module version, Go version,
+// GoMLX version and the evaluator.
+func buildVersions(evaluator string) string {
+	v := "trgnas (unknown build)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v = fmt.Sprintf("%s %s %s", bi.Main.Path, bi.Main.Version, bi.GoVersion)
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/gomlx/gomlx" {
+				v += " gomlx " + d.Version
+			}
+		}
+	}
+	return v + " evaluator " + evaluator
+}

@@ -113,6 +113,10 @@ func TestSearchFlagErrors(t *testing.T) {
 		{[]string{"search", "-ledger", filepath.Join(dir, "b"), "-evaluator", "fake", "-epochs", "0"}, "epochs"},
 		{[]string{"search", "-ledger", filepath.Join(dir, "c"), "-evaluator", "magic"}, `-evaluator "magic"`},
 		{[]string{"search", "-ledger", filepath.Join(dir, "d"), "-evaluator", "fake", "-order", "x"}, "order"},
+		{[]string{"search", "-ledger", filepath.Join(dir, "e"), "-dataset", "cifar10"}, "needs -data DIR"},
+		{[]string{"search", "-ledger", filepath.Join(dir, "f"), "-dataset", "cifar10", "-data", dir}, dir},
+		{[]string{"search", "-ledger", filepath.Join(dir, "g"), "-dataset", "imagenet"}, `-dataset "imagenet"`},
+		{[]string{"search", "-ledger", filepath.Join(dir, "h"), "-dataset", "synthetic", "-valid-frac", "1"}, "validFrac"},
 	} {
 		if _, errOut, code := runCmd(t, tc.args...); code == 0 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d, %q", tc.args, code, errOut)
