@@ -236,6 +236,11 @@ func TestOrphanJobAdopted(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// The progress line is the log's last, after the last carriage return of a progress bar.
+	writeFile(t, filepath.Join(dir, "job-41.log"), "training w20\nepoch 1/5 [#...] 10 img/s\repoch 1/5 [##..] 11 img/s\n\nepoch 2/5 [#...] 9 img/s\repoch 2/5 [##..] 12 img/s")
+	if j := e.Jobs(); len(j) != 1 || j[0].Progress != "epoch 2/5 [##..] 12 img/s" || j[0].Attempts != 1 || j[0].Key != a.Key() || j[0].Submitted.IsZero() {
+		t.Errorf("Jobs() = %+v, want job 41, attempt 1, progress \"epoch 2/5 [##..] 12 img/s\"", j)
+	}
 	writeFile(t, filepath.Join(dir, "result.json"), `{"valid_acc": 77}`)
 	writeFile(t, filepath.Join(bin, "queue"), "41|COMPLETED|"+name+"\n")
 	if r := <-ch; r.ValidAcc != 77 || !r.Arch.Equal(a) {
