@@ -15,6 +15,7 @@ type jobState struct {
 	State    string // Slurm's state name, first word only ("CANCELLED by 0" -> "CANCELLED")
 	ExitCode string // "code:signal", when known
 	Ended    bool   // the state is final
+	Detail   string // why, in words, when the evaluator decided the state
 }
 
 // activeStates are the states of a job that may still produce a result.

@@ -22,6 +22,7 @@ import (
 //	done         lines "id|name|STATE|exit" that sacct reports
 //	run          when present, sbatch runs the script at once and records it in done
 //	sbatch-fail  when present, sbatch prints it on stderr and fails
+//	sacct-fail   when present, sacct fails
 //	sbatch.log   one line per sbatch call
 //	scancel.log  one line per scancel call
 
@@ -58,6 +59,7 @@ done <"$d/queue"
 `,
 	"sacct": `#!/bin/bash
 d=$FAKE_SLURM
+if [ -f "$d/sacct-fail" ]; then echo "sacct: error: Slurm accounting storage is disabled" >&2; exit 1; fi
 ids=
 while [ $# -gt 0 ]; do case $1 in -j) ids=,$2,; shift;; esac; shift; done
 [ -f "$d/done" ] || exit 0
@@ -103,23 +105,60 @@ func writeFile(t *testing.T, path, text string) {
 }
 
 func TestLostJobRetriedThenFailed(t *testing.T) {
+	for _, sacctFails := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sacct_fails=%v", sacctFails), func(t *testing.T) {
+			cfg, bin := fakeSlurm(t)
+			cfg.Retries = 1
+			if sacctFails {
+				writeFile(t, filepath.Join(bin, "sacct-fail"), "")
+			}
+			e := newEval(t, cfg)
+			a := nas.Uniform(16, 3, 0, 3)
+			start := time.Now()
+			r, err := e.Evaluate(context.Background(), a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"2 of 2 attempts failed", "LOST", "in neither squeue nor sacct"}
+			if sacctFails {
+				want = append(want, "accounting storage is disabled")
+			}
+			for _, w := range want {
+				if !r.Failed || !strings.Contains(r.Error, w) {
+					t.Errorf("result %+v, want failed with %q", r, w)
+				}
+			}
+			if d := time.Since(start); d < 2*cfg.LostAfter || d > 10*time.Second {
+				t.Errorf("took %v, want a little over 2 x LostAfter (%v)", d, cfg.LostAfter)
+			}
+			if n := len(lines(t, filepath.Join(bin, "sbatch.log"))); n != 2 {
+				t.Errorf("%d sbatch calls, want 2", n)
+			}
+		})
+	}
+}
+
+func TestSlurmCommandsDown(t *testing.T) {
+	// squeue failing for longer than LostAfter is an error, not a lost job:
+	// the job stays recorded, for a later call to watch again.
 	cfg, bin := fakeSlurm(t)
-	cfg.Retries = 1
+	// (The submission's own squeue, by name, still works.)
+	writeFile(t, filepath.Join(bin, "squeue"), "#!/bin/bash\ncase \" $* \" in *' -t '*) echo 'squeue: error: Unable to contact slurm controller' >&2; exit 1;; esac\n")
 	e := newEval(t, cfg)
 	a := nas.Uniform(16, 3, 0, 3)
 	start := time.Now()
-	r, err := e.Evaluate(context.Background(), a)
-	if err != nil {
-		t.Fatal(err)
+	_, err := e.Evaluate(context.Background(), a)
+	if err == nil || !strings.Contains(err.Error(), "Unable to contact slurm controller") || !strings.Contains(err.Error(), a.Key()) {
+		t.Fatalf("err %v, want squeue's message with the key", err)
 	}
-	if !r.Failed || !strings.Contains(r.Error, "2 of 2 attempts failed") || !strings.Contains(r.Error, "LOST") {
-		t.Errorf("result %+v, want failed after 2 lost attempts", r)
+	if d := time.Since(start); d < cfg.LostAfter {
+		t.Errorf("gave up after %v, want after LostAfter (%v)", d, cfg.LostAfter)
 	}
-	if d := time.Since(start); d < 2*cfg.LostAfter || d > 10*time.Second {
-		t.Errorf("took %v, want a little over 2 x LostAfter (%v)", d, cfg.LostAfter)
+	if n := len(lines(t, filepath.Join(bin, "sbatch.log"))); n != 1 {
+		t.Errorf("%d sbatch calls, want 1", n)
 	}
-	if n := len(lines(t, filepath.Join(bin, "sbatch.log"))); n != 2 {
-		t.Errorf("%d sbatch calls, want 2", n)
+	if _, err := os.Stat(filepath.Join(e.JobDir(a), "jobid")); err != nil {
+		t.Errorf("jobid file: %v, want it kept", err)
 	}
 }
 
