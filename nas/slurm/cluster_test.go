@@ -406,6 +406,9 @@ func TestClusterFailureRetried(t *testing.T) {
 	if n := len(lines(t, filepath.Join(dir, "attempts"))); n != 2 {
 		t.Errorf("%d attempts after restart, want still 2", n)
 	}
+	if r3, ok, err := e.Lookup(a); !ok || err != nil || !r3.Failed || r3.Error != r.Error {
+		t.Errorf("Lookup: %+v, %v, %v; want the failure", r3, ok, err)
+	}
 }
 
 func TestClusterCancelledFromOutsideRetried(t *testing.T) {

@@ -87,6 +87,26 @@ func (e *Evaluator) JobDir(a nas.Arch) string {
 	return filepath.Join(e.cfg.WorkDir, dirName(a, e.cfg.Recipe, e.cfg.Dataset, e.cfg.DataArgs))
 }
 
+// Lookup returns the result recorded for a in its job directory (trained,
+// or failed after its retries) without submitting or waiting; ok is false
+// when there is none yet. A search can use it to see whether a candidate
+// it started speculatively is done.
+func (e *Evaluator) Lookup(a nas.Arch) (r nas.Result, ok bool, err error) {
+	if err := a.Validate(); err != nil {
+		return nas.Result{}, false, err
+	}
+	dir := e.JobDir(a)
+	if r, ok, err := readResult(filepath.Join(dir, resultFile)); ok {
+		if err == nil {
+			if err = fixArch(&r, a); err != nil {
+				err = fmt.Errorf("%s: %w", filepath.Join(dir, resultFile), err)
+			}
+		}
+		return r, err == nil, err
+	}
+	return readResult(filepath.Join(dir, failedFile))
+}
+
 // Evaluate returns a's result, training it as a Slurm job unless its job
 // directory already holds a result, or a job already submitted for it is
 // still known to the cluster (then that job is watched, not submitted

@@ -180,6 +180,12 @@ func TestResultFromJob(t *testing.T) {
 	if len(sb) != 1 {
 		t.Fatalf("sbatch calls %q, want 1", sb)
 	}
+	if got, ok, err := newEval(t, cfg).Lookup(a); !ok || err != nil || got.ValidAcc != 90.25 || !got.Arch.Equal(a) {
+		t.Errorf("Lookup after the job: %+v, %v, %v", got, ok, err)
+	}
+	if _, ok, err := e.Lookup(nas.Uniform(24, 5, 0, 3)); ok || err != nil {
+		t.Errorf("Lookup of a candidate never trained: ok %v, err %v", ok, err)
+	}
 	dir := e.JobDir(a)
 	for _, want := range []string{"--parsable", "--job-name=trgnas-" + filepath.Base(dir), "--output=" + filepath.Join(dir, "job-%j.log"), "--chdir=" + dir, filepath.Join(dir, "job.sh")} {
 		if !strings.Contains(sb[0], want) {
