@@ -481,3 +481,74 @@ func ExampleEvaluator_JobDir() {
 	// Output:
 	// w72-o0000000000-k3333333333-7f7e826f6e
 }
+
+func TestScan(t *testing.T) {
+	cfg, bin := fakeSlurm(t)
+	writeFile(t, filepath.Join(bin, "run"), "")
+	writeFile(t, filepath.Join(bin, "print"), `{"valid_acc": 50}`)
+	e := newEval(t, cfg)
+	done := nas.Uniform(16, 3, 0, 3)
+	if _, err := e.Evaluate(context.Background(), done); err != nil {
+		t.Fatal(err)
+	}
+	// One failed for good (bad output, no retry).
+	writeFile(t, filepath.Join(bin, "print"), "garbage")
+	failed := nas.Uniform(20, 3, 0, 3)
+	if r, err := e.Evaluate(context.Background(), failed); err != nil || !r.Failed {
+		t.Fatalf("%+v, %v", r, err)
+	}
+	// One in flight, seen from this process while another watches it.
+	os.Remove(filepath.Join(bin, "run"))
+	running := nas.Uniform(24, 3, 0, 3)
+	writeFile(t, filepath.Join(bin, "queue"), "")
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { e.Evaluate(ctx, running); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(e.JobDir(running), "jobid")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no job submitted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	writeFile(t, filepath.Join(e.JobDir(running), "job-"+strings.TrimSpace(readFile(t, filepath.Join(e.JobDir(running), "jobid")))+".log"), "epoch 3/9\n")
+	// A stray directory and a broken one.
+	os.MkdirAll(filepath.Join(cfg.WorkDir, "notes"), 0o755)
+	broken := filepath.Join(cfg.WorkDir, "broken")
+	os.MkdirAll(broken, 0o755)
+	writeFile(t, filepath.Join(broken, "spec.json"), `{"key": "w8-o0-k3"}`)
+	writeFile(t, filepath.Join(broken, "attempts"), "1 12 yesterday\n")
+
+	jobs, err := slurm.Scan(cfg.WorkDir)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(broken, "attempts")+":1") {
+		t.Errorf("err %v, want the broken attempts file named with its line", err)
+	}
+	got := map[string]slurm.Job{}
+	for _, j := range jobs {
+		got[j.Key] = j
+	}
+	if len(jobs) != 4 {
+		t.Errorf("%d jobs, want 4: %+v", len(jobs), jobs)
+	}
+	for key, want := range map[string]string{done.Key(): slurm.StateDone, failed.Key(): slurm.StateFailed, running.Key(): slurm.StateSubmitted, "w8-o0-k3": slurm.StateIdle} {
+		if got[key].State != want {
+			t.Errorf("%s: state %q, want %q", key, got[key].State, want)
+		}
+	}
+	if j := got[running.Key()]; j.ID == "" || j.Attempts != 1 || j.Progress != "epoch 3/9" || j.Submitted.IsZero() {
+		t.Errorf("running job %+v", j)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
