@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -48,21 +50,53 @@ func configFlags(fs *flag.FlagSet, c *nas.Config) func() {
 	}
 }
 
-// recipeFlags registers the training recipe's flags on fs.
-func recipeFlags(fs *flag.FlagSet, r *nas.Recipe) {
+// recipeFlags registers the training recipe's flags on fs, named as those
+// of trgnas train. The augmentation flags default by dataset (see
+// datasetRecipe).
+func recipeFlags(fs *flag.FlagSet, r *nas.Recipe, aug *augFlags) {
 	fs.IntVar(&r.Epochs, "epochs", r.Epochs, "epochs per candidate")
 	fs.IntVar(&r.BatchSize, "batch", r.BatchSize, "batch size")
 	fs.Float64Var(&r.LearningRate, "lr", r.LearningRate, "initial learning rate (cosine-annealed to 0)")
 	fs.Float64Var(&r.Momentum, "momentum", r.Momentum, "SGD momentum")
 	fs.Float64Var(&r.WeightDecay, "weight-decay", r.WeightDecay, "weight decay")
 	fs.Float64Var(&r.GradClip, "grad-clip", r.GradClip, "global gradient norm clip (0: off)")
-	fs.BoolVar(&r.Cutout, "cutout", r.Cutout, "Cutout augmentation")
-	fs.IntVar(&r.CutoutSize, "cutout-size", r.CutoutSize, "Cutout square size")
-	fs.BoolVar(&r.Flip, "flip", r.Flip, "random horizontal flips")
-	fs.IntVar(&r.CropPad, "crop-pad", r.CropPad, "padding of the random crop")
 	fs.IntVar(&r.TrainLimit, "train-limit", r.TrainLimit, "train on at most this many images (0: all)")
 	fs.IntVar(&r.ValidLimit, "valid-limit", r.ValidLimit, "validate on at most this many images (0: all)")
-	fs.Int64Var(&r.Seed, "seed", r.Seed, "random seed")
+	fs.Int64Var(&r.Seed, "seed", r.Seed, "seed of the split, the initialisation and the batches")
+	fs.IntVar(&aug.cropPad, "crop-pad", 0, "random-crop padding in pixels (default: 4 cifar10, 2 mnist, 0 synthetic)")
+	fs.IntVar(&aug.cutout, "cutout", 0, "Cutout square side, 0 off (default: 16 cifar10, 0 otherwise)")
+	fs.BoolVar(&aug.flip, "flip", false, "random horizontal flip (default: on for cifar10, off otherwise)")
+}
+
+// augFlags are the augmentation flags, applied over the dataset's defaults
+// when given.
+type augFlags struct {
+	cropPad, cutout int
+	flip            bool
+}
+
+// datasetRecipe sets r's augmentation: the dataset's defaults (as trgnas
+// train: CIFAR-10 crop 4, Cutout 16, flips; MNIST crop 2; synthetic none),
+// then the flags that were given (set).
+func datasetRecipe(r *nas.Recipe, dataset string, aug augFlags, set map[string]bool) {
+	crop, cutout, flip := 0, 0, false
+	switch dataset {
+	case "cifar10":
+		crop, cutout, flip = 4, 16, true
+	case "mnist":
+		crop = 2
+	}
+	if set["crop-pad"] {
+		crop = aug.cropPad
+	}
+	if set["cutout"] {
+		cutout = aug.cutout
+	}
+	if set["flip"] {
+		flip = aug.flip
+	}
+	r.CropPad, r.Flip = crop, flip
+	r.Cutout, r.CutoutSize = cutout > 0, max(cutout, 0)
 }
 
 // evalOptions says which evaluator trgnas search uses.
@@ -70,10 +104,11 @@ type evalOptions struct {
 	evaluator string // "trainer" or "fake"
 	dataset   string
 	dataDir   string
+	classes   string
 	backend   string
 	fakeEpoch time.Duration
 	validFrac float64
-	synthN    int
+	synth     data.SyntheticConfig
 	recipe    nas.Recipe
 	cfg       *nas.Config // InChannels and Classes are set from the data
 	progress  io.Writer
@@ -98,38 +133,56 @@ func newEvaluator(o evalOptions) (nas.Evaluator, string, error) {
 	return nil, "", fmt.Errorf("-evaluator %q: want trainer or fake", o.evaluator)
 }
 
-// loadData reads the training images of -dataset and holds out the
-// validation split (seeded by the recipe's seed). name describes the data
-// for the ledger: dataset, content fingerprint, split.
+// loadData reads the training images of -dataset, keeps the -classes
+// subset and holds out the validation split (seeded by the recipe's seed),
+// as trgnas train does. name describes the data for the ledger: dataset,
+// content fingerprint, split.
 func loadData(o evalOptions) (train, valid *data.Dataset, name string, err error) {
 	var full *data.Dataset
 	switch o.dataset {
 	case "mnist":
-		dir := o.dataDir
-		if dir == "" {
-			if dir, err = data.MNISTDir(); err != nil {
-				return nil, nil, "", err
-			}
-		}
-		full, _, err = data.MNIST(dir)
+		full, _, err = data.MNIST(o.dataDir)
 	case "cifar10":
 		if o.dataDir == "" {
-			return nil, nil, "", errors.New("-dataset cifar10 needs -data DIR (the CIFAR-10 binary files)")
+			return nil, nil, "", errors.New("-dataset cifar10 needs -data-dir (the directory of the CIFAR-10 binary files)")
 		}
 		full, _, err = data.CIFAR10(o.dataDir)
 	case "synthetic":
-		full, err = data.NewSynthetic(data.SyntheticConfig{N: o.synthN, H: 16, W: 16, C: 3, Classes: 4, Seed: o.recipe.Seed, Noise: 0.2})
+		var all *data.Dataset
+		sc := o.synth
+		sc.Seed = o.recipe.Seed
+		if all, err = data.NewSynthetic(sc); err == nil {
+			full, _, err = all.Split(1.0/6, 0) // a sixth is trgnas train's test set
+		}
 	default:
 		return nil, nil, "", fmt.Errorf("-dataset %q: want mnist, cifar10 or synthetic", o.dataset)
 	}
 	if err != nil {
 		return nil, nil, "", err
 	}
-	train, valid, err = full.Split(o.validFrac, o.recipe.Seed)
-	if err != nil {
+	if o.classes != "" {
+		var ids []int
+		for i, f := range strings.Split(o.classes, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return nil, nil, "", fmt.Errorf("-classes: item %d %q: not an integer", i+1, f)
+			}
+			ids = append(ids, v)
+		}
+		if full, err = full.Subset(ids); err != nil {
+			return nil, nil, "", fmt.Errorf("-classes: %w", err)
+		}
+	}
+	if !(o.validFrac > 0 && o.validFrac < 1) {
+		return nil, nil, "", fmt.Errorf("-valid-frac %g, must be in (0, 1)", o.validFrac)
+	}
+	if train, valid, err = full.Split(o.validFrac, o.recipe.Seed); err != nil {
 		return nil, nil, "", err
 	}
 	name = fmt.Sprintf("%s %s, %d train / %d valid (split %g, seed %d)", full.Name, full.Fingerprint(), train.N, valid.N, o.validFrac, o.recipe.Seed)
+	if o.classes != "" {
+		name += ", classes " + o.classes
+	}
 	return train, valid, name, nil
 }
 
@@ -173,16 +226,22 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cfg, recipe := nas.DefaultConfig(), nas.DefaultRecipe()
 	applyCfg := configFlags(fs, &cfg)
-	recipeFlags(fs, &recipe)
+	var aug augFlags
+	recipeFlags(fs, &recipe, &aug)
 	o := evalOptions{}
 	ledger := fs.String("ledger", "", "ledger file (JSON lines); created, or resumed when it exists (required)")
-	fs.StringVar(&o.dataset, "dataset", "mnist", "dataset: mnist, cifar10 or synthetic")
-	fs.StringVar(&o.dataDir, "data", "", "data directory (CIFAR-10 binary files; MNIST idx files)")
+	fs.StringVar(&o.dataset, "dataset", "mnist", "dataset: mnist (embedded copy unless -data-dir), cifar10 (needs -data-dir) or synthetic")
+	fs.StringVar(&o.dataDir, "data-dir", "", "directory of the dataset files")
+	fs.StringVar(&o.classes, "classes", "", "comma-separated class ids to keep (relabelled 0..n-1); empty keeps all")
 	fs.StringVar(&o.backend, "backend", "", "GoMLX backend (default: GOMLX_BACKEND, else the pure-Go one)")
 	fs.StringVar(&o.evaluator, "evaluator", "trainer", "trainer (train each candidate) or fake (hash scores, no training: for tests)")
 	fs.DurationVar(&o.fakeEpoch, "fake-epoch", 10*time.Millisecond, "time per epoch of the fake evaluator")
 	fs.Float64Var(&o.validFrac, "valid-frac", 0.1, "fraction of the training images held out for validation (the candidates' score)")
-	fs.IntVar(&o.synthN, "synthetic-n", 600, "images of -dataset synthetic (16x16x3, 4 classes)")
+	fs.IntVar(&o.synth.N, "synth-n", 1200, "synthetic: number of images (a sixth is held out as the test set)")
+	fs.IntVar(&o.synth.H, "synth-size", 8, "synthetic: image height and width")
+	fs.IntVar(&o.synth.C, "synth-channels", 1, "synthetic: image channels")
+	fs.IntVar(&o.synth.Classes, "synth-classes", 4, "synthetic: number of classes")
+	fs.Float64Var(&o.synth.Noise, "synth-noise", 0.2, "synthetic: noise level")
 	stageOnly := fs.Bool("stage", false, "run only the stage in progress, then stop")
 	var caches listFlag
 	fs.Var(&caches, "cache", "reuse the results of another ledger trained with the same recipe, seed and data (repeatable)")
@@ -190,6 +249,10 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	applyCfg()
+	o.synth.W = o.synth.H
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	datasetRecipe(&recipe, o.dataset, aug, set)
 	if *ledger == "" {
 		return errors.New("-ledger is required")
 	}

@@ -113,10 +113,12 @@ func TestSearchFlagErrors(t *testing.T) {
 		{[]string{"search", "-ledger", filepath.Join(dir, "b"), "-evaluator", "fake", "-epochs", "0"}, "epochs"},
 		{[]string{"search", "-ledger", filepath.Join(dir, "c"), "-evaluator", "magic"}, `-evaluator "magic"`},
 		{[]string{"search", "-ledger", filepath.Join(dir, "d"), "-evaluator", "fake", "-order", "x"}, "order"},
-		{[]string{"search", "-ledger", filepath.Join(dir, "e"), "-dataset", "cifar10"}, "needs -data DIR"},
-		{[]string{"search", "-ledger", filepath.Join(dir, "f"), "-dataset", "cifar10", "-data", dir}, dir},
+		{[]string{"search", "-ledger", filepath.Join(dir, "e"), "-dataset", "cifar10"}, "needs -data-dir"},
+		{[]string{"search", "-ledger", filepath.Join(dir, "f"), "-dataset", "cifar10", "-data-dir", dir}, dir},
+		{[]string{"search", "-ledger", filepath.Join(dir, "i"), "-dataset", "synthetic", "-classes", "0,x"}, `-classes: item 2 "x"`},
+		{[]string{"search", "-ledger", filepath.Join(dir, "j"), "-dataset", "synthetic", "-classes", "0,9"}, "-classes"},
 		{[]string{"search", "-ledger", filepath.Join(dir, "g"), "-dataset", "imagenet"}, `-dataset "imagenet"`},
-		{[]string{"search", "-ledger", filepath.Join(dir, "h"), "-dataset", "synthetic", "-valid-frac", "1"}, "validFrac"},
+		{[]string{"search", "-ledger", filepath.Join(dir, "h"), "-dataset", "synthetic", "-valid-frac", "1"}, "-valid-frac 1"},
 	} {
 		if _, errOut, code := runCmd(t, tc.args...); code == 0 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d, %q", tc.args, code, errOut)
@@ -229,5 +231,33 @@ func TestSearchSurvivesSIGKILL(t *testing.T) {
 	}
 	if want := ledgerKeys(t, ref); !reflect.DeepEqual(final, want) {
 		t.Errorf("killed and resumed search differs from an uninterrupted one:\n%q\n%q", final, want)
+	}
+}
+
+func TestSearchRecipeDefaultsByDataset(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args            []string
+		crop, cut       int
+		flip, hasCutout bool
+	}{
+		{[]string{"-dataset", "cifar10"}, 4, 16, true, true},
+		{[]string{"-dataset", "mnist"}, 2, 0, false, false},
+		{[]string{"-dataset", "synthetic"}, 0, 0, false, false},
+		{[]string{"-dataset", "cifar10", "-cutout", "0", "-crop-pad", "1", "-flip=false"}, 1, 0, false, false},
+	} {
+		path := filepath.Join(dir, strings.Join(tc.args, "")+".jsonl")
+		args := append(append([]string{"search", "-ledger", path, "-fake-epoch", "0s", "-max-depth", "3", "-min-depth", "3", "-min-width", "8", "-max-width", "8"}, tc.args...), "-evaluator", "fake")
+		if _, errOut, code := runCmd(t, args...); code != 0 {
+			t.Fatal(errOut)
+		}
+		lf, _, err := nas.ReadLedgerFile(path)
+		if err != nil || lf.Header == nil {
+			t.Fatal(err)
+		}
+		r := lf.Header.Recipe
+		if r.CropPad != tc.crop || r.CutoutSize != tc.cut || r.Flip != tc.flip || r.Cutout != tc.hasCutout {
+			t.Errorf("%v: recipe %+v", tc.args, r)
+		}
 	}
 }
