@@ -51,10 +51,10 @@ func (d *Dataset) size() int { return d.H * d.W * d.C }
 // Image returns the bytes of image i (H*W*C, HWC order). The slice shares
 // storage with the dataset. It returns nil when i is out of range.
 func (d *Dataset) Image(i int) []uint8 {
-	if i < 0 || i >= d.N {
+	s := d.size()
+	if i < 0 || i >= d.N || s <= 0 || (i+1)*s > len(d.Images) {
 		return nil
 	}
-	s := d.size()
 	return d.Images[i*s : (i+1)*s : (i+1)*s]
 }
 
@@ -89,6 +89,9 @@ func (d *Dataset) Fingerprint() string {
 // that classes[j] becomes label j. Images keep their order. It fails on an
 // empty list, an unknown class id or a repeated one.
 func (d *Dataset) Subset(classes []int) (*Dataset, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
 	if len(classes) == 0 {
 		return nil, fmt.Errorf("data: subset of %q: empty class list", d.Name)
 	}
@@ -110,9 +113,6 @@ func (d *Dataset) Subset(classes []int) (*Dataset, error) {
 	s := d.size()
 	out := &Dataset{Name: fmt.Sprintf("%s%v", d.Name, classes), H: d.H, W: d.W, C: d.C, Classes: names}
 	for i, l := range d.Labels {
-		if l < 0 || int(l) >= len(relabel) {
-			return nil, fmt.Errorf("data: subset of %q: Labels[%d] = %d: %w", d.Name, i, l, ErrLabel)
-		}
 		if r := relabel[l]; r >= 0 {
 			out.Images = append(out.Images, d.Images[i*s:(i+1)*s]...)
 			out.Labels = append(out.Labels, r)
@@ -126,10 +126,16 @@ func (d *Dataset) Subset(classes []int) (*Dataset, error) {
 }
 
 // Take returns the first n images (all of them when n >= N, none when n <=
-// 0). The result shares storage with d.
+// 0). The result shares storage with d. On an invalid dataset it takes at
+// most the images that are fully there.
 func (d *Dataset) Take(n int) *Dataset {
-	n = min(max(n, 0), d.N)
 	s := d.size()
+	n = min(max(n, 0), d.N, len(d.Labels))
+	if s > 0 {
+		n = min(n, len(d.Images)/s)
+	} else {
+		n = 0
+	}
 	out := *d
 	out.N = n
 	out.Images = d.Images[: n*s : n*s]
@@ -139,6 +145,10 @@ func (d *Dataset) Take(n int) *Dataset {
 	}
 	return &out
 }
+
+// DefaultValidFrac is the fraction of the training set held out for
+// validation by default.
+const DefaultValidFrac = 0.1
 
 // Split holds out a validation set: from each class, round(validFrac *
 // count) images chosen at random (seeded) go to valid, the rest to train.

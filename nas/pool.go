@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -14,14 +15,29 @@ import (
 // a search with several candidates in flight keeps every slot busy without
 // a cluster scheduler.
 //
+// Waiting calls get slots in the order they arrived (first come, first
+// served), so a search that starts the candidate it needs first before
+// speculative ones has it trained first. A free slot is the lowest-numbered
+// idle one.
+//
 // A Pool is safe for concurrent use. A sub-evaluator only ever runs one
-// call at a time.
+// call at a time. The same evaluator may be given for several slots: the
+// pool then just bounds how many calls it has in flight (a Slurm evaluator
+// limited to N jobs, say).
 type Pool struct {
 	evals []Evaluator
-	free  chan int // indices of idle slots
 
-	mu    sync.Mutex
-	slots []Slot
+	mu      sync.Mutex
+	slots   []Slot
+	free    []int    // idle slots
+	waiting []waiter // calls waiting for a slot, oldest first
+}
+
+// waiter is a call waiting for a slot: release sends it one, already
+// marked busy with arch.
+type waiter struct {
+	ch   chan int
+	arch Arch
 }
 
 // Slot describes one slot of a Pool, as seen by Slots.
@@ -45,7 +61,7 @@ func NewPool(n int, factory func(slot int) (Evaluator, error)) (*Pool, error) {
 	if factory == nil {
 		return nil, fmt.Errorf("%w: nil factory", ErrPool)
 	}
-	p := &Pool{evals: make([]Evaluator, n), free: make(chan int, n), slots: make([]Slot, n)}
+	p := &Pool{evals: make([]Evaluator, n), slots: make([]Slot, n), free: make([]int, n)}
 	for i := range n {
 		e, err := factory(i)
 		if err != nil {
@@ -56,7 +72,7 @@ func NewPool(n int, factory func(slot int) (Evaluator, error)) (*Pool, error) {
 		}
 		p.evals[i] = e
 		p.slots[i].Index = i
-		p.free <- i
+		p.free[i] = i
 	}
 	return p, nil
 }
@@ -76,31 +92,81 @@ func (p *Pool) Slots() []Slot {
 	return out
 }
 
+// Waiting is the number of calls waiting for a slot.
+func (p *Pool) Waiting() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.waiting)
+}
+
 // Evaluate waits for a free slot and evaluates a on it. If ctx ends while
 // waiting, it returns ctx.Err() without starting anything; once started,
 // cancellation is up to the slot's evaluator. A panic of a sub-evaluator is
 // returned as an error and the slot stays usable.
 func (p *Pool) Evaluate(ctx context.Context, a Arch) (res Result, err error) {
-	if err := ctx.Err(); err != nil {
+	slot, err := p.acquire(ctx, a)
+	if err != nil {
 		return Result{}, err
 	}
-	var slot int
-	select {
-	case slot = <-p.free:
-	case <-ctx.Done():
-		return Result{}, ctx.Err()
-	}
-	p.mu.Lock()
-	p.slots[slot] = Slot{Index: slot, Busy: true, Arch: a.Clone(), Since: time.Now()}
-	p.mu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = Result{}, fmt.Errorf("pool slot %d: evaluating %s: panic: %v", slot, a.Key(), r)
 		}
-		p.mu.Lock()
-		p.slots[slot] = Slot{Index: slot}
-		p.mu.Unlock()
-		p.free <- slot
+		p.release(slot)
 	}()
 	return p.evals[slot].Evaluate(ctx, a)
+}
+
+// acquire takes a free slot for a, waiting in line for one if needed.
+func (p *Pool) acquire(ctx context.Context, a Arch) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	p.mu.Lock()
+	if len(p.free) > 0 && len(p.waiting) == 0 {
+		i := slices.Index(p.free, slices.Min(p.free))
+		slot := p.free[i]
+		p.free = slices.Delete(p.free, i, i+1)
+		p.take(slot, a)
+		p.mu.Unlock()
+		return slot, nil
+	}
+	w := waiter{ch: make(chan int, 1), arch: a}
+	p.waiting = append(p.waiting, w)
+	p.mu.Unlock()
+	select {
+	case slot := <-w.ch:
+		return slot, nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		if i := slices.IndexFunc(p.waiting, func(x waiter) bool { return x.ch == w.ch }); i >= 0 {
+			p.waiting = slices.Delete(p.waiting, i, i+1)
+			p.mu.Unlock()
+			return 0, ctx.Err()
+		}
+		p.mu.Unlock()
+		// A slot was handed over just as ctx ended: pass it on.
+		p.release(<-w.ch)
+		return 0, ctx.Err()
+	}
+}
+
+// take marks slot busy with a; p.mu is held.
+func (p *Pool) take(slot int, a Arch) {
+	p.slots[slot] = Slot{Index: slot, Busy: true, Arch: a.Clone(), Since: time.Now()}
+}
+
+// release hands slot to the oldest waiting call, or makes it free.
+func (p *Pool) release(slot int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.slots[slot] = Slot{Index: slot}
+	if len(p.waiting) > 0 {
+		w := p.waiting[0]
+		p.waiting = p.waiting[1:]
+		p.take(slot, w.arch)
+		w.ch <- slot
+		return
+	}
+	p.free = append(p.free, slot)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -270,4 +271,122 @@ func ExamplePool() {
 	// w72-o0000000000-k3333333333 97.2
 	// w68-o0000000000-k3333333333 96.8
 	// w64-o0000000000-k3333333333 96.4
+}
+
+func TestPoolFirstComeFirstServed(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var order []int
+	p, err := nas.NewPool(1, func(slot int) (nas.Evaluator, error) {
+		return nas.EvaluatorFunc(func(_ context.Context, a nas.Arch) (nas.Result, error) {
+			mu.Lock()
+			order = append(order, a.Width)
+			mu.Unlock()
+			if a.Width < 10 {
+				<-release // the first call holds the slot
+			}
+			return nas.Result{Arch: a}, nil
+		}), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait := func(cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatal("timed out")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	var wg sync.WaitGroup
+	call := func(width int) {
+		wg.Go(func() {
+			if _, err := p.Evaluate(context.Background(), nas.Uniform(width, 3, 0, 3)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	call(1)
+	wait(func() bool { return p.Slots()[0].Busy })
+	// Five more queue up, one after the other.
+	for i := range 5 {
+		call(20 + i)
+		wait(func() bool { return p.Waiting() == i+1 })
+	}
+	close(release)
+	wg.Wait()
+	if want := []int{1, 20, 21, 22, 23, 24}; !slices.Equal(order, want) {
+		t.Errorf("calls ran in order %v, want %v", order, want)
+	}
+	if p.Waiting() != 0 {
+		t.Errorf("Waiting() = %d after all returned", p.Waiting())
+	}
+}
+
+func TestPoolLowestFreeSlot(t *testing.T) {
+	p, _, _ := newFakePool(t, 3, 0)
+	for i := range 4 {
+		r, err := p.Evaluate(context.Background(), nas.Uniform(16+i, 3, 0, 3))
+		if err != nil || r.Backend != "slot0" {
+			t.Errorf("call %d alone: ran on %q (%v), want slot0", i, r.Backend, err)
+		}
+	}
+}
+
+func TestPoolSharedEvaluatorBound(t *testing.T) {
+	// One evaluator behind all slots: the pool bounds its calls in flight.
+	c := &counter{}
+	shared := &slotEval{hold: 20 * time.Millisecond, pool: c}
+	p, err := nas.NewPool(3, func(int) (nas.Evaluator, error) { return shared, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() { p.Evaluate(context.Background(), nas.Uniform(16+i, 3, 0, 3)) })
+	}
+	wg.Wait()
+	if got := c.max.Load(); got != 3 {
+		t.Errorf("max calls in flight %d, want 3", got)
+	}
+}
+
+func TestPoolCancelStress(t *testing.T) {
+	// Calls whose contexts end at every moment (waiting, just handed a
+	// slot, running) must leave every slot free and nobody waiting.
+	p, evals, _ := newFakePool(t, 3, 2*time.Millisecond)
+	var wg sync.WaitGroup
+	for i := range 300 {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%7)*time.Millisecond)
+			defer cancel()
+			p.Evaluate(ctx, nas.Uniform(16, 3, 0, 3))
+		})
+	}
+	wg.Wait()
+	if n := p.Waiting(); n != 0 {
+		t.Errorf("Waiting() = %d", n)
+	}
+	for _, s := range p.Slots() {
+		if s.Busy {
+			t.Errorf("slot %d left busy", s.Index)
+		}
+	}
+	for _, e := range evals {
+		if e.overlap.Load() {
+			t.Errorf("slot %d ran two calls at once", e.slot)
+		}
+	}
+	var wg2 sync.WaitGroup
+	for range 3 {
+		wg2.Go(func() {
+			if _, err := p.Evaluate(context.Background(), nas.Uniform(16, 3, 0, 3)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg2.Wait()
 }

@@ -406,6 +406,9 @@ func TestClusterFailureRetried(t *testing.T) {
 	if n := len(lines(t, filepath.Join(dir, "attempts"))); n != 2 {
 		t.Errorf("%d attempts after restart, want still 2", n)
 	}
+	if r3, ok, err := e.Lookup(a); !ok || err != nil || !r3.Failed || r3.Error != r.Error {
+		t.Errorf("Lookup: %+v, %v, %v; want the failure", r3, ok, err)
+	}
 }
 
 func TestClusterCancelledFromOutsideRetried(t *testing.T) {
@@ -489,4 +492,58 @@ func TestClusterContextCancelScancels(t *testing.T) {
 	if n := len(lines(t, filepath.Join(dir, "attempts"))); n != 2 {
 		t.Errorf("%d attempts, want 2", n)
 	}
+}
+
+// TestClusterRealTrainer trains two tiny candidates with the real
+// "trgnas train" through DefaultCommand, on the synthetic dataset. It runs
+// only when TRGNAS_SLURM_TRAINER names a trgnas binary (built from a tree
+// that has the train command).
+func TestClusterRealTrainer(t *testing.T) {
+	bin := os.Getenv("TRGNAS_SLURM_TRAINER")
+	if bin == "" {
+		t.Skip("set TRGNAS_SLURM_TRAINER=/path/to/trgnas to train real candidates through Slurm")
+	}
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFake(t, cluster(t))
+	cfg := f.config(0)
+	cfg.Command = ""
+	cfg.Setup = "export PATH=" + filepath.Dir(bin) + ":$PATH GOMLX_BACKEND=go"
+	cfg.Recipe.Epochs, cfg.Recipe.Seed = 2, 7
+	cfg.DataArgs = "--dataset synthetic --synth-n 600"
+	e := newEval(t, cfg)
+	archs := []nas.Arch{{Width: 4, Ops: []int{0, 1}, Kernels: []int{3, 5}}, {Width: 8, Ops: []int{1, 0, 1}, Kernels: []int{7, 3, 3}}}
+	results := make([]nas.Result, len(archs))
+	errs := make([]error, len(archs))
+	var wg sync.WaitGroup
+	for i, a := range archs {
+		wg.Go(func() { results[i], errs[i] = e.Evaluate(context.Background(), a) })
+	}
+	wg.Wait()
+	for i, a := range archs {
+		r := results[i]
+		if errs[i] != nil {
+			t.Fatalf("%s: %v", a.Key(), errs[i])
+		}
+		if r.Failed || !r.Arch.Equal(a) || len(r.Curve) != 2 || r.Params != a.Params(1, 4) || r.ValidAcc <= 0 {
+			t.Errorf("%s: result %+v", a.Key(), r)
+		}
+		t.Logf("%s: valid %.2f%% train %.2f%%, %d params, %.1f s, backend %s; log: %s", a.Key(), r.ValidAcc, r.TrainAcc, r.Params, r.WallSeconds, r.Backend,
+			lastLineOf(t, e.JobDir(a)))
+	}
+}
+
+func lastLineOf(t *testing.T, dir string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(dir, "job-*.log"))
+	if len(m) == 0 {
+		return ""
+	}
+	l := lines(t, m[len(m)-1])
+	if len(l) == 0 {
+		return ""
+	}
+	return l[len(l)-1]
 }

@@ -15,14 +15,17 @@ type jobState struct {
 	State    string // Slurm's state name, first word only ("CANCELLED by 0" -> "CANCELLED")
 	ExitCode string // "code:signal", when known
 	Ended    bool   // the state is final
+	Detail   string // why, in words, when the evaluator decided the state
 }
 
-// activeStates are the states of a job that may still produce a result.
-var activeStates = map[string]bool{
-	"PENDING": true, "RUNNING": true, "CONFIGURING": true, "COMPLETING": true,
-	"SUSPENDED": true, "REQUEUED": true, "REQUEUE_FED": true, "REQUEUE_HOLD": true,
-	"RESIZING": true, "SIGNALING": true, "STAGE_OUT": true, "RESV_DEL_HOLD": true,
-	"SPECIAL_EXIT": true, "STOPPED": true, "PREEMPTED": false,
+// active reports whether a job in state may still produce a result.
+func active(state string) bool {
+	switch state {
+	case "PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_FED",
+		"REQUEUE_HOLD", "RESIZING", "SIGNALING", "STAGE_OUT", "RESV_DEL_HOLD", "SPECIAL_EXIT", "STOPPED":
+		return true
+	}
+	return false
 }
 
 func newState(state, exit string) jobState {
@@ -31,7 +34,7 @@ func newState(state, exit string) jobState {
 		state = state[:i]
 	}
 	state = strings.TrimSuffix(state, "+")
-	return jobState{State: state, ExitCode: strings.TrimSpace(exit), Ended: !activeStates[state]}
+	return jobState{State: state, ExitCode: strings.TrimSpace(exit), Ended: !active(state)}
 }
 
 // slurmCmd runs the Slurm command line tools.

@@ -32,6 +32,7 @@ type Evaluator struct {
 	states    map[string]jobState // by job id, from the last query
 	queried   map[string]bool     // ids asked in the last query
 	failSince time.Time           // first of the Slurm command failures in a row
+	sacctErr  error               // the last sacct failure, nil after a success
 }
 
 // Job is one candidate in flight, as Jobs reports it.
@@ -84,6 +85,26 @@ func New(cfg Config) (*Evaluator, error) {
 // JobDir is the directory where candidate a is trained and its result kept.
 func (e *Evaluator) JobDir(a nas.Arch) string {
 	return filepath.Join(e.cfg.WorkDir, dirName(a, e.cfg.Recipe, e.cfg.Dataset, e.cfg.DataArgs))
+}
+
+// Lookup returns the result recorded for a in its job directory (trained,
+// or failed after its retries) without submitting or waiting; ok is false
+// when there is none yet. A search can use it to see whether a candidate
+// it started speculatively is done.
+func (e *Evaluator) Lookup(a nas.Arch) (r nas.Result, ok bool, err error) {
+	if err := a.Validate(); err != nil {
+		return nas.Result{}, false, err
+	}
+	dir := e.JobDir(a)
+	if r, ok, err := readResult(filepath.Join(dir, resultFile)); ok {
+		if err == nil {
+			if err = fixArch(&r, a); err != nil {
+				err = fmt.Errorf("%s: %w", filepath.Join(dir, resultFile), err)
+			}
+		}
+		return r, err == nil, err
+	}
+	return readResult(filepath.Join(dir, failedFile))
 }
 
 // Evaluate returns a's result, training it as a Slurm job unless its job
@@ -272,14 +293,17 @@ func (e *Evaluator) evaluate(ctx context.Context, f *flight, a nas.Arch) (nas.Re
 		case done:
 			continue // result.json is there: read it at the top
 		}
-		detail := "exit " + st.ExitCode
-		if st.ExitCode == "" {
-			detail = "no exit code"
+		var detail []string
+		if st.Detail != "" {
+			detail = append(detail, st.Detail)
+		}
+		if st.ExitCode != "" {
+			detail = append(detail, "exit "+st.ExitCode)
 		}
 		if l := lastLine(filepath.Join(f.dir, "job-"+id+".log")); l != "" {
-			detail += "; last log line: " + l
+			detail = append(detail, "last log line: "+l)
 		}
-		if err := e.conclude(f, id, st.State, detail); err != nil {
+		if err := e.conclude(f, id, st.State, strings.Join(detail, "; ")); err != nil {
 			return nas.Result{}, err
 		}
 	}
@@ -407,7 +431,13 @@ func (e *Evaluator) watch(ctx context.Context, f *flight, id string) (st jobStat
 			if missingSince.IsZero() {
 				missingSince = now
 			} else if now.Sub(missingSince) > e.cfg.LostAfter {
-				return jobState{State: "LOST"}, false, nil
+				lost := jobState{State: "LOST", Ended: true, Detail: fmt.Sprintf("in neither squeue nor sacct for %v, no result", e.cfg.LostAfter)}
+				e.pollMu.Lock()
+				if e.sacctErr != nil {
+					lost.Detail += " (" + e.sacctErr.Error() + ")"
+				}
+				e.pollMu.Unlock()
+				return lost, false, nil
 			}
 		default:
 			missingSince = time.Time{}
@@ -420,7 +450,7 @@ func (e *Evaluator) watch(ctx context.Context, f *flight, id string) (st jobStat
 				if completedSince.IsZero() {
 					completedSince = now
 				} else if now.Sub(completedSince) > resultGrace {
-					st.State = "NORESULT"
+					st.Detail = "completed without writing " + resultFile
 					return st, false, nil
 				}
 			}
@@ -468,11 +498,13 @@ func (e *Evaluator) lookup(ctx context.Context, f *flight, id string) (jobState,
 			}
 		}
 		if len(gone) > 0 {
-			var ended map[string]jobState
-			if ended, err = e.cmd.sacct(ctx, e.cfg.Accounting, gone, names); err == nil {
-				for x, st := range ended {
-					states[x] = st
-				}
+			// Without the completion log a job that left the queue can only
+			// be noticed as lost: that is slower, not wrong, so a failing
+			// sacct is remembered for the message, not fatal.
+			ended, serr := e.cmd.sacct(ctx, e.cfg.Accounting, gone, names)
+			e.sacctErr = serr
+			for x, st := range ended {
+				states[x] = st
 			}
 		}
 	}

@@ -22,6 +22,7 @@ import (
 //	done         lines "id|name|STATE|exit" that sacct reports
 //	run          when present, sbatch runs the script at once and records it in done
 //	sbatch-fail  when present, sbatch prints it on stderr and fails
+//	sacct-fail   when present, sacct fails
 //	sbatch.log   one line per sbatch call
 //	scancel.log  one line per scancel call
 
@@ -58,6 +59,7 @@ done <"$d/queue"
 `,
 	"sacct": `#!/bin/bash
 d=$FAKE_SLURM
+if [ -f "$d/sacct-fail" ]; then echo "sacct: error: Slurm accounting storage is disabled" >&2; exit 1; fi
 ids=
 while [ $# -gt 0 ]; do case $1 in -j) ids=,$2,; shift;; esac; shift; done
 [ -f "$d/done" ] || exit 0
@@ -103,23 +105,60 @@ func writeFile(t *testing.T, path, text string) {
 }
 
 func TestLostJobRetriedThenFailed(t *testing.T) {
+	for _, sacctFails := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sacct_fails=%v", sacctFails), func(t *testing.T) {
+			cfg, bin := fakeSlurm(t)
+			cfg.Retries = 1
+			if sacctFails {
+				writeFile(t, filepath.Join(bin, "sacct-fail"), "")
+			}
+			e := newEval(t, cfg)
+			a := nas.Uniform(16, 3, 0, 3)
+			start := time.Now()
+			r, err := e.Evaluate(context.Background(), a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"2 of 2 attempts failed", "LOST", "in neither squeue nor sacct"}
+			if sacctFails {
+				want = append(want, "accounting storage is disabled")
+			}
+			for _, w := range want {
+				if !r.Failed || !strings.Contains(r.Error, w) {
+					t.Errorf("result %+v, want failed with %q", r, w)
+				}
+			}
+			if d := time.Since(start); d < 2*cfg.LostAfter || d > 10*time.Second {
+				t.Errorf("took %v, want a little over 2 x LostAfter (%v)", d, cfg.LostAfter)
+			}
+			if n := len(lines(t, filepath.Join(bin, "sbatch.log"))); n != 2 {
+				t.Errorf("%d sbatch calls, want 2", n)
+			}
+		})
+	}
+}
+
+func TestSlurmCommandsDown(t *testing.T) {
+	// squeue failing for longer than LostAfter is an error, not a lost job:
+	// the job stays recorded, for a later call to watch again.
 	cfg, bin := fakeSlurm(t)
-	cfg.Retries = 1
+	// (The submission's own squeue, by name, still works.)
+	writeFile(t, filepath.Join(bin, "squeue"), "#!/bin/bash\ncase \" $* \" in *' -t '*) echo 'squeue: error: Unable to contact slurm controller' >&2; exit 1;; esac\n")
 	e := newEval(t, cfg)
 	a := nas.Uniform(16, 3, 0, 3)
 	start := time.Now()
-	r, err := e.Evaluate(context.Background(), a)
-	if err != nil {
-		t.Fatal(err)
+	_, err := e.Evaluate(context.Background(), a)
+	if err == nil || !strings.Contains(err.Error(), "Unable to contact slurm controller") || !strings.Contains(err.Error(), a.Key()) {
+		t.Fatalf("err %v, want squeue's message with the key", err)
 	}
-	if !r.Failed || !strings.Contains(r.Error, "2 of 2 attempts failed") || !strings.Contains(r.Error, "LOST") {
-		t.Errorf("result %+v, want failed after 2 lost attempts", r)
+	if d := time.Since(start); d < cfg.LostAfter {
+		t.Errorf("gave up after %v, want after LostAfter (%v)", d, cfg.LostAfter)
 	}
-	if d := time.Since(start); d < 2*cfg.LostAfter || d > 10*time.Second {
-		t.Errorf("took %v, want a little over 2 x LostAfter (%v)", d, cfg.LostAfter)
+	if n := len(lines(t, filepath.Join(bin, "sbatch.log"))); n != 1 {
+		t.Errorf("%d sbatch calls, want 1", n)
 	}
-	if n := len(lines(t, filepath.Join(bin, "sbatch.log"))); n != 2 {
-		t.Errorf("%d sbatch calls, want 2", n)
+	if _, err := os.Stat(filepath.Join(e.JobDir(a), "jobid")); err != nil {
+		t.Errorf("jobid file: %v, want it kept", err)
 	}
 }
 
@@ -140,6 +179,12 @@ func TestResultFromJob(t *testing.T) {
 	sb := lines(t, filepath.Join(bin, "sbatch.log"))
 	if len(sb) != 1 {
 		t.Fatalf("sbatch calls %q, want 1", sb)
+	}
+	if got, ok, err := newEval(t, cfg).Lookup(a); !ok || err != nil || got.ValidAcc != 90.25 || !got.Arch.Equal(a) {
+		t.Errorf("Lookup after the job: %+v, %v, %v", got, ok, err)
+	}
+	if _, ok, err := e.Lookup(nas.Uniform(24, 5, 0, 3)); ok || err != nil {
+		t.Errorf("Lookup of a candidate never trained: ok %v, err %v", ok, err)
 	}
 	dir := e.JobDir(a)
 	for _, want := range []string{"--parsable", "--job-name=trgnas-" + filepath.Base(dir), "--output=" + filepath.Join(dir, "job-%j.log"), "--chdir=" + dir, filepath.Join(dir, "job.sh")} {
@@ -235,6 +280,11 @@ func TestOrphanJobAdopted(t *testing.T) {
 			t.Fatalf("job 41 not adopted: %+v", e.Jobs())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	// The progress line is the log's last, after the last carriage return of a progress bar.
+	writeFile(t, filepath.Join(dir, "job-41.log"), "training w20\nepoch 1/5 [#...] 10 img/s\repoch 1/5 [##..] 11 img/s\n\nepoch 2/5 [#...] 9 img/s\repoch 2/5 [##..] 12 img/s")
+	if j := e.Jobs(); len(j) != 1 || j[0].Progress != "epoch 2/5 [##..] 12 img/s" || j[0].Attempts != 1 || j[0].Key != a.Key() || j[0].Submitted.IsZero() {
+		t.Errorf("Jobs() = %+v, want job 41, attempt 1, progress \"epoch 2/5 [##..] 12 img/s\"", j)
 	}
 	writeFile(t, filepath.Join(dir, "result.json"), `{"valid_acc": 77}`)
 	writeFile(t, filepath.Join(bin, "queue"), "41|COMPLETED|"+name+"\n")
@@ -430,4 +480,75 @@ func ExampleEvaluator_JobDir() {
 	fmt.Println(filepath.Base(e.JobDir(nas.Uniform(72, 10, nas.OpSepConv, 3))))
 	// Output:
 	// w72-o0000000000-k3333333333-7f7e826f6e
+}
+
+func TestScan(t *testing.T) {
+	cfg, bin := fakeSlurm(t)
+	writeFile(t, filepath.Join(bin, "run"), "")
+	writeFile(t, filepath.Join(bin, "print"), `{"valid_acc": 50}`)
+	e := newEval(t, cfg)
+	done := nas.Uniform(16, 3, 0, 3)
+	if _, err := e.Evaluate(context.Background(), done); err != nil {
+		t.Fatal(err)
+	}
+	// One failed for good (bad output, no retry).
+	writeFile(t, filepath.Join(bin, "print"), "garbage")
+	failed := nas.Uniform(20, 3, 0, 3)
+	if r, err := e.Evaluate(context.Background(), failed); err != nil || !r.Failed {
+		t.Fatalf("%+v, %v", r, err)
+	}
+	// One in flight, seen from this process while another watches it.
+	os.Remove(filepath.Join(bin, "run"))
+	running := nas.Uniform(24, 3, 0, 3)
+	writeFile(t, filepath.Join(bin, "queue"), "")
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { e.Evaluate(ctx, running); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(e.JobDir(running), "jobid")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no job submitted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	writeFile(t, filepath.Join(e.JobDir(running), "job-"+strings.TrimSpace(readFile(t, filepath.Join(e.JobDir(running), "jobid")))+".log"), "epoch 3/9\n")
+	// A stray directory and a broken one.
+	os.MkdirAll(filepath.Join(cfg.WorkDir, "notes"), 0o755)
+	broken := filepath.Join(cfg.WorkDir, "broken")
+	os.MkdirAll(broken, 0o755)
+	writeFile(t, filepath.Join(broken, "spec.json"), `{"key": "w8-o0-k3"}`)
+	writeFile(t, filepath.Join(broken, "attempts"), "1 12 yesterday\n")
+
+	jobs, err := slurm.Scan(cfg.WorkDir)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(broken, "attempts")+":1") {
+		t.Errorf("err %v, want the broken attempts file named with its line", err)
+	}
+	got := map[string]slurm.Job{}
+	for _, j := range jobs {
+		got[j.Key] = j
+	}
+	if len(jobs) != 4 {
+		t.Errorf("%d jobs, want 4: %+v", len(jobs), jobs)
+	}
+	for key, want := range map[string]string{done.Key(): slurm.StateDone, failed.Key(): slurm.StateFailed, running.Key(): slurm.StateSubmitted, "w8-o0-k3": slurm.StateIdle} {
+		if got[key].State != want {
+			t.Errorf("%s: state %q, want %q", key, got[key].State, want)
+		}
+	}
+	if j := got[running.Key()]; j.ID == "" || j.Attempts != 1 || j.Progress != "epoch 3/9" || j.Submitted.IsZero() {
+		t.Errorf("running job %+v", j)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
