@@ -17,6 +17,7 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/gofill"
 )
 
 func init() {
@@ -114,23 +115,50 @@ type evalOptions struct {
 	progress  io.Writer
 }
 
-// newEvaluator builds the evaluator of trgnas search and names the data
-// (with its fingerprint) for the ledger header.
-func newEvaluator(o evalOptions) (nas.Evaluator, string, error) {
+// evalSetup is what newEvaluator builds for trgnas search.
+type evalSetup struct {
+	ev      nas.Evaluator
+	dataset string // the data, with its fingerprint, for the ledger header
+	backend string // the backend's name, for the ledger header
+	close   func()
+}
+
+// newEvaluator builds the evaluator of trgnas search: the trainer (nas.Trainer
+// on the -dataset data with the recipe, on the -backend backend), or the
+// fake. For the trainer it sets o.cfg's InChannels and Classes from the data.
+func newEvaluator(o evalOptions) (evalSetup, error) {
 	switch o.evaluator {
 	case "fake":
-		return fakeEvaluator{epochs: o.recipe.Epochs, seed: o.recipe.Seed, perEpoch: o.fakeEpoch, w: o.progress},
-			fmt.Sprintf("fake-scores seed %d", o.recipe.Seed), nil
+		return evalSetup{
+			ev:      fakeEvaluator{epochs: o.recipe.Epochs, seed: o.recipe.Seed, perEpoch: o.fakeEpoch, w: o.progress},
+			dataset: fmt.Sprintf("fake-scores seed %d", o.recipe.Seed), backend: "none", close: func() {},
+		}, nil
 	case "trainer":
 		train, valid, name, err := loadData(o)
 		if err != nil {
-			return nil, "", err
+			return evalSetup{}, err
 		}
 		o.cfg.InChannels, o.cfg.Classes = train.C, len(train.Classes)
-		_ = valid
-		return nil, name, errors.New("the trainer evaluator is not part of this build yet; use -evaluator fake to exercise the search, ledger and resume")
+		backend, err := gofill.Backend(o.backend)
+		if err != nil {
+			return evalSetup{}, err
+		}
+		t := &nas.Trainer{Backend: backend, Recipe: o.recipe, Train: train, Valid: valid}
+		if o.dataset == "cifar10" {
+			t.Mean, t.Std = data.CIFAR10Norm()
+		}
+		if o.progress != nil {
+			w := o.progress
+			t.Progress = func(a nas.Arch, p nas.Progress) {
+				if e := p.Done; e != nil {
+					fmt.Fprintf(w, "    epoch %d/%d loss %.4f train %.2f valid %.2f lr %.5f (%.1f s, %.0f img/s)\n",
+						p.Epoch+1, p.Epochs, e.TrainLoss, e.TrainAcc, e.ValidAcc, e.LR, e.Seconds, p.ImagesPerSec)
+				}
+			}
+		}
+		return evalSetup{ev: t, dataset: name, backend: gofill.BackendName(backend), close: backend.Finalize}, nil
 	}
-	return nil, "", fmt.Errorf("-evaluator %q: want trainer or fake", o.evaluator)
+	return evalSetup{}, fmt.Errorf("-evaluator %q: want trainer or fake", o.evaluator)
 }
 
 // loadData reads the training images of -dataset, keeps the -classes
@@ -233,7 +261,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.dataset, "dataset", "mnist", "dataset: mnist (embedded copy unless -data-dir), cifar10 (needs -data-dir) or synthetic")
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory of the dataset files")
 	fs.StringVar(&o.classes, "classes", "", "comma-separated class ids to keep (relabelled 0..n-1); empty keeps all")
-	fs.StringVar(&o.backend, "backend", "", "GoMLX backend (default: GOMLX_BACKEND, else the pure-Go one)")
+	fs.StringVar(&o.backend, "backend", os.Getenv("GOMLX_BACKEND"), "backend spec: go, xla:cuda, ... (default $GOMLX_BACKEND, else go)")
 	fs.StringVar(&o.evaluator, "evaluator", "trainer", "trainer (train each candidate) or fake (hash scores, no training: for tests)")
 	fs.DurationVar(&o.fakeEpoch, "fake-epoch", 10*time.Millisecond, "time per epoch of the fake evaluator")
 	fs.Float64Var(&o.validFrac, "valid-frac", 0.1, "fraction of the training images held out for validation (the candidates' score)")
@@ -263,14 +291,16 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.recipe, o.cfg, o.progress = recipe, &cfg, stdout
-	ev, dataset, err := newEvaluator(o)
+	setup, err := newEvaluator(o)
 	if err != nil {
 		return err
 	}
+	defer setup.close()
+	ev, dataset := setup.ev, setup.dataset
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Versions: buildVersions(o.evaluator)})
+	l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Versions: buildVersions(o.evaluator, setup.backend)})
 	if err != nil {
 		return err
 	}
@@ -329,8 +359,8 @@ func (l *listFlag) String() string     { return fmt.Sprint(*l) }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // buildVersions names the build for the ledger: module version, Go version,
-// GoMLX version and the evaluator.
-func buildVersions(evaluator string) string {
+// GoMLX version, the evaluator and the backend.
+func buildVersions(evaluator, backend string) string {
 	v := "trgnas (unknown build)"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		v = fmt.Sprintf("%s %s %s", bi.Main.Path, bi.Main.Version, bi.GoVersion)
@@ -340,5 +370,5 @@ func buildVersions(evaluator string) string {
 			}
 		}
 	}
-	return v + " evaluator " + evaluator
+	return v + " evaluator " + evaluator + " backend " + backend
 }
