@@ -10,11 +10,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/gofill"
 )
 
 func init() {
@@ -48,21 +51,53 @@ func configFlags(fs *flag.FlagSet, c *nas.Config) func() {
 	}
 }
 
-// recipeFlags registers the training recipe's flags on fs.
-func recipeFlags(fs *flag.FlagSet, r *nas.Recipe) {
+// recipeFlags registers the training recipe's flags on fs, named as those
+// of trgnas train. The augmentation flags default by dataset (see
+// datasetRecipe).
+func recipeFlags(fs *flag.FlagSet, r *nas.Recipe, aug *augFlags) {
 	fs.IntVar(&r.Epochs, "epochs", r.Epochs, "epochs per candidate")
 	fs.IntVar(&r.BatchSize, "batch", r.BatchSize, "batch size")
 	fs.Float64Var(&r.LearningRate, "lr", r.LearningRate, "initial learning rate (cosine-annealed to 0)")
 	fs.Float64Var(&r.Momentum, "momentum", r.Momentum, "SGD momentum")
 	fs.Float64Var(&r.WeightDecay, "weight-decay", r.WeightDecay, "weight decay")
 	fs.Float64Var(&r.GradClip, "grad-clip", r.GradClip, "global gradient norm clip (0: off)")
-	fs.BoolVar(&r.Cutout, "cutout", r.Cutout, "Cutout augmentation")
-	fs.IntVar(&r.CutoutSize, "cutout-size", r.CutoutSize, "Cutout square size")
-	fs.BoolVar(&r.Flip, "flip", r.Flip, "random horizontal flips")
-	fs.IntVar(&r.CropPad, "crop-pad", r.CropPad, "padding of the random crop")
 	fs.IntVar(&r.TrainLimit, "train-limit", r.TrainLimit, "train on at most this many images (0: all)")
 	fs.IntVar(&r.ValidLimit, "valid-limit", r.ValidLimit, "validate on at most this many images (0: all)")
-	fs.Int64Var(&r.Seed, "seed", r.Seed, "random seed")
+	fs.Int64Var(&r.Seed, "seed", r.Seed, "seed of the split, the initialisation and the batches")
+	fs.IntVar(&aug.cropPad, "crop-pad", 0, "random-crop padding in pixels (default: 4 cifar10, 2 mnist, 0 synthetic)")
+	fs.IntVar(&aug.cutout, "cutout", 0, "Cutout square side, 0 off (default: 16 cifar10, 0 otherwise)")
+	fs.BoolVar(&aug.flip, "flip", false, "random horizontal flip (default: on for cifar10, off otherwise)")
+}
+
+// augFlags are the augmentation flags, applied over the dataset's defaults
+// when given.
+type augFlags struct {
+	cropPad, cutout int
+	flip            bool
+}
+
+// datasetRecipe sets r's augmentation: the dataset's defaults (as trgnas
+// train: CIFAR-10 crop 4, Cutout 16, flips; MNIST crop 2; synthetic none),
+// then the flags that were given (set).
+func datasetRecipe(r *nas.Recipe, dataset string, aug augFlags, set map[string]bool) {
+	crop, cutout, flip := 0, 0, false
+	switch dataset {
+	case "cifar10":
+		crop, cutout, flip = 4, 16, true
+	case "mnist":
+		crop = 2
+	}
+	if set["crop-pad"] {
+		crop = aug.cropPad
+	}
+	if set["cutout"] {
+		cutout = aug.cutout
+	}
+	if set["flip"] {
+		flip = aug.flip
+	}
+	r.CropPad, r.Flip = crop, flip
+	r.Cutout, r.CutoutSize = cutout > 0, max(cutout, 0)
 }
 
 // evalOptions says which evaluator trgnas search uses.
@@ -70,66 +105,112 @@ type evalOptions struct {
 	evaluator string // "trainer" or "fake"
 	dataset   string
 	dataDir   string
+	classes   string
 	backend   string
 	fakeEpoch time.Duration
 	validFrac float64
-	synthN    int
+	synth     data.SyntheticConfig
 	recipe    nas.Recipe
 	cfg       *nas.Config // InChannels and Classes are set from the data
 	progress  io.Writer
 }
 
-// newEvaluator builds the evaluator of trgnas search and names the data
-// (with its fingerprint) for the ledger header.
-func newEvaluator(o evalOptions) (nas.Evaluator, string, error) {
+// evalSetup is what newEvaluator builds for trgnas search.
+type evalSetup struct {
+	ev      nas.Evaluator
+	dataset string // the data, with its fingerprint, for the ledger header
+	backend string // the backend's name, for the ledger header
+	close   func()
+}
+
+// newEvaluator builds the evaluator of trgnas search: the trainer (nas.Trainer
+// on the -dataset data with the recipe, on the -backend backend), or the
+// fake. For the trainer it sets o.cfg's InChannels and Classes from the data.
+func newEvaluator(o evalOptions) (evalSetup, error) {
 	switch o.evaluator {
 	case "fake":
-		return fakeEvaluator{epochs: o.recipe.Epochs, seed: o.recipe.Seed, perEpoch: o.fakeEpoch, w: o.progress},
-			fmt.Sprintf("fake-scores seed %d", o.recipe.Seed), nil
+		return evalSetup{
+			ev:      fakeEvaluator{epochs: o.recipe.Epochs, seed: o.recipe.Seed, perEpoch: o.fakeEpoch, w: o.progress},
+			dataset: fmt.Sprintf("fake-scores seed %d", o.recipe.Seed), backend: "none", close: func() {},
+		}, nil
 	case "trainer":
 		train, valid, name, err := loadData(o)
 		if err != nil {
-			return nil, "", err
+			return evalSetup{}, err
 		}
 		o.cfg.InChannels, o.cfg.Classes = train.C, len(train.Classes)
-		_ = valid
-		return nil, name, errors.New("the trainer evaluator is not part of this build yet; use -evaluator fake to exercise the search, ledger and resume")
+		backend, err := gofill.Backend(o.backend)
+		if err != nil {
+			return evalSetup{}, err
+		}
+		t := &nas.Trainer{Backend: backend, Recipe: o.recipe, Train: train, Valid: valid}
+		if o.dataset == "cifar10" {
+			t.Mean, t.Std = data.CIFAR10Norm()
+		}
+		if o.progress != nil {
+			w := o.progress
+			t.Progress = func(a nas.Arch, p nas.Progress) {
+				if e := p.Done; e != nil {
+					fmt.Fprintf(w, "    epoch %d/%d loss %.4f train %.2f valid %.2f lr %.5f (%.1f s, %.0f img/s)\n",
+						p.Epoch+1, p.Epochs, e.TrainLoss, e.TrainAcc, e.ValidAcc, e.LR, e.Seconds, p.ImagesPerSec)
+				}
+			}
+		}
+		return evalSetup{ev: t, dataset: name, backend: gofill.BackendName(backend), close: backend.Finalize}, nil
 	}
-	return nil, "", fmt.Errorf("-evaluator %q: want trainer or fake", o.evaluator)
+	return evalSetup{}, fmt.Errorf("-evaluator %q: want trainer or fake", o.evaluator)
 }
 
-// loadData reads the training images of -dataset and holds out the
-// validation split (seeded by the recipe's seed). name describes the data
-// for the ledger: dataset, content fingerprint, split.
+// loadData reads the training images of -dataset, keeps the -classes
+// subset and holds out the validation split (seeded by the recipe's seed),
+// as trgnas train does. name describes the data for the ledger: dataset,
+// content fingerprint, split.
 func loadData(o evalOptions) (train, valid *data.Dataset, name string, err error) {
 	var full *data.Dataset
 	switch o.dataset {
 	case "mnist":
-		dir := o.dataDir
-		if dir == "" {
-			if dir, err = data.MNISTDir(); err != nil {
-				return nil, nil, "", err
-			}
-		}
-		full, _, err = data.MNIST(dir)
+		full, _, err = data.MNIST(o.dataDir)
 	case "cifar10":
 		if o.dataDir == "" {
-			return nil, nil, "", errors.New("-dataset cifar10 needs -data DIR (the CIFAR-10 binary files)")
+			return nil, nil, "", errors.New("-dataset cifar10 needs -data-dir (the directory of the CIFAR-10 binary files)")
 		}
 		full, _, err = data.CIFAR10(o.dataDir)
 	case "synthetic":
-		full, err = data.NewSynthetic(data.SyntheticConfig{N: o.synthN, H: 16, W: 16, C: 3, Classes: 4, Seed: o.recipe.Seed, Noise: 0.2})
+		var all *data.Dataset
+		sc := o.synth
+		sc.Seed = o.recipe.Seed
+		if all, err = data.NewSynthetic(sc); err == nil {
+			full, _, err = all.Split(1.0/6, 0) // a sixth is trgnas train's test set
+		}
 	default:
 		return nil, nil, "", fmt.Errorf("-dataset %q: want mnist, cifar10 or synthetic", o.dataset)
 	}
 	if err != nil {
 		return nil, nil, "", err
 	}
-	train, valid, err = full.Split(o.validFrac, o.recipe.Seed)
-	if err != nil {
+	if o.classes != "" {
+		var ids []int
+		for i, f := range strings.Split(o.classes, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return nil, nil, "", fmt.Errorf("-classes: item %d %q: not an integer", i+1, f)
+			}
+			ids = append(ids, v)
+		}
+		if full, err = full.Subset(ids); err != nil {
+			return nil, nil, "", fmt.Errorf("-classes: %w", err)
+		}
+	}
+	if !(o.validFrac > 0 && o.validFrac < 1) {
+		return nil, nil, "", fmt.Errorf("-valid-frac %g, must be in (0, 1)", o.validFrac)
+	}
+	if train, valid, err = full.Split(o.validFrac, o.recipe.Seed); err != nil {
 		return nil, nil, "", err
 	}
 	name = fmt.Sprintf("%s %s, %d train / %d valid (split %g, seed %d)", full.Name, full.Fingerprint(), train.N, valid.N, o.validFrac, o.recipe.Seed)
+	if o.classes != "" {
+		name += ", classes " + o.classes
+	}
 	return train, valid, name, nil
 }
 
@@ -173,16 +254,22 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cfg, recipe := nas.DefaultConfig(), nas.DefaultRecipe()
 	applyCfg := configFlags(fs, &cfg)
-	recipeFlags(fs, &recipe)
+	var aug augFlags
+	recipeFlags(fs, &recipe, &aug)
 	o := evalOptions{}
 	ledger := fs.String("ledger", "", "ledger file (JSON lines); created, or resumed when it exists (required)")
-	fs.StringVar(&o.dataset, "dataset", "mnist", "dataset: mnist, cifar10 or synthetic")
-	fs.StringVar(&o.dataDir, "data", "", "data directory (CIFAR-10 binary files; MNIST idx files)")
-	fs.StringVar(&o.backend, "backend", "", "GoMLX backend (default: GOMLX_BACKEND, else the pure-Go one)")
+	fs.StringVar(&o.dataset, "dataset", "mnist", "dataset: mnist (embedded copy unless -data-dir), cifar10 (needs -data-dir) or synthetic")
+	fs.StringVar(&o.dataDir, "data-dir", "", "directory of the dataset files")
+	fs.StringVar(&o.classes, "classes", "", "comma-separated class ids to keep (relabelled 0..n-1); empty keeps all")
+	fs.StringVar(&o.backend, "backend", os.Getenv("GOMLX_BACKEND"), "backend spec: go, xla:cuda, ... (default $GOMLX_BACKEND, else go)")
 	fs.StringVar(&o.evaluator, "evaluator", "trainer", "trainer (train each candidate) or fake (hash scores, no training: for tests)")
 	fs.DurationVar(&o.fakeEpoch, "fake-epoch", 10*time.Millisecond, "time per epoch of the fake evaluator")
 	fs.Float64Var(&o.validFrac, "valid-frac", 0.1, "fraction of the training images held out for validation (the candidates' score)")
-	fs.IntVar(&o.synthN, "synthetic-n", 600, "images of -dataset synthetic (16x16x3, 4 classes)")
+	fs.IntVar(&o.synth.N, "synth-n", 1200, "synthetic: number of images (a sixth is held out as the test set)")
+	fs.IntVar(&o.synth.H, "synth-size", 8, "synthetic: image height and width")
+	fs.IntVar(&o.synth.C, "synth-channels", 1, "synthetic: image channels")
+	fs.IntVar(&o.synth.Classes, "synth-classes", 4, "synthetic: number of classes")
+	fs.Float64Var(&o.synth.Noise, "synth-noise", 0.2, "synthetic: noise level")
 	stageOnly := fs.Bool("stage", false, "run only the stage in progress, then stop")
 	var caches listFlag
 	fs.Var(&caches, "cache", "reuse the results of another ledger trained with the same recipe, seed and data (repeatable)")
@@ -190,6 +277,10 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	applyCfg()
+	o.synth.W = o.synth.H
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	datasetRecipe(&recipe, o.dataset, aug, set)
 	if *ledger == "" {
 		return errors.New("-ledger is required")
 	}
@@ -200,14 +291,16 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.recipe, o.cfg, o.progress = recipe, &cfg, stdout
-	ev, dataset, err := newEvaluator(o)
+	setup, err := newEvaluator(o)
 	if err != nil {
 		return err
 	}
+	defer setup.close()
+	ev, dataset := setup.ev, setup.dataset
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Versions: buildVersions(o.evaluator)})
+	l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Versions: buildVersions(o.evaluator, setup.backend)})
 	if err != nil {
 		return err
 	}
@@ -266,8 +359,8 @@ func (l *listFlag) String() string     { return fmt.Sprint(*l) }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // buildVersions names the build for the ledger: module version, Go version,
-// GoMLX version and the evaluator.
-func buildVersions(evaluator string) string {
+// GoMLX version, the evaluator and the backend.
+func buildVersions(evaluator, backend string) string {
 	v := "trgnas (unknown build)"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		v = fmt.Sprintf("%s %s %s", bi.Main.Path, bi.Main.Version, bi.GoVersion)
@@ -277,5 +370,5 @@ func buildVersions(evaluator string) string {
 			}
 		}
 	}
-	return v + " evaluator " + evaluator
+	return v + " evaluator " + evaluator + " backend " + backend
 }

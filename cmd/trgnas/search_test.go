@@ -113,10 +113,12 @@ func TestSearchFlagErrors(t *testing.T) {
 		{[]string{"search", "-ledger", filepath.Join(dir, "b"), "-evaluator", "fake", "-epochs", "0"}, "epochs"},
 		{[]string{"search", "-ledger", filepath.Join(dir, "c"), "-evaluator", "magic"}, `-evaluator "magic"`},
 		{[]string{"search", "-ledger", filepath.Join(dir, "d"), "-evaluator", "fake", "-order", "x"}, "order"},
-		{[]string{"search", "-ledger", filepath.Join(dir, "e"), "-dataset", "cifar10"}, "needs -data DIR"},
-		{[]string{"search", "-ledger", filepath.Join(dir, "f"), "-dataset", "cifar10", "-data", dir}, dir},
+		{[]string{"search", "-ledger", filepath.Join(dir, "e"), "-dataset", "cifar10"}, "needs -data-dir"},
+		{[]string{"search", "-ledger", filepath.Join(dir, "f"), "-dataset", "cifar10", "-data-dir", dir}, dir},
+		{[]string{"search", "-ledger", filepath.Join(dir, "i"), "-dataset", "synthetic", "-classes", "0,x"}, `-classes: item 2 "x"`},
+		{[]string{"search", "-ledger", filepath.Join(dir, "j"), "-dataset", "synthetic", "-classes", "0,9"}, "-classes"},
 		{[]string{"search", "-ledger", filepath.Join(dir, "g"), "-dataset", "imagenet"}, `-dataset "imagenet"`},
-		{[]string{"search", "-ledger", filepath.Join(dir, "h"), "-dataset", "synthetic", "-valid-frac", "1"}, "validFrac"},
+		{[]string{"search", "-ledger", filepath.Join(dir, "h"), "-dataset", "synthetic", "-valid-frac", "1"}, "-valid-frac 1"},
 	} {
 		if _, errOut, code := runCmd(t, tc.args...); code == 0 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d, %q", tc.args, code, errOut)
@@ -141,13 +143,27 @@ func TestSearchStageOnly(t *testing.T) {
 
 // TestSearchSurvivesSIGKILL kills a real trgnas search process while it
 // trains a candidate, runs the same command again and checks that no
-// recorded candidate was trained twice and the ledger is whole. It uses the
-// fake evaluator, which spends time per epoch but trains nothing.
+// recorded candidate was trained twice, that the ledger is whole, and that
+// the result is the uninterrupted search's. It runs with the real trainer
+// (tiny synthetic data, pure-Go backend) and with the fake evaluator.
 func TestSearchSurvivesSIGKILL(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		kill int // the candidate in flight when the process is killed
+	}{
+		{"trainer", []string{"-evaluator", "trainer", "-backend", "go", "-dataset", "synthetic", "-synth-n", "240", "-synth-size", "8",
+			"-epochs", "2", "-batch", "32", "-min-depth", "2", "-max-depth", "3", "-min-width", "4", "-max-width", "8", "-width-step", "4"}, 3},
+		{"fake", append([]string{"-fake-epoch", "40ms"}, smallSearch...), 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) { killAndResume(t, tc.args, tc.kill) })
+	}
+}
+
+func killAndResume(t *testing.T, searchArgs []string, kill int) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "l.jsonl")
-	args := append([]string{"search", "-ledger", path, "-fake-epoch", "40ms"}, smallSearch...)
-
+	args := append([]string{"search", "-ledger", path}, searchArgs...)
 	start := func() (*exec.Cmd, *bufio.Scanner) {
 		cmd := exec.Command(os.Args[0], args...)
 		cmd.Env = append(os.Environ(), "TRGNAS_TEST_MAIN=1")
@@ -162,19 +178,21 @@ func TestSearchSurvivesSIGKILL(t *testing.T) {
 		return cmd, bufio.NewScanner(pipe)
 	}
 
-	// Run 1: kill during the second epoch of candidate 5.
+	// Run 1: killed after the first epoch of candidate kill.
 	cmd, sc := start()
 	inFlight := ""
 	for sc.Scan() {
-		if m := trainingLine.FindStringSubmatch(sc.Text()); m != nil && m[2] == "5" {
+		if m := trainingLine.FindStringSubmatch(sc.Text()); m != nil && m[2] == fmt.Sprint(kill) {
 			inFlight = m[3]
 		}
-		if inFlight != "" && strings.HasPrefix(sc.Text(), "    epoch 2/") {
+		if inFlight != "" && strings.HasPrefix(sc.Text(), "    epoch 1/") {
 			break
 		}
 	}
 	if inFlight == "" {
-		t.Fatal("candidate 5 never started")
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("candidate %d never started", kill)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -184,8 +202,8 @@ func TestSearchSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("process not killed by SIGKILL: %v", err)
 	}
 	recorded := ledgerKeys(t, path)
-	if len(recorded) != 5 {
-		t.Fatalf("%d records after the kill, want 5", len(recorded))
+	if len(recorded) != kill {
+		t.Fatalf("%d records after the kill, want %d", len(recorded), kill)
 	}
 
 	// Run 2: the same command resumes.
@@ -210,7 +228,7 @@ func TestSearchSurvivesSIGKILL(t *testing.T) {
 		t.Errorf("the resumed run did not start with the candidate in flight %s: %q", inFlight, trained)
 	}
 	final := ledgerKeys(t, path)
-	if !reflect.DeepEqual(final[:5], recorded) || len(final) != 5+len(trained) {
+	if !reflect.DeepEqual(final[:kill], recorded) || len(final) != kill+len(trained) {
 		t.Errorf("ledger: %d records, %d trained after the kill", len(final), len(trained))
 	}
 	seen := map[string]bool{}
@@ -221,13 +239,48 @@ func TestSearchSurvivesSIGKILL(t *testing.T) {
 		seen[k] = true
 	}
 
-	// The same search without a kill records the same candidates.
+	// The same search without a kill makes the same decisions.
 	ref := filepath.Join(dir, "ref.jsonl")
-	refArgs := append([]string{"search", "-ledger", ref, "-fake-epoch", "0s"}, smallSearch...)
-	if _, errOut, code := runCmd(t, refArgs...); code != 0 {
+	if _, errOut, code := runCmd(t, append([]string{"search", "-ledger", ref}, searchArgs...)...); code != 0 {
 		t.Fatal(errOut)
 	}
-	if want := ledgerKeys(t, ref); !reflect.DeepEqual(final, want) {
-		t.Errorf("killed and resumed search differs from an uninterrupted one:\n%q\n%q", final, want)
+	got, _, _ := nas.ReadLedger(path)
+	want, _, _ := nas.ReadLedger(ref)
+	if len(got) != len(want) {
+		t.Fatalf("killed and resumed: %d records, uninterrupted %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Key != want[i].Key || got[i].Accepted != want[i].Accepted || got[i].Result.ValidAcc != want[i].Result.ValidAcc {
+			t.Errorf("record %d: %s %v %g, uninterrupted %s %v %g", i, got[i].Key, got[i].Accepted, got[i].Result.ValidAcc,
+				want[i].Key, want[i].Accepted, want[i].Result.ValidAcc)
+		}
+	}
+}
+
+func TestSearchRecipeDefaultsByDataset(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args            []string
+		crop, cut       int
+		flip, hasCutout bool
+	}{
+		{[]string{"-dataset", "cifar10"}, 4, 16, true, true},
+		{[]string{"-dataset", "mnist"}, 2, 0, false, false},
+		{[]string{"-dataset", "synthetic"}, 0, 0, false, false},
+		{[]string{"-dataset", "cifar10", "-cutout", "0", "-crop-pad", "1", "-flip=false"}, 1, 0, false, false},
+	} {
+		path := filepath.Join(dir, strings.Join(tc.args, "")+".jsonl")
+		args := append(append([]string{"search", "-ledger", path, "-fake-epoch", "0s", "-max-depth", "3", "-min-depth", "3", "-min-width", "8", "-max-width", "8"}, tc.args...), "-evaluator", "fake")
+		if _, errOut, code := runCmd(t, args...); code != 0 {
+			t.Fatal(errOut)
+		}
+		lf, _, err := nas.ReadLedgerFile(path)
+		if err != nil || lf.Header == nil {
+			t.Fatal(err)
+		}
+		r := lf.Header.Recipe
+		if r.CropPad != tc.crop || r.CutoutSize != tc.cut || r.Flip != tc.flip || r.Cutout != tc.hasCutout {
+			t.Errorf("%v: recipe %+v", tc.args, r)
+		}
 	}
 }
