@@ -119,8 +119,8 @@ func TestEpochPermutation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Batches() != 13 {
-		t.Fatalf("Batches() = %d, want 13", b.Batches())
+	if b.Batches() != 13 || b.Size() != 16 || b.Dataset() != d {
+		t.Fatalf("Batches() = %d, Size() = %d", b.Batches(), b.Size())
 	}
 	mean, std := b.Norm()
 	orders := map[int][]int32{}

@@ -220,3 +220,31 @@ func TestDownloadTruncatedIsTruncated(t *testing.T) {
 		t.Errorf("error %v, want ErrTruncated after 1000 bytes", err)
 	}
 }
+
+// TestDownloadUnknownLength covers a server that sends no Content-Length
+// (chunked transfer): progress reports total -1 and the download succeeds.
+func TestDownloadUnknownLength(t *testing.T) {
+	archive := tarball(t, "cifar-10-batches-bin", cifarFiles(1, 1))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < len(archive); i += 1000 {
+			w.Write(archive[i:min(i+1000, len(archive))])
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	var totals []int64
+	var text bytes.Buffer
+	dir, err := data.DownloadCIFAR10(context.Background(), t.TempDir(), data.DownloadOptions{
+		URL: srv.URL + "/x.tar.gz", MD5: md5hex(archive), Progress: &text,
+		OnProgress: func(done, total int64) { totals = append(totals, total) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := data.CIFAR10(dir); err != nil {
+		t.Fatal(err)
+	}
+	if len(totals) == 0 || totals[0] != -1 || !strings.Contains(text.String(), "size unknown") {
+		t.Errorf("totals %v, progress:\n%s", totals, text.String())
+	}
+}

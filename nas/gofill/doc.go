@@ -48,5 +48,8 @@
 // ~/.local/lib/go-xla, /usr/local/lib/go-xla). The plugin is needed only at
 // run time, but the XLA backend package needs cgo to build: binaries built
 // with CGO_ENABLED=0 or the "noxla" build tag leave it out, and Backend then
-// returns an error for XLA specs.
+// returns an error for XLA specs. For CUDA, Backend also keeps go-xla
+// v0.1.4 from writing its author's CUDA directory into XLA_FLAGS (it sets
+// GOPJRT_CUDA_CHECKS=0 unless XLA_FLAGS names --xla_gpu_cuda_data_dir or
+// GOPJRT_CUDA_CHECKS is set): set XLA_FLAGS yourself where XLA needs it.
 package gofill

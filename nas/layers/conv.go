@@ -58,6 +58,10 @@ func padSpatial(x *graph.Node, startH, endH, startW, endW, interior int) *graph.
 // stride s visits to make an ho x wo output, in kernel order (row, column):
 // taps[di*k+dj][n,i,j,c] = xp[n, s*i+di, s*j+dj, c].
 func taps(xp *graph.Node, k, s, ho, wo int) []*graph.Node {
+	d := xp.Shape().Dimensions
+	if k == 1 && s == 1 && d[1] == ho && d[2] == wo {
+		return []*graph.Node{xp} // A 1x1 stride-1 kernel visits xp whole.
+	}
 	out := make([]*graph.Node, 0, k*k)
 	for di := range k {
 		for dj := range k {
@@ -104,6 +108,9 @@ func (geo geometry) adjointPadding(v *graph.Node) *graph.Node {
 // on the pure-Go backend and keeps memory to the size of the patches; it is
 // made of plain graph ops, so it runs on any backend.
 //
+// An input or kernel marked with graph.StopGradient gets no gradient
+// computed (e.g. the input images of the first layer).
+//
 // Invalid shapes panic, as graph-building functions do in GoMLX.
 func Conv2D(x, kernel *graph.Node, stride int) *graph.Node {
 	geo := newGeometry("Conv2D", x, kernel, stride)
@@ -117,14 +124,20 @@ func Conv2D(x, kernel *graph.Node, stride int) *graph.Node {
 	patches := im2col(xp, k, geo.s, geo.ho, geo.wo)
 	wm := graph.Reshape(kernel, k*k*cin, cout)
 	y := graph.Reshape(graph.DotGeneral(patches, []int{1}, nil, wm, []int{0}, nil), geo.n, geo.ho, geo.wo, cout)
-	return withGradient(y, []*graph.Node{x, kernel}, func(v *graph.Node) []*graph.Node {
-		vm := graph.Reshape(v, m, cout)
-		dKernel := graph.Reshape(graph.DotGeneral(patches, []int{0}, nil, vm, []int{0}, nil), k, k, cin, cout)
-		// Reversed kernel with input/output channels swapped: [k*k*Cout, Cin].
-		wr := graph.Reshape(graph.TransposeAllAxes(graph.Reverse(kernel, 0, 1), 0, 1, 3, 2), k*k*cout, cin)
-		vp := geo.adjointPadding(v)
-		dx := graph.DotGeneral(im2col(vp, k, 1, geo.h, geo.w), []int{1}, nil, wr, []int{0}, nil)
-		return []*graph.Node{graph.Reshape(dx, geo.n, geo.h, geo.w, cin), dKernel}
+	return withGradient(y, []*graph.Node{x, kernel}, func(v *graph.Node, need []bool) []*graph.Node {
+		grads := make([]*graph.Node, 2)
+		if need[1] {
+			vm := graph.Reshape(v, m, cout)
+			grads[1] = graph.Reshape(graph.DotGeneral(patches, []int{0}, nil, vm, []int{0}, nil), k, k, cin, cout)
+		}
+		if need[0] {
+			// Reversed kernel with input/output channels swapped: [k*k*Cout, Cin].
+			wr := graph.Reshape(graph.TransposeAllAxes(graph.Reverse(kernel, 0, 1), 0, 1, 3, 2), k*k*cout, cin)
+			vp := geo.adjointPadding(v)
+			dx := graph.DotGeneral(im2col(vp, k, 1, geo.h, geo.w), []int{1}, nil, wr, []int{0}, nil)
+			grads[0] = graph.Reshape(dx, geo.n, geo.h, geo.w, cin)
+		}
+		return grads
 	})
 }
 
@@ -148,28 +161,34 @@ func DepthwiseConv2D(x, kernel *graph.Node, stride int) *graph.Node {
 	k, c := geo.k, geo.c
 	xp := padSpatial(x, geo.p, geo.p, geo.p, geo.p, 0)
 	y := weightedSum(taps(xp, k, geo.s, geo.ho, geo.wo), graph.Reshape(kernel, k*k, 1, 1, 1, c))
-	return withGradient(y, []*graph.Node{x, kernel}, func(v *graph.Node) []*graph.Node {
-		// Filters: dK[t] = sum over N, ho, wo of tap t times v.
-		t := taps(xp, k, geo.s, geo.ho, geo.wo)
-		dk := make([]*graph.Node, len(t))
-		for i, tap := range t {
-			dk[i] = graph.Reshape(graph.ReduceSum(graph.Mul(tap, v), 0, 1, 2), 1, c)
+	return withGradient(y, []*graph.Node{x, kernel}, func(v *graph.Node, need []bool) []*graph.Node {
+		grads := make([]*graph.Node, 2)
+		if need[1] {
+			// Filters: dK[t] = sum over N, ho, wo of tap t times v.
+			t := taps(xp, k, geo.s, geo.ho, geo.wo)
+			dk := make([]*graph.Node, len(t))
+			for i, tap := range t {
+				dk[i] = graph.Reshape(graph.ReduceSum(graph.Mul(tap, v), 0, 1, 2), 1, c)
+			}
+			grads[1] = graph.Reshape(graph.Concatenate(dk, 0), k, k, 1, c)
 		}
-		dKernel := graph.Reshape(graph.Concatenate(dk, 0), k, k, 1, c)
-		// Input: per-channel stride-1 convolution of the padded adjoint with the reversed filters.
-		wr := graph.Reshape(graph.Reverse(kernel, 0, 1), k*k, 1, 1, 1, c)
-		dx := weightedSum(taps(geo.adjointPadding(v), k, 1, geo.h, geo.w), wr)
-		return []*graph.Node{dx, dKernel}
+		if need[0] {
+			// Input: per-channel stride-1 convolution of the padded adjoint with the reversed filters.
+			wr := graph.Reshape(graph.Reverse(kernel, 0, 1), k*k, 1, 1, 1, c)
+			grads[0] = weightedSum(taps(geo.adjointPadding(v), k, 1, geo.h, geo.w), wr)
+		}
+		return grads
 	})
 }
 
 // weightedSum returns sum_i t[i] * w[i], w shaped [len(t),1,1,1,C]
-// (broadcast over N, H, W).
+// (broadcast over N, H, W). The weights are broadcast explicitly: SimpleGo
+// multiplies equal shapes about twice as fast as it broadcasts implicitly.
 func weightedSum(t []*graph.Node, w *graph.Node) *graph.Node {
 	var sum *graph.Node
 	for i, tap := range t {
 		wi := graph.Reshape(graph.Slice(w, graph.AxisElem(i)), 1, 1, 1, w.Shape().Dimensions[4])
-		term := graph.Mul(tap, wi)
+		term := graph.Mul(tap, graph.BroadcastToDims(wi, tap.Shape().Dimensions...))
 		if sum == nil {
 			sum = term
 		} else {

@@ -284,3 +284,38 @@ func TestBadShapes(t *testing.T) {
 		})
 	}
 }
+
+// An input marked with StopGradient gets no gradient computed: the kernel's
+// gradient is unchanged and the graph holds one product fewer.
+func TestStopGradientInput(t *testing.T) {
+	b := newBackend(t)
+	rng := rand.New(rand.NewPCG(21, 22))
+	x := tensors.FromFlatDataAndDimensions(randn(rng, 2*6*6*3), 2, 6, 6, 3)
+	w := tensors.FromFlatDataAndDimensions(randn(rng, 3*3*3*4), 3, 3, 3, 4)
+	run := func(stop bool) ([]float64, int) {
+		e := graph.MustNewExec(b, func(x, w *graph.Node) *graph.Node {
+			if stop {
+				x = graph.StopGradient(x)
+			}
+			loss := graph.ReduceAllSum(graph.Square(layers.Conv2D(x, w, 2)))
+			return graph.Gradient(loss, w)[0]
+		})
+		out, g, err := e.ExecWithGraph(x, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dots := 0
+		for _, node := range g.Nodes() {
+			if node.Type() == graph.NodeTypeDotGeneral {
+				dots++
+			}
+		}
+		return tensors.MustCopyFlatData[float64](out[0]), dots
+	}
+	want, dotsAll := run(false)
+	got, dotsStopped := run(true)
+	assertClose(t, "dkernel", got, want, 1e-12)
+	if dotsStopped != dotsAll-1 {
+		t.Errorf("%d matrix products with the input stopped, %d without; want one fewer", dotsStopped, dotsAll)
+	}
+}
