@@ -1,0 +1,366 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trgnas/trgnas/data"
+	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/gofill"
+)
+
+func init() {
+	register("train", "train one candidate from scratch, or evaluate a saved one", trainCmd)
+}
+
+// trainFlags are the flags of 'trgnas train'.
+type trainFlags struct {
+	dataset, dataDir, classes             string
+	synthN, synthSize, synthC, synthK     int
+	synthNoise                            float64
+	arch, ops, kernels                    string
+	width, depth                          int
+	epochs, batch, trainLimit, validLimit int
+	cropPad, cutout                       int
+	lr, validFrac                         float64
+	flip, jsonOut, classAcc, quiet        bool
+	seed                                  int64
+	backend, checkpoint, evalCheckpoint   string
+	set                                   map[string]bool
+}
+
+func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
+	f := &trainFlags{}
+	def := nas.DefaultRecipe()
+	fs := flag.NewFlagSet("trgnas train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.dataset, "dataset", "mnist", "dataset: mnist (embedded copy unless --data-dir), cifar10 (needs --data-dir) or synthetic")
+	fs.StringVar(&f.dataDir, "data-dir", "", "directory of the dataset files")
+	fs.StringVar(&f.classes, "classes", "", "comma-separated class ids to keep (relabelled 0..n-1); empty keeps all")
+	fs.IntVar(&f.synthN, "synth-n", 1200, "synthetic: number of images (a sixth is held out as the test set)")
+	fs.IntVar(&f.synthSize, "synth-size", 8, "synthetic: image height and width")
+	fs.IntVar(&f.synthC, "synth-channels", 1, "synthetic: image channels")
+	fs.IntVar(&f.synthK, "synth-classes", 4, "synthetic: number of classes")
+	fs.Float64Var(&f.synthNoise, "synth-noise", 0.2, "synthetic: noise level")
+	fs.StringVar(&f.arch, "arch", "", "architecture key, e.g. w16-o0000-k3333 (excludes --width/--depth/--ops/--kernels)")
+	fs.IntVar(&f.width, "width", 16, "base width C")
+	fs.IntVar(&f.depth, "depth", 10, "depth of a uniform SepConv k=3 network (ignored with --ops)")
+	fs.StringVar(&f.ops, "ops", "", "comma-separated operations per layer: 0 SepConv, 1 Conv")
+	fs.StringVar(&f.kernels, "kernels", "", "comma-separated kernel sizes per layer (3, 5, 7); default all 3")
+	fs.IntVar(&f.epochs, "epochs", def.Epochs, "epochs")
+	fs.IntVar(&f.batch, "batch", def.BatchSize, "batch size")
+	fs.Float64Var(&f.lr, "lr", def.LearningRate, "initial learning rate (cosine-annealed to 0)")
+	fs.IntVar(&f.trainLimit, "train-limit", 0, "train on at most this many images (0: all)")
+	fs.IntVar(&f.validLimit, "valid-limit", 0, "validate on at most this many images (0: all)")
+	fs.Float64Var(&f.validFrac, "valid-frac", 0.1, "fraction of the training set held out for validation (stratified, seeded)")
+	fs.Int64Var(&f.seed, "seed", 1, "seed of the split, the initialisation and the batches")
+	fs.IntVar(&f.cropPad, "crop-pad", 0, "random-crop padding in pixels (default: 4 cifar10, 2 mnist, 0 synthetic)")
+	fs.IntVar(&f.cutout, "cutout", 0, "Cutout square side, 0 off (default: 16 cifar10, 0 otherwise)")
+	fs.BoolVar(&f.flip, "flip", false, "random horizontal flip (default: on for cifar10, off otherwise)")
+	fs.StringVar(&f.backend, "backend", os.Getenv("GOMLX_BACKEND"), "backend spec: go, xla:cuda, ... (default $GOMLX_BACKEND, else go)")
+	fs.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object on stdout")
+	fs.BoolVar(&f.classAcc, "class-acc", false, "report per-class validation accuracy")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "save the trained model to this (empty or new) directory")
+	fs.StringVar(&f.evalCheckpoint, "eval-checkpoint", "", "evaluate the model saved in this directory on the test set, instead of training")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return f, nil
+}
+
+// intList parses "1,2,3".
+func intList(flagName, s string) ([]int, error) {
+	var out []int
+	for i, p := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return nil, fmt.Errorf("--%s: item %d %q: not an integer", flagName, i+1, p)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// archOf builds the architecture from the flags.
+func (f *trainFlags) archOf() (nas.Arch, error) {
+	if f.arch != "" {
+		for _, n := range []string{"width", "depth", "ops", "kernels"} {
+			if f.set[n] {
+				return nas.Arch{}, fmt.Errorf("--arch excludes --%s", n)
+			}
+		}
+		return nas.ParseKey(f.arch)
+	}
+	if f.ops == "" {
+		if f.kernels != "" {
+			return nas.Arch{}, errors.New("--kernels needs --ops")
+		}
+		if f.depth < 1 {
+			return nas.Arch{}, fmt.Errorf("--depth %d, must be >= 1", f.depth)
+		}
+		a := nas.Uniform(f.width, f.depth, nas.OpSepConv, 3)
+		return a, a.Validate()
+	}
+	ops, err := intList("ops", f.ops)
+	if err != nil {
+		return nas.Arch{}, err
+	}
+	if f.set["depth"] && f.depth != len(ops) {
+		return nas.Arch{}, fmt.Errorf("--depth %d but --ops lists %d layers", f.depth, len(ops))
+	}
+	kernels := make([]int, len(ops))
+	for i := range kernels {
+		kernels[i] = 3
+	}
+	if f.kernels != "" {
+		if kernels, err = intList("kernels", f.kernels); err != nil {
+			return nas.Arch{}, err
+		}
+	}
+	a := nas.Arch{Width: f.width, Ops: ops, Kernels: kernels}
+	return a, a.Validate()
+}
+
+// recipeOf builds the recipe from the flags and the dataset's defaults.
+func (f *trainFlags) recipeOf() nas.Recipe {
+	r := nas.DefaultRecipe()
+	r.Epochs, r.BatchSize, r.LearningRate = f.epochs, f.batch, f.lr
+	r.TrainLimit, r.ValidLimit, r.Seed = f.trainLimit, f.validLimit, f.seed
+	crop, cutout, flip := 0, 0, false
+	switch f.dataset {
+	case "cifar10":
+		crop, cutout, flip = 4, 16, true
+	case "mnist":
+		crop = 2
+	}
+	if f.set["crop-pad"] {
+		crop = f.cropPad
+	}
+	if f.set["cutout"] {
+		cutout = f.cutout
+	}
+	if f.set["flip"] {
+		flip = f.flip
+	}
+	r.CropPad, r.Flip = crop, flip
+	r.Cutout, r.CutoutSize = cutout > 0, cutout
+	if cutout <= 0 {
+		r.CutoutSize = 0
+	}
+	return r
+}
+
+// loadData returns the training and test sets of the flags, with the
+// class subset applied.
+func (f *trainFlags) loadData() (train, test *data.Dataset, err error) {
+	switch f.dataset {
+	case "mnist":
+		train, test, err = data.MNIST(f.dataDir)
+	case "cifar10":
+		if f.dataDir == "" {
+			return nil, nil, errors.New("--dataset cifar10 needs --data-dir (the directory of the CIFAR-10 binary files)")
+		}
+		train, test, err = data.CIFAR10(f.dataDir)
+	case "synthetic":
+		var all *data.Dataset
+		all, err = data.NewSynthetic(data.SyntheticConfig{
+			N: f.synthN, H: f.synthSize, W: f.synthSize, C: f.synthC, Classes: f.synthK, Seed: f.seed, Noise: f.synthNoise,
+		})
+		if err == nil {
+			train, test, err = all.Split(1.0/6, 0)
+		}
+	default:
+		return nil, nil, fmt.Errorf("--dataset %q: want mnist, cifar10 or synthetic", f.dataset)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.classes != "" {
+		ids, err := intList("classes", f.classes)
+		if err != nil {
+			return nil, nil, err
+		}
+		if train, err = train.Subset(ids); err != nil {
+			return nil, nil, fmt.Errorf("--classes: %w", err)
+		}
+		if test, err = test.Subset(ids); err != nil {
+			return nil, nil, fmt.Errorf("--classes: %w", err)
+		}
+	}
+	return train, test, nil
+}
+
+// norm is the normalisation of the dataset: the published constants for
+// CIFAR-10, nil (computed from the training set) otherwise.
+func (f *trainFlags) norm() (mean, std []float32) {
+	if f.dataset == "cifar10" {
+		return data.CIFAR10Norm()
+	}
+	return nil, nil
+}
+
+func trainCmd(args []string, stdout, stderr io.Writer) error {
+	f, err := parseTrainFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if f.evalCheckpoint != "" {
+		return evalCheckpointCmd(ctx, f, stdout)
+	}
+	a, err := f.archOf()
+	if err != nil {
+		return err
+	}
+	r := f.recipeOf()
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	full, _, err := f.loadData()
+	if err != nil {
+		return err
+	}
+	if !(f.validFrac > 0 && f.validFrac < 1) {
+		return fmt.Errorf("--valid-frac %g, must be in (0, 1)", f.validFrac)
+	}
+	train, valid, err := full.Split(f.validFrac, f.seed)
+	if err != nil {
+		return err
+	}
+	backend, err := gofill.Backend(f.backend)
+	if err != nil {
+		return err
+	}
+	defer backend.Finalize()
+	mean, std := f.norm()
+	cfg := nas.TrainConfig{
+		Backend: backend, Arch: a, Recipe: r, Train: train, Valid: valid, Mean: mean, Std: std,
+		ClassAcc: f.classAcc, CheckpointDir: f.checkpoint,
+	}
+	if !f.quiet {
+		fmt.Fprintf(stderr, "training %s on %s (%d train, %d valid images; %d params) with backend %s\n",
+			a, train.Name, min(train.N, nonZero(r.TrainLimit, train.N)), min(valid.N, nonZero(r.ValidLimit, valid.N)),
+			a.Params(train.C, len(train.Classes)), gofill.BackendName(backend))
+		bar := &progressBar{w: stderr}
+		cfg.Progress = bar.update
+	}
+	res, err := nas.Train(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if f.jsonOut {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(res)
+	}
+	printResult(stdout, res, train.Classes)
+	if res.Failed {
+		return fmt.Errorf("candidate failed: %s", res.Error)
+	}
+	return nil
+}
+
+func nonZero(v, d int) int {
+	if v > 0 {
+		return v
+	}
+	return d
+}
+
+func evalCheckpointCmd(ctx context.Context, f *trainFlags, stdout io.Writer) error {
+	_, test, err := f.loadData()
+	if err != nil {
+		return err
+	}
+	backend, err := gofill.Backend(f.backend)
+	if err != nil {
+		return err
+	}
+	defer backend.Finalize()
+	ev, err := nas.EvalCheckpoint(ctx, backend, f.evalCheckpoint, test, f.batch)
+	if err != nil {
+		return err
+	}
+	if f.jsonOut {
+		return json.NewEncoder(stdout).Encode(ev)
+	}
+	fmt.Fprintf(stdout, "test set      %s (%d images)\n", ev.Dataset, ev.N)
+	fmt.Fprintf(stdout, "test accuracy %.2f%%\ntest loss     %.4f\n", ev.Acc, ev.Loss)
+	printClassAcc(stdout, ev.ClassAcc, test.Classes)
+	return nil
+}
+
+func printResult(w io.Writer, res nas.Result, classes []string) {
+	fmt.Fprintf(w, "%-6s %-9s %-10s %-10s %-10s %-10s %-8s\n", "epoch", "lr", "train_loss", "train_acc", "valid_loss", "valid_acc", "seconds")
+	for _, e := range res.Curve {
+		fmt.Fprintf(w, "%-6d %-9.5f %-10.4f %-10.2f %-10.4f %-10.2f %-8.1f\n", e.Epoch, e.LR, e.TrainLoss, e.TrainAcc, e.ValidLoss, e.ValidAcc, e.Seconds)
+	}
+	fmt.Fprintf(w, "\narch             %s (key %s)\n", res.Arch, res.Arch.Key())
+	fmt.Fprintf(w, "params           %d\nMACs             %d\n", res.Params, res.MACs)
+	fmt.Fprintf(w, "best valid acc   %.2f%%\nbest train acc   %.2f%%\n", res.ValidAcc, res.TrainAcc)
+	fmt.Fprintf(w, "final valid acc  %.2f%%\nfinal train acc  %.2f%%\n", res.FinalValidAcc, res.FinalTrainAcc)
+	fmt.Fprintf(w, "wall time        %.1f s (compile %.1f s apart)\nimages/s         %.1f\nbackend          %s\n",
+		res.WallSeconds, res.CompileSeconds, res.ImagesPerSec, res.Backend)
+	if res.Failed {
+		fmt.Fprintf(w, "FAILED           %s\n", res.Error)
+	}
+	printClassAcc(w, res.ClassAcc, classes)
+}
+
+func printClassAcc(w io.Writer, acc []float64, classes []string) {
+	if len(acc) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nclass accuracy:")
+	for i, a := range acc {
+		name := strconv.Itoa(i)
+		if i < len(classes) {
+			name = classes[i]
+		}
+		fmt.Fprintf(w, "  %-12s %.2f%%\n", name, a)
+	}
+}
+
+// progressBar renders nas.Progress on one terminal line per epoch.
+type progressBar struct {
+	w    io.Writer
+	last time.Time
+}
+
+func (b *progressBar) update(p nas.Progress) {
+	if p.Done != nil {
+		fmt.Fprintf(b.w, "\r%s valid %.2f%%  %.1fs\n", b.line(p), p.Done.ValidAcc, p.Done.Seconds)
+		return
+	}
+	if time.Since(b.last) < 250*time.Millisecond && p.Step != p.Steps {
+		return
+	}
+	b.last = time.Now()
+	fmt.Fprintf(b.w, "\r%s", b.line(p))
+}
+
+func (b *progressBar) line(p nas.Progress) string {
+	const width = 24
+	filled := 0
+	if p.Steps > 0 {
+		filled = width * p.Step / p.Steps
+	}
+	return fmt.Sprintf("epoch %d/%d [%s%s] %d/%d  %.0f img/s  loss %.4f  acc %.2f%%  lr %.5f  ETA %s",
+		p.Epoch+1, p.Epochs, strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.Step, p.Steps,
+		p.ImagesPerSec, p.Loss, p.Acc, p.LR, p.ETA.Round(time.Second))
+}

@@ -1,0 +1,55 @@
+// Package gofill holds the gap fills for GoMLX v0.26.0's pure-Go backend
+// (SimpleGo, "go") that training a NetworkMix candidate needs, and the
+// project's single way to get a backend (Backend). Everything here but
+// Backend and BackendName is deletable after a GoMLX upgrade that closes the
+// gaps.
+//
+// The filled backend is SimpleGo wrapped: its Builder delegates every op to
+// SimpleGo's and adds what is missing. It is registered with GoMLX as
+// "gofill", and Backend("go") returns it too.
+//
+// # Gaps and their fills
+//
+//   - Pad is not implemented (every convolution gradient, and the gradients
+//     of Slice and of pooling, need it). Filled in builder.Pad from
+//     Reshape, Concatenate, BroadcastInDim and Slice, with XLA's semantics:
+//     interior, start and end padding, negative start/end crop. Delete when
+//     simplego's Capabilities list backends.OpTypePad.
+//   - Reverse is not implemented (convolution gradients reverse the kernel).
+//     Filled in builder.Reverse with one Gather per reversed axis. Delete when
+//     simplego's Capabilities list backends.OpTypeReverse.
+//   - ConvGeneral with nil (or zero) strides or dilations turns them into 0
+//     and fails ("stride[0]=0 must be >= 1", index out of range in the
+//     grouped path). Filled in builder.ConvGeneral, which sets them to 1.
+//     Delete when simplego's ConvGeneral defaults them itself (check
+//     TestConvGeneralDefaults against plain simplego).
+//
+// Gaps handled elsewhere, in package nas/layers, because they are about the
+// graph and not the backend: no gradient for Rsqrt (layers use 1/Sqrt); the
+// gradient of Dot/DotGeneral materialising a full [i,j,k] tensor (layers.Dot
+// and layers.Conv2D carry their own two-DotGeneral gradients); no
+// BatchNormForTraining (layers.BatchNorm is written with plain ops, PyTorch's
+// semantics); the wrong kernel shape of grouped convolutions in GoMLX's
+// convolution layer (layers.DepthwiseConv2D).
+//
+// # Getting a backend
+//
+// Backend("") reads $GOMLX_BACKEND and falls back to "go". "go", "go:<cfg>",
+// "gofill" and "gofill:<cfg>" give the filled pure-Go backend (<cfg> goes to
+// SimpleGo, e.g. "ops_sequential"); anything else goes to GoMLX's
+// backends.NewWithConfig, e.g. "xla:cuda" or
+// "xla:/abs/path/pjrt_c_api_cuda_plugin.so".
+//
+// Nothing is ever downloaded: for XLA, Backend switches GoMLX's plugin
+// auto-installation off (xla.EnableAutoInstall(false), the same as
+// GOMLX_NO_AUTO_INSTALL) before creating it. To install plugins on purpose
+// call GoMLX's xla.AutoInstall yourself, or name the plugin file by absolute
+// path, or put it where go-xla searches (PJRT_PLUGIN_LIBRARY_PATH,
+// ~/.local/lib/go-xla, /usr/local/lib/go-xla). The plugin is needed only at
+// run time, but the XLA backend package needs cgo to build: binaries built
+// with CGO_ENABLED=0 or the "noxla" build tag leave it out, and Backend then
+// returns an error for XLA specs. For CUDA, Backend also keeps go-xla
+// v0.1.4 from writing its author's CUDA directory into XLA_FLAGS (it sets
+// GOPJRT_CUDA_CHECKS=0 unless XLA_FLAGS names --xla_gpu_cuda_data_dir or
+// GOPJRT_CUDA_CHECKS is set): set XLA_FLAGS yourself where XLA needs it.
+package gofill

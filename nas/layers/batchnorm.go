@@ -1,0 +1,81 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
+)
+
+// PyTorch's BatchNorm2d defaults.
+const (
+	// BatchNormMomentum is the weight of the new batch statistics in the
+	// running statistics: running = (1-m)*running + m*batch.
+	BatchNormMomentum = 0.1
+	// BatchNormEpsilon is added to the variance before the square root.
+	BatchNormEpsilon = 1e-5
+)
+
+// Names of the BatchNorm variables in the context scope it is given.
+const (
+	BatchNormScale       = "scale"        // trainable, initialised to 1
+	BatchNormOffset      = "offset"       // trainable, initialised to 0
+	BatchNormRunningMean = "running_mean" // not trainable, initialised to 0
+	BatchNormRunningVar  = "running_var"  // not trainable, initialised to 1
+)
+
+// BatchNorm normalises x [N,H,W,C] per channel over N, H and W, as PyTorch's
+// BatchNorm2d does (momentum 0.1, eps 1e-5, affine):
+//
+//   - training: uses the batch mean and biased variance, with the gradient
+//     flowing through them, and updates the running statistics in the graph
+//     (Variable.SetValueGraph, so a context.Exec carries the update out):
+//     running_mean += 0.1*(mean - running_mean), and running_var likewise
+//     with the unbiased variance (times n/(n-1), n = N*H*W).
+//   - inference: uses the running statistics.
+//
+// The variables are created in ctx's current scope (give each BatchNorm its
+// own scope): "scale" and "offset", trainable, shaped [C]; "running_mean"
+// and "running_var", not trainable. Training needs more than one value per
+// channel (n > 1), as in PyTorch; a violation panics, as graph-building
+// functions do in GoMLX.
+func BatchNorm(ctx *context.Context, x *graph.Node, training bool) *graph.Node {
+	if x.Rank() != 4 {
+		panic(fmt.Errorf("layers.BatchNorm: input must be [N,H,W,C], got %s", x.Shape()))
+	}
+	g := x.Graph()
+	dtype := x.DType()
+	d := x.Shape().Dimensions
+	c := d[3]
+	varShape := shapes.Make(dtype, c)
+	scale := ctx.WithInitializer(initializers.One).VariableWithShape(BatchNormScale, varShape).SetTrainable(true)
+	offset := ctx.WithInitializer(initializers.Zero).VariableWithShape(BatchNormOffset, varShape).SetTrainable(true)
+	runMean := ctx.WithInitializer(initializers.Zero).VariableWithShape(BatchNormRunningMean, varShape).SetTrainable(false)
+	runVar := ctx.WithInitializer(initializers.One).VariableWithShape(BatchNormRunningVar, varShape).SetTrainable(false)
+
+	var centered, variance *graph.Node // [N,H,W,C], [C]
+	if training {
+		n := d[0] * d[1] * d[2]
+		if n < 2 {
+			panic(fmt.Errorf("layers.BatchNorm: training needs more than 1 value per channel, got input %s", x.Shape()))
+		}
+		mean := graph.ReduceMean(x, 0, 1, 2)
+		centered = graph.Sub(x, graph.Reshape(mean, 1, 1, 1, c))
+		variance = graph.ReduceMean(graph.Square(centered), 0, 1, 2)
+
+		momentum := graph.Scalar(g, dtype, BatchNormMomentum)
+		keep := graph.Scalar(g, dtype, 1-BatchNormMomentum)
+		unbiased := graph.MulScalar(graph.StopGradient(variance), float64(n)/float64(n-1))
+		runMean.SetValueGraph(graph.Add(graph.Mul(keep, runMean.ValueGraph(g)), graph.Mul(momentum, graph.StopGradient(mean))))
+		runVar.SetValueGraph(graph.Add(graph.Mul(keep, runVar.ValueGraph(g)), graph.Mul(momentum, unbiased)))
+	} else {
+		centered = graph.Sub(x, graph.Reshape(runMean.ValueGraph(g), 1, 1, 1, c))
+		variance = runVar.ValueGraph(g)
+	}
+	// 1/Sqrt rather than Rsqrt: GoMLX v0.26.0 has no gradient for Rsqrt.
+	inv := graph.Div(scale.ValueGraph(g), graph.Sqrt(graph.AddScalar(variance, BatchNormEpsilon))) // [C]
+	y := graph.Mul(centered, graph.Reshape(inv, 1, 1, 1, c))
+	return graph.Add(y, graph.Reshape(offset.ValueGraph(g), 1, 1, 1, c))
+}

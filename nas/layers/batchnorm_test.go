@@ -1,0 +1,209 @@
+package layers_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/trgnas/trgnas/nas/layers"
+)
+
+const bnN, bnH, bnW, bnC = 2, 5, 4, 3
+
+// refBatchStats returns per-channel mean and biased variance of x [N,H,W,C].
+func refBatchStats(x []float64, c int) (mean, variance []float64) {
+	n := len(x) / c
+	mean, variance = make([]float64, c), make([]float64, c)
+	for i, v := range x {
+		mean[i%c] += v / float64(n)
+	}
+	for i, v := range x {
+		d := v - mean[i%c]
+		variance[i%c] += d * d / float64(n)
+	}
+	return mean, variance
+}
+
+func refNormalize(x, mean, variance, scale, offset []float64) []float64 {
+	c := len(mean)
+	y := make([]float64, len(x))
+	for i, v := range x {
+		ch := i % c
+		y[i] = (v-mean[ch])/math.Sqrt(variance[ch]+1e-5)*scale[ch] + offset[ch]
+	}
+	return y
+}
+
+// bnContext returns a context whose "bn" scope holds the BatchNorm variables
+// with the given values.
+func bnContext(t *testing.T, scale, offset, runMean, runVar []float64) *context.Context {
+	t.Helper()
+	ctx := context.New().Checked(false)
+	bn := ctx.In("bn")
+	bn.VariableWithValue(layers.BatchNormScale, scale)
+	bn.VariableWithValue(layers.BatchNormOffset, offset)
+	bn.VariableWithValue(layers.BatchNormRunningMean, runMean).SetTrainable(false)
+	bn.VariableWithValue(layers.BatchNormRunningVar, runVar).SetTrainable(false)
+	return ctx
+}
+
+func varValue(t *testing.T, ctx *context.Context, name string) []float64 {
+	t.Helper()
+	v := ctx.In("bn").GetVariable(name)
+	if v == nil {
+		t.Fatalf("variable %q not found", name)
+	}
+	val, err := v.Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tensors.MustCopyFlatData[float64](val)
+}
+
+func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if !closeTo(got[i], want[i], tol) {
+			t.Fatalf("%s[%d] = %.12g, want %.12g", what, i, got[i], want[i])
+		}
+	}
+}
+
+func TestBatchNormTraining(t *testing.T) {
+	b := newBackend(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	scale, offset := []float64{1.5, -0.5, 2}, []float64{0.1, 0.2, -0.3}
+	ctx := bnContext(t, scale, offset, []float64{0, 0, 0}, []float64{1, 1, 1})
+	exec := context.MustNewExec(b, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
+		return layers.BatchNorm(ctx.In("bn"), x, true)
+	})
+	n := float64(bnN * bnH * bnW)
+	runMean, runVar := []float64{0, 0, 0}, []float64{1, 1, 1}
+	for range 3 {
+		x := randn(rng, bnN*bnH*bnW*bnC)
+		for i := range x {
+			x[i] = 3*x[i] + float64(i%bnC) // channel-dependent mean and variance
+		}
+		out, err := exec.Exec1(tensors.FromFlatDataAndDimensions(x, bnN, bnH, bnW, bnC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mean, variance := refBatchStats(x, bnC)
+		assertClose(t, "y", tensors.MustCopyFlatData[float64](out), refNormalize(x, mean, variance, scale, offset), 1e-12)
+		for ch := range bnC {
+			runMean[ch] = 0.9*runMean[ch] + 0.1*mean[ch]
+			runVar[ch] = 0.9*runVar[ch] + 0.1*variance[ch]*n/(n-1)
+		}
+		assertClose(t, "running_mean", varValue(t, ctx, layers.BatchNormRunningMean), runMean, 1e-12)
+		assertClose(t, "running_var", varValue(t, ctx, layers.BatchNormRunningVar), runVar, 1e-12)
+	}
+	// Scale and offset are trainable, the running statistics are not.
+	bn := ctx.In("bn")
+	for name, want := range map[string]bool{
+		layers.BatchNormScale: true, layers.BatchNormOffset: true,
+		layers.BatchNormRunningMean: false, layers.BatchNormRunningVar: false,
+	} {
+		if got := bn.GetVariable(name).Trainable; got != want {
+			t.Errorf("%s trainable = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestBatchNormInference(t *testing.T) {
+	b := newBackend(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	scale, offset := []float64{0.5, 1, -2}, []float64{1, 0, 0.5}
+	runMean, runVar := []float64{0.3, -1, 2}, []float64{0.5, 2, 4}
+	ctx := bnContext(t, scale, offset, runMean, runVar)
+	x := randn(rng, bnN*bnH*bnW*bnC)
+	out, err := context.ExecOnce(b, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
+		return layers.BatchNorm(ctx.In("bn"), x, false)
+	}, tensors.FromFlatDataAndDimensions(x, bnN, bnH, bnW, bnC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertClose(t, "y", tensors.MustCopyFlatData[float64](out), refNormalize(x, runMean, runVar, scale, offset), 1e-12)
+	assertClose(t, "running_mean", varValue(t, ctx, layers.BatchNormRunningMean), runMean, 0)
+	assertClose(t, "running_var", varValue(t, ctx, layers.BatchNormRunningVar), runVar, 0)
+}
+
+// TestBatchNormNewVariables checks the initial values of freshly created variables.
+func TestBatchNormNewVariables(t *testing.T) {
+	b := newBackend(t)
+	ctx := context.New()
+	x := randn(rand.New(rand.NewPCG(1, 1)), bnN*bnH*bnW*bnC)
+	if _, err := context.ExecOnce(b, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
+		return layers.BatchNorm(ctx.In("bn"), x, false)
+	}, tensors.FromFlatDataAndDimensions(x, bnN, bnH, bnW, bnC)); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]float64{
+		layers.BatchNormScale: 1, layers.BatchNormOffset: 0,
+		layers.BatchNormRunningMean: 0, layers.BatchNormRunningVar: 1,
+	} {
+		assertClose(t, name, varValue(t, ctx, name), []float64{want, want, want}, 0)
+	}
+}
+
+// TestBatchNormGradient compares the training-mode gradients with respect
+// to x, scale and offset with central finite differences.
+func TestBatchNormGradient(t *testing.T) {
+	b := newBackend(t)
+	rng := rand.New(rand.NewPCG(8, 9))
+	ctx := bnContext(t, []float64{1.5, -0.5, 2}, []float64{0.1, 0.2, -0.3}, []float64{0, 0, 0}, []float64{1, 1, 1})
+	dims := []int{bnN, bnH, bnW, bnC}
+	x := randn(rng, prod(dims))
+	r := tensors.FromFlatDataAndDimensions(randn(rng, prod(dims)), dims...)
+	lossFn := func(ctx *context.Context, x, r *graph.Node) *graph.Node {
+		return graph.ReduceAllSum(graph.Mul(graph.Square(layers.BatchNorm(ctx.In("bn"), x, true)), r))
+	}
+	gradExec := context.MustNewExec(b, ctx, func(ctx *context.Context, x, r *graph.Node) []*graph.Node {
+		loss := lossFn(ctx, x, r)
+		g := x.Graph()
+		bn := ctx.In("bn")
+		return graph.Gradient(loss, x,
+			bn.GetVariable(layers.BatchNormScale).ValueGraph(g),
+			bn.GetVariable(layers.BatchNormOffset).ValueGraph(g))
+	})
+	lossExec := context.MustNewExec(b, ctx, lossFn)
+	outs, err := gradExec.Exec(tensors.FromFlatDataAndDimensions(x, dims...), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[int]string{1: layers.BatchNormScale, 2: layers.BatchNormOffset}
+	values := [][]float64{x, varValue(t, ctx, layers.BatchNormScale), varValue(t, ctx, layers.BatchNormOffset)}
+	loss := func() float64 {
+		for i, name := range vars {
+			if err := ctx.In("bn").GetVariable(name).SetValue(tensors.FromFlatDataAndDimensions(values[i], bnC)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err := lossExec.Exec1(tensors.FromFlatDataAndDimensions(values[0], dims...), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tensors.ToScalar[float64](out)
+	}
+	const h, tol = 1e-5, 1e-6
+	for which, v := range values {
+		grad := tensors.MustCopyFlatData[float64](outs[which])
+		for i := range v {
+			orig := v[i]
+			v[i] = orig + h
+			lp := loss()
+			v[i] = orig - h
+			lm := loss()
+			v[i] = orig
+			if fd := (lp - lm) / (2 * h); !closeTo(grad[i], fd, tol) {
+				t.Errorf("gradient %d [%d] = %.10g, finite difference %.10g", which, i, grad[i], fd)
+			}
+		}
+	}
+}

@@ -1,0 +1,15 @@
+// Package layers holds the graph building blocks of NetworkMix candidates,
+// NHWC, float32 or float64, made of plain GoMLX graph ops so that they run
+// on the pure-Go backend (with the gap fills of nas/gofill) and on XLA:
+//
+//   - Conv2D: dense convolution, "same" padding, stride, no bias (im2col and
+//     one matrix product, with a two-product gradient);
+//   - DepthwiseConv2D: one filter per channel (groups = channels);
+//   - BatchNorm: PyTorch's BatchNorm2d (batch statistics with gradient in
+//     training, running statistics with momentum 0.1 and unbiased variance);
+//   - Dot: a matrix product whose gradient does not materialise the
+//     [m,n,k] tensor that GoMLX v0.26.0's own Dot gradient builds.
+//
+// Like GoMLX's graph functions, these panic on invalid shapes; GoMLX's Exec
+// turns such panics into errors.
+package layers

@@ -1,0 +1,176 @@
+package nas_test
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/trgnas/trgnas/nas"
+)
+
+// buildModel builds m's logits graph for a batch of 2 and returns the
+// context and the logits shape.
+func buildModel(t *testing.T, m nas.Model, training bool) (*context.Context, shapes.Shape) {
+	t.Helper()
+	ctx := context.New()
+	g := graph.NewGraph(testBackend(t), "model")
+	x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 2, m.H, m.W, m.C))
+	logits := m.Logits(ctx, x, training)
+	return ctx, logits.Shape()
+}
+
+func TestModelParamsMatchArch(t *testing.T) {
+	tests := []struct {
+		name string
+		m    nas.Model
+	}{
+		{"sepconv depth 3", nas.Model{Arch: nas.Uniform(4, 3, nas.OpSepConv, 3), H: 8, W: 8, C: 1, Classes: 4}},
+		{"conv depth 2 k5", nas.Model{Arch: nas.Uniform(6, 2, nas.OpConv, 5), H: 8, W: 8, C: 3, Classes: 10}},
+		{"mixed depth 6", nas.Model{Arch: nas.Arch{Width: 8, Ops: []int{1, 0, 1, 0, 0, 1}, Kernels: []int{3, 5, 7, 3, 7, 5}}, H: 16, W: 12, C: 3, Classes: 10}},
+		{"depth 1", nas.Model{Arch: nas.Uniform(5, 1, nas.OpSepConv, 7), H: 4, W: 4, C: 2, Classes: 3}},
+		{"published C72 L10", nas.Model{Arch: nas.Uniform(72, 10, nas.OpSepConv, 3), H: 8, W: 8, C: 3, Classes: 10}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, training := range []bool{true, false} {
+				ctx, shape := buildModel(t, tc.m, training)
+				if got, want := nas.TrainableParams(ctx), tc.m.Params(); got != want {
+					t.Errorf("training=%v: trainable parameters %d, Arch.Params %d", training, got, want)
+				}
+				if want := shapes.Make(dtypes.Float32, 2, tc.m.Classes); !shape.Equal(want) {
+					t.Errorf("logits shape %s, want %s", shape, want)
+				}
+			}
+		})
+	}
+	// The published log's first candidate: 388,450 parameters.
+	m := nas.Model{Arch: nas.Uniform(72, 10, nas.OpSepConv, 3), H: 32, W: 32, C: 3, Classes: 10}
+	if m.Params() != 388450 {
+		t.Errorf("C72 L10 params %d, want 388450", m.Params())
+	}
+}
+
+// TestModelInit checks PyTorch's default initialisation bounds and that the
+// values depend only on the seed.
+func TestModelInit(t *testing.T) {
+	m := nas.Model{Arch: nas.Arch{Width: 4, Ops: []int{0, 1}, Kernels: []int{3, 5}}, H: 8, W: 8, C: 3, Classes: 5, Seed: 7}
+	ctx, _ := buildModel(t, m, true)
+	ctx2, _ := buildModel(t, m, true)
+	m.Seed = 8
+	ctx3, _ := buildModel(t, m, true)
+	// fan_in per variable: stem 3*3*3, layer 0 depthwise 3*3 (groups = in),
+	// pointwise 8, layer 1 conv 8*5*5... (layer 1 is stride 2 and doubles: in 8).
+	bounds := map[string]float64{
+		"/stem/conv":           1 / math.Sqrt(27),
+		"/layer_000/depthwise": 1 / 3.0,
+		"/layer_000/pointwise": 1 / math.Sqrt(8),
+		"/layer_001/conv":      1 / math.Sqrt(8*25),
+		"/head/weights":        1 / math.Sqrt(16),
+		"/head/biases":         1 / math.Sqrt(16),
+	}
+	for name, bound := range bounds {
+		scope, vname := name[:strings.LastIndex(name, "/")], name[strings.LastIndex(name, "/")+1:]
+		v := ctx.InspectVariable(scope, vname)
+		if v == nil {
+			t.Fatalf("no variable %s", name)
+		}
+		vals := v.MustValue().Value()
+		flat := flatten(vals)
+		var maxAbs, sumAbs float64
+		for _, x := range flat {
+			maxAbs = math.Max(maxAbs, math.Abs(float64(x)))
+			sumAbs += math.Abs(float64(x))
+		}
+		if maxAbs > bound {
+			t.Errorf("%s: max |w| %g above bound %g", name, maxAbs, bound)
+		}
+		if len(flat) >= 40 && sumAbs/float64(len(flat)) < bound/4 {
+			t.Errorf("%s: mean |w| %g, want about %g for U(-b, b)", name, sumAbs/float64(len(flat)), bound/2)
+		}
+		same := flatten(ctx2.InspectVariable(scope, vname).MustValue().Value())
+		other := flatten(ctx3.InspectVariable(scope, vname).MustValue().Value())
+		if !equalF32(flat, same) {
+			t.Errorf("%s: same seed gave different values", name)
+		}
+		if equalF32(flat, other) {
+			t.Errorf("%s: different seeds gave the same values", name)
+		}
+	}
+}
+
+func flatten(v any) []float32 {
+	switch x := v.(type) {
+	case []float32:
+		return x
+	case [][]float32:
+		var out []float32
+		for _, r := range x {
+			out = append(out, r...)
+		}
+		return out
+	case [][][][]float32:
+		var out []float32
+		for _, a := range x {
+			for _, b := range a {
+				for _, c := range b {
+					out = append(out, c...)
+				}
+			}
+		}
+		return out
+	}
+	panic("unexpected type")
+}
+
+func equalF32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestModelValidate(t *testing.T) {
+	ok := nas.Model{Arch: nas.Uniform(4, 3, nas.OpSepConv, 3), H: 4, W: 4, C: 1, Classes: 2}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("valid model: %v", err)
+	}
+	tests := []struct {
+		name    string
+		edit    func(*nas.Model)
+		wantErr error
+		want    string
+	}{
+		{"too small", func(m *nas.Model) { m.H = 3 }, nas.ErrInputTooSmall, "input 3x4, 2 stride-2 layers need at least 4x4"},
+		{"one downsample", func(m *nas.Model) { m.Arch = nas.Uniform(4, 1, 0, 3); m.W = 1 }, nas.ErrInputTooSmall, "1 stride-2 layers need at least 2x2"},
+		{"bad arch", func(m *nas.Model) { m.Arch.Kernels[1] = 4 }, nas.ErrInvalidArch, "kernels[1] = 4"},
+		{"zero channels", func(m *nas.Model) { m.C = 0 }, nil, "input shape 4x4x0"},
+		{"one class", func(m *nas.Model) { m.Classes = 1 }, nil, "classes 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := ok
+			m.Arch = ok.Arch.Clone()
+			tc.edit(&m)
+			err := m.Validate()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Errorf("error %v does not wrap %v", err, tc.wantErr)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+}

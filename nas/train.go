@@ -1,0 +1,521 @@
+package nas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/trgnas/trgnas/data"
+	"github.com/trgnas/trgnas/nas/gofill"
+)
+
+// TrainConfig is one training run of one candidate.
+type TrainConfig struct {
+	Backend backends.Backend // required; see gofill.Backend
+	Arch    Arch
+	Recipe  Recipe
+	Train   *data.Dataset // training images (Recipe.TrainLimit applies)
+	Valid   *data.Dataset // validation images, evaluated after every epoch (Recipe.ValidLimit applies)
+	// Mean and Std are the per-channel normalisation constants (on the [0, 1]
+	// scale); nil means computed from Train.
+	Mean, Std []float32
+	// ClassAcc asks for the per-class validation accuracy of the final model.
+	ClassAcc bool
+	// Progress, if set, is called after every training step and after every
+	// epoch's evaluation, from the calling goroutine.
+	Progress func(Progress)
+	// CheckpointDir, if set, is where the trained model is saved (GoMLX
+	// checkpoint plus model.json); it must not hold a checkpoint already.
+	CheckpointDir string
+}
+
+// Progress reports where a training run is.
+type Progress struct {
+	Epoch, Epochs int           // current epoch, 0-based, and the total
+	Step, Steps   int           // training steps done in this epoch and per epoch
+	Loss          float64       // mean training loss of the epoch so far
+	Acc           float64       // training accuracy of the epoch so far, percent
+	LR            float64       // learning rate of the epoch
+	ImagesPerSec  float64       // training throughput of the epoch so far
+	ETA           time.Duration // estimated time to the end of the run
+	Done          *Epoch        // set once per epoch, after its evaluation
+}
+
+// Trainer trains candidates from scratch with one recipe on fixed data. It
+// implements Evaluator; Evaluate calls may run concurrently (each builds
+// its own GoMLX context).
+type Trainer struct {
+	Backend   backends.Backend
+	Recipe    Recipe
+	Train     *data.Dataset
+	Valid     *data.Dataset
+	Mean, Std []float32
+	ClassAcc  bool
+	Progress  func(Arch, Progress)
+}
+
+// Evaluate trains a from scratch. See Train.
+func (t *Trainer) Evaluate(ctx context.Context, a Arch) (Result, error) {
+	cfg := TrainConfig{
+		Backend: t.Backend, Arch: a, Recipe: t.Recipe, Train: t.Train, Valid: t.Valid,
+		Mean: t.Mean, Std: t.Std, ClassAcc: t.ClassAcc,
+	}
+	if t.Progress != nil {
+		cfg.Progress = func(p Progress) { t.Progress(a, p) }
+	}
+	return Train(ctx, cfg)
+}
+
+var _ Evaluator = (*Trainer)(nil)
+
+// ErrNoBackend is returned by Train without a backend.
+var ErrNoBackend = errors.New("no backend")
+
+// Train trains one candidate from scratch with cfg.Recipe and evaluates it
+// on cfg.Valid after each epoch. A run whose loss or logits become NaN or
+// infinite is returned as a Result with Failed set and a nil error. Errors
+// are for runs that cannot start or finish: invalid configuration, input
+// too small for the network, a graph that cannot be built, a cancelled ctx
+// (checked between steps).
+func Train(ctx context.Context, cfg TrainConfig) (Result, error) {
+	r, err := newRun(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	return r.run(ctx)
+}
+
+// run is the state of one Train call.
+type run struct {
+	cfg          TrainConfig
+	model        Model
+	train, valid *data.Dataset
+	batcher      *data.Batcher
+	mean, std    []float32
+	mctx         *mlctx.Context
+	trainExec    *mlctx.Exec
+	evalExec     *mlctx.Exec
+}
+
+func newRun(cfg TrainConfig) (*run, error) {
+	if cfg.Backend == nil {
+		return nil, fmt.Errorf("train: %w", ErrNoBackend)
+	}
+	if err := cfg.Recipe.Validate(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if cfg.Train == nil || cfg.Valid == nil {
+		return nil, fmt.Errorf("train: training and validation datasets are required")
+	}
+	if err := cfg.Train.Validate(); err != nil {
+		return nil, fmt.Errorf("train: training set: %w", err)
+	}
+	if err := cfg.Valid.Validate(); err != nil {
+		return nil, fmt.Errorf("train: validation set: %w", err)
+	}
+	tr, va := cfg.Train, cfg.Valid
+	if tr.H != va.H || tr.W != va.W || tr.C != va.C || len(tr.Classes) != len(va.Classes) {
+		return nil, fmt.Errorf("train: training set %q is %dx%dx%d with %d classes, validation set %q is %dx%dx%d with %d classes",
+			tr.Name, tr.H, tr.W, tr.C, len(tr.Classes), va.Name, va.H, va.W, va.C, len(va.Classes))
+	}
+	if cfg.Recipe.TrainLimit > 0 && cfg.Recipe.TrainLimit < tr.N {
+		tr = tr.Take(cfg.Recipe.TrainLimit)
+	}
+	if cfg.Recipe.ValidLimit > 0 && cfg.Recipe.ValidLimit < va.N {
+		va = va.Take(cfg.Recipe.ValidLimit)
+	}
+	if tr.N == 0 || va.N == 0 {
+		return nil, fmt.Errorf("train: empty dataset (%d training, %d validation images)", tr.N, va.N)
+	}
+	if cfg.CheckpointDir != "" {
+		if err := checkEmptyDir(cfg.CheckpointDir); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	m := Model{Arch: cfg.Arch, H: tr.H, W: tr.W, C: tr.C, Classes: len(tr.Classes), Seed: cfg.Recipe.Seed}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	aug := data.Augment{CropPad: cfg.Recipe.CropPad, Flip: cfg.Recipe.Flip, Mean: cfg.Mean, Std: cfg.Std}
+	if cfg.Recipe.Cutout {
+		aug.Cutout = cfg.Recipe.CutoutSize
+	}
+	b, err := data.NewBatcher(tr, cfg.Recipe.BatchSize, aug, cfg.Recipe.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	mean, std := b.Norm()
+	return &run{cfg: cfg, model: m, train: tr, valid: va, batcher: b, mean: mean, std: std}, nil
+}
+
+// catch runs fn and turns a panic into an error.
+func catch(what string, fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: panic: %v\n%s", what, p, debug.Stack())
+		}
+	}()
+	return fn()
+}
+
+// build creates the GoMLX context and the training and evaluation
+// executables, and compiles them for the batch shapes of the run.
+func (r *run) build() error {
+	r.mctx = mlctx.New()
+	if err := SetLR(r.mctx, r.cfg.Recipe.LearningRate); err != nil {
+		return err
+	}
+	m, opt := r.model, NewSGD(r.cfg.Recipe)
+	var err error
+	r.trainExec, err = mlctx.NewExec(r.cfg.Backend, r.mctx, func(ctx *mlctx.Context, x, onehot *graph.Node) (*graph.Node, *graph.Node) {
+		g := x.Graph()
+		ctx.SetTraining(g, true)
+		logits := m.Logits(ctx, x, true)
+		loss := crossEntropy(logits, onehot)
+		opt.UpdateGraph(ctx, g, loss)
+		return loss, logits
+	})
+	if err != nil {
+		return err
+	}
+	r.evalExec, err = mlctx.NewExec(r.cfg.Backend, r.mctx, func(ctx *mlctx.Context, x *graph.Node) *graph.Node {
+		ctx.SetTraining(x.Graph(), false)
+		return m.Logits(ctx, x, false)
+	})
+	if err != nil {
+		return err
+	}
+	// The evaluation graph first: it creates every model variable without
+	// changing any, so the training graph's pre-compilation (see
+	// preCompileKeeping) only adds the momentum buffers.
+	bs := r.cfg.Recipe.BatchSize
+	if err := r.evalExec.PreCompile(r.zeroBatch(bs)); err != nil {
+		return err
+	}
+	sizes := []int{min(bs, r.train.N)}
+	if last := r.train.N % bs; last != 0 && r.train.N > bs {
+		sizes = append(sizes, last)
+	}
+	for _, n := range sizes {
+		err := preCompileKeeping(r.mctx, r.trainExec, r.zeroBatch(n), tensors.FromShape(shapes.Make(dtypes.Float32, n, m.Classes)))
+		if err != nil {
+			return err
+		}
+	}
+	if got, want := TrainableParams(r.mctx), m.Params(); got != want {
+		return fmt.Errorf("built model has %d trainable parameters, Arch.Params counts %d", got, want)
+	}
+	return nil
+}
+
+// preCompileKeeping pre-compiles exec while keeping the values of the
+// variables of ctx. GoMLX v0.26.0's Exec.PreCompile donates and resets the
+// variables that the graph changes without running it, which loses them:
+// their values are copied before and restored after. Variables that the
+// graph building creates must be momentum buffers, restored as zeros.
+func preCompileKeeping(ctx *mlctx.Context, exec *mlctx.Exec, args ...any) error {
+	saved := map[*mlctx.Variable]*tensors.Tensor{}
+	for v := range ctx.IterVariables() {
+		if !v.HasValue() {
+			continue
+		}
+		t, err := v.MustValue().LocalClone()
+		if err != nil {
+			return err
+		}
+		saved[v] = t
+	}
+	if err := exec.PreCompile(args...); err != nil {
+		return err
+	}
+	for v := range ctx.IterVariables() {
+		if v.HasValue() {
+			continue
+		}
+		t, ok := saved[v]
+		if !ok {
+			if !strings.HasPrefix(v.Scope(), momentumScope) {
+				return fmt.Errorf("variable %s created by the training graph only", v.ScopeAndName())
+			}
+			t = tensors.FromShape(v.Shape())
+		}
+		if err := v.SetValue(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) zeroBatch(n int) *tensors.Tensor {
+	return tensors.FromShape(shapes.Make(dtypes.Float32, n, r.model.H, r.model.W, r.model.C))
+}
+
+// crossEntropy is the mean softmax cross-entropy of logits [B, K] against
+// one-hot labels [B, K].
+func crossEntropy(logits, onehot *graph.Node) *graph.Node {
+	shifted := graph.Sub(logits, graph.StopGradient(graph.ReduceAndKeep(logits, graph.ReduceMax, -1)))
+	logZ := graph.Log(graph.ReduceAndKeep(graph.Exp(shifted), graph.ReduceSum, -1))
+	logp := graph.Sub(shifted, logZ)
+	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(logp, onehot), -1)))
+}
+
+// diverged is the error text of a failed (diverging) run.
+func diverged(what string, epoch, step int, v float64) string {
+	return fmt.Sprintf("diverged: %s is %v at epoch %d step %d", what, v, epoch, step)
+}
+
+func (r *run) run(ctx context.Context) (Result, error) {
+	cfg, m := r.cfg, r.model
+	res := Result{
+		Arch: cfg.Arch.Clone(), Params: m.Params(), MACs: m.MACs(),
+		Backend: gofill.BackendName(cfg.Backend),
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	t0 := time.Now()
+	if err := catch("building the model", r.build); err != nil {
+		return Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
+	}
+	res.CompileSeconds = time.Since(t0).Seconds()
+	defer r.finalize()
+
+	lrs, _ := cfg.Recipe.Schedule()
+	steps := r.batcher.Batches()
+	epochs := cfg.Recipe.Epochs
+	var trainImages int
+	var trainSeconds float64
+	start := time.Now()
+	onehot := make([]float32, cfg.Recipe.BatchSize*m.Classes)
+	for e := 0; e < epochs; e++ {
+		es := time.Now()
+		if err := SetLR(r.mctx, lrs[e]); err != nil {
+			return Result{}, err
+		}
+		var lossSum float64
+		var correct, seen, step int
+		failed := ""
+		var stepErr error
+		for x, y := range r.batcher.Epoch(e) {
+			if err := ctx.Err(); err != nil {
+				stepErr = err
+				break
+			}
+			n := len(y)
+			oh := onehot[:n*m.Classes]
+			clear(oh)
+			for i, l := range y {
+				oh[i*m.Classes+int(l)] = 1
+			}
+			xt := tensors.FromFlatDataAndDimensions(x, n, m.H, m.W, m.C)
+			ot := tensors.FromFlatDataAndDimensions(oh, n, m.Classes)
+			var out []*tensors.Tensor
+			stepErr = catch("training step", func() (err error) {
+				out, err = r.trainExec.Exec(xt, ot)
+				return err
+			})
+			if stepErr != nil {
+				break
+			}
+			loss := float64(out[0].Value().(float32))
+			logits := out[1].Value().([][]float32)
+			step++
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				failed = diverged("training loss", e, step, loss)
+				break
+			}
+			lossSum += loss * float64(n)
+			for i, row := range logits {
+				if argmax(row) == int(y[i]) {
+					correct++
+				}
+			}
+			seen += n
+			if cfg.Progress != nil {
+				el := time.Since(es).Seconds()
+				ips := float64(seen) / el
+				left := float64((epochs-e)*r.train.N-seen) / ips
+				cfg.Progress(Progress{
+					Epoch: e, Epochs: epochs, Step: step, Steps: steps,
+					Loss: lossSum / float64(seen), Acc: 100 * float64(correct) / float64(seen), LR: lrs[e],
+					ImagesPerSec: ips, ETA: time.Duration(left * float64(time.Second)),
+				})
+			}
+		}
+		if stepErr != nil {
+			if ctx.Err() != nil {
+				return Result{}, ctx.Err()
+			}
+			return Result{}, fmt.Errorf("train %s: epoch %d: %w", cfg.Arch.Key(), e, stepErr)
+		}
+		epochTrain := time.Since(es).Seconds()
+		trainSeconds += epochTrain
+		trainImages += seen
+		if failed == "" {
+			ev, err := r.evaluate(r.valid, false)
+			if err != nil {
+				return Result{}, fmt.Errorf("train %s: epoch %d: validation: %w", cfg.Arch.Key(), e, err)
+			}
+			if ev.nonFinite {
+				failed = fmt.Sprintf("diverged: validation logits not finite after epoch %d", e)
+			} else {
+				ep := Epoch{
+					Epoch: e, LR: lrs[e], TrainLoss: lossSum / float64(seen), TrainAcc: 100 * float64(correct) / float64(seen),
+					ValidLoss: ev.loss, ValidAcc: ev.acc, Seconds: time.Since(es).Seconds(),
+				}
+				res.Curve = append(res.Curve, ep)
+				res.TrainAcc = math.Max(res.TrainAcc, ep.TrainAcc)
+				res.ValidAcc = math.Max(res.ValidAcc, ep.ValidAcc)
+				res.FinalTrainAcc, res.FinalValidAcc = ep.TrainAcc, ep.ValidAcc
+				if cfg.Progress != nil {
+					cfg.Progress(Progress{
+						Epoch: e, Epochs: epochs, Step: step, Steps: steps, Loss: ep.TrainLoss, Acc: ep.TrainAcc, LR: lrs[e],
+						ImagesPerSec: float64(seen) / epochTrain, ETA: eta(start, e+1, epochs), Done: &ep,
+					})
+				}
+			}
+		}
+		if failed != "" {
+			res.Failed, res.Error = true, failed
+			break
+		}
+	}
+	res.WallSeconds = time.Since(start).Seconds()
+	if trainSeconds > 0 {
+		res.ImagesPerSec = float64(trainImages) / trainSeconds
+	}
+	if !res.Failed && cfg.ClassAcc {
+		ev, err := r.evaluate(r.valid, true)
+		if err != nil {
+			return Result{}, fmt.Errorf("train %s: class accuracy: %w", cfg.Arch.Key(), err)
+		}
+		res.ClassAcc = ev.classAcc
+	}
+	if !res.Failed && cfg.CheckpointDir != "" {
+		if err := r.save(cfg.CheckpointDir); err != nil {
+			return Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
+		}
+	}
+	res.Finished = time.Now().UTC()
+	return res, nil
+}
+
+// eta extrapolates the remaining time from the epochs done.
+func eta(start time.Time, done, total int) time.Duration {
+	if done == 0 {
+		return 0
+	}
+	per := time.Since(start) / time.Duration(done)
+	return per * time.Duration(total-done)
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// evaluation is the outcome of evaluating a model on a dataset.
+type evaluation struct {
+	acc, loss float64 // percent, mean cross-entropy
+	classAcc  []float64
+	nonFinite bool
+}
+
+// evaluate runs the evaluation graph over d in batches of the recipe's
+// size; the last partial batch is padded with zero images whose outputs
+// are dropped (BatchNorm uses running statistics here, so padding does not
+// change the other outputs).
+func (r *run) evaluate(d *data.Dataset, perClass bool) (evaluation, error) {
+	return evaluateExec(r.evalExec, r.model, d, r.cfg.Recipe.BatchSize, r.mean, r.std, perClass)
+}
+
+func evaluateExec(exec *mlctx.Exec, m Model, d *data.Dataset, bs int, mean, std []float32, perClass bool) (evaluation, error) {
+	batches, err := data.EvalBatches(d, bs, mean, std)
+	if err != nil {
+		return evaluation{}, err
+	}
+	var ev evaluation
+	var correct, seen int
+	var lossSum float64
+	classN := make([]int, m.Classes)
+	classOK := make([]int, m.Classes)
+	pad := make([]float32, bs*m.H*m.W*m.C)
+	for x, y := range batches {
+		n := len(y)
+		if n < bs {
+			copy(pad, x)
+			clear(pad[len(x):])
+			x = pad
+		}
+		xt := tensors.FromFlatDataAndDimensions(x, bs, m.H, m.W, m.C)
+		var out []*tensors.Tensor
+		err := catch("evaluation step", func() (err error) {
+			out, err = exec.Exec(xt)
+			return err
+		})
+		if err != nil {
+			return evaluation{}, err
+		}
+		logits := out[0].Value().([][]float32)
+		for i := 0; i < n; i++ {
+			row, l := logits[i], int(y[i])
+			mx := float64(row[argmax(row)])
+			var z float64
+			for _, v := range row {
+				z += math.Exp(float64(v) - mx)
+			}
+			nll := mx + math.Log(z) - float64(row[l])
+			if math.IsNaN(nll) || math.IsInf(nll, 0) {
+				ev.nonFinite = true
+			}
+			lossSum += nll
+			classN[l]++
+			if argmax(row) == l {
+				correct++
+				classOK[l]++
+			}
+		}
+		seen += n
+	}
+	if seen == 0 {
+		return evaluation{}, fmt.Errorf("dataset %q is empty", d.Name)
+	}
+	ev.acc = 100 * float64(correct) / float64(seen)
+	ev.loss = lossSum / float64(seen)
+	if perClass {
+		ev.classAcc = make([]float64, m.Classes)
+		for c := range ev.classAcc {
+			if classN[c] > 0 {
+				ev.classAcc[c] = 100 * float64(classOK[c]) / float64(classN[c])
+			}
+		}
+	}
+	return ev, nil
+}
+
+func (r *run) finalize() {
+	if r.trainExec != nil {
+		r.trainExec.Finalize()
+	}
+	if r.evalExec != nil {
+		r.evalExec.Finalize()
+	}
+	if r.mctx != nil {
+		r.mctx.Finalize()
+	}
+}

@@ -1,0 +1,218 @@
+package nas_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/trgnas/trgnas/data"
+	"github.com/trgnas/trgnas/nas"
+)
+
+// tinyData is a small learnable synthetic problem: 8x8x1 images, 4 classes.
+func tinyData(t *testing.T) (train, valid *data.Dataset) {
+	t.Helper()
+	all, err := data.NewSynthetic(data.SyntheticConfig{N: 640, H: 8, W: 8, C: 1, Classes: 4, Seed: 3, Noise: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, valid, err = all.Split(0.2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return train, valid
+}
+
+func tinyRecipe() nas.Recipe {
+	r := nas.DefaultRecipe()
+	r.Epochs, r.BatchSize, r.LearningRate = 3, 32, 0.1
+	r.Cutout, r.Flip, r.CropPad = false, false, 0
+	r.Seed = 1
+	return r
+}
+
+func tinyConfig(t *testing.T) nas.TrainConfig {
+	train, valid := tinyData(t)
+	return nas.TrainConfig{
+		Backend: testBackend(t), Arch: nas.Uniform(4, 3, nas.OpSepConv, 3),
+		Recipe: tinyRecipe(), Train: train, Valid: valid,
+	}
+}
+
+func TestTrainLearns(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.ClassAcc = true
+	var calls, done int
+	cfg.Progress = func(p nas.Progress) {
+		calls++
+		if p.Done != nil {
+			done++
+		}
+		if p.Epochs != 3 || p.Steps != 16 || p.Step < 1 || p.Step > p.Steps {
+			t.Errorf("progress %+v", p)
+		}
+	}
+	res, err := nas.Train(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("valid %.2f%% (final %.2f%%), train %.2f%%, %.1f images/s, compile %.2fs, wall %.2fs",
+		res.ValidAcc, res.FinalValidAcc, res.TrainAcc, res.ImagesPerSec, res.CompileSeconds, res.WallSeconds)
+	if res.Failed {
+		t.Fatalf("failed: %s", res.Error)
+	}
+	if res.ValidAcc < 60 { // chance is 25%
+		t.Errorf("best validation accuracy %.2f%%, want >= 60%%", res.ValidAcc)
+	}
+	if len(res.Curve) != 3 {
+		t.Fatalf("curve has %d epochs, want 3", len(res.Curve))
+	}
+	lr0, _ := nas.CosineLR(0.1, 0, 3)
+	if res.Curve[0].LR != lr0 || res.Curve[2].LR != 0 {
+		t.Errorf("curve learning rates %g .. %g, want %g .. 0", res.Curve[0].LR, res.Curve[2].LR, lr0)
+	}
+	if !(res.Curve[2].TrainLoss < res.Curve[0].TrainLoss) {
+		t.Errorf("training loss did not fall: %g -> %g", res.Curve[0].TrainLoss, res.Curve[2].TrainLoss)
+	}
+	if want := cfg.Arch.Params(1, 4); res.Params != want {
+		t.Errorf("Params %d, want %d", res.Params, want)
+	}
+	if res.MACs != cfg.Arch.MACs(8, 8, 1, 4) || res.Backend != "gofill" {
+		t.Errorf("MACs %d backend %q", res.MACs, res.Backend)
+	}
+	if len(res.ClassAcc) != 4 {
+		t.Errorf("class accuracies %v, want 4", res.ClassAcc)
+	}
+	if done != 3 || calls != 3*16+3 {
+		t.Errorf("progress: %d calls, %d epoch ends; want %d and 3", calls, done, 3*16+3)
+	}
+	if res.CompileSeconds <= 0 || res.WallSeconds <= 0 || res.ImagesPerSec <= 0 {
+		t.Errorf("timings: compile %g wall %g images/s %g", res.CompileSeconds, res.WallSeconds, res.ImagesPerSec)
+	}
+}
+
+func TestTrainDiverges(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Recipe.LearningRate = 1e30
+	cfg.Recipe.GradClip = 0
+	cfg.Recipe.Epochs = 2
+	res, err := nas.Train(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("a diverging run must not be an error: %v", err)
+	}
+	if !res.Failed || !strings.Contains(res.Error, "diverged") {
+		t.Fatalf("Failed %v, Error %q; want a divergence", res.Failed, res.Error)
+	}
+	t.Log(res.Error)
+}
+
+func TestTrainErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(*nas.TrainConfig)
+		wantErr error
+		want    string
+	}{
+		{"bad arch", func(c *nas.TrainConfig) { c.Arch.Ops[0] = 2 }, nas.ErrInvalidArch, "ops[0] = 2"},
+		{"bad recipe", func(c *nas.TrainConfig) { c.Recipe.BatchSize = 0 }, nas.ErrInvalidRecipe, "batch_size 0"},
+		{"too small", func(c *nas.TrainConfig) { c.Arch = nas.Uniform(4, 3, 0, 3); c.Train.H, c.Train.W = 2, 32 }, nil, "training set"},
+		{"no backend", func(c *nas.TrainConfig) { c.Backend = nil }, nas.ErrNoBackend, "no backend"},
+		{"no valid", func(c *nas.TrainConfig) { c.Valid = nil }, nil, "validation"},
+		{"bad norm", func(c *nas.TrainConfig) { c.Mean, c.Std = []float32{0.5}, []float32{0} }, nil, "Std"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tinyConfig(t)
+			tc.edit(&cfg)
+			_, err := nas.Train(context.Background(), cfg)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Errorf("error %v does not wrap %v", err, tc.wantErr)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestTrainInputTooSmall(t *testing.T) {
+	cfg := tinyConfig(t)
+	small, err := data.NewSynthetic(data.SyntheticConfig{N: 64, H: 3, W: 3, C: 1, Classes: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Train, cfg.Valid = small, small
+	_, err = nas.Train(context.Background(), cfg)
+	if !errors.Is(err, nas.ErrInputTooSmall) {
+		t.Fatalf("error %v, want ErrInputTooSmall", err)
+	}
+}
+
+func TestTrainCancelled(t *testing.T) {
+	cfg := tinyConfig(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg.Progress = func(p nas.Progress) {
+		if p.Step == 2 {
+			cancel()
+		}
+	}
+	_, err := nas.Train(ctx, cfg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+}
+
+// TestCheckpointRoundTrip saves a trained model and evaluates the
+// checkpoint on the validation set: the accuracy must equal the run's final
+// validation accuracy.
+func TestCheckpointRoundTrip(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Recipe.Epochs = 1
+	cfg.Recipe.LearningRate = 0.1
+	cfg.CheckpointDir = t.TempDir() + "/ckpt"
+	res, err := nas.Train(context.Background(), cfg)
+	if err != nil || res.Failed {
+		t.Fatalf("train: %v %s", err, res.Error)
+	}
+	ev, err := nas.EvalCheckpoint(context.Background(), cfg.Backend, cfg.CheckpointDir, cfg.Valid, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(ev.Acc-res.FinalValidAcc) > 1e-9 || math.Abs(ev.Loss-res.Curve[0].ValidLoss) > 1e-4 {
+		t.Errorf("checkpoint: acc %.4f loss %.6f; training run: acc %.4f loss %.6f", ev.Acc, ev.Loss, res.FinalValidAcc, res.Curve[0].ValidLoss)
+	}
+	if ev.N != cfg.Valid.N || len(ev.ClassAcc) != 4 {
+		t.Errorf("evaluation %+v", ev)
+	}
+	// A second run into the same directory is refused.
+	if _, err := nas.Train(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("second save into the same directory: %v", err)
+	}
+	// Wrong data shape and missing checkpoint are errors.
+	other, _ := data.NewSynthetic(data.SyntheticConfig{N: 10, H: 16, W: 16, C: 1, Classes: 4, Seed: 1})
+	if _, err := nas.EvalCheckpoint(context.Background(), cfg.Backend, cfg.CheckpointDir, other, 8); err == nil {
+		t.Error("16x16 data on an 8x8 model: no error")
+	}
+	if _, err := nas.EvalCheckpoint(context.Background(), cfg.Backend, t.TempDir(), cfg.Valid, 8); err == nil {
+		t.Error("empty directory: no error")
+	}
+}
+
+func TestTrainerEvaluator(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Recipe.Epochs = 1
+	var ev nas.Evaluator = &nas.Trainer{Backend: cfg.Backend, Recipe: cfg.Recipe, Train: cfg.Train, Valid: cfg.Valid}
+	a := nas.Uniform(4, 2, nas.OpConv, 5)
+	res, err := ev.Evaluate(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Arch.Equal(a) || len(res.Curve) != 1 || res.Params != a.Params(1, 4) {
+		t.Errorf("result arch %s curve %d params %d", res.Arch, len(res.Curve), res.Params)
+	}
+}
