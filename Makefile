@@ -1,0 +1,24 @@
+# The two entry points the README documents:
+#   make run    set up Jupyter + GoNB, then execute the quickstart notebook (out/quickstart.{ipynb,html})
+#   make check  set up Jupyter + GoNB, then run every test (notebooks executed headless included)
+GO ?= go
+
+.PHONY: run check setup test vet build
+
+build:
+	$(GO) build -o bin/trgnas ./cmd/trgnas
+
+setup:
+	bash scripts/setup-notebooks.sh
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
+
+test: vet
+	TRGNAS_NOTEBOOK_TESTS=1 $(GO) test -count=1 -timeout 40m ./...
+
+check: setup test
+
+run: setup build
+	bash scripts/run-quickstart.sh

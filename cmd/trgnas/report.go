@@ -1,0 +1,53 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/trgnas/trgnas/nas"
+)
+
+func init() {
+	register("report", "print a ledger's search stage by stage, with the final architecture", runReport)
+}
+
+func runReport(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("ledger", "", "ledger file (required); it may be in use by a running search")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return errors.New("-ledger is required")
+	}
+	lf, warns, err := nas.ReadLedgerFile(*path)
+	if err != nil {
+		return err
+	}
+	for _, w := range warns {
+		fmt.Fprintf(stderr, "warning: %v\n", w)
+	}
+	if lf.Header == nil {
+		return fmt.Errorf("%s: no header line: not a trgnas ledger", *path)
+	}
+	s, err := nas.NewSearch(lf.Header.Config)
+	if err != nil {
+		return fmt.Errorf("%s: header: %w", *path, err)
+	}
+	if err := s.Replay(lf); err != nil {
+		return err
+	}
+	h := lf.Header
+	fmt.Fprintf(stdout, "ledger %s: dataset %s, %d epochs per candidate, seed %d, order %s\n", *path, h.Dataset, h.Recipe.Epochs, h.Recipe.Seed, h.Config.Order)
+	if err := s.WriteTable(stdout); err != nil {
+		return err
+	}
+	recs := lf.Records()
+	if used := len(s.Decisions()); len(recs) > used {
+		fmt.Fprintf(stdout, "%d of the ledger's %d records were not used by the search (repeated or left by an interrupted run)\n", len(recs)-used, len(recs))
+	}
+	return nil
+}

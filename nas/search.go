@@ -1,0 +1,528 @@
+package nas
+
+import (
+	"errors"
+	"fmt"
+)
+
+// StageJoint is the stage of the OrderJoint configuration: per layer, every
+// (kernel, operation) pair is tried against the current network.
+const StageJoint Stage = "joint"
+
+// Decision is what the search made of one candidate's result.
+type Decision struct {
+	Seq      int     `json:"seq"` // 0-based position in the search
+	Stage    Stage   `json:"stage"`
+	Arch     Arch    `json:"arch"`
+	Result   Result  `json:"result"`
+	Score    float64 `json:"score"`    // the accuracy the rules compared (0 for a failed candidate)
+	Accepted bool    `json:"accepted"` // the candidate became the current network
+	Reason   string  `json:"reason"`   // the decision in words, e.g. "accepted: 95.28 >= 94.86 + 0.25"
+	Override bool    `json:"override,omitempty"`
+	Start    bool    `json:"start,omitempty"` // the candidate started a stage from a user architecture
+	Ends     string  `json:"ends,omitempty"`  // set when the stage ended after this candidate: why
+}
+
+// Search is the staged TRG-NAS search as a deterministic state machine
+// driven by results: Next gives the candidate to evaluate, Tell hands its
+// result and returns the decision. The state depends only on the Config and
+// the sequence of results, overrides and stage starts it was told, so a
+// ledger replays into it exactly. A Search is not safe for concurrent use.
+//
+// The rules (accuracies are percentages; "current" is the network last
+// accepted):
+//   - depth: start at MaxWidth, MinDepth, all SepConv k=3. While current <
+//     TargetAcc-TargetTol, the depth counter < MaxDepth and current's
+//     training accuracy < 100, try one layer more (fresh SepConv k=3 at
+//     current's width): accepted if >= current+DepthGain; else the stage
+//     goes deeper if >= current-DepthTol, and ends otherwise.
+//   - width: keep current's layers, shrink the width by WidthStep down to
+//     MinWidth; accepted if >= (current after the depth stage)-WidthDropTol,
+//     else the stage ends.
+//   - operation: for each searched layer (the first 2L/3, or all with
+//     AllLayers) try the other operation; accepted if > current+OpMargin.
+//   - kernel: for each searched layer try the other kernel sizes in order
+//     3, 5, 7; accepted if > current+KernelMargin (the best kernel stays).
+//   - joint (OrderJoint): for each searched layer try every (kernel, op)
+//     pair, kernels outer; accepted if > current+OpMargin.
+//
+// A failed candidate scores 0.
+type Search struct {
+	cfg    Config
+	events []event
+	st     state
+
+	ledger  *Ledger
+	ledgerN int               // events already in the ledger
+	cache   map[string]Result // by Arch.Key(): results Run and RunStage reuse
+
+	// Progress, when set, is called by Run and RunStage after each decision.
+	Progress func(d Decision)
+	// Before, when set, is called by Run and RunStage before each evaluation
+	// (not for cache hits).
+	Before func(seq int, stage Stage, a Arch)
+}
+
+// ErrSearchDone is returned by Tell when the search has no candidate pending.
+var ErrSearchDone = errors.New("search has no pending candidate")
+
+type eventKind int
+
+const (
+	evResult eventKind = iota
+	evStart
+)
+
+// event is one input of the state machine.
+type event struct {
+	kind   eventKind
+	res    Result // evResult
+	force  *bool  // evResult: decision set by the user
+	reason string // evResult: the user's reason for the override
+	stage  Stage  // evStart
+	arch   Arch   // evStart
+}
+
+// state is everything derived from the events.
+type state struct {
+	stages   []Stage
+	stageIdx int // len(stages) when done
+
+	haveCur  bool
+	cur      Arch
+	curRes   Result
+	curScore float64
+
+	depth int     // depth stage: the loop's depth counter (last depth tried)
+	ref   float64 // width stage: the depth stage's accuracy
+
+	layer   int      // operation/kernel/joint stages: layer being searched
+	options [][2]int // (op, kernel) still to try on that layer
+
+	pending      Arch
+	hasPending   bool
+	startPending bool // the pending candidate starts a stage (user architecture)
+
+	decisions []Decision
+	notes     []string
+}
+
+// NewSearch returns a search at its first candidate. The config is validated.
+func NewSearch(cfg Config) (*Search, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Search{cfg: cfg}
+	s.st = s.initial()
+	return s, nil
+}
+
+func (s *Search) initial() state {
+	st := state{stages: s.cfg.Stages()}
+	s.enter(&st, 0)
+	return st
+}
+
+// Config returns the search's configuration.
+func (s *Search) Config() Config { return s.cfg }
+
+// Next returns the candidate to evaluate next and its stage; ok is false
+// when the search is finished.
+func (s *Search) Next() (a Arch, stage Stage, ok bool) {
+	if !s.st.hasPending {
+		return Arch{}, "", false
+	}
+	return s.st.pending.Clone(), s.Stage(), true
+}
+
+// Stage returns the stage in progress, or "" when the search is finished.
+func (s *Search) Stage() Stage {
+	if s.st.stageIdx >= len(s.st.stages) {
+		return ""
+	}
+	return s.st.stages[s.st.stageIdx]
+}
+
+// Done reports whether the search is finished.
+func (s *Search) Done() bool { return !s.st.hasPending }
+
+// Best returns the current network, the best found so far, with its result
+// and score; ok is false before the first result.
+func (s *Search) Best() (a Arch, res Result, ok bool) {
+	if !s.st.haveCur {
+		return Arch{}, Result{}, false
+	}
+	return s.st.cur.Clone(), s.st.curRes, true
+}
+
+// Decisions returns every decision so far, in order.
+func (s *Search) Decisions() []Decision { return append([]Decision(nil), s.st.decisions...) }
+
+// Notes returns the stage transitions so far in words, e.g.
+// "depth stage ends: max depth 20 reached; current depth 16 width 72 (96.00)".
+func (s *Search) Notes() []string { return append([]string(nil), s.st.notes...) }
+
+// Tell hands the result of the candidate Next returned and returns the
+// decision. A result whose Arch is set must be that candidate; an empty Arch
+// is taken to be it. A failed result (Failed set) is scored as accuracy 0:
+// in every stage it is rejected unless nothing has been accepted yet.
+func (s *Search) Tell(res Result) (Decision, error) {
+	if !s.st.hasPending {
+		return Decision{}, ErrSearchDone
+	}
+	if res.Arch.Width == 0 && len(res.Arch.Ops) == 0 {
+		res.Arch = s.st.pending.Clone()
+	} else if res.Arch.Key() != s.st.pending.Key() {
+		return Decision{}, fmt.Errorf("result is for %s but the search asked for %s", res.Arch.Key(), s.st.pending.Key())
+	}
+	ev := event{kind: evResult, res: res}
+	if err := s.apply(&s.st, ev); err != nil {
+		return Decision{}, err
+	}
+	s.events = append(s.events, ev)
+	d := s.st.decisions[len(s.st.decisions)-1]
+	return d, s.flush()
+}
+
+// Override replaces the rules' decision on the most recent candidate by
+// accept, with the user's reason, and returns the new decision. The search
+// continues from the overridden decision; a ledger in use records it. The
+// first candidate of the search and a stage's start candidate are always
+// accepted and cannot be rejected.
+func (s *Search) Override(accept bool, reason string) (Decision, error) {
+	n := len(s.events)
+	if n == 0 || s.events[n-1].kind != evResult {
+		return Decision{}, errors.New("override: no decision to override (the last step was not a result)")
+	}
+	old := s.events[n-1]
+	ev := old
+	ev.force, ev.reason = &accept, reason
+	s.events[n-1] = ev
+	st, err := s.rebuild()
+	if err != nil {
+		s.events[n-1] = old
+		return Decision{}, fmt.Errorf("override: %w", err)
+	}
+	s.st = st
+	d := st.decisions[len(st.decisions)-1]
+	if s.ledger != nil {
+		if err := s.ledger.appendOverride(d, reason); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// Start jumps to stage and starts it from the user's architecture a:
+// a is the next candidate; once told, it becomes the current network
+// (whatever its score) and the stage goes on from it, followed by the
+// stages after it in the configuration's order. The pending candidate, if
+// any, is dropped. A ledger in use records the start.
+func (s *Search) Start(stage Stage, a Arch) error {
+	if err := a.Validate(); err != nil {
+		return fmt.Errorf("start %s: %w", stage, err)
+	}
+	ev := event{kind: evStart, stage: stage, arch: a.Clone()}
+	if err := s.apply(&s.st, ev); err != nil {
+		return err
+	}
+	s.events = append(s.events, ev)
+	return s.flush()
+}
+
+func (s *Search) rebuild() (state, error) {
+	st := s.initial()
+	for _, ev := range s.events {
+		if err := s.apply(&st, ev); err != nil {
+			return state{}, err
+		}
+	}
+	return st, nil
+}
+
+// flush appends events not yet in the ledger.
+func (s *Search) flush() error {
+	if s.ledger == nil {
+		s.ledgerN = len(s.events)
+		return nil
+	}
+	for ; s.ledgerN < len(s.events); s.ledgerN++ {
+		ev := s.events[s.ledgerN]
+		var err error
+		switch ev.kind {
+		case evStart:
+			err = s.ledger.appendStart(s.resultsBefore(s.ledgerN), ev.stage, ev.arch)
+		case evResult:
+			err = s.ledger.appendDecision(s.decisionOf(s.ledgerN))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decisionOf returns the decision made on result event i.
+func (s *Search) decisionOf(i int) Decision { return s.st.decisions[s.resultsBefore(i)] }
+
+// resultsBefore counts the result events before event i.
+func (s *Search) resultsBefore(i int) int {
+	n := 0
+	for _, ev := range s.events[:i] {
+		if ev.kind == evResult {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Search) apply(st *state, ev event) error {
+	switch ev.kind {
+	case evStart:
+		idx := -1
+		for i, g := range st.stages {
+			if g == ev.stage {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			return fmt.Errorf("start: stage %q is not one of this configuration's stages %v", ev.stage, st.stages)
+		}
+		st.stageIdx = idx
+		st.pending, st.hasPending, st.startPending = ev.arch.Clone(), true, true
+		st.options = nil
+		st.notes = append(st.notes, fmt.Sprintf("%s stage starts from a user architecture: %s", ev.stage, ev.arch))
+		return nil
+	case evResult:
+		return s.applyResult(st, ev)
+	}
+	return fmt.Errorf("unknown event %d", ev.kind)
+}
+
+func score(r Result) float64 {
+	if r.Failed {
+		return 0
+	}
+	return r.ValidAcc
+}
+
+func (s *Search) applyResult(st *state, ev event) error {
+	if !st.hasPending {
+		return ErrSearchDone
+	}
+	c := s.cfg
+	cand := st.pending.Clone()
+	stage := st.stages[st.stageIdx]
+	sc := score(ev.res)
+	d := Decision{Seq: len(st.decisions), Stage: stage, Arch: cand, Result: ev.res, Score: sc}
+	prefix := ""
+	if ev.res.Failed {
+		prefix = fmt.Sprintf("failed (%s), scored 0: ", ev.res.Error)
+	}
+	forced := false // the rules have no choice: first candidate, start candidate
+	switch {
+	case st.startPending:
+		d.Accepted, d.Start, d.Override, forced = true, true, true, true
+		d.Reason = fmt.Sprintf("accepted: user architecture starts the %s stage (%.2f)", stage, sc)
+	case !st.haveCur:
+		d.Accepted, forced = true, true
+		d.Reason = fmt.Sprintf("accepted: first candidate (%.2f)", sc)
+	default:
+		cur := st.curScore
+		switch stage {
+		case StageDepth:
+			switch {
+			case sc >= cur+c.DepthGain:
+				d.Accepted, d.Reason = true, fmt.Sprintf("accepted: %.2f >= %.2f + %.2f", sc, cur, c.DepthGain)
+			case sc >= cur-c.DepthTol:
+				d.Reason = fmt.Sprintf("rejected, going deeper: %.2f < %.2f + %.2f and >= %.2f - %.2f", sc, cur, c.DepthGain, cur, c.DepthTol)
+			default:
+				d.Reason = fmt.Sprintf("rejected: %.2f < %.2f - %.2f", sc, cur, c.DepthTol)
+			}
+		case StageWidth:
+			if sc >= st.ref-c.WidthDropTol {
+				d.Accepted, d.Reason = true, fmt.Sprintf("accepted: %.2f >= %.2f - %.2f", sc, st.ref, c.WidthDropTol)
+			} else {
+				d.Reason = fmt.Sprintf("rejected: %.2f < %.2f - %.2f", sc, st.ref, c.WidthDropTol)
+			}
+		default:
+			m := c.OpMargin
+			if stage == StageKernel {
+				m = c.KernelMargin
+			}
+			if sc > cur+m {
+				d.Accepted, d.Reason = true, fmt.Sprintf("accepted: %.2f > %.2f + %.2f", sc, cur, m)
+			} else {
+				d.Reason = fmt.Sprintf("rejected: %.2f <= %.2f + %.2f", sc, cur, m)
+			}
+		}
+		d.Reason = prefix + d.Reason
+	}
+	if ev.force != nil {
+		if forced && !*ev.force {
+			return fmt.Errorf("candidate %d (%s) cannot be rejected: %s", d.Seq, cand.Key(), d.Reason)
+		}
+		if !forced {
+			rule := d.Reason
+			d.Accepted, d.Override = *ev.force, true
+			verb := "rejected"
+			if d.Accepted {
+				verb = "accepted"
+			}
+			d.Reason = fmt.Sprintf("%s by override (rules said %q)", verb, rule)
+			if ev.reason != "" {
+				d.Reason += ": " + ev.reason
+			}
+		}
+	}
+
+	prevScore := st.curScore
+	if d.Accepted {
+		st.haveCur, st.cur, st.curRes, st.curScore = true, cand, ev.res, sc
+	}
+	st.hasPending = false
+	start := st.startPending
+	st.startPending = false
+	st.decisions = append(st.decisions, d)
+	nNotes := len(st.notes)
+
+	switch stage {
+	case StageDepth:
+		st.depth = cand.Depth()
+		if d.Accepted || sc >= prevScore-c.DepthTol {
+			s.depthNext(st)
+		} else {
+			s.end(st, fmt.Sprintf("%.2f < %.2f - %.2f", sc, prevScore, c.DepthTol))
+		}
+	case StageWidth:
+		if start {
+			st.ref = sc
+		}
+		if d.Accepted {
+			s.widthNext(st)
+		} else {
+			s.end(st, fmt.Sprintf("width %d rejected", cand.Width))
+		}
+	default:
+		if start {
+			st.layer, st.options = -1, nil
+		}
+		s.layerNext(st)
+	}
+	if len(st.notes) > nNotes {
+		st.decisions[len(st.decisions)-1].Ends = st.notes[nNotes]
+	}
+	return nil
+}
+
+// enter makes stage i the current one and sets its first candidate.
+func (s *Search) enter(st *state, i int) {
+	st.stageIdx = i
+	st.hasPending = false
+	if i >= len(st.stages) {
+		st.notes = append(st.notes, "search finished: "+curString(st))
+		return
+	}
+	switch st.stages[i] {
+	case StageDepth:
+		if !st.haveCur {
+			st.depth = s.cfg.MinDepth
+			st.pending, st.hasPending = Uniform(s.cfg.MaxWidth, s.cfg.MinDepth, OpSepConv, 3), true
+			return
+		}
+		st.depth = st.cur.Depth()
+		s.depthNext(st)
+	case StageWidth:
+		st.ref = st.curScore
+		s.widthNext(st)
+	default:
+		st.layer, st.options = -1, nil
+		s.layerNext(st)
+	}
+}
+
+func curString(st *state) string {
+	if !st.haveCur {
+		return "no current network"
+	}
+	return fmt.Sprintf("current %s (%.2f)", st.cur, st.curScore)
+}
+
+// end closes the current stage with a reason and enters the next one.
+func (s *Search) end(st *state, why string) {
+	stage := st.stages[st.stageIdx]
+	st.notes = append(st.notes, fmt.Sprintf("%s stage ends: %s; %s", stage, why, curString(st)))
+	s.enter(st, st.stageIdx+1)
+}
+
+func (s *Search) depthNext(st *state) {
+	c := s.cfg
+	switch {
+	case st.curScore >= c.TargetAcc-c.TargetTol:
+		s.end(st, fmt.Sprintf("target reached, %.2f >= %.2f - %.2f", st.curScore, c.TargetAcc, c.TargetTol))
+	case st.depth >= c.MaxDepth:
+		s.end(st, fmt.Sprintf("max depth %d reached", c.MaxDepth))
+	case !st.curRes.Failed && st.curRes.TrainAcc >= 100:
+		s.end(st, fmt.Sprintf("training accuracy of the current network is %.2f", st.curRes.TrainAcc))
+	default:
+		st.pending, st.hasPending = Uniform(st.cur.Width, st.depth+1, OpSepConv, 3), true
+	}
+}
+
+func (s *Search) widthNext(st *state) {
+	w := st.cur.Width - s.cfg.WidthStep
+	if w < s.cfg.MinWidth {
+		s.end(st, fmt.Sprintf("min width %d reached", s.cfg.MinWidth))
+		return
+	}
+	a := st.cur.Clone()
+	a.Width = w
+	st.pending, st.hasPending = a, true
+}
+
+// layerNext sets the next (layer, op, kernel) candidate of the operation,
+// kernel or joint stage, or ends the stage.
+func (s *Search) layerNext(st *state) {
+	stage := st.stages[st.stageIdx]
+	n := s.cfg.searchedLayers(st.cur.Depth())
+	for {
+		for len(st.options) > 0 {
+			o := st.options[0]
+			st.options = st.options[1:]
+			a := st.cur.Clone()
+			a.Ops[st.layer], a.Kernels[st.layer] = o[0], o[1]
+			if a.Key() != st.cur.Key() {
+				st.pending, st.hasPending = a, true
+				return
+			}
+		}
+		st.layer++
+		if st.layer >= n {
+			if n == 0 {
+				s.end(st, fmt.Sprintf("no layer to search at depth %d", st.cur.Depth()))
+			} else {
+				s.end(st, fmt.Sprintf("searched layers 0..%d", n-1))
+			}
+			return
+		}
+		op, k := st.cur.Ops[st.layer], st.cur.Kernels[st.layer]
+		switch stage {
+		case StageOperation:
+			st.options = [][2]int{{1 - op, k}}
+		case StageKernel:
+			for _, kk := range validKernels {
+				if kk != k {
+					st.options = append(st.options, [2]int{op, kk})
+				}
+			}
+		case StageJoint:
+			for _, kk := range validKernels {
+				for _, oo := range []int{OpSepConv, OpConv} {
+					if kk != k || oo != op {
+						st.options = append(st.options, [2]int{oo, kk})
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,115 @@
+package nas_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/trgnas/trgnas/nas"
+)
+
+// A notebook drives the search one candidate at a time: ask for the next
+// candidate, train it, tell the result, read the decision.
+func ExampleSearch_stepWise() {
+	cfg := nas.DefaultConfig()
+	cfg.MinDepth, cfg.MaxDepth = 3, 4
+	s, err := nas.NewSearch(cfg)
+	if err != nil {
+		panic(err)
+	}
+	for _, acc := range []float64{90, 90.4} {
+		a, stage, _ := s.Next()
+		d, err := s.Tell(nas.Result{Arch: a, ValidAcc: acc, TrainAcc: 95})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%s %s: %s\n", stage, a.Key(), d.Reason)
+	}
+	fmt.Println(s.Notes()[0])
+	a, stage, _ := s.Next()
+	fmt.Println("next:", stage, a.Key())
+	// Output:
+	// depth w72-o000-k333: accepted: first candidate (90.00)
+	// depth w72-o0000-k3333: accepted: 90.40 >= 90.00 + 0.25
+	// depth stage ends: max depth 4 reached; current depth 4 width 72 ops [0 0 0 0] kernels [3 3 3 3] (90.40)
+	// next: width w68-o0000-k3333
+}
+
+// A user may overrule the rules on the last candidate; the ledger records it.
+func ExampleSearch_Override() {
+	s, _ := nas.NewSearch(nas.DefaultConfig())
+	s.Tell(nas.Result{ValidAcc: 90})
+	d, _ := s.Tell(nas.Result{ValidAcc: 89}) // 11 layers: worse, the depth stage would end
+	fmt.Println(d.Reason)
+	d, _ = s.Override(true, "keep 11 layers")
+	fmt.Println(d.Reason)
+	a, stage, _ := s.Next()
+	fmt.Println("next:", stage, a.Depth(), "layers")
+	// Output:
+	// rejected: 89.00 < 90.00 - 0.15
+	// accepted by override (rules said "rejected: 89.00 < 90.00 - 0.15"): keep 11 layers
+	// next: depth 12 layers
+}
+
+// Replaying the published log re-makes its decisions without training.
+func ExampleReplayLog() {
+	f, err := os.Open("testdata/trgnas-cifar10-searchlog.txt")
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	lg, err := nas.ParseLog(f, "searchlog.txt")
+	if err != nil {
+		panic(err)
+	}
+	cfg, _ := lg.Config()
+	s, err := nas.ReplayLog(context.Background(), lg, cfg)
+	if err != nil {
+		panic(err)
+	}
+	a, res, _ := s.Best()
+	fmt.Println(len(s.Decisions()), "candidates")
+	fmt.Println(a)
+	fmt.Printf("%s parameters, %.2f%%\n", nas.Thousands(a.Params(3, 10)), res.ValidAcc)
+	// Output:
+	// 46 candidates
+	// depth 16 width 56 ops [1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0] kernels [3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3]
+	// 453,498 parameters, 96.00%
+}
+
+// A search attached to a ledger records each decision; running the same
+// code again resumes from the ledger without evaluating anything twice.
+func ExampleSearch_UseLedger() {
+	dir, _ := os.MkdirTemp("", "ledger")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "search.jsonl")
+	cfg := nas.DefaultConfig()
+	cfg.MinDepth, cfg.MaxDepth, cfg.MinWidth, cfg.MaxWidth = 2, 3, 8, 12
+	calls := 0
+	ev := nas.EvaluatorFunc(func(ctx context.Context, a nas.Arch) (nas.Result, error) {
+		calls++
+		return nas.Result{Arch: a, ValidAcc: 50 + float64(a.Depth()+a.Width)/10}, nil
+	})
+	for run := 0; run < 2; run++ {
+		l, err := nas.OpenLedger(path, nas.LedgerHeader{Config: cfg, Recipe: nas.DefaultRecipe(), Dataset: "example"})
+		if err != nil {
+			panic(err)
+		}
+		s, _ := nas.NewSearch(cfg)
+		if err := s.UseLedger(l); err != nil {
+			panic(err)
+		}
+		if err := s.Run(context.Background(), ev); err != nil {
+			panic(err)
+		}
+		l.Close()
+		fmt.Printf("run %d: %d decisions, %d evaluations so far\n", run, len(s.Decisions()), calls)
+	}
+	recs, warnings, _ := nas.ReadLedger(path)
+	fmt.Println(len(recs), "records,", len(warnings), "warnings")
+	// Output:
+	// run 0: 6 decisions, 6 evaluations so far
+	// run 1: 6 decisions, 6 evaluations so far
+	// 6 records, 0 warnings
+}

@@ -1,0 +1,147 @@
+package nas
+
+import (
+	"context"
+	"fmt"
+)
+
+// Candidate is a network the search will ask for, with its stage.
+type Candidate struct {
+	Arch  Arch
+	Stage Stage
+}
+
+// Lookahead returns up to n candidates the search will ask for next if
+// every decision in between goes the way that keeps the stage going: a
+// deeper network neither accepted nor stopping the depth stage, a narrower
+// one accepted, an operation or kernel change rejected. The first is Next's
+// candidate. The search itself is not changed.
+func (s *Search) Lookahead(n int) []Candidate {
+	st := s.st
+	st.decisions = st.decisions[:len(st.decisions):len(st.decisions)]
+	st.notes = st.notes[:len(st.notes):len(st.notes)]
+	var out []Candidate
+	for len(out) < n && st.hasPending {
+		stage := st.stages[st.stageIdx]
+		out = append(out, Candidate{Arch: st.pending.Clone(), Stage: stage})
+		hyp := Result{Arch: st.pending.Clone(), ValidAcc: st.curScore}
+		if err := s.apply(&st, event{kind: evResult, res: hyp}); err != nil {
+			break
+		}
+	}
+	return out
+}
+
+// RunParallel runs the search to its end with up to n evaluations in
+// flight: besides the candidate the search asks for, it evaluates the
+// candidates Lookahead predicts. Decisions are made in order, exactly as
+// Run makes them; a predicted candidate that the decisions make useless is
+// cancelled, and its result, if it still comes, is kept in the cache. ev
+// must allow n calls at once. With n <= 1 it is Run.
+func (s *Search) RunParallel(ctx context.Context, ev Evaluator, n int) error {
+	if n <= 1 {
+		return s.Run(ctx, ev)
+	}
+	ctx, cancelAll := context.WithCancel(ctx)
+	defer cancelAll()
+	if s.cache == nil {
+		s.cache = map[string]Result{}
+	}
+	type flight struct {
+		id     int
+		cancel context.CancelFunc
+	}
+	type outcome struct {
+		id  int
+		key string
+		res Result
+		err error
+	}
+	done := make(chan outcome, n)
+	inflight := map[string]flight{}
+	failed := map[string]error{} // predicted candidates whose evaluation errored
+	running, nextID := 0, 0
+	defer func() {
+		cancelAll()
+		for ; running > 0; running-- {
+			<-done
+		}
+	}()
+	for !s.Done() {
+		want := s.Lookahead(n)
+		wanted := map[string]bool{}
+		for _, c := range want {
+			wanted[c.Arch.Key()] = true
+		}
+		for k, f := range inflight {
+			if !wanted[k] {
+				f.cancel()
+				delete(inflight, k)
+			}
+		}
+		head := want[0].Arch.Key()
+		if _, ok := s.cache[head]; ok {
+			if _, _, err := s.Step(ctx, ev); err != nil {
+				return err
+			}
+			continue
+		}
+		if err, ok := failed[head]; ok {
+			return fmt.Errorf("%s candidate %d %s: %w", want[0].Stage, len(s.st.decisions), head, err)
+		}
+		for i, c := range want {
+			k := c.Arch.Key()
+			if running >= n {
+				break
+			}
+			if _, ok := s.cache[k]; ok {
+				continue
+			}
+			if _, ok := inflight[k]; ok {
+				continue
+			}
+			if _, ok := failed[k]; ok {
+				continue
+			}
+			if s.Before != nil {
+				s.Before(len(s.st.decisions)+i, c.Stage, c.Arch)
+			}
+			fctx, cancel := context.WithCancel(ctx)
+			nextID++
+			inflight[k] = flight{id: nextID, cancel: cancel}
+			running++
+			go func(id int, a Arch) {
+				res, err := ev.Evaluate(fctx, a)
+				done <- outcome{id: id, key: a.Key(), res: res, err: err}
+			}(nextID, c.Arch)
+		}
+		if running == 0 {
+			return fmt.Errorf("parallel search stalled at %s", head)
+		}
+		o := <-done
+		running--
+		f, current := inflight[o.key]
+		current = current && f.id == o.id
+		if current {
+			f.cancel()
+			delete(inflight, o.key)
+		}
+		switch {
+		case o.err == nil:
+			a, _ := ParseKey(o.key)
+			if o.res.Arch.Width == 0 && len(o.res.Arch.Ops) == 0 {
+				o.res.Arch = a
+			}
+			if o.res.Params == 0 {
+				o.res.Params = a.Params(s.cfg.InChannels, s.cfg.Classes)
+			}
+			s.cache[o.key] = o.res
+		case current:
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			failed[o.key] = o.err
+		}
+	}
+	return nil
+}

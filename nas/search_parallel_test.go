@@ -1,0 +1,132 @@
+package nas_test
+
+import (
+	"context"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trgnas/trgnas/nas"
+)
+
+// gauge wraps an evaluator with a delay and records the most calls in flight.
+type gauge struct {
+	ev    nas.Evaluator
+	delay time.Duration
+	mu    sync.Mutex
+	now   int
+	max   int
+	calls int
+}
+
+func (g *gauge) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error) {
+	g.mu.Lock()
+	g.now++
+	g.calls++
+	if g.now > g.max {
+		g.max = g.now
+	}
+	g.mu.Unlock()
+	defer func() { g.mu.Lock(); g.now--; g.mu.Unlock() }()
+	select {
+	case <-time.After(g.delay):
+	case <-ctx.Done():
+		return nas.Result{}, ctx.Err()
+	}
+	return g.ev.Evaluate(ctx, a)
+}
+
+func TestLookaheadDoesNotChangeTheSearch(t *testing.T) {
+	s, _ := nas.NewSearch(smallConfig())
+	la := s.Lookahead(4)
+	var keys []string
+	for _, c := range la {
+		keys = append(keys, string(c.Stage)+" "+c.Arch.Key())
+	}
+	want := []string{"depth w16-o000-k333", "depth w16-o0000-k3333", "depth w16-o00000-k33333", "width w12-o000-k333"}
+	if !reflect.DeepEqual(keys, want) {
+		t.Errorf("lookahead %q, want %q", keys, want)
+	}
+	if a, _, _ := s.Next(); a.Key() != "w16-o000-k333" || len(s.Decisions()) != 0 {
+		t.Error("Lookahead changed the search")
+	}
+}
+
+func TestRunParallelDecidesAsRun(t *testing.T) {
+	lg := parsePublishedLog(t)
+	cfg, _ := lg.Config()
+	for _, tc := range []struct {
+		name string
+		cfg  nas.Config
+		ev   func() nas.Evaluator
+	}{
+		{"published log", cfg, func() nas.Evaluator { return lg.Evaluator(3, 10) }},
+		{"long path", smallConfig(), func() nas.Evaluator { return newScoreEval(50, longScores()) }},
+		{"ops margin", smallConfig(), func() nas.Evaluator {
+			return newScoreEval(50, mergeScores(baseScores, map[string]float64{"w16-o010-k333": 90.11, "w16-o010-k733": 90.3}))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seq, _ := nas.NewSearch(tc.cfg)
+			if err := seq.Run(context.Background(), tc.ev()); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{2, 4} {
+				g := &gauge{ev: tc.ev(), delay: time.Millisecond}
+				par, _ := nas.NewSearch(tc.cfg)
+				if err := par.RunParallel(context.Background(), g, n); err != nil {
+					t.Fatalf("n=%d: %v", n, err)
+				}
+				if !reflect.DeepEqual(traceOf(par.Decisions(), ""), traceOf(seq.Decisions(), "")) {
+					t.Errorf("n=%d: decisions differ", n)
+				}
+				for i, d := range par.Decisions() {
+					if d.Reason != seq.Decisions()[i].Reason {
+						t.Errorf("n=%d, decision %d: %q vs %q", n, i, d.Reason, seq.Decisions()[i].Reason)
+					}
+				}
+				if g.max > n || g.max < 2 {
+					t.Errorf("n=%d: at most %d in flight", n, g.max)
+				}
+			}
+		})
+	}
+}
+
+func TestRunParallelWithLedgerResumes(t *testing.T) {
+	path := t.TempDir() + "/l.jsonl"
+	ev := newScoreEval(50, longScores())
+	s, l := openLedgerSearch(t, path, smallConfig())
+	if err := s.RunParallel(context.Background(), &gauge{ev: ev, delay: time.Millisecond}, 3); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	ref := fullSearch(t)
+	recs, warns, _ := nas.ReadLedger(path)
+	if len(warns) > 0 || len(recs) != len(ref.Decisions()) {
+		t.Fatalf("%d records for %d decisions: %v", len(recs), len(ref.Decisions()), warns)
+	}
+	s2, _ := openLedgerSearch(t, path, smallConfig())
+	g := &gauge{ev: ev}
+	if err := s2.RunParallel(context.Background(), g, 3); err != nil || g.calls != 0 {
+		t.Errorf("resume evaluated %d: %v", g.calls, err)
+	}
+}
+
+func TestRunParallelStopsOnError(t *testing.T) {
+	s, _ := nas.NewSearch(smallConfig())
+	ev := nas.EvaluatorFunc(func(ctx context.Context, a nas.Arch) (nas.Result, error) {
+		if a.Depth() == 4 {
+			return nas.Result{}, errKilled
+		}
+		return nas.Result{ValidAcc: 90}, nil
+	})
+	err := s.RunParallel(context.Background(), ev, 3)
+	if err == nil || len(s.Decisions()) != 1 {
+		t.Fatalf("err %v after %d decisions", err, len(s.Decisions()))
+	}
+	if a, _, _ := s.Next(); a.Depth() != 4 {
+		t.Errorf("search not left at the failing candidate: %v", a)
+	}
+}

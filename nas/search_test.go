@@ -1,0 +1,466 @@
+package nas_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/trgnas/trgnas/nas"
+)
+
+// scoreEval answers from a table of scores keyed by Arch.Key(); other networks
+// score def. It counts its calls.
+type scoreEval struct {
+	mu     sync.Mutex
+	scores map[string]float64 // valid accuracy
+	train  map[string]float64 // training accuracy; 99 if absent
+	failed map[string]bool
+	def    float64
+	calls  map[string]int
+}
+
+func newScoreEval(def float64, scores map[string]float64) *scoreEval {
+	return &scoreEval{scores: scores, train: map[string]float64{}, failed: map[string]bool{}, def: def, calls: map[string]int{}}
+}
+
+func (f *scoreEval) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := a.Key()
+	f.calls[k]++
+	if f.failed[k] {
+		return nas.Result{Arch: a, Failed: true, Error: "NaN loss", ValidAcc: 99}, nil
+	}
+	v, ok := f.scores[k]
+	if !ok {
+		v = f.def
+	}
+	tr, ok := f.train[k]
+	if !ok {
+		tr = 99
+	}
+	return nas.Result{Arch: a, ValidAcc: v, TrainAcc: tr}, nil
+}
+
+func (f *scoreEval) total() int {
+	n := 0
+	for _, c := range f.calls {
+		n += c
+	}
+	return n
+}
+
+// small is a search space small enough to write out: depth 3..5, width
+// 8..16 step 4; with depth 3 the first 2 layers are searched.
+func smallConfig() nas.Config {
+	c := nas.DefaultConfig()
+	c.MinDepth, c.MaxDepth, c.MinWidth, c.MaxWidth, c.WidthStep = 3, 5, 8, 16, 4
+	return c
+}
+
+// trace renders decisions as "stage key +|-".
+func traceOf(ds []nas.Decision, stage nas.Stage) []string {
+	var out []string
+	for _, d := range ds {
+		if stage != "" && d.Stage != stage {
+			continue
+		}
+		m := "-"
+		if d.Accepted {
+			m = "+"
+		}
+		out = append(out, fmt.Sprintf("%s %s", d.Arch.Key(), m))
+	}
+	return out
+}
+
+// depth 3 at 90, depth 4 drops: depth 3 and width 16 are kept.
+var baseScores = map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 80, "w12-o000-k333": 80}
+
+func mergeScores(ms ...map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func TestSearchRules(t *testing.T) {
+	released := nas.ReleasedScriptConfig()
+	released.MinDepth, released.MaxDepth, released.MinWidth, released.MaxWidth, released.WidthStep = 3, 5, 8, 16, 4
+	kernelsFirst, joint := smallConfig(), smallConfig()
+	kernelsFirst.Order, joint.Order = nas.OrderKernelsOps, nas.OrderJoint
+	opsScores := mergeScores(baseScores, map[string]float64{
+		"w16-o100-k333": 90.10, // not > 90 + 0.10
+		"w16-o010-k333": 90.11,
+		"w16-o010-k533": 90.21, // not > 90.11 + 0.10
+		"w16-o010-k733": 90.30,
+	})
+	for _, tc := range []struct {
+		name   string
+		cfg    nas.Config
+		scores map[string]float64
+		train  map[string]float64
+		stage  nas.Stage
+		want   []string
+		ends   string // a note that must be there
+		best   string
+	}{
+		{
+			name:   "depth keep-going branch",
+			cfg:    smallConfig(),
+			scores: map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 90.1, "w16-o00000-k33333": 90.25},
+			stage:  nas.StageDepth,
+			want:   []string{"w16-o000-k333 +", "w16-o0000-k3333 -", "w16-o00000-k33333 +"},
+			ends:   "depth stage ends: max depth 5 reached",
+		},
+		{
+			name:   "depth stops on a drop",
+			cfg:    smallConfig(),
+			scores: map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 89.84},
+			stage:  nas.StageDepth,
+			want:   []string{"w16-o000-k333 +", "w16-o0000-k3333 -"},
+			ends:   "depth stage ends: 89.84 < 90.00 - 0.15",
+		},
+		{
+			name:   "target accuracy stop",
+			cfg:    smallConfig(),
+			scores: map[string]float64{"w16-o000-k333": 97, "w16-o0000-k3333": 98.5},
+			stage:  nas.StageDepth,
+			want:   []string{"w16-o000-k333 +", "w16-o0000-k3333 +"},
+			ends:   "depth stage ends: target reached, 98.50 >= 99.00 - 0.50",
+		},
+		{
+			name:   "100% training accuracy stop",
+			cfg:    smallConfig(),
+			scores: map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 91},
+			train:  map[string]float64{"w16-o0000-k3333": 100},
+			stage:  nas.StageDepth,
+			want:   []string{"w16-o000-k333 +", "w16-o0000-k3333 +"},
+			ends:   "depth stage ends: training accuracy of the current network is 100.00",
+		},
+		{
+			name:   "width stage accepts nothing",
+			cfg:    smallConfig(),
+			scores: mergeScores(baseScores, map[string]float64{"w12-o000-k333": 89.49}),
+			stage:  nas.StageWidth,
+			want:   []string{"w12-o000-k333 -"},
+			ends:   "width stage ends: width 12 rejected",
+			best:   "w16-o",
+		},
+		{
+			name:   "width accepts down to the minimum",
+			cfg:    smallConfig(),
+			scores: mergeScores(baseScores, map[string]float64{"w12-o000-k333": 89.5, "w8-o000-k333": 89.6}),
+			stage:  nas.StageWidth,
+			want:   []string{"w12-o000-k333 +", "w8-o000-k333 +"},
+			ends:   "width stage ends: min width 8 reached",
+			best:   "w8-o",
+		},
+		{
+			name:   "width compares with the depth stage's accuracy",
+			cfg:    smallConfig(),
+			scores: mergeScores(baseScores, map[string]float64{"w12-o000-k333": 89.6, "w8-o000-k333": 89.2}),
+			stage:  nas.StageWidth,
+			want:   []string{"w12-o000-k333 +", "w8-o000-k333 -"},
+			best:   "w12-o",
+		},
+		{
+			name:   "operation margin, first 2L/3 layers",
+			cfg:    smallConfig(),
+			scores: opsScores,
+			stage:  nas.StageOperation,
+			want:   []string{"w16-o100-k333 -", "w16-o010-k333 +"},
+			ends:   "operation stage ends: searched layers 0..1",
+		},
+		{
+			name:   "kernel margin, best kernel restored",
+			cfg:    smallConfig(),
+			scores: opsScores,
+			stage:  nas.StageKernel,
+			want:   []string{"w16-o010-k533 -", "w16-o010-k733 +", "w16-o010-k753 -", "w16-o010-k773 -"},
+			best:   "w16-o010-k733",
+		},
+		{
+			name:   "released script: all layers, no margins",
+			cfg:    released,
+			scores: opsScores,
+			stage:  nas.StageOperation,
+			want:   []string{"w16-o100-k333 +", "w16-o110-k333 -", "w16-o101-k333 -"},
+			ends:   "operation stage ends: searched layers 0..2",
+		},
+		{
+			name:   "released script kernels",
+			cfg:    released,
+			scores: mergeScores(opsScores, map[string]float64{"w16-o100-k533": 90.11}),
+			stage:  nas.StageKernel,
+			want: []string{"w16-o100-k533 +", "w16-o100-k733 -", "w16-o100-k553 -", "w16-o100-k573 -",
+				"w16-o100-k535 -", "w16-o100-k537 -"},
+			best: "w16-o100-k533",
+		},
+		{
+			name:   "kernels before operations",
+			cfg:    kernelsFirst,
+			scores: mergeScores(baseScores, map[string]float64{"w16-o000-k373": 91, "w16-o100-k373": 91.2}),
+			stage:  "",
+			want: []string{"w16-o000-k333 +", "w16-o0000-k3333 -", "w12-o000-k333 -",
+				"w16-o000-k533 -", "w16-o000-k733 -", "w16-o000-k353 -", "w16-o000-k373 +",
+				"w16-o100-k373 +", "w16-o110-k373 -"},
+			best: "w16-o100-k373",
+		},
+		{
+			name:   "operations and kernels together",
+			cfg:    joint,
+			scores: mergeScores(baseScores, map[string]float64{"w16-o000-k533": 90.5, "w16-o100-k733": 91}),
+			stage:  nas.StageJoint,
+			want: []string{"w16-o100-k333 -", "w16-o000-k533 +", "w16-o100-k533 -", "w16-o000-k733 -", "w16-o100-k733 +",
+				"w16-o110-k733 -", "w16-o100-k753 -", "w16-o110-k753 -", "w16-o100-k773 -", "w16-o110-k773 -"},
+			ends: "joint stage ends: searched layers 0..1",
+			best: "w16-o100-k733",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newScoreEval(50, tc.scores)
+			if tc.train != nil {
+				f.train = tc.train
+			}
+			s, err := nas.NewSearch(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Run(context.Background(), f); err != nil {
+				t.Fatal(err)
+			}
+			if got := traceOf(s.Decisions(), tc.stage); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s stage:\n got %q\nwant %q", tc.stage, got, tc.want)
+			}
+			notes := strings.Join(s.Notes(), "\n")
+			if tc.ends != "" && !strings.Contains(notes, tc.ends) {
+				t.Errorf("notes lack %q:\n%s", tc.ends, notes)
+			}
+			if !strings.Contains(notes, "search finished") {
+				t.Errorf("search did not finish:\n%s", notes)
+			}
+			if a, _, _ := s.Best(); tc.best != "" && !strings.HasPrefix(a.Key(), tc.best) {
+				t.Errorf("best %s, want %s...", a.Key(), tc.best)
+			}
+			if f.total() != len(s.Decisions()) {
+				t.Errorf("%d evaluations for %d decisions", f.total(), len(s.Decisions()))
+			}
+		})
+	}
+}
+
+func TestReasonsInWords(t *testing.T) {
+	f := newScoreEval(50, map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 90.1, "w16-o00000-k33333": 90.3, "w12-o00000-k33333": 89.9})
+	s, _ := nas.NewSearch(smallConfig())
+	if err := s.Run(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	ds := s.Decisions()
+	for i, want := range []string{
+		"accepted: first candidate (90.00)",
+		"rejected, going deeper: 90.10 < 90.00 + 0.25 and >= 90.00 - 0.15",
+		"accepted: 90.30 >= 90.00 + 0.25",
+		"accepted: 89.90 >= 90.30 - 0.50",
+		"rejected: 50.00 < 90.30 - 0.50",
+		"rejected: 50.00 <= 89.90 + 0.10",
+	} {
+		if ds[i].Reason != want {
+			t.Errorf("decision %d: %q, want %q", i, ds[i].Reason, want)
+		}
+	}
+	if ds[4].Ends != "width stage ends: width 8 rejected; current depth 5 width 12 ops [0 0 0 0 0] kernels [3 3 3 3 3] (89.90)" {
+		t.Errorf("ends %q", ds[4].Ends)
+	}
+}
+
+func TestFailedCandidateIsRejected(t *testing.T) {
+	f := newScoreEval(50, baseScores)
+	f.failed["w16-o0000-k3333"] = true
+	f.failed["w16-o100-k333"] = true
+	s, _ := nas.NewSearch(smallConfig())
+	if err := s.Run(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	ds := s.Decisions()
+	if ds[1].Accepted || !strings.HasPrefix(ds[1].Reason, "failed (NaN loss), scored 0: rejected") || ds[1].Score != 0 {
+		t.Errorf("failed depth candidate: %+v", ds[1])
+	}
+	if !ds[1].Result.Failed {
+		t.Error("result not kept as failed")
+	}
+	if ds[3].Arch.Key() != "w16-o100-k333" || ds[3].Accepted {
+		t.Errorf("failed op candidate: %+v", ds[3])
+	}
+	if !s.Done() {
+		t.Error("search stopped")
+	}
+	// A failed first candidate is current with score 0; the next one beats it.
+	f = newScoreEval(50, nil)
+	f.failed["w16-o000-k333"] = true
+	s, _ = nas.NewSearch(smallConfig())
+	if err := s.Run(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	if ds := s.Decisions(); !ds[0].Accepted || !ds[1].Accepted || ds[1].Reason != "accepted: 50.00 >= 0.00 + 0.25" {
+		t.Errorf("after a failed first candidate: %q / %q", ds[0].Reason, ds[1].Reason)
+	}
+}
+
+func TestStepWise(t *testing.T) {
+	s, err := nas.NewSearch(smallConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, stage, ok := s.Next()
+	if !ok || stage != nas.StageDepth || a.Key() != "w16-o000-k333" {
+		t.Fatalf("first candidate %v %s %v", a, stage, ok)
+	}
+	if _, _, ok := s.Best(); ok {
+		t.Error("best before any result")
+	}
+	if _, err := s.Tell(nas.Result{Arch: nas.Uniform(16, 4, 0, 3), ValidAcc: 1}); err == nil {
+		t.Error("Tell accepted a result for another candidate")
+	}
+	d, err := s.Tell(nas.Result{ValidAcc: 90, TrainAcc: 95})
+	if err != nil || !d.Accepted || d.Seq != 0 || d.Arch.Key() != "w16-o000-k333" {
+		t.Fatalf("decision %+v %v", d, err)
+	}
+	a, _, _ = s.Next()
+	if a.Key() != "w16-o0000-k3333" {
+		t.Fatalf("second candidate %s", a.Key())
+	}
+	ctx := context.Background()
+	f := newScoreEval(80, nil)
+	if err := s.RunStage(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if s.Stage() != nas.StageWidth || f.total() != 1 {
+		t.Fatalf("after RunStage: stage %s, %d evaluations", s.Stage(), f.total())
+	}
+	if err := s.RunStage(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if s.Stage() != nas.StageOperation {
+		t.Fatalf("stage %s", s.Stage())
+	}
+	if err := s.Run(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := s.Next(); ok || !s.Done() || s.Stage() != "" {
+		t.Fatal("search not done")
+	}
+	if _, err := s.Tell(nas.Result{}); !errors.Is(err, nas.ErrSearchDone) {
+		t.Fatalf("Tell after the end: %v", err)
+	}
+}
+
+func TestOverride(t *testing.T) {
+	s, _ := nas.NewSearch(smallConfig())
+	tell := func(v float64) nas.Decision {
+		t.Helper()
+		d, err := s.Tell(nas.Result{ValidAcc: v, TrainAcc: 90})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	tell(90)
+	if _, err := s.Override(false, "no"); err == nil {
+		t.Error("the first candidate was rejected by override")
+	}
+	d := tell(85) // would end the depth stage
+	if d.Accepted || s.Stage() != nas.StageWidth {
+		t.Fatalf("rules: %+v, stage %s", d, s.Stage())
+	}
+	d, err := s.Override(true, "deeper is worth it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Accepted || !d.Override || d.Reason != `accepted by override (rules said "rejected: 85.00 < 90.00 - 0.15"): deeper is worth it` {
+		t.Errorf("override decision %+v", d)
+	}
+	a, stage, _ := s.Next()
+	if stage != nas.StageDepth || a.Key() != "w16-o00000-k33333" {
+		t.Errorf("after override: %s %s", stage, a.Key())
+	}
+	if b, _, _ := s.Best(); b.Depth() != 4 {
+		t.Errorf("best %v", b)
+	}
+	// Overriding again replaces the override.
+	if d, err = s.Override(false, ""); err != nil || d.Accepted || s.Stage() != nas.StageWidth {
+		t.Errorf("second override: %+v %v, stage %s", d, err, s.Stage())
+	}
+}
+
+func TestStartFromUserArch(t *testing.T) {
+	s, _ := nas.NewSearch(smallConfig())
+	if err := s.Start(nas.StageKernel, nas.Arch{Width: 8, Ops: []int{1, 0, 0}, Kernels: []int{5, 3, 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start("bogus", nas.Uniform(8, 3, 0, 3)); err == nil {
+		t.Error("unknown stage accepted")
+	}
+	if err := s.Start(nas.StageKernel, nas.Arch{Width: 8}); err == nil {
+		t.Error("invalid arch accepted")
+	}
+	f := newScoreEval(50, map[string]float64{"w8-o100-k533": 10})
+	if err := s.Run(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	ds := s.Decisions()
+	if !ds[0].Start || !ds[0].Accepted || !ds[0].Override || ds[0].Stage != nas.StageKernel {
+		t.Errorf("start decision %+v", ds[0])
+	}
+	want := []string{"w8-o100-k533 +", "w8-o100-k333 +", "w8-o100-k733 -", "w8-o100-k353 -", "w8-o100-k373 -"}
+	if got := traceOf(ds, nas.StageKernel); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q want %q", got, want)
+	}
+	if len(ds) != 5 || !s.Done() {
+		t.Errorf("kernel stage was the last one: %d decisions", len(ds))
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		edit  func(*nas.Config)
+	}{
+		{"min_depth", func(c *nas.Config) { c.MinDepth = 0 }},
+		{"max_depth", func(c *nas.Config) { c.MaxDepth = 5 }},
+		{"min_width", func(c *nas.Config) { c.MinWidth = 0 }},
+		{"max_width", func(c *nas.Config) { c.MaxWidth = 8 }},
+		{"width_step", func(c *nas.Config) { c.WidthStep = 0 }},
+		{"target_acc", func(c *nas.Config) { c.TargetAcc = 101 }},
+		{"depth_tol", func(c *nas.Config) { c.DepthTol = -1 }},
+		{"op_margin", func(c *nas.Config) { c.OpMargin = nanValue() }},
+		{"order", func(c *nas.Config) { c.Order = "random" }},
+		{"classes", func(c *nas.Config) { c.Classes = 1 }},
+		{"in_channels", func(c *nas.Config) { c.InChannels = 0 }},
+	} {
+		c := nas.DefaultConfig()
+		tc.edit(&c)
+		err := c.Validate()
+		if !errors.Is(err, nas.ErrInvalidConfig) || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: %v", tc.field, err)
+		}
+		if _, err := nas.NewSearch(c); err == nil {
+			t.Errorf("%s: NewSearch accepted it", tc.field)
+		}
+	}
+	if err := nas.DefaultConfig().Validate(); err != nil {
+		t.Error(err)
+	}
+	if err := nas.ReleasedScriptConfig().Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func nanValue() float64 { var z float64; return z / z }

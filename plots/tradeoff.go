@@ -1,0 +1,141 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/trgnas/trgnas/nas"
+)
+
+// Cost is the size measure on the x axis of Tradeoff.
+type Cost int
+
+// The costs Tradeoff can draw against.
+const (
+	Params Cost = iota // trainable parameters (Result.Params)
+	MACs               // multiply-accumulates of one forward pass (Result.MACs)
+)
+
+// String names the cost.
+func (c Cost) String() string {
+	switch c {
+	case Params:
+		return "params"
+	case MACs:
+		return "macs"
+	}
+	return fmt.Sprintf("Cost(%d)", int(c))
+}
+
+func (c Cost) of(r nas.Record) float64 {
+	if c == MACs {
+		return float64(r.Result.MACs)
+	}
+	return float64(r.Result.Params)
+}
+
+// Tradeoff draws validation accuracy against cost (log scale) for every
+// usable candidate, with the Pareto front (fewest parameters or MACs for
+// the accuracy, nas.ParetoFront) as a staircase and the final network
+// circled; candidates on the front are labelled with their Seq (a label
+// that would overlap another is left out). Candidates without a positive cost (not recorded) are left out
+// and counted in the subtitle; with none left the error wraps ErrNoData.
+func Tradeoff(recs []nas.Record, cost Cost, opt Options) (*plot.Plot, error) {
+	if cost != Params && cost != MACs {
+		return nil, fmt.Errorf("plots: unknown cost %d", int(cost))
+	}
+	pr, err := prepare(recs, opt)
+	if err != nil {
+		return nil, err
+	}
+	var items []item
+	var xs, ys []float64
+	missing := 0
+	for _, r := range bySeq(pr.recs) {
+		c := cost.of(r)
+		if !(c > 0) {
+			missing++
+			continue
+		}
+		items = append(items, item{r, c, r.Result.ValidAcc})
+		xs, ys = append(xs, c), append(ys, r.Result.ValidAcc)
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("%w: no candidate has %s recorded", ErrNoData, cost)
+	}
+	front, err := nas.ParetoFront(xs, ys)
+	if err != nil {
+		return nil, err
+	}
+	extra := ""
+	if missing > 0 {
+		extra = fmt.Sprintf("%d without %s not shown", missing, cost)
+	}
+	name, axis := "Accuracy against parameters", "trainable parameters (millions, log scale)"
+	if cost == MACs {
+		name, axis = "Accuracy against compute", "multiply-accumulates per image (millions, log scale)"
+	}
+	p := newPlot(name, opt, note(recs, pr, extra))
+	p.X.Label.Text = axis
+	p.Y.Label.Text = "best validation accuracy (%)"
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = logTicks(1e6)
+	grid := plotter.NewGrid()
+	grid.Vertical = draw.LineStyle{Color: lightGrey, Width: vg.Points(0.5)}
+	grid.Horizontal = grid.Vertical
+	p.Add(grid)
+
+	// The front as a staircase: from each front point right to the next
+	// one's cost, then up to its accuracy; it ends at the largest cost.
+	lo, hi := minMax(xs)
+	var stair plotter.XYs
+	for i, k := range front {
+		if i > 0 {
+			stair = append(stair, plotter.XY{X: xs[k], Y: ys[front[i-1]]})
+		}
+		stair = append(stair, plotter.XY{X: xs[k], Y: ys[k]})
+	}
+	stair = append(stair, plotter.XY{X: hi, Y: ys[front[len(front)-1]]})
+	line, err := plotter.NewLine(stair)
+	if err != nil {
+		return nil, err
+	}
+	line.LineStyle = draw.LineStyle{Color: grey, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(4), vg.Points(2)}}
+	p.Add(line)
+	lg := &legend{prefer: []corner{topLeft, bottomRight}}
+	if err := addPoints(p, items, pr.final, lg); err != nil {
+		return nil, err
+	}
+	lg.add("Pareto front", line)
+	lg.avoidLine(stair)
+	// Name the candidates on the front (#Seq), cheapest first.
+	fl := &pointLabels{}
+	for _, k := range front {
+		fl.xs, fl.ys = append(fl.xs, xs[k]), append(fl.ys, ys[k])
+		fl.texts = append(fl.texts, fmt.Sprintf("#%d", items[k].r.Seq))
+	}
+	p.Add(fl, lg)
+
+	// Room above the data for the legend (top left), a little on the right.
+	ylo, yhi := minMax(ys)
+	span := yhi - ylo
+	if span <= 0 {
+		span = 1
+	}
+	p.Y.Min, p.Y.Max = ylo-0.05*span, yhi+0.75*span
+	p.X.Min, p.X.Max = lo/math.Pow(hi/lo, 0.04)/1.02, hi*math.Pow(hi/lo, 0.12)*1.05
+	return p, nil
+}
+
+func minMax(v []float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+	}
+	return lo, hi
+}
