@@ -80,7 +80,7 @@ func withGradient(value *graph.Node, inputs []*graph.Node, grad func(v *graph.No
 //
 // An operand marked with graph.StopGradient gets no gradient computed.
 //
-// GoMLX v0.26.0's own gradient of Dot/graph.DotGeneral multiplies the adjoint
+// GoMLX v0.26.0's own gradient of Dot/DotGeneral multiplies the adjoint
 // into a full [m,n,k] tensor before reducing it, which for an im2col
 // convolution or a pointwise convolution of a batch runs into gigabytes.
 func Dot(a, b *graph.Node) *graph.Node {
@@ -101,9 +101,10 @@ func Dot(a, b *graph.Node) *graph.Node {
 }
 
 // Sizes of SimpleGo v0.26.0's DotGeneral (backends/simplego/dotgeneral*.go)
-// that matmul works around: products with more than smallProduct output
+// that matmul works around: products with more than simpleGoSmallProduct output
 // values per batch element go to a blocked algorithm whose blocks are
-// blockDim (float32) wide, padding a narrower right-hand side up to it.
+// simpleGoBlockDim wide (float32 and float64), padding a narrower right-hand
+// side up to it.
 const (
 	simpleGoBlockDim     = 32
 	simpleGoSmallProduct = 16 * 1024
