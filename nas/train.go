@@ -284,11 +284,11 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	t0 := time.Now()
+	defer r.finalize()
 	if err := catch("building the model", r.build); err != nil {
 		return Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
 	}
 	res.CompileSeconds = time.Since(t0).Seconds()
-	defer r.finalize()
 
 	lrs, _ := cfg.Recipe.Schedule()
 	steps := r.batcher.Batches()
@@ -329,6 +329,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 			}
 			loss := float64(out[0].Value().(float32))
 			logits := out[1].Value().([][]float32)
+			freeTensors(append(out, xt, ot))
 			step++
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				failed = diverged("training loss", e, step, loss)
@@ -478,6 +479,7 @@ func evaluateExec(ctx context.Context, exec *mlctx.Exec, m Model, d *data.Datase
 			return evaluation{}, err
 		}
 		logits := out[0].Value().([][]float32)
+		freeTensors(append(out, xt))
 		for i := 0; i < n; i++ {
 			row, l := logits[i], int(y[i])
 			mx := float64(row[argmax(row)])
@@ -512,6 +514,14 @@ func evaluateExec(ctx context.Context, exec *mlctx.Exec, m Model, d *data.Datase
 		}
 	}
 	return ev, nil
+}
+
+// freeTensors releases the memory of tensors no longer needed, without
+// waiting for the garbage collector (it matters for device memory).
+func freeTensors(ts []*tensors.Tensor) {
+	for _, t := range ts {
+		_ = t.FinalizeAll()
+	}
 }
 
 func (r *run) finalize() {
