@@ -17,7 +17,8 @@ import (
 // benchStep measures forward + backward of f on x [64,32,32,c] and a
 // kernel of wDims in float32: one iteration computes the gradients of
 // sum(f(x, w) * r) with respect to x and w. Compilation happens before the
-// timer starts. It reports images/s.
+// timer starts. It reports images/s and the process CPU seconds per step
+// (which, unlike wall time, other load on the machine barely changes).
 func benchStep(b *testing.B, be backends.Backend, f func(x, w *graph.Node) *graph.Node, c int, wDims []int) {
 	const batch = 64
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -46,10 +47,14 @@ func benchStep(b *testing.B, be backends.Backend, f func(x, w *graph.Node) *grap
 	}
 	run() // compile and warm up
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for range b.N {
 		run()
 	}
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	}
 }
 
 // BenchmarkConv2D: forward+backward of a dense C->C convolution at
