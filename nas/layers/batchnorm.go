@@ -71,7 +71,7 @@ func BatchNorm(ctx *context.Context, x *graph.Node, training bool) *graph.Node {
 		runMean.SetValueGraph(graph.Add(graph.Mul(keep, runMean.ValueGraph(g)), graph.Mul(momentum, graph.StopGradient(mean))))
 		runVar.SetValueGraph(graph.Add(graph.Mul(keep, runVar.ValueGraph(g)), graph.Mul(momentum, unbiased)))
 	} else {
-		centered = graph.Sub(x, graph.Reshape(runMean.ValueGraph(g), 1, 1, 1, c))
+		centered = graph.Sub(x, graph.BroadcastToDims(graph.Reshape(runMean.ValueGraph(g), 1, 1, 1, c), d...))
 		variance = runVar.ValueGraph(g)
 	}
 	// 1/Sqrt rather than Rsqrt: GoMLX v0.26.0 has no gradient for Rsqrt.
