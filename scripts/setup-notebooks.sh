@@ -8,9 +8,11 @@
 # after everything it needs is installed and checked, so a failure never leaves
 # a half-installed kernel.
 #
-# Usage: scripts/setup-notebooks.sh [--no-ui] [--no-check] [-h]
+# Usage: scripts/setup-notebooks.sh [--no-ui] [--no-check] [--apt-only] [-h]
 #   --no-ui     skip the notebook UI package (headless execution only, as in CI)
 #   --no-check  skip the final smoke test (one tiny notebook run on the kernel)
+#   --apt-only  install the Debian packages and stop (for a root step before
+#               the rest runs as the user who will own the kernel)
 #
 # apt needs root or sudo; it is skipped when the packages are installed.
 # Go binaries go to $(go env GOBIN), or $(go env GOPATH)/bin when GOBIN is
@@ -25,10 +27,12 @@ readonly GO_MIN_MINOR=26       # go.mod says go 1.26
 
 ui=1
 check=1
+aptonly=0
 for arg in "$@"; do
 	case "$arg" in
 	--no-ui) ui=0 ;;
 	--no-check) check=0 ;;
+	--apt-only) aptonly=1 ;;
 	-h | --help)
 		sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
 		exit 0
@@ -112,6 +116,11 @@ else
 fi
 command -v jupyter >/dev/null 2>&1 || fail "jupyter is not on PATH after installing ${pkgs[*]}"
 jupyter nbconvert --version >/dev/null 2>&1 || fail "jupyter nbconvert does not run"
+if [ "$aptonly" = 1 ]; then
+	step=""
+	say "done (--apt-only): ${pkgs[*]}"
+	exit 0
+fi
 
 # --- Go tools ----------------------------------------------------------------
 # modversion BIN MODULE prints the version of MODULE that BIN was built from.
