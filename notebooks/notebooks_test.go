@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -26,6 +27,7 @@ type expect struct {
 // suite lists every notebook of the folder; TestCommitted fails when a
 // notebook is missing from it, so none goes unexecuted.
 var suite = []expect{
+	{file: "cifar10-gpu.ipynb", want: []string{"hardware:", "budget: CI", "download skipped", "found network: depth", "started:", "candidates recorded", "headless search done; found network: depth"}, pngs: 1, budget: 6 * time.Minute},
 	{file: "stages.ipynb", want: []string{"hardware:", "budget: CI", "candidates of stage depth", "replayed 2 candidates from the ledger, trained again: 0", "by override (rules said", "State reset", "resumed from ledger", "trained again: 0;", "found network: depth"}, pngs: 1, budget: 6 * time.Minute},
 	{file: "quickstart.ipynb", want: []string{"hardware:", "budget: CI", "found network: depth", "found network: depth", "parameters"}, pngs: 3, budget: 6 * time.Minute},
 	{file: "published.ipynb", want: []string{"46 candidates", "found network: depth 16 width 56", "453,498", "7.3x"}, pngs: 4, budget: 3 * time.Minute},
@@ -274,5 +276,45 @@ func TestNotebooks(t *testing.T) {
 				t.Logf("%s outputs:\n%s", e.file, txt)
 			}
 		})
+	}
+}
+
+// TestSetupIdempotent runs scripts/setup-notebooks.sh on a machine where it
+// has run before: every install step must be skipped, and the kernel must
+// still be registered and found.
+func TestSetupIdempotent(t *testing.T) {
+	enabled(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "../scripts/setup-notebooks.sh", "--no-check", "--no-ui")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("setup-notebooks.sh: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"[apt] Jupyter packages: jupyter-nbconvert python3-nbclient\n",
+		"already installed, skipping apt",
+		"[goimports] golang.org/x/tools/cmd/goimports@v0.52.0\nsetup-notebooks:   already at v0.52.0, skipping",
+		"[gopls] golang.org/x/tools/gopls@v0.23.0\nsetup-notebooks:   already at v0.23.0, skipping",
+		"[gonb] github.com/janpfeifer/gonb@v0.11.1\nsetup-notebooks:   already at v0.11.1, skipping",
+		"kernel spec: ",
+		"done: ",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("setup output lacks %q:\n%s", want, out)
+		}
+	}
+	if err := notebooks.CheckTools(ctx); err != nil {
+		t.Errorf("after setup: %v", err)
+	}
+}
+
+// TestSetupRejectsUnknownFlags checks the script's argument handling, which
+// needs no installation.
+func TestSetupRejectsUnknownFlags(t *testing.T) {
+	out, err := exec.Command("bash", "../scripts/setup-notebooks.sh", "--bogus").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "unknown argument --bogus") {
+		t.Errorf("setup-notebooks.sh --bogus: %v, %q; want exit status 2 naming the argument", err, out)
 	}
 }

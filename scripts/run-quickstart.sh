@@ -27,11 +27,10 @@ jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=7200 \
 		exit 1
 	}
 echo "run-quickstart: executed in $(($(date +%s) - start)) s"
-go run ./scripts/nbcheck -png 3 out/quickstart.ipynb ||
+go run ./scripts/nbcheck -png 3 -print "found network:" out/quickstart.ipynb ||
 	{
 		echo "run-quickstart: a cell of the quickstart failed; see out/quickstart.ipynb" >&2
 		exit 1
 	}
 jupyter nbconvert --to html --output-dir out --output quickstart.html out/quickstart.ipynb 2>>out/quickstart.log
-echo "run-quickstart: found network: $(grep -o 'found network: [^"\\]*' out/quickstart.ipynb | tail -1 | sed 's/^found network: //')"
 echo "run-quickstart: wrote $root/out/quickstart.ipynb and $root/out/quickstart.html"

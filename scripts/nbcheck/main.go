@@ -3,22 +3,27 @@
 // panic or log.Fatal leaves on the GoNB kernel while nbconvert still exits
 // 0). It prints one line per problem, naming the file and the cell.
 //
-// Usage: go run ./scripts/nbcheck [-png N] EXECUTED.ipynb...
+// With -print PREFIX it also prints the output lines that start with
+// PREFIX, e.g. -print "found network:".
+//
+// Usage: go run ./scripts/nbcheck [-png N] [-print PREFIX] EXECUTED.ipynb...
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/trgnas/trgnas/notebooks"
 )
 
 func main() {
 	pngs := flag.Int("png", 0, "fail unless each notebook shows at least this many image/png outputs")
+	prefix := flag.String("print", "", "print the output lines that start with this prefix")
 	flag.Parse()
 	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: nbcheck [-png N] EXECUTED.ipynb...")
+		fmt.Fprintln(os.Stderr, "usage: nbcheck [-png N] [-print PREFIX] EXECUTED.ipynb...")
 		os.Exit(2)
 	}
 	bad := 0
@@ -32,6 +37,13 @@ func main() {
 		for _, p := range nb.Problems() {
 			fmt.Fprintf(os.Stderr, "nbcheck: %s: %v\n", path, p)
 			bad++
+		}
+		if *prefix != "" {
+			for _, line := range strings.Split(nb.Text(), "\n") {
+				if strings.HasPrefix(line, *prefix) {
+					fmt.Println(line)
+				}
+			}
 		}
 		if n := nb.Count("image/png"); n < *pngs {
 			fmt.Fprintf(os.Stderr, "nbcheck: %s: %d image/png outputs, want at least %d\n", path, n, *pngs)
