@@ -487,12 +487,14 @@ func (lg *Log) Recipe() (Recipe, error) {
 	return r, r.Validate()
 }
 
-// Result returns the candidate as an evaluation result; params are the
-// project's own count for the given data.
+// Result returns the candidate as an evaluation result; params and MACs
+// are the project's own counts for the given data (MACs of one 32x32 image,
+// the size of the published log's CIFAR-10).
 func (c LogCandidate) Result(inCh, classes int) Result {
 	return Result{
 		Arch: c.Arch.Clone(), TrainAcc: c.TrainAcc, ValidAcc: c.ValidAcc,
 		Curve: append([]Epoch(nil), c.Curve...), Params: c.Arch.Params(inCh, classes),
+		MACs:        c.Arch.MACs(32, 32, inCh, classes),
 		WallSeconds: c.Seconds, ClassAcc: append([]float64(nil), c.ClassAcc...),
 	}
 }
