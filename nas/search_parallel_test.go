@@ -3,6 +3,7 @@ package nas_test
 import (
 	"context"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -128,5 +129,30 @@ func TestRunParallelStopsOnError(t *testing.T) {
 	}
 	if a, _, _ := s.Next(); a.Depth() != 4 {
 		t.Errorf("search not left at the failing candidate: %v", a)
+	}
+}
+
+// In the operation stage Lookahead predicts the next layer's candidate
+// under both outcomes of the pending decision.
+func TestLookaheadBothOutcomes(t *testing.T) {
+	s, _ := nas.NewSearch(smallConfig())
+	ev := newScoreEval(50, baseScores)
+	for s.Stage() != nas.StageOperation {
+		if _, _, err := s.Step(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cur, _, _ := s.Best()
+	var keys []string
+	for _, c := range s.Lookahead(4) {
+		keys = append(keys, c.Arch.Key())
+	}
+	reject, accept := cur.Clone(), cur.Clone()
+	reject.Ops[1] = 1
+	accept.Ops[0], accept.Ops[1] = 1, 1
+	first := cur.Clone()
+	first.Ops[0] = 1
+	if len(keys) != 4 || keys[0] != first.Key() || !slices.Contains(keys, reject.Key()) || !slices.Contains(keys, accept.Key()) {
+		t.Errorf("lookahead %q from %s: want %s first, then %s (rejected) and %s (accepted)", keys, cur.Key(), first.Key(), reject.Key(), accept.Key())
 	}
 }
