@@ -3,6 +3,7 @@ package nas
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Candidate is a network the search will ask for, with its stage.
@@ -83,9 +84,15 @@ func (st state) fork() state {
 // RunParallel runs the search to its end with up to n evaluations in
 // flight: besides the candidate the search asks for, it evaluates the
 // candidates Lookahead predicts. Decisions are made in order, exactly as
-// Run makes them; a predicted candidate that the decisions make useless is
-// cancelled, and its result, if it still comes, is kept in the cache. ev
-// must allow n calls at once. With n <= 1 it is Run.
+// Run makes them, so the decisions and the final network are Run's on the
+// same results. A predicted candidate that the decisions make useless is
+// cancelled (its context ends: a Slurm evaluator scancels its job). A
+// result that arrives for a candidate other than the one the search asks
+// for is kept in the cache and, with a ledger in use, appended to it at
+// once as a record with Speculative set and Seq -1: it decides nothing, a
+// resumed search uses it as a cache hit, and if the search asks for the
+// candidate later its decision is recorded as usual. ev must allow n calls
+// at once. With n <= 1 it is Run.
 func (s *Search) RunParallel(ctx context.Context, ev Evaluator, n int) error {
 	if n <= 1 {
 		return s.Run(ctx, ev)
@@ -97,6 +104,7 @@ func (s *Search) RunParallel(ctx context.Context, ev Evaluator, n int) error {
 	}
 	type flight struct {
 		id     int
+		stage  Stage
 		cancel context.CancelFunc
 	}
 	type outcome struct {
@@ -156,7 +164,7 @@ func (s *Search) RunParallel(ctx context.Context, ev Evaluator, n int) error {
 			}
 			fctx, cancel := context.WithCancel(ctx)
 			nextID++
-			inflight[k] = flight{id: nextID, cancel: cancel}
+			inflight[k] = flight{id: nextID, stage: c.Stage, cancel: cancel}
 			running++
 			go func(id int, a Arch) {
 				res, err := ev.Evaluate(fctx, a)
@@ -170,6 +178,7 @@ func (s *Search) RunParallel(ctx context.Context, ev Evaluator, n int) error {
 		running--
 		f, current := inflight[o.key]
 		current = current && f.id == o.id
+		stage := f.stage
 		if current {
 			f.cancel()
 			delete(inflight, o.key)
@@ -184,6 +193,11 @@ func (s *Search) RunParallel(ctx context.Context, ev Evaluator, n int) error {
 				o.res.Params = a.Params(s.cfg.InChannels, s.cfg.Classes)
 			}
 			s.cache[o.key] = o.res
+			if next, _, _ := s.Next(); next.Key() != o.key {
+				if err := s.appendSpeculative(stage, o.res); err != nil {
+					return err
+				}
+			}
 		case current:
 			if err := ctx.Err(); err != nil {
 				return err
@@ -192,4 +206,18 @@ func (s *Search) RunParallel(ctx context.Context, ev Evaluator, n int) error {
 		}
 	}
 	return nil
+}
+
+// appendSpeculative records a result the search has not asked for (yet)
+// in the ledger in use, if any.
+func (s *Search) appendSpeculative(stage Stage, res Result) error {
+	l := s.ledger
+	if l == nil {
+		return nil
+	}
+	return l.Append(Record{
+		Seq: -1, Key: res.Arch.Key(), Stage: stage, Speculative: true, Reason: "speculative: evaluated ahead of the decisions",
+		Recipe: l.hdr.Recipe, Dataset: l.hdr.Dataset, Seed: l.hdr.Recipe.Seed,
+		Result: res, Versions: l.hdr.Versions, Time: time.Now().UTC(),
+	})
 }

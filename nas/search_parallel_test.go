@@ -2,6 +2,7 @@ package nas_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"sync"
@@ -105,8 +106,8 @@ func TestRunParallelWithLedgerResumes(t *testing.T) {
 	l.Close()
 	ref := fullSearch(t)
 	recs, warns, _ := nas.ReadLedger(path)
-	if len(warns) > 0 || len(recs) != len(ref.Decisions()) {
-		t.Fatalf("%d records for %d decisions: %v", len(recs), len(ref.Decisions()), warns)
+	if decided := decisionRecords(recs); len(warns) > 0 || len(decided) != len(ref.Decisions()) {
+		t.Fatalf("%d decision records for %d decisions: %v", len(decided), len(ref.Decisions()), warns)
 	}
 	s2, _ := openLedgerSearch(t, path, smallConfig())
 	g := &gauge{ev: ev}
@@ -154,5 +155,119 @@ func TestLookaheadBothOutcomes(t *testing.T) {
 	first.Ops[0] = 1
 	if len(keys) != 4 || keys[0] != first.Key() || !slices.Contains(keys, reject.Key()) || !slices.Contains(keys, accept.Key()) {
 		t.Errorf("lookahead %q from %s: want %s first, then %s (rejected) and %s (accepted)", keys, cur.Key(), first.Key(), reject.Key(), accept.Key())
+	}
+}
+
+// decisionRecords returns the records that are not speculative.
+func decisionRecords(recs []nas.Record) []nas.Record {
+	var out []nas.Record
+	for _, r := range recs {
+		if !r.Speculative {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// slowPath delays the candidates of path (keys) so that the predicted ones
+// off it finish first.
+type slowPath struct {
+	ev   nas.Evaluator
+	path map[string]bool
+}
+
+func (p slowPath) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error) {
+	if p.path[a.Key()] {
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case <-ctx.Done():
+			return nas.Result{}, ctx.Err()
+		}
+	}
+	return p.ev.Evaluate(ctx, a)
+}
+
+// Results of predicted candidates go into the ledger marked speculative;
+// the decision records equal the sequential search's, and a resumed search
+// neither evaluates again nor decides differently.
+func TestRunParallelRecordsSpeculativeResults(t *testing.T) {
+	ref := fullSearch(t)
+	path := map[string]bool{}
+	for _, d := range ref.Decisions() {
+		path[d.Arch.Key()] = true
+	}
+	file := t.TempDir() + "/l.jsonl"
+	s, l := openLedgerSearch(t, file, smallConfig())
+	if err := s.RunParallel(context.Background(), slowPath{ev: newScoreEval(50, longScores()), path: path}, 4); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	recs, warns, err := nas.ReadLedger(file)
+	if err != nil || len(warns) > 0 {
+		t.Fatal(err, warns)
+	}
+	var got, want []string
+	for _, r := range decisionRecords(recs) {
+		got = append(got, fmt.Sprintf("%d %s %v", r.Seq, r.Key, r.Accepted))
+	}
+	for _, d := range ref.Decisions() {
+		want = append(want, fmt.Sprintf("%d %s %v", d.Seq, d.Arch.Key(), d.Accepted))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decision records\n%q\nwant\n%q", got, want)
+	}
+	offPath := 0
+	for _, r := range recs {
+		if !r.Speculative {
+			continue
+		}
+		if r.Seq != -1 || r.Accepted || r.Result.Arch.Key() != r.Key || r.Recipe != l.Header().Recipe {
+			t.Errorf("speculative record %+v", r)
+		}
+		if !path[r.Key] {
+			offPath++
+		}
+	}
+	if offPath == 0 {
+		t.Error("no speculative record of a candidate off the search's path")
+	}
+	s2, _ := openLedgerSearch(t, file, smallConfig())
+	g := &gauge{ev: newScoreEval(50, longScores())}
+	if err := s2.RunParallel(context.Background(), g, 4); err != nil || g.calls != 0 {
+		t.Errorf("resume evaluated %d: %v", g.calls, err)
+	}
+	if !reflect.DeepEqual(traceOf(s2.Decisions(), ""), traceOf(ref.Decisions(), "")) {
+		t.Error("resumed decisions differ")
+	}
+}
+
+// A speculative record is a cache hit, never a decision: the resumed
+// search takes its result without evaluating and records the decision.
+func TestSpeculativeRecordIsACacheHit(t *testing.T) {
+	file := t.TempDir() + "/l.jsonl"
+	cfg := smallConfig()
+	_, l := openLedgerSearch(t, file, cfg)
+	ahead := nas.Uniform(16, 4, nas.OpSepConv, 3) // the second candidate
+	if err := l.Append(nas.Record{Seq: -1, Key: ahead.Key(), Stage: nas.StageDepth, Speculative: true, Recipe: l.Header().Recipe,
+		Result: nas.Result{Arch: ahead, ValidAcc: 90.1, TrainAcc: 95}}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	s, l2 := openLedgerSearch(t, file, cfg)
+	if n := len(s.Decisions()); n != 0 {
+		t.Fatalf("%d decisions replayed from a ledger with only a speculative record", n)
+	}
+	ev := newScoreEval(50, longScores())
+	if err := s.Run(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	l2.Close()
+	if ev.calls[ahead.Key()] != 0 {
+		t.Errorf("%s evaluated %d times despite its speculative record", ahead.Key(), ev.calls[ahead.Key()])
+	}
+	recs, _, _ := nas.ReadLedger(file)
+	dec := decisionRecords(recs)
+	if len(dec) < 2 || dec[1].Key != ahead.Key() || dec[1].Seq != 1 || dec[1].Result.ValidAcc != 90.1 {
+		t.Errorf("decision records %+v: want the second one for %s from the speculative result", dec, ahead.Key())
 	}
 }

@@ -40,9 +40,9 @@ func (s *Search) Replay(lf *LedgerFile) error {
 // after the decision it names and a user's stage start once as many
 // decisions as it followed have been made. Replay stops at the first
 // candidate the ledger lacks (the one in flight when the writer stopped, or
-// one whose line was lost); records the search did not ask for stay in the
-// cache. A recorded decision that the rules now make differently is an
-// error naming the line.
+// one whose line was lost); records the search did not ask for, and
+// speculative records (see RunParallel), stay in the cache. A recorded
+// decision that the rules now make differently is an error naming the line.
 func (s *Search) replay(lf *LedgerFile) error {
 	if s.cache == nil {
 		s.cache = map[string]Result{}
@@ -52,6 +52,11 @@ func (s *Search) replay(lf *LedgerFile) error {
 	starts := map[int][]LedgerEntry{}
 	for _, e := range lf.Entries {
 		switch {
+		case e.Record != nil && e.Record.Speculative:
+			// Evaluated ahead by RunParallel: a cache entry, not a decision.
+			if _, ok := byKey[e.Record.Key]; !ok {
+				s.cache[e.Record.Key] = e.Record.Result
+			}
 		case e.Record != nil:
 			if _, ok := byKey[e.Record.Key]; !ok {
 				byKey[e.Record.Key] = e
