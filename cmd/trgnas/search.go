@@ -318,6 +318,8 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.slurm.Mem, "slurm-mem", "", "slurm: --mem, e.g. 32G")
 	fs.DurationVar(&o.slurm.Time, "slurm-time", 0, "slurm: --time limit of a job")
 	fs.StringVar(&o.slurm.Setup, "slurm-setup", "", "slurm: shell text run in each job before trgnas train")
+	fs.StringVar(&o.slurm.Command, "slurm-command", "", "slurm: the job's training command, a text/template of slurm.Spec printing a nas.Result as JSON (default: trgnas train with the search's recipe and data)")
+	fs.StringVar(&o.slurm.Name, "slurm-name", "", "slurm: prefix of the job names (default trgnas-)")
 	fs.IntVar(&o.slurm.Retries, "slurm-retries", 0, "slurm: resubmissions of a failed or lost job")
 	fs.DurationVar(&o.slurm.Poll, "slurm-poll", 0, "slurm: interval between looks at the queue (default 10s)")
 	fs.DurationVar(&o.fakeEpoch, "fake-epoch", 10*time.Millisecond, "time per epoch of the fake evaluator")
@@ -328,6 +330,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.synth.Classes, "synth-classes", 4, "synthetic: number of classes")
 	fs.Float64Var(&o.synth.Noise, "synth-noise", 0.2, "synthetic: noise level")
 	stageOnly := fs.Bool("stage", false, "run only the stage in progress, then stop")
+	statusEvery := fs.Duration("status-every", 30*time.Second, "with -parallel > 1 or -evaluator slurm: print the candidates in flight this often (0: never)")
 	var caches listFlag
 	fs.Var(&caches, "cache", "reuse the results of another ledger trained with the same recipe, seed and data (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -347,6 +350,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	if err := recipe.Validate(); err != nil {
 		return err
 	}
+	stdout = &syncWriter{w: stdout}
 	o.recipe, o.cfg, o.progress = recipe, &cfg, stdout
 	setup, err := newEvaluator(o)
 	if err != nil {
@@ -354,6 +358,14 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	}
 	defer setup.close()
 	ev, dataset := setup.ev, setup.dataset
+	if *parallel > 1 && o.evaluator != "slurm" {
+		// One slot per candidate in flight, all on this process's backend.
+		pool, err := nas.NewPool(*parallel, func(int) (nas.Evaluator, error) { return setup.ev, nil })
+		if err != nil {
+			return err
+		}
+		ev = pool
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -397,6 +409,11 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if lister := inFlightLister(ev); lister != nil && *statusEvery > 0 && (*parallel > 1 || o.evaluator == "slurm") {
+		done := make(chan struct{})
+		defer close(done)
+		go printStatus(stdout, lister, *statusEvery, done)
+	}
 	switch {
 	case *stageOnly:
 		err = s.RunStage(ctx, ev)

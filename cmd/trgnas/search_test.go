@@ -297,7 +297,7 @@ func TestSearchParallelRecordsTheSequentialSearch(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	a, _, _ := nas.ReadLedger(seq)
-	b, _, _ := nas.ReadLedger(par)
+	b := decisionRecords(t, par)
 	if len(a) != len(b) || len(a) == 0 {
 		t.Fatalf("%d and %d records", len(a), len(b))
 	}
