@@ -233,3 +233,50 @@ func TestSearchSlurm(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchSlurmTrains runs a tiny search whose jobs train for real: the
+// trgnas binary, built by the test, runs trgnas train in each job.
+func TestSearchSlurmTrains(t *testing.T) {
+	prefix := slurmCluster(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	t0 := time.Now()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "trgnas"), ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Logf("go build: %.1f s", time.Since(t0).Seconds())
+	ledger := filepath.Join(dir, "l.jsonl")
+	t0 = time.Now()
+	cmd := exec.Command(filepath.Join(bin, "trgnas"), "search", "-ledger", ledger, "-evaluator", "slurm",
+		"-slurm-dir", filepath.Join(dir, "jobs"), "-slurm-name", prefix, "-slurm-poll", "300ms", "-slurm-cpus", "1",
+		"-slurm-setup", "export PATH="+bin+":$PATH GOMLX_BACKEND=go GOMLX_NO_AUTO_INSTALL=1",
+		"-backend", "go", "-dataset", "synthetic", "-synth-n", "600", "-synth-size", "8", "-synth-channels", "1",
+		"-epochs", "2", "-batch", "32", "-lr", "0.1", "-min-depth", "2", "-max-depth", "3", "-min-width", "4", "-max-width", "8", "-width-step", "4",
+		"-parallel", "2")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("trgnas search: %v\n%s", err, out)
+	}
+	recs := decisionRecords(t, ledger)
+	t.Logf("%d candidates trained as Slurm jobs in %.1f s (2 in flight)", len(recs), time.Since(t0).Seconds())
+	for _, r := range recs {
+		t.Logf("  %d %s %s: valid %.2f, %.2f s training, backend %s: %s", r.Seq, r.Stage, r.Key, r.Result.ValidAcc, r.Result.WallSeconds, r.Result.Backend, r.Reason)
+	}
+	if len(recs) < 5 {
+		t.Fatalf("%d decision records:\n%s", len(recs), out)
+	}
+	best := 0.0
+	for _, r := range recs {
+		best = max(best, r.Result.ValidAcc)
+	}
+	if best < 50 {
+		t.Errorf("best validation accuracy %.2f: the jobs do not learn (4 classes: chance is 25)", best)
+	}
+	for _, r := range recs {
+		res := r.Result
+		if res.Failed || len(res.Curve) != 2 || res.ValidAcc <= 0 || res.Params != res.Arch.Params(1, 4) || res.Backend == "" || res.Backend == "fake" {
+			t.Errorf("record %d %s: failed %v (%s), %d epochs, valid %g, params %d, backend %q", r.Seq, r.Key, res.Failed, res.Error, len(res.Curve), res.ValidAcc, res.Params, res.Backend)
+		}
+	}
+}
