@@ -71,6 +71,7 @@ const fakeTrain = `#!/bin/bash
 key=$1 arch=$2
 echo "$key $SLURM_JOB_ID" >>"$CTL/starts"
 echo "training $key" >&2
+if [ -f "$CTL/fail-$key" ]; then echo "loss is NaN" >&2; exit 7; fi
 sleep "$(cat "$CTL/sleep" 2>/dev/null || echo 0)"
 h=$(printf '%s' "$key" | cksum | cut -d' ' -f1)
 echo "{\"arch\": $arch, \"train_acc\": 99, \"valid_acc\": 90.$((h % 100)), \"backend\": \"fake-job\"}"
@@ -164,6 +165,33 @@ func TestSearchSlurm(t *testing.T) {
 		sameDecisions(t, decisionRecords(t, filepath.Join(s.dir, "par.jsonl")), seq)
 		if !strings.Contains(out, "in flight: ") {
 			t.Errorf("no status line while jobs ran:\n%s", out)
+		}
+		// Predicted candidates that the decisions made useless were scancelled.
+		q, err := exec.Command("squeue", "-h", "-o", "%i %j").Output()
+		if err != nil || strings.Contains(string(q), s.prefix) {
+			t.Errorf("jobs left in the queue after the search (%v):\n%s", err, q)
+		}
+	})
+
+	t.Run("failed", func(t *testing.T) {
+		bad := seq[1].Key
+		if err := os.WriteFile(filepath.Join(s.ctl, "fail-"+bad), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(filepath.Join(s.ctl, "fail-"+bad))
+		if _, errOut, code := runCmd(t, append(s.args("fail", 2), "-slurm-retries", "1")...); code != 0 {
+			t.Fatal(errOut)
+		}
+		recs := decisionRecords(t, filepath.Join(s.dir, "fail.jsonl"))
+		if len(recs) < 3 || recs[1].Key != bad || !recs[1].Result.Failed || recs[1].Accepted || !strings.HasPrefix(recs[1].Reason, "failed") {
+			t.Fatalf("records %+v: want %s recorded as failed, then the search going on", recs, bad)
+		}
+		dirs, _ := filepath.Glob(filepath.Join(s.dir, "fail-jobs", bad+"*", "attempts"))
+		if len(dirs) != 1 {
+			t.Fatalf("job directories of %s: %q", bad, dirs)
+		}
+		if b, _ := os.ReadFile(dirs[0]); strings.Count(string(b), "\n") != 2 {
+			t.Errorf("%s: want 2 submissions (1 retry):\n%s", dirs[0], b)
 		}
 	})
 
