@@ -118,3 +118,28 @@ func TestSearchParallelPrintsStatus(t *testing.T) {
 		t.Errorf("no status line in the output:\n%s", out)
 	}
 }
+
+// -parallel with the trainer evaluator trains several candidates at once in
+// this process (a nas.Pool) and records the sequential search's decisions
+// and results.
+func TestSearchParallelTrainer(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"-evaluator", "trainer", "-backend", "go", "-dataset", "synthetic", "-synth-n", "240", "-synth-size", "8",
+		"-epochs", "1", "-batch", "32", "-min-depth", "2", "-max-depth", "3", "-min-width", "4", "-max-width", "8", "-width-step", "4"}
+	seq, par := filepath.Join(dir, "seq.jsonl"), filepath.Join(dir, "par.jsonl")
+	if _, errOut, code := runCmd(t, append([]string{"search", "-ledger", seq}, args...)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, errOut, code := runCmd(t, append([]string{"search", "-ledger", par, "-parallel", "2"}, args...)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	a, b := decisionRecords(t, seq), decisionRecords(t, par)
+	if len(a) != len(b) || len(a) < 5 {
+		t.Fatalf("%d and %d records", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Key != b[i].Key || a[i].Accepted != b[i].Accepted || a[i].Result.ValidAcc != b[i].Result.ValidAcc || a[i].Result.TrainAcc != b[i].Result.TrainAcc {
+			t.Errorf("record %d: %s %v %g, sequential %s %v %g", i, b[i].Key, b[i].Accepted, b[i].Result.ValidAcc, a[i].Key, a[i].Accepted, a[i].Result.ValidAcc)
+		}
+	}
+}
