@@ -29,6 +29,27 @@
 // One process at a time should drive a work dir; within a process, any
 // number of concurrent Evaluate calls are fine, and calls for the same
 // candidate share one job.
+//
+// # Searching through Slurm
+//
+// nas.Search.RunParallel with an Evaluator keeps up to n jobs in flight:
+// the candidate the search needs and those it predicts. A predicted
+// candidate that the decisions make useless has its Evaluate context
+// cancelled, which scancels its job; a result that is already in stays in
+// the job directory and goes into the search's ledger as a speculative
+// record. trgnas search -evaluator slurm -parallel N does this from the
+// command line; killed and run again, it adopts the jobs still in flight
+// (jobid files) and submits nothing twice.
+//
+// # Following the jobs
+//
+// In the process that runs the search (a notebook cell, say), Jobs lists
+// the candidates in flight with their Slurm state, attempt count and the
+// last line of their log (the training progress). From anywhere that sees
+// the work dir, another notebook or a shell, Scan lists every candidate
+// from its job directory alone, without asking Slurm; trgnas jobs
+// -slurm-dir DIR prints the same, and trgnas search prints the candidates
+// in flight every -status-every.
 package slurm
 
 import (
