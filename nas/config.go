@@ -68,6 +68,13 @@ func ReleasedScriptConfig() Config {
 	return c
 }
 
+// Bounds of Config.Validate: far beyond any network the search could train,
+// they keep a mistyped value from allocating without end.
+const (
+	MaxDepthLimit = 1000
+	MaxWidthLimit = 1 << 16
+)
+
 // ErrInvalidConfig is wrapped by every error of Config.Validate.
 var ErrInvalidConfig = errors.New("invalid search config")
 
@@ -87,10 +94,14 @@ func (c Config) Validate() error {
 		return bad("min_depth %d, must be >= 1", c.MinDepth)
 	case c.MaxDepth < c.MinDepth:
 		return bad("max_depth %d is below min_depth %d", c.MaxDepth, c.MinDepth)
+	case c.MaxDepth > MaxDepthLimit:
+		return bad("max_depth %d, must be <= %d", c.MaxDepth, MaxDepthLimit)
 	case c.MinWidth < 1:
 		return bad("min_width %d, must be >= 1", c.MinWidth)
 	case c.MaxWidth < c.MinWidth:
 		return bad("max_width %d is below min_width %d", c.MaxWidth, c.MinWidth)
+	case c.MaxWidth > MaxWidthLimit:
+		return bad("max_width %d, must be <= %d", c.MaxWidth, MaxWidthLimit)
 	case c.WidthStep < 1:
 		return bad("width_step %d, must be >= 1", c.WidthStep)
 	case c.InChannels < 1:

@@ -238,6 +238,9 @@ func OpenLedger(path string, hdr LedgerHeader) (*Ledger, error) {
 	if err := hdr.Config.Validate(); err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
+	if err := hdr.Recipe.Validate(); err != nil {
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err

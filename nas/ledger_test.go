@@ -210,6 +210,9 @@ func TestLedgerConfigMismatch(t *testing.T) {
 	if _, err := nas.OpenLedger(path, nas.LedgerHeader{Config: nas.Config{}}); !errors.Is(err, nas.ErrInvalidConfig) {
 		t.Errorf("invalid config: %v", err)
 	}
+	if _, err := nas.OpenLedger(path, nas.LedgerHeader{Config: smallConfig()}); !errors.Is(err, nas.ErrInvalidRecipe) {
+		t.Errorf("invalid recipe: %v", err)
+	}
 	if _, _, err := nas.ReadLedger(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("missing file read")
 	}

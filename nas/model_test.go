@@ -2,6 +2,7 @@ package nas_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -173,4 +174,14 @@ func TestModelValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func ExampleModel_Validate() {
+	m := nas.Model{Arch: nas.Uniform(16, 10, nas.OpSepConv, 3), H: 3, W: 3, C: 1, Classes: 10}
+	fmt.Println(m.Validate())
+	m.H, m.W = 28, 28
+	fmt.Println(m.Validate(), m.Params(), m.MACs())
+	// Output:
+	// input too small for the network: input 3x3, 2 stride-2 layers need at least 4x4
+	// <nil> 23034 2924960
 }

@@ -28,6 +28,25 @@ type Decision struct {
 // result and returns the decision. The state depends only on the Config and
 // the sequence of results, overrides and stage starts it was told, so a
 // ledger replays into it exactly. A Search is not safe for concurrent use.
+//
+// The rules (accuracies are percentages; "current" is the network last
+// accepted):
+//   - depth: start at MaxWidth, MinDepth, all SepConv k=3. While current <
+//     TargetAcc-TargetTol, the depth counter < MaxDepth and current's
+//     training accuracy < 100, try one layer more (fresh SepConv k=3 at
+//     current's width): accepted if >= current+DepthGain; else the stage
+//     goes deeper if >= current-DepthTol, and ends otherwise.
+//   - width: keep current's layers, shrink the width by WidthStep down to
+//     MinWidth; accepted if >= (current after the depth stage)-WidthDropTol,
+//     else the stage ends.
+//   - operation: for each searched layer (the first 2L/3, or all with
+//     AllLayers) try the other operation; accepted if > current+OpMargin.
+//   - kernel: for each searched layer try the other kernel sizes in order
+//     3, 5, 7; accepted if > current+KernelMargin (the best kernel stays).
+//   - joint (OrderJoint): for each searched layer try every (kernel, op)
+//     pair, kernels outer; accepted if > current+OpMargin.
+//
+// A failed candidate scores 0.
 type Search struct {
 	cfg    Config
 	events []event
@@ -194,7 +213,7 @@ func (s *Search) Override(accept bool, reason string) (Decision, error) {
 	return d, nil
 }
 
-// Start jumps to stage and makes a starts from the user's architecture a:
+// Start jumps to stage and starts it from the user's architecture a:
 // a is the next candidate; once told, it becomes the current network
 // (whatever its score) and the stage goes on from it, followed by the
 // stages after it in the configuration's order. The pending candidate, if

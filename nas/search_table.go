@@ -27,13 +27,13 @@ func (s *Search) WriteTable(w io.Writer) error {
 			stage = d.Stage
 			fmt.Fprintf(w, "\n%s stage\n", stage)
 			tw = tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
-			p("seq\tdepth\twidth\tops\tkernels\tparams\ttrain\tvalid\t\tdecision\n")
+			p("seq\tdepth\twidth\tops\tkernels\tparams\ttrain\tvalid\t  decision\n")
 		}
-		mark := ""
+		mark := "  "
 		if d.Override {
-			mark = "*"
+			mark = "  * "
 		}
-		p("%d\t%d\t%d\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\n", d.Seq, d.Arch.Depth(), d.Arch.Width,
+		p("%d\t%d\t%d\t%s\t%s\t%s\t%.2f\t%.2f\t%s%s\n", d.Seq, d.Arch.Depth(), d.Arch.Width,
 			digits(d.Arch.Ops), digits(d.Arch.Kernels), Thousands(d.Arch.Params(s.cfg.InChannels, s.cfg.Classes)),
 			d.Result.TrainAcc, d.Result.ValidAcc, mark, d.Reason)
 		if d.Ends != "" {

@@ -435,6 +435,8 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"min_depth", func(c *nas.Config) { c.MinDepth = 0 }},
 		{"max_depth", func(c *nas.Config) { c.MaxDepth = 5 }},
+		{"max_depth", func(c *nas.Config) { c.MaxDepth = 1001 }},
+		{"max_width", func(c *nas.Config) { c.MaxWidth = 1 << 20 }},
 		{"min_width", func(c *nas.Config) { c.MinWidth = 0 }},
 		{"max_width", func(c *nas.Config) { c.MaxWidth = 8 }},
 		{"width_step", func(c *nas.Config) { c.WidthStep = 0 }},

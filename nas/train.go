@@ -284,11 +284,11 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	t0 := time.Now()
+	defer r.finalize()
 	if err := catch("building the model", r.build); err != nil {
 		return Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
 	}
 	res.CompileSeconds = time.Since(t0).Seconds()
-	defer r.finalize()
 
 	lrs, _ := cfg.Recipe.Schedule()
 	steps := r.batcher.Batches()
@@ -329,6 +329,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 			}
 			loss := float64(out[0].Value().(float32))
 			logits := out[1].Value().([][]float32)
+			freeTensors(append(out, xt, ot))
 			step++
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				failed = diverged("training loss", e, step, loss)
@@ -362,8 +363,11 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		trainSeconds += epochTrain
 		trainImages += seen
 		if failed == "" {
-			ev, err := r.evaluate(r.valid, false)
+			ev, err := r.evaluate(ctx, r.valid, false)
 			if err != nil {
+				if ctx.Err() != nil {
+					return Result{}, ctx.Err()
+				}
 				return Result{}, fmt.Errorf("train %s: epoch %d: validation: %w", cfg.Arch.Key(), e, err)
 			}
 			if ev.nonFinite {
@@ -395,7 +399,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		res.ImagesPerSec = float64(trainImages) / trainSeconds
 	}
 	if !res.Failed && cfg.ClassAcc {
-		ev, err := r.evaluate(r.valid, true)
+		ev, err := r.evaluate(ctx, r.valid, true)
 		if err != nil {
 			return Result{}, fmt.Errorf("train %s: class accuracy: %w", cfg.Arch.Key(), err)
 		}
@@ -440,11 +444,11 @@ type evaluation struct {
 // size; the last partial batch is padded with zero images whose outputs
 // are dropped (BatchNorm uses running statistics here, so padding does not
 // change the other outputs).
-func (r *run) evaluate(d *data.Dataset, perClass bool) (evaluation, error) {
-	return evaluateExec(r.evalExec, r.model, d, r.cfg.Recipe.BatchSize, r.mean, r.std, perClass)
+func (r *run) evaluate(ctx context.Context, d *data.Dataset, perClass bool) (evaluation, error) {
+	return evaluateExec(ctx, r.evalExec, r.model, d, r.cfg.Recipe.BatchSize, r.mean, r.std, perClass)
 }
 
-func evaluateExec(exec *mlctx.Exec, m Model, d *data.Dataset, bs int, mean, std []float32, perClass bool) (evaluation, error) {
+func evaluateExec(ctx context.Context, exec *mlctx.Exec, m Model, d *data.Dataset, bs int, mean, std []float32, perClass bool) (evaluation, error) {
 	batches, err := data.EvalBatches(d, bs, mean, std)
 	if err != nil {
 		return evaluation{}, err
@@ -456,6 +460,9 @@ func evaluateExec(exec *mlctx.Exec, m Model, d *data.Dataset, bs int, mean, std 
 	classOK := make([]int, m.Classes)
 	pad := make([]float32, bs*m.H*m.W*m.C)
 	for x, y := range batches {
+		if err := ctx.Err(); err != nil {
+			return evaluation{}, err
+		}
 		n := len(y)
 		if n < bs {
 			copy(pad, x)
@@ -472,6 +479,7 @@ func evaluateExec(exec *mlctx.Exec, m Model, d *data.Dataset, bs int, mean, std 
 			return evaluation{}, err
 		}
 		logits := out[0].Value().([][]float32)
+		freeTensors(append(out, xt))
 		for i := 0; i < n; i++ {
 			row, l := logits[i], int(y[i])
 			mx := float64(row[argmax(row)])
@@ -506,6 +514,14 @@ func evaluateExec(exec *mlctx.Exec, m Model, d *data.Dataset, bs int, mean, std 
 		}
 	}
 	return ev, nil
+}
+
+// freeTensors releases the memory of tensors no longer needed, without
+// waiting for the garbage collector (it matters for device memory).
+func freeTensors(ts []*tensors.Tensor) {
+	for _, t := range ts {
+		_ = t.FinalizeAll()
+	}
 }
 
 func (r *run) finalize() {

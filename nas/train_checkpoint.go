@@ -157,7 +157,7 @@ func EvalCheckpoint(ctx context.Context, backend backends.Backend, dir string, d
 	defer exec.Finalize()
 	var ev evaluation
 	err = catch("evaluation", func() (err error) {
-		ev, err = evaluateExec(exec, m, d, batch, saved.Mean, saved.Std, true)
+		ev, err = evaluateExec(ctx, exec, m, d, batch, saved.Mean, saved.Std, true)
 		return err
 	})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/slurm"
 )
 
 func init() {
@@ -110,6 +111,7 @@ type evalOptions struct {
 	fakeEpoch time.Duration
 	validFrac float64
 	synth     data.SyntheticConfig
+	slurm     slurm.Config
 	recipe    nas.Recipe
 	cfg       *nas.Config // InChannels and Classes are set from the data
 	progress  io.Writer
@@ -157,9 +159,54 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 			}
 		}
 		return evalSetup{ev: t, dataset: name, backend: gofill.BackendName(backend), close: backend.Finalize}, nil
+	case "slurm":
+		if o.slurm.WorkDir == "" {
+			return evalSetup{}, errors.New("-evaluator slurm needs -slurm-dir (a job directory on the filesystem the nodes share)")
+		}
+		def := nas.DefaultRecipe()
+		if o.recipe.Momentum != def.Momentum || o.recipe.WeightDecay != def.WeightDecay || o.recipe.GradClip != def.GradClip {
+			return evalSetup{}, errors.New("-evaluator slurm trains with trgnas train, which has the published momentum, weight decay and gradient clipping only: drop -momentum, -weight-decay and -grad-clip")
+		}
+		train, _, name, err := loadData(o)
+		if err != nil {
+			return evalSetup{}, err
+		}
+		o.cfg.InChannels, o.cfg.Classes = train.C, len(train.Classes)
+		sc := o.slurm
+		sc.Recipe, sc.Dataset, sc.DataArgs = o.recipe, name, dataArgs(o)
+		ev, err := slurm.New(sc)
+		if err != nil {
+			return evalSetup{}, err
+		}
+		return evalSetup{ev: ev, dataset: name, backend: "slurm jobs", close: func() {}}, nil
 	}
-	return evalSetup{}, fmt.Errorf("-evaluator %q: want trainer or fake", o.evaluator)
+	return evalSetup{}, fmt.Errorf("-evaluator %q: want trainer, slurm or fake", o.evaluator)
 }
+
+// dataArgs are the trgnas train flags that select the same data as the
+// search's flags, for the command of a Slurm job.
+func dataArgs(o evalOptions) string {
+	args := []string{"--dataset", o.dataset}
+	if o.dataDir != "" {
+		args = append(args, "--data-dir", shellQuote(o.dataDir))
+	}
+	if o.classes != "" {
+		args = append(args, "--classes", shellQuote(o.classes))
+	}
+	if o.dataset == "synthetic" {
+		args = append(args, "--synth-n", strconv.Itoa(o.synth.N), "--synth-size", strconv.Itoa(o.synth.H),
+			"--synth-channels", strconv.Itoa(o.synth.C), "--synth-classes", strconv.Itoa(o.synth.Classes),
+			"--synth-noise", strconv.FormatFloat(o.synth.Noise, 'g', -1, 64))
+	}
+	args = append(args, "--valid-frac", strconv.FormatFloat(o.validFrac, 'g', -1, 64))
+	if o.backend != "" {
+		args = append(args, "--backend", shellQuote(o.backend))
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // loadData reads the training images of -dataset, keeps the -classes
 // subset and holds out the validation split (seeded by the recipe's seed),
@@ -262,7 +309,17 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory of the dataset files")
 	fs.StringVar(&o.classes, "classes", "", "comma-separated class ids to keep (relabelled 0..n-1); empty keeps all")
 	fs.StringVar(&o.backend, "backend", os.Getenv("GOMLX_BACKEND"), "backend spec: go, xla:cuda, ... (default $GOMLX_BACKEND, else go)")
-	fs.StringVar(&o.evaluator, "evaluator", "trainer", "trainer (train each candidate) or fake (hash scores, no training: for tests)")
+	fs.StringVar(&o.evaluator, "evaluator", "trainer", "trainer (train each candidate here), slurm (one Slurm job per candidate) or fake (hash scores, no training: for tests)")
+	parallel := fs.Int("parallel", 1, "candidates in flight at once: the one the search needs and the ones it predicts (see nas.Search.RunParallel)")
+	fs.StringVar(&o.slurm.WorkDir, "slurm-dir", "", "slurm: job directory, on a filesystem the nodes share")
+	fs.StringVar(&o.slurm.Partition, "slurm-partition", "", "slurm: --partition")
+	fs.IntVar(&o.slurm.GPUs, "slurm-gpus", 0, "slurm: GPUs per job (--gres=gpu:N)")
+	fs.IntVar(&o.slurm.CPUs, "slurm-cpus", 0, "slurm: --cpus-per-task")
+	fs.StringVar(&o.slurm.Mem, "slurm-mem", "", "slurm: --mem, e.g. 32G")
+	fs.DurationVar(&o.slurm.Time, "slurm-time", 0, "slurm: --time limit of a job")
+	fs.StringVar(&o.slurm.Setup, "slurm-setup", "", "slurm: shell text run in each job before trgnas train")
+	fs.IntVar(&o.slurm.Retries, "slurm-retries", 0, "slurm: resubmissions of a failed or lost job")
+	fs.DurationVar(&o.slurm.Poll, "slurm-poll", 0, "slurm: interval between looks at the queue (default 10s)")
 	fs.DurationVar(&o.fakeEpoch, "fake-epoch", 10*time.Millisecond, "time per epoch of the fake evaluator")
 	fs.Float64Var(&o.validFrac, "valid-frac", 0.1, "fraction of the training images held out for validation (the candidates' score)")
 	fs.IntVar(&o.synth.N, "synth-n", 1200, "synthetic: number of images (a sixth is held out as the test set)")
@@ -340,9 +397,12 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if *stageOnly {
+	switch {
+	case *stageOnly:
 		err = s.RunStage(ctx, ev)
-	} else {
+	case *parallel > 1:
+		err = s.RunParallel(ctx, ev, *parallel)
+	default:
 		err = s.Run(ctx, ev)
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 )
 
@@ -282,5 +284,77 @@ func TestSearchRecipeDefaultsByDataset(t *testing.T) {
 		if r.CropPad != tc.crop || r.CutoutSize != tc.cut || r.Flip != tc.flip || r.Cutout != tc.hasCutout {
 			t.Errorf("%v: recipe %+v", tc.args, r)
 		}
+	}
+}
+
+func TestSearchParallelRecordsTheSequentialSearch(t *testing.T) {
+	dir := t.TempDir()
+	seq, par := filepath.Join(dir, "seq.jsonl"), filepath.Join(dir, "par.jsonl")
+	if _, errOut, code := runCmd(t, append([]string{"search", "-ledger", seq, "-fake-epoch", "0s"}, smallSearch...)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, errOut, code := runCmd(t, append([]string{"search", "-ledger", par, "-fake-epoch", "1ms", "-parallel", "3"}, smallSearch...)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	a, _, _ := nas.ReadLedger(seq)
+	b, _, _ := nas.ReadLedger(par)
+	if len(a) != len(b) || len(a) == 0 {
+		t.Fatalf("%d and %d records", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Key != b[i].Key || a[i].Accepted != b[i].Accepted || a[i].Reason != b[i].Reason {
+			t.Errorf("record %d: %s %q vs %s %q", i, a[i].Key, a[i].Reason, b[i].Key, b[i].Reason)
+		}
+	}
+}
+
+func TestSearchSlurmFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-evaluator", "slurm"}, "needs -slurm-dir"},
+		{[]string{"-evaluator", "slurm", "-slurm-dir", dir, "-momentum", "0.5"}, "drop -momentum"},
+		{[]string{"-evaluator", "slurm", "-slurm-dir", dir, "-dataset", "cifar10"}, "needs -data-dir"},
+	} {
+		args := append([]string{"search", "-ledger", filepath.Join(dir, "l.jsonl")}, tc.args...)
+		if _, errOut, code := runCmd(t, args...); code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d %q", tc.args, code, errOut)
+		}
+	}
+}
+
+// The data flags a Slurm job gets select, in trgnas train, the data the
+// search was configured with.
+func TestDataArgsAreTrainFlags(t *testing.T) {
+	o := evalOptions{dataset: "synthetic", validFrac: 0.2, recipe: nas.Recipe{Seed: 3},
+		synth: data.SyntheticConfig{N: 120, H: 8, W: 8, C: 2, Classes: 3, Noise: 0.1}}
+	got := dataArgs(o)
+	want := "--dataset synthetic --synth-n 120 --synth-size 8 --synth-channels 2 --synth-classes 3 --synth-noise 0.1 --valid-frac 0.2"
+	if got != want {
+		t.Fatalf("dataArgs %q, want %q", got, want)
+	}
+	train, valid, _, err := loadData(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"train", "--arch", "w2-o0-k3", "--epochs", "1", "--seed", "3", "--json", "--quiet"}, strings.Fields(got)...)
+	out, errOut, code := runCmd(t, args...)
+	if code != 0 {
+		t.Fatalf("trgnas train %v: %s", args, errOut)
+	}
+	var res nas.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if want := nas.Uniform(2, 1, 0, 3).Params(train.C, len(train.Classes)); res.Params != want {
+		t.Errorf("trgnas train counted %d params, the search's data gives %d", res.Params, want)
+	}
+	if len(valid.Labels) == 0 {
+		t.Error("no validation images")
+	}
+	if q := shellQuote("a b'c"); q != `'a b'\''c'` {
+		t.Errorf("shellQuote: %s", q)
 	}
 }

@@ -265,10 +265,12 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if f.jsonOut {
-		enc := json.NewEncoder(stdout)
-		return enc.Encode(res)
+		if err := json.NewEncoder(stdout).Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printResult(stdout, res, train.Classes)
 	}
-	printResult(stdout, res, train.Classes)
 	if res.Failed {
 		return fmt.Errorf("candidate failed: %s", res.Error)
 	}

@@ -101,3 +101,20 @@ func TestTrainFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainDivergedJSON: a diverging run still prints its one JSON result,
+// marked failed, and exits non-zero.
+func TestTrainDivergedJSON(t *testing.T) {
+	var out, errb bytes.Buffer
+	args := append(append([]string{}, tinyTrain...), "--json", "--quiet", "--lr", "1e30")
+	if code := run(args, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errb.String())
+	}
+	var res nas.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("stdout: %v\n%s", err, out.String())
+	}
+	if !res.Failed || !strings.Contains(res.Error, "diverged") || !strings.Contains(errb.String(), "diverged") {
+		t.Errorf("result failed=%v error %q; stderr %q", res.Failed, res.Error, errb.String())
+	}
+}

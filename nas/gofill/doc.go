@@ -15,14 +15,19 @@
 //     Reshape, Concatenate, BroadcastInDim and Slice, with XLA's semantics:
 //     interior, start and end padding, negative start/end crop. Delete when
 //     simplego's Capabilities list backends.OpTypePad.
+//
 //   - Reverse is not implemented (convolution gradients reverse the kernel).
 //     Filled in builder.Reverse with one Gather per reversed axis. Delete when
 //     simplego's Capabilities list backends.OpTypeReverse.
+//
 //   - ConvGeneral with nil (or zero) strides or dilations turns them into 0
 //     and fails ("stride[0]=0 must be >= 1", index out of range in the
 //     grouped path). Filled in builder.ConvGeneral, which sets them to 1.
 //     Delete when simplego's ConvGeneral defaults them itself (check
 //     TestConvGeneralDefaults against plain simplego).
+//
+//   - The SimpleGo option "parallelism=1" deadlocks. New refuses it with an
+//     error. Delete when a graph runs under "go:parallelism=1".
 //
 // Gaps handled elsewhere, in package nas/layers, because they are about the
 // graph and not the backend: no gradient for Rsqrt (layers use 1/Sqrt); the

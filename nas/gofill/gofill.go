@@ -22,7 +22,14 @@ func init() {
 // New returns GoMLX's pure-Go backend (SimpleGo) with the gaps of v0.26.0
 // filled (see the package documentation). config is passed to SimpleGo
 // unchanged (e.g. "ops_parallel" or "dotgeneral_large"); "" is its default.
+//
+// "parallelism=1" is refused: it deadlocks SimpleGo v0.26.0.
 func New(config string) (backends.Backend, error) {
+	for _, opt := range strings.Split(config, ",") {
+		if key, value, _ := strings.Cut(opt, "="); strings.TrimSpace(key) == "parallelism" && strings.TrimSpace(value) == "1" {
+			return nil, fmt.Errorf("gofill: config %q: parallelism=1 deadlocks SimpleGo in GoMLX v0.26.0; use parallelism=2 or more", config)
+		}
+	}
 	inner, err := simplego.New(config)
 	if err != nil {
 		return nil, fmt.Errorf("gofill: %w", err)

@@ -284,6 +284,8 @@ func TestBackendSpec(t *testing.T) {
 		{spec: "gofill:dotgeneral_large", wantName: gofill.Name},
 		{spec: "", env: "gofill", wantName: gofill.Name},
 		{spec: "go:nosuchoption", wantErr: "nosuchoption"},
+		{spec: "go:parallelism=1", wantErr: "deadlocks"},
+		{spec: "go:ops_parallel,parallelism=1", wantErr: "deadlocks"},
 		{spec: "nosuchbackend", wantErr: "nosuchbackend"},
 		{spec: "", env: "nosuchbackend:x", wantErr: "nosuchbackend"},
 		// An absolute plugin path that does not exist: must fail, without download.

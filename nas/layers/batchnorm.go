@@ -62,7 +62,7 @@ func BatchNorm(ctx *context.Context, x *graph.Node, training bool) *graph.Node {
 			panic(fmt.Errorf("layers.BatchNorm: training needs more than 1 value per channel, got input %s", x.Shape()))
 		}
 		mean := graph.ReduceMean(x, 0, 1, 2)
-		centered = graph.Sub(x, graph.Reshape(mean, 1, 1, 1, c))
+		centered = graph.Sub(x, graph.BroadcastToDims(graph.Reshape(mean, 1, 1, 1, c), d...))
 		variance = graph.ReduceMean(graph.Square(centered), 0, 1, 2)
 
 		momentum := graph.Scalar(g, dtype, BatchNormMomentum)
@@ -71,11 +71,14 @@ func BatchNorm(ctx *context.Context, x *graph.Node, training bool) *graph.Node {
 		runMean.SetValueGraph(graph.Add(graph.Mul(keep, runMean.ValueGraph(g)), graph.Mul(momentum, graph.StopGradient(mean))))
 		runVar.SetValueGraph(graph.Add(graph.Mul(keep, runVar.ValueGraph(g)), graph.Mul(momentum, unbiased)))
 	} else {
-		centered = graph.Sub(x, graph.Reshape(runMean.ValueGraph(g), 1, 1, 1, c))
+		centered = graph.Sub(x, graph.BroadcastToDims(graph.Reshape(runMean.ValueGraph(g), 1, 1, 1, c), d...))
 		variance = runVar.ValueGraph(g)
 	}
 	// 1/Sqrt rather than Rsqrt: GoMLX v0.26.0 has no gradient for Rsqrt.
+	// Per-channel values are broadcast explicitly: SimpleGo runs equal-shape
+	// element-wise ops much faster than implicitly broadcast ones, and the
+	// gradient of an explicit broadcast is a plain reduction.
 	inv := graph.Div(scale.ValueGraph(g), graph.Sqrt(graph.AddScalar(variance, BatchNormEpsilon))) // [C]
-	y := graph.Mul(centered, graph.Reshape(inv, 1, 1, 1, c))
-	return graph.Add(y, graph.Reshape(offset.ValueGraph(g), 1, 1, 1, c))
+	y := graph.Mul(centered, graph.BroadcastToDims(graph.Reshape(inv, 1, 1, 1, c), d...))
+	return graph.Add(y, graph.BroadcastToDims(graph.Reshape(offset.ValueGraph(g), 1, 1, 1, c), d...))
 }

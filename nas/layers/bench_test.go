@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/trgnas/trgnas/nas/layers"
 )
@@ -17,7 +18,8 @@ import (
 // benchStep measures forward + backward of f on x [64,32,32,c] and a
 // kernel of wDims in float32: one iteration computes the gradients of
 // sum(f(x, w) * r) with respect to x and w. Compilation happens before the
-// timer starts. It reports images/s.
+// timer starts. It reports images/s and the process CPU seconds per step
+// (which, unlike wall time, other load on the machine barely changes).
 func benchStep(b *testing.B, be backends.Backend, f func(x, w *graph.Node) *graph.Node, c int, wDims []int) {
 	const batch = 64
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -46,10 +48,14 @@ func benchStep(b *testing.B, be backends.Backend, f func(x, w *graph.Node) *grap
 	}
 	run() // compile and warm up
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for range b.N {
 		run()
 	}
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	}
 }
 
 // BenchmarkConv2D: forward+backward of a dense C->C convolution at
@@ -90,5 +96,46 @@ func BenchmarkConvGeneral(b *testing.B) {
 				}, c, []int{k, k, c, c})
 			})
 		}
+	}
+}
+
+// BenchmarkBatchNorm: forward+backward of BatchNorm in training mode at
+// 32x32, batch 64, float32, on the gofill backend (gradients with respect
+// to the input, scale and offset).
+func BenchmarkBatchNorm(b *testing.B) {
+	be := newBackend(b)
+	for _, c := range []int{16, 32} {
+		b.Run(fmt.Sprintf("c%d", c), func(b *testing.B) {
+			const batch = 64
+			ctx := context.New()
+			x := tensors.FromShape(shapes.Make(dtypes.Float32, batch, 32, 32, c))
+			exec := context.MustNewExec(be, ctx, func(ctx *context.Context, x *graph.Node) []*graph.Node {
+				y := layers.BatchNorm(ctx.In("bn"), x, true)
+				g := x.Graph()
+				bn := ctx.In("bn")
+				loss := graph.ReduceAllSum(graph.Mul(y, y))
+				return graph.Gradient(loss, x,
+					bn.GetVariable(layers.BatchNormScale).ValueGraph(g), bn.GetVariable(layers.BatchNormOffset).ValueGraph(g))
+			})
+			run := func() {
+				outs, err := exec.Exec(x)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, o := range outs {
+					o.MustFinalizeAll()
+				}
+			}
+			run()
+			b.ResetTimer()
+			cpu0 := processCPU()
+			for range b.N {
+				run()
+			}
+			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
+			if cpu := processCPU() - cpu0; cpu > 0 {
+				b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			}
+		})
 	}
 }

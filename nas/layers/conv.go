@@ -123,7 +123,7 @@ func Conv2D(x, kernel *graph.Node, stride int) *graph.Node {
 	xp := padSpatial(x, geo.p, geo.p, geo.p, geo.p, 0)
 	patches := im2col(xp, k, geo.s, geo.ho, geo.wo)
 	wm := graph.Reshape(kernel, k*k*cin, cout)
-	y := graph.Reshape(graph.DotGeneral(patches, []int{1}, nil, wm, []int{0}, nil), geo.n, geo.ho, geo.wo, cout)
+	y := graph.Reshape(matmul(patches, wm), geo.n, geo.ho, geo.wo, cout)
 	return withGradient(y, []*graph.Node{x, kernel}, func(v *graph.Node, need []bool) []*graph.Node {
 		grads := make([]*graph.Node, 2)
 		if need[1] {
@@ -134,7 +134,7 @@ func Conv2D(x, kernel *graph.Node, stride int) *graph.Node {
 			// Reversed kernel with input/output channels swapped: [k*k*Cout, Cin].
 			wr := graph.Reshape(graph.TransposeAllAxes(graph.Reverse(kernel, 0, 1), 0, 1, 3, 2), k*k*cout, cin)
 			vp := geo.adjointPadding(v)
-			dx := graph.DotGeneral(im2col(vp, k, 1, geo.h, geo.w), []int{1}, nil, wr, []int{0}, nil)
+			dx := matmul(im2col(vp, k, 1, geo.h, geo.w), wr)
 			grads[0] = graph.Reshape(dx, geo.n, geo.h, geo.w, cin)
 		}
 		return grads

@@ -1,0 +1,105 @@
+package layers_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/trgnas/trgnas/nas/layers"
+)
+
+// refConvGrads returns the gradients of sum(conv(x, w) * r) with respect to
+// x and w by direct loops (dense convolution, "same" padding k/2).
+func refConvGrads(x []float64, n, h, w, cin int, ker []float64, k, cout, stride int, r []float64) (dx, dw []float64) {
+	p := k / 2
+	ho, wo := (h+2*p-k)/stride+1, (w+2*p-k)/stride+1
+	dx, dw = make([]float64, len(x)), make([]float64, len(ker))
+	for b := range n {
+		for i := range ho {
+			for j := range wo {
+				for di := range k {
+					for dj := range k {
+						row, col := i*stride+di-p, j*stride+dj-p
+						if row < 0 || row >= h || col < 0 || col >= w {
+							continue
+						}
+						for ci := range cin {
+							xi := ((b*h+row)*w+col)*cin + ci
+							for co := range cout {
+								ri := ((b*ho+i)*wo+j)*cout + co
+								wi := ((di*k+dj)*cin+ci)*cout + co
+								dx[xi] += r[ri] * ker[wi]
+								dw[wi] += r[ri] * x[xi]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return dx, dw
+}
+
+// TestConv2DLarge uses sizes large enough for the pure-Go backend's
+// chunked matrix product (16 output channels, 3 input channels) and checks
+// values and gradients against direct loops.
+func TestConv2DLarge(t *testing.T) {
+	b := newBackend(t)
+	for _, stride := range []int{1, 2} {
+		const n, h, w, cin, cout, k = 2, 48, 48, 3, 16, 3
+		rng := rand.New(rand.NewPCG(31, uint64(stride)))
+		x, ker := randn(rng, n*h*w*cin), randn(rng, k*k*cin*cout)
+		want, yDims := refConv(x, n, h, w, cin, ker, k, cout, stride, false)
+		r := randn(rng, prod(yDims))
+		wantDx, wantDw := refConvGrads(x, n, h, w, cin, ker, k, cout, stride, r)
+		outs, err := graph.MustNewExec(b, func(x, w, r *graph.Node) []*graph.Node {
+			y := layers.Conv2D(x, w, stride)
+			return append([]*graph.Node{y}, graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), x, w)...)
+		}).Exec(tensors.FromFlatDataAndDimensions(x, n, h, w, cin), tensors.FromFlatDataAndDimensions(ker, k, k, cin, cout),
+			tensors.FromFlatDataAndDimensions(r, yDims...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertClose(t, "y", tensors.MustCopyFlatData[float64](outs[0]), want, 1e-12)
+		assertClose(t, "dx", tensors.MustCopyFlatData[float64](outs[1]), wantDx, 1e-12)
+		assertClose(t, "dw", tensors.MustCopyFlatData[float64](outs[2]), wantDw, 1e-12)
+	}
+}
+
+// TestDotLarge checks Dot where the pure-Go backend chunks the product
+// (n = 8 columns, 4096 rows).
+func TestDotLarge(t *testing.T) {
+	b := newBackend(t)
+	const m, k, n = 4096, 24, 8
+	rng := rand.New(rand.NewPCG(41, 42))
+	a, bb, r := randn(rng, m*k), randn(rng, k*n), randn(rng, m*n)
+	want, da, db := make([]float64, m*n), make([]float64, m*k), make([]float64, k*n)
+	for i := range m {
+		for j := range n {
+			for l := range k {
+				want[i*n+j] += a[i*k+l] * bb[l*n+j]
+				da[i*k+l] += r[i*n+j] * bb[l*n+j]
+				db[l*n+j] += a[i*k+l] * r[i*n+j]
+			}
+		}
+	}
+	outs, g, err := graph.MustNewExec(b, func(a, b, r *graph.Node) []*graph.Node {
+		y := layers.Dot(a, b)
+		return append([]*graph.Node{y}, graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), a, b)...)
+	}).ExecWithGraph(tensors.FromFlatDataAndDimensions(a, m, k), tensors.FromFlatDataAndDimensions(bb, k, n), tensors.FromFlatDataAndDimensions(r, m, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunked := false
+	for _, node := range g.Nodes() {
+		chunked = chunked || (node.Type() == graph.NodeTypeDotGeneral && node.Rank() == 3)
+	}
+	if !chunked {
+		t.Errorf("no chunked (batched) matrix product in the graph: the test misses the path it is for")
+	}
+	assertClose(t, "y", tensors.MustCopyFlatData[float64](outs[0]), want, 1e-12)
+	assertClose(t, "da", tensors.MustCopyFlatData[float64](outs[1]), da, 1e-12)
+	assertClose(t, "db", tensors.MustCopyFlatData[float64](outs[2]), db, 1e-12)
+}

@@ -1,0 +1,58 @@
+package nas_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/trgnas/trgnas/nas"
+)
+
+// FuzzLedger checks that no ledger content makes reading, opening or
+// resuming panic, and that opening never loses a readable record.
+func FuzzLedger(f *testing.F) {
+	dir := f.TempDir()
+	path := filepath.Join(dir, "seed.jsonl")
+	l, err := nas.OpenLedger(path, testHeader(smallConfig()))
+	if err != nil {
+		f.Fatal(err)
+	}
+	s, _ := nas.NewSearch(smallConfig())
+	s.UseLedger(l)
+	ctx := context.Background()
+	ev := newScoreEval(50, longScores())
+	s.Step(ctx, ev)
+	s.Step(ctx, ev)
+	s.Override(true, "x")
+	s.Start(nas.StageKernel, nas.Uniform(8, 3, 1, 5))
+	s.Step(ctx, ev)
+	l.Close()
+	seed, _ := os.ReadFile(path)
+	f.Add(seed)
+	f.Add(seed[:len(seed)/2])
+	f.Add([]byte("{}\n{\"event\":\"override\",\"seq\":-4}\n{\"key\":\"w1-o0-k3\"}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "l.jsonl")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		recs, _, err := nas.ReadLedger(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := nas.OpenLedger(p, testHeader(smallConfig()))
+		if err != nil {
+			return
+		}
+		defer l.Close()
+		s, _ := nas.NewSearch(smallConfig())
+		if err := s.UseLedger(l); err != nil {
+			return
+		}
+		after, _, err := nas.ReadLedger(p)
+		if err != nil || len(after) < len(recs) {
+			t.Fatalf("opening lost records: %d -> %d (%v)", len(recs), len(after), err)
+		}
+	})
+}
