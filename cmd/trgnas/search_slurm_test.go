@@ -166,10 +166,18 @@ func TestSearchSlurm(t *testing.T) {
 		if !strings.Contains(out, "in flight: ") {
 			t.Errorf("no status line while jobs ran:\n%s", out)
 		}
-		// Predicted candidates that the decisions made useless were scancelled.
-		q, err := exec.Command("squeue", "-h", "-o", "%i %j").Output()
+		// Predicted candidates that the decisions made useless were
+		// scancelled: the queue drains (a job whose result is in may take a
+		// moment to leave it).
+		var q []byte
+		var err error
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+			if q, err = exec.Command("squeue", "-h", "-o", "%i %j %T").Output(); err == nil && !strings.Contains(string(q), s.prefix) {
+				break
+			}
+		}
 		if err != nil || strings.Contains(string(q), s.prefix) {
-			t.Errorf("jobs left in the queue after the search (%v):\n%s", err, q)
+			t.Errorf("jobs still queued 10 s after the search (%v):\n%s", err, q)
 		}
 	})
 
