@@ -91,8 +91,9 @@ func (st state) fork() state {
 // for is kept in the cache and, with a ledger in use, appended to it at
 // once as a record with Speculative set and Seq -1: it decides nothing, a
 // resumed search uses it as a cache hit, and if the search asks for the
-// candidate later its decision is recorded as usual. ev must allow n calls
-// at once. With n <= 1 it is Run.
+// candidate later its decision is recorded as usual. Before is called for
+// every evaluation started, with seq -1 for a predicted candidate. ev must
+// allow n calls at once. With n <= 1 it is Run.
 func (s *Search) RunParallel(ctx context.Context, ev Evaluator, n int) error {
 	if n <= 1 {
 		return s.Run(ctx, ev)
@@ -160,7 +161,11 @@ func (s *Search) RunParallel(ctx context.Context, ev Evaluator, n int) error {
 				continue
 			}
 			if s.Before != nil {
-				s.Before(len(s.st.decisions)+i, c.Stage, c.Arch)
+				seq := len(s.st.decisions)
+				if i > 0 {
+					seq = -1 // predicted: its place in the search is not known yet
+				}
+				s.Before(seq, c.Stage, c.Arch)
 			}
 			fctx, cancel := context.WithCancel(ctx)
 			nextID++

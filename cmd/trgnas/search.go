@@ -399,7 +399,11 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "cache %s: %d of %d records have this recipe, seed and data\n", c, n, len(recs))
 	}
 	s.Before = func(seq int, stage nas.Stage, a nas.Arch) {
-		fmt.Fprintf(stdout, "[%s] candidate %d %s: training (%s params)\n", stage, seq, a.Key(), nas.Thousands(a.Params(cfg.InChannels, cfg.Classes)))
+		who := fmt.Sprintf("candidate %d", seq)
+		if seq < 0 {
+			who = "ahead"
+		}
+		fmt.Fprintf(stdout, "[%s] %s %s: training (%s params)\n", stage, who, a.Key(), nas.Thousands(a.Params(cfg.InChannels, cfg.Classes)))
 	}
 	s.Progress = func(d nas.Decision) {
 		fmt.Fprintf(stdout, "[%s] candidate %d %s: train %.2f valid %.2f (%.1f s): %s\n", d.Stage, d.Seq, d.Arch.Key(), d.Result.TrainAcc, d.Result.ValidAcc, d.Result.WallSeconds, d.Reason)
