@@ -232,3 +232,29 @@ func TestAgree(t *testing.T) {
 		t.Errorf("reversed agreement tau %g rho %g err %v, want -1 -1", inv.Tau, inv.Rho, err)
 	}
 }
+
+func TestSpeculativeLeftOut(t *testing.T) {
+	recs := readLedger(t, "searchlog.jsonl")
+	spec := recs[3]
+	spec.Seq, spec.Speculative, spec.Accepted = -1, true, true
+	spec.Key = "w60-o0000000000000000-k3333333333333333"
+	spec.Result.ValidAcc = 99.9 // would top the ranking and be "final" if it counted
+	with := append(append([]nas.Record(nil), recs...), spec)
+	f, err := plots.Final(with)
+	if err != nil || f.Key != recs[18].Key {
+		t.Fatalf("Final with a speculative record: %v %v, want #18", f.Key, err)
+	}
+	for name, fn := range every(with, plots.Options{}) {
+		if name == "loss" || name == "agreement" || name == "curves" {
+			continue
+		}
+		p, err := fn()
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !strings.Contains(p.Title.Text, "46 candidates") || strings.Contains(p.Title.Text, "not shown") {
+			t.Errorf("%s: title %q counts the speculative record", name, p.Title.Text)
+		}
+	}
+}

@@ -81,6 +81,7 @@ type Options struct {
 // search's current best when it stopped). A first candidate that became
 // "current" without a comparison is expected to be recorded as accepted.
 func Final(recs []nas.Record) (nas.Record, error) {
+	recs = decided(recs)
 	if len(recs) == 0 {
 		return nas.Record{}, ErrNoRecords
 	}
@@ -100,7 +101,7 @@ func Final(recs []nas.Record) (nas.Record, error) {
 // the order the stages first appear by Seq. With no accepted candidate at
 // all it returns the candidate with the best validation accuracy.
 func Winners(recs []nas.Record) []nas.Record {
-	rs := bySeq(usableOnly(recs))
+	rs := bySeq(usableOnly(decided(recs)))
 	var order []nas.Stage
 	last := map[nas.Stage]nas.Record{}
 	for _, r := range rs {
@@ -184,6 +185,19 @@ func drawSafe(p *plot.Plot, c draw.Canvas) (err error) {
 	return nil
 }
 
+// decided returns the records the search took a decision on: speculative
+// records (results that a parallel search trained ahead and did not need)
+// are left out of every plot of a search; they have no place in its order.
+func decided(recs []nas.Record) []nas.Record {
+	out := make([]nas.Record, 0, len(recs))
+	for _, r := range recs {
+		if !r.Speculative {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // usable reports whether a record has a finite validation accuracy and did
 // not fail.
 func usable(r nas.Record) bool {
@@ -216,6 +230,7 @@ type prepared struct {
 }
 
 func prepare(recs []nas.Record, opt Options) (prepared, error) {
+	recs = decided(recs)
 	if len(recs) == 0 {
 		return prepared{}, ErrNoRecords
 	}

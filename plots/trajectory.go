@@ -36,7 +36,7 @@ func Trajectory(recs []nas.Record, opt Options) (*plot.Plot, error) {
 		span = 1
 	}
 	bottom, top := ylo-0.2*span, yhi+0.45*span
-	all := bySeq(recs)
+	all := bySeq(decided(recs))
 	first, last := float64(all[0].Seq), float64(all[len(all)-1].Seq)
 
 	p := newPlot("Search trajectory", opt, noteAs(recs, pr, "marked ×"))
