@@ -58,3 +58,15 @@ func (r Recipe) Validate() error {
 	}
 	return nil
 }
+
+// Warnings lists settings that are valid but probably not what the user
+// wants, in words. With the reference schedule (see CosineLR) the last
+// epoch always trains at learning rate 0, so a one-epoch recipe trains
+// nothing: only BatchNorm's running statistics move.
+func (r Recipe) Warnings() []string {
+	var w []string
+	if r.Epochs == 1 {
+		w = append(w, "epochs 1: the cosine schedule is stepped at the start of each epoch (as the published run did), so the only epoch trains at learning rate 0 and the network stays at its initialisation; use at least 2 epochs")
+	}
+	return w
+}

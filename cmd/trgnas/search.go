@@ -350,6 +350,9 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	if err := recipe.Validate(); err != nil {
 		return err
 	}
+	for _, w := range recipe.Warnings() {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
 	stdout = &syncWriter{w: stdout}
 	o.recipe, o.cfg, o.progress = recipe, &cfg, stdout
 	setup, err := newEvaluator(o)

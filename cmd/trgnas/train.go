@@ -69,7 +69,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.StringVar(&f.backend, "backend", os.Getenv("GOMLX_BACKEND"), "backend spec: go, xla:cuda, ... (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object on stdout")
 	fs.BoolVar(&f.classAcc, "class-acc", false, "report per-class validation accuracy")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no warnings on stderr")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "save the trained model to this (empty or new) directory")
 	fs.StringVar(&f.evalCheckpoint, "eval-checkpoint", "", "evaluate the model saved in this directory on the test set, instead of training")
 	if err := fs.Parse(args); err != nil {
@@ -231,6 +231,11 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	r := f.recipeOf()
 	if err := r.Validate(); err != nil {
 		return err
+	}
+	for _, w := range r.Warnings() {
+		if !f.quiet {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
 	}
 	full, _, err := f.loadData()
 	if err != nil {
