@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -102,6 +103,7 @@ type benchResult struct {
 
 type benchFlags struct {
 	nets, backend, python, script, device string
+	cpuProfile                            string
 	steps, warmup, evalSteps, batch       int
 	repeat, threads                       int
 	seed                                  int64
@@ -127,6 +129,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchFlags, error) {
 	fs.StringVar(&f.script, "script", "bench/torch_bench.py", "PyTorch benchmark script for --compare")
 	fs.StringVar(&f.device, "device", "cpu", "PyTorch device for --compare (cpu or cuda)")
 	fs.IntVar(&f.threads, "threads", 2, "PyTorch intra-op threads for --compare")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "with --child: write a CPU profile of the timed training steps to this file")
 	fs.BoolVar(&f.child, "child", false, "internal: measure one network in this process and print its JSON")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -284,6 +287,13 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 	var tWarm, tLast, tDone time.Time
 	var cWarm, cLast float64
 	var loss float64
+	var prof *os.File
+	if f.cpuProfile != "" {
+		if prof, err = os.Create(f.cpuProfile); err != nil {
+			return benchResult{}, err
+		}
+		defer prof.Close()
+	}
 	cfg := nas.TrainConfig{
 		Backend: backend, Arch: n.Arch, Recipe: r, Train: train, Valid: valid,
 		Progress: func(p nas.Progress) {
@@ -293,8 +303,16 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 				tDone = now
 			case p.Step == f.warmup:
 				tWarm, cWarm = now, cpuSeconds()
+				if prof != nil {
+					if err := pprof.StartCPUProfile(prof); err != nil {
+						prof = nil
+					}
+				}
 			case p.Step == total:
 				tLast, cLast = now, cpuSeconds()
+				if prof != nil {
+					pprof.StopCPUProfile()
+				}
 				loss = p.Loss
 			}
 		},

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -61,7 +63,8 @@ func TestBenchBadFlags(t *testing.T) {
 // TestBenchChild measures a real (tiny) run of the trainer in-process.
 func TestBenchChild(t *testing.T) {
 	var out, errb bytes.Buffer
-	args := []string{"bench", "--child", "--nets", "sep16", "--batch", "4", "--warmup", "1", "--steps", "2", "--eval-steps", "1", "--backend", "go"}
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	args := []string{"bench", "--child", "--nets", "sep16", "--batch", "4", "--warmup", "1", "--steps", "2", "--eval-steps", "1", "--backend", "go", "--cpuprofile", prof}
 	if code := run(args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errb.String())
 	}
@@ -76,6 +79,9 @@ func TestBenchChild(t *testing.T) {
 		if !(v > 0) || math.IsInf(v, 0) {
 			t.Errorf("%s = %v, want a positive finite value", name, v)
 		}
+	}
+	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
+		t.Errorf("CPU profile: %v", err)
 	}
 }
 
