@@ -5,8 +5,8 @@
 #   out/quickstart.ipynb and out/quickstart.html
 # The search is recorded in notebooks/work/quickstart.jsonl: a second run
 # replays it instead of training again (delete the file to start over).
-# TRGNAS_NOTEBOOK_CI=1 selects the notebook's tiny budget (about two minutes
-# of search instead of about half an hour on two cores).
+# TRGNAS_NOTEBOOK_CI=1 selects the notebook's tiny budget (about three minutes
+# in all instead of about twenty on two cores).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

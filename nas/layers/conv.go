@@ -183,12 +183,13 @@ func DepthwiseConv2D(x, kernel *graph.Node, stride int) *graph.Node {
 
 // weightedSum returns sum_i t[i] * w[i], w shaped [len(t),1,1,1,C]
 // (broadcast over N, H, W). The weights are broadcast explicitly: SimpleGo
-// multiplies equal shapes about twice as fast as it broadcasts implicitly.
+// multiplies equal shapes about twice as fast as it broadcasts implicitly
+// (see broadcastTo).
 func weightedSum(t []*graph.Node, w *graph.Node) *graph.Node {
 	var sum *graph.Node
 	for i, tap := range t {
 		wi := graph.Reshape(graph.Slice(w, graph.AxisElem(i)), 1, 1, 1, w.Shape().Dimensions[4])
-		term := graph.Mul(tap, graph.BroadcastToDims(wi, tap.Shape().Dimensions...))
+		term := graph.Mul(tap, broadcastTo(wi, tap.Shape().Dimensions...))
 		if sum == nil {
 			sum = term
 		} else {

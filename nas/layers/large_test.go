@@ -103,3 +103,50 @@ func TestDotLarge(t *testing.T) {
 	assertClose(t, "da", tensors.MustCopyFlatData[float64](outs[1]), da, 1e-12)
 	assertClose(t, "db", tensors.MustCopyFlatData[float64](outs[2]), db, 1e-12)
 }
+
+// TestDepthwiseConv2DLarge uses sizes for which the pure-Go backend tiles
+// the per-channel weights (broadcastTo), and checks values and gradients
+// against direct loops.
+func TestDepthwiseConv2DLarge(t *testing.T) {
+	b := newBackend(t)
+	for _, stride := range []int{1, 2} {
+		const n, h, w, c, k = 2, 48, 48, 16, 3
+		rng := rand.New(rand.NewPCG(51, uint64(stride)))
+		x, ker := randn(rng, n*h*w*c), randn(rng, k*k*c)
+		want, yDims := refConv(x, n, h, w, c, ker, k, c, stride, true)
+		r := randn(rng, prod(yDims))
+		p := k / 2
+		ho, wo := yDims[1], yDims[2]
+		wantDx, wantDw := make([]float64, len(x)), make([]float64, len(ker))
+		for bi := range n {
+			for i := range ho {
+				for j := range wo {
+					for di := range k {
+						for dj := range k {
+							row, col := i*stride+di-p, j*stride+dj-p
+							if row < 0 || row >= h || col < 0 || col >= w {
+								continue
+							}
+							for ch := range c {
+								ri, xi, wi := ((bi*ho+i)*wo+j)*c+ch, ((bi*h+row)*w+col)*c+ch, (di*k+dj)*c+ch
+								wantDx[xi] += r[ri] * ker[wi]
+								wantDw[wi] += r[ri] * x[xi]
+							}
+						}
+					}
+				}
+			}
+		}
+		outs, err := graph.MustNewExec(b, func(x, w, r *graph.Node) []*graph.Node {
+			y := layers.DepthwiseConv2D(x, w, stride)
+			return append([]*graph.Node{y}, graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), x, w)...)
+		}).Exec(tensors.FromFlatDataAndDimensions(x, n, h, w, c), tensors.FromFlatDataAndDimensions(ker, k, k, 1, c),
+			tensors.FromFlatDataAndDimensions(r, yDims...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertClose(t, "y", tensors.MustCopyFlatData[float64](outs[0]), want, 1e-12)
+		assertClose(t, "dx", tensors.MustCopyFlatData[float64](outs[1]), wantDx, 1e-12)
+		assertClose(t, "dw", tensors.MustCopyFlatData[float64](outs[2]), wantDw, 1e-12)
+	}
+}
