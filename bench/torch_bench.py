@@ -143,6 +143,8 @@ def main(argv):
         "backend": "torch %s %s threads=%d" % (torch.__version__, a.device, torch.get_num_threads()),
         "final_loss": last_loss,
     }
+    if cuda:
+        r["gpu_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
     print(json.dumps(r))
 
 

@@ -200,8 +200,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 						return err
 					}
 				} else {
-					fmt.Fprintf(stderr, "bench: %-5s %-5s rep %d: train %.1f img/s, infer %.1f img/s, max RSS %.0f MiB\n",
-						r.Impl, r.Net, rep, r.TrainIPS, r.InferIPS, r.MaxRSSMiB)
+					fmt.Fprintf(stderr, "bench: %-5s %-5s rep %d: train %.1f img/s (%.1f CPU ms/img), infer %.1f img/s, max RSS %.0f MiB\n",
+						r.Impl, r.Net, rep, r.TrainIPS, r.TrainCPUPerImg, r.InferIPS, r.MaxRSSMiB)
 				}
 			}
 		}
