@@ -1,0 +1,28 @@
+#!/bin/sh
+# One command for the GoMLX vs PyTorch training-speed comparison: builds
+# trgnas, then runs `trgnas bench --compare`, which measures each network
+# with the pure-Go backend and with PyTorch back to back (each in its own
+# process, for a per-network peak RSS), repeated, and prints the ratios.
+#
+#   bench/compare.sh                      # 3 repetitions, all networks
+#   bench/compare.sh --repeat 1 --nets sep16 --steps 5
+#
+# Extra arguments go to `trgnas bench`. PYTHON overrides the interpreter
+# (default: the first of python3, /usr/bin/python3 that imports torch).
+set -eu
+cd "$(dirname "$0")/.."
+if [ -z "${PYTHON:-}" ]; then
+	for p in python3 /usr/bin/python3; do
+		if "$p" -c 'import torch' >/dev/null 2>&1; then PYTHON=$p; break; fi
+	done
+fi
+if [ -z "${PYTHON:-}" ]; then
+	echo "compare.sh: no python3 with torch (Debian: apt-get install -y python3-torch)" >&2
+	exit 1
+fi
+bin=${TRGNAS_BIN:-$(mktemp -d)/trgnas}
+[ -n "${TRGNAS_BIN:-}" ] || go build -o "$bin" ./cmd/trgnas
+export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "go: $(go version 2>/dev/null || echo prebuilt), torch: $("$PYTHON" -c 'import torch; print(torch.__version__)'), backend: $GOMLX_BACKEND"
+exec "$bin" bench --compare --python "$PYTHON" --script bench/torch_bench.py --repeat 3 "$@"
