@@ -7,12 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/slurm/slurmtest"
 )
 
 // The tests in this file run trgnas search through a real single-node Slurm
@@ -20,34 +20,11 @@ import (
 // Slurm they are skipped, unless TRGNAS_SLURM_TESTS=1, which makes them
 // fail instead (.ci/run sets it).
 
-var startCluster = sync.OnceValues(func() (string, error) {
-	cmd := exec.Command("bash", filepath.Join("..", "..", "scripts", "slurm-local.sh"), "start")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("scripts/slurm-local.sh start: %v\n%s", err, stderr.String())
-	}
-	for l := range strings.SplitSeq(string(out), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "export SLURM_CONF="); ok {
-			return v, nil
-		}
-	}
-	return "", fmt.Errorf("scripts/slurm-local.sh start printed no SLURM_CONF line: %q", out)
-})
-
 // slurmCluster sets SLURM_CONF for the test (and the processes it starts)
 // and cancels the jobs named with the returned prefix at the end.
 func slurmCluster(t *testing.T) (prefix string) {
 	t.Helper()
-	conf, err := startCluster()
-	if err != nil {
-		if os.Getenv("TRGNAS_SLURM_TESTS") == "1" {
-			t.Fatalf("TRGNAS_SLURM_TESTS=1 but no Slurm cluster: %v", err)
-		}
-		t.Skipf("no Slurm cluster (set TRGNAS_SLURM_TESTS=1 to make this a failure): %v", err)
-	}
-	t.Setenv("SLURM_CONF", conf)
+	t.Setenv("SLURM_CONF", slurmtest.Conf(t))
 	prefix = fmt.Sprintf("trgnas-cmdtest%d-", os.Getpid())
 	t.Cleanup(func() {
 		out, err := exec.Command("squeue", "-h", "-o", "%i %j").Output()

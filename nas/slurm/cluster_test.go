@@ -14,45 +14,18 @@ import (
 
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/slurm"
+	"github.com/trgnas/trgnas/nas/slurm/slurmtest"
 )
 
 // The tests in this file run real jobs on a single-node Slurm cluster that
 // scripts/slurm-local.sh starts (or finds running). Without Slurm they are
 // skipped, unless TRGNAS_SLURM_TESTS=1, which makes them fail instead.
 
-// startCluster runs "scripts/slurm-local.sh start" once per test binary and
-// returns the SLURM_CONF=... setting it printed.
-var startCluster = sync.OnceValues(func() (string, error) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		return "", err
-	}
-	cmd := exec.Command("bash", filepath.Join("..", "..", "scripts", "slurm-local.sh"), "start")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("scripts/slurm-local.sh start: %v\n%s", err, stderr.String())
-	}
-	for l := range strings.SplitSeq(string(out), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "export "); ok && strings.HasPrefix(v, "SLURM_CONF=") {
-			return v, nil
-		}
-	}
-	return "", fmt.Errorf("scripts/slurm-local.sh start printed no SLURM_CONF line: %q", out)
-})
-
 // cluster returns the environment for the Slurm commands, or skips (fails
 // under TRGNAS_SLURM_TESTS=1) when no cluster can be had.
 func cluster(t *testing.T) []string {
 	t.Helper()
-	conf, err := startCluster()
-	if err != nil {
-		if os.Getenv("TRGNAS_SLURM_TESTS") == "1" {
-			t.Fatalf("TRGNAS_SLURM_TESTS=1 but no Slurm cluster: %v", err)
-		}
-		t.Skipf("no Slurm cluster (set TRGNAS_SLURM_TESTS=1 to make this a failure): %v", err)
-	}
-	return []string{conf}
+	return []string{"SLURM_CONF=" + slurmtest.Conf(t)}
 }
 
 // fakeTrainer is a deterministic stand-in for "trgnas train --json": its
