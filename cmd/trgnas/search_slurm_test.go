@@ -186,19 +186,7 @@ func TestSearchSlurm(t *testing.T) {
 		}
 		os.Remove(filepath.Join(s.ctl, "starts"))
 		args := s.args("kill", 2)
-		start := func() (*exec.Cmd, *bufio.Scanner) {
-			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "TRGNAS_TEST_MAIN=1")
-			pipe, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd.Stderr = os.Stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			return cmd, bufio.NewScanner(pipe)
-		}
+		start := func() (*exec.Cmd, *bufio.Scanner) { return startMain(t, args) }
 		// Run 1: killed once two decisions are made, while jobs are in flight.
 		cmd, sc := start()
 		decided := 0

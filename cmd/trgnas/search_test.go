@@ -162,23 +162,29 @@ func TestSearchSurvivesSIGKILL(t *testing.T) {
 	}
 }
 
+// startMain starts this test binary as the trgnas command with args (see
+// TRGNAS_TEST_MAIN) and returns it with a scanner of its standard output;
+// its standard error goes to the test's.
+func startMain(t *testing.T, args []string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "TRGNAS_TEST_MAIN=1")
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(pipe)
+}
+
 func killAndResume(t *testing.T, searchArgs []string, kill int) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "l.jsonl")
 	args := append([]string{"search", "-ledger", path}, searchArgs...)
-	start := func() (*exec.Cmd, *bufio.Scanner) {
-		cmd := exec.Command(os.Args[0], args...)
-		cmd.Env = append(os.Environ(), "TRGNAS_TEST_MAIN=1")
-		pipe, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd, bufio.NewScanner(pipe)
-	}
+	start := func() (*exec.Cmd, *bufio.Scanner) { return startMain(t, args) }
 
 	// Run 1: killed after the first epoch of candidate kill.
 	cmd, sc := start()
