@@ -304,7 +304,7 @@ func (f fakeEvaluator) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, er
 }
 
 func runSearch(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	fs := flag.NewFlagSet("trgnas search", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg, recipe := nas.DefaultConfig(), nas.DefaultRecipe()
 	applyCfg := configFlags(fs, &cfg)
