@@ -16,6 +16,10 @@ func Run[T float32 | float64](s Spec, x, k, out []T, workers int) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	reference(p, x, k, out)
+	if p.sp > 2 {
+		reference(p, x, k, out)
+		return nil
+	}
+	runFast(p, x, k, out, workers)
 	return nil
 }
