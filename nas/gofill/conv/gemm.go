@@ -1,11 +1,10 @@
 package conv
 
-// Block sizes of the GEMM: mr x nr register tile, rows of output per work
-// item, and the target depth of one packed block of A.
+// Block sizes of the GEMM: rows of output per work item, and the target
+// depth of one packed block of A. The register tile mr x nr depends on the
+// build (micro_*.go).
 const (
-	mr       = 4
-	nr       = 4
-	mcRows   = 16 * mr
+	mcRows   = (64 + mr - 1) / mr * mr
 	kcTarget = 256
 )
 
@@ -138,8 +137,8 @@ func (j *gemmJob[T]) chunk(ap []T, chunk int) {
 }
 
 // packA gathers rows [m0, m1) and taps [t0, t1) of the im2col matrix into
-// ap, panel by panel: ap[p*kc*mr + kk*mr + r]. Taps outside the input
-// (padding) give zeros.
+// ap, panels of mr rows, each row contiguous: ap[p*kc*mr + r*kc + kk].
+// Taps outside the input (padding) give zeros.
 func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int) {
 	q := j.q
 	ntw := len(j.tapsW)
@@ -147,27 +146,21 @@ func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int) {
 	for m := m0; m < m0+(m1-m0+mr-1)/mr*mr; m++ {
 		p, r := (m-m0)/mr, (m-m0)%mr
 		panel := ap[p*kc*mr : (p+1)*kc*mr]
+		row := panel[r*kc : (r+1)*kc]
 		if m >= m1 {
-			for kk := range kc {
-				panel[kk*mr+r] = 0
-			}
+			clear(row)
 			continue
 		}
 		hd0, wd0, x0 := j.rowHd[m], j.rowWd[m], j.rowX[m]
 		for t := t0; t < t1; t++ {
 			hd := hd0 + j.tapsH[t/ntw]*q.kdh
 			wd := wd0 + j.tapsW[t%ntw]*q.kdw
-			dst := panel[(t-t0)*cig*mr:]
+			dst := row[(t-t0)*cig : (t-t0+1)*cig]
 			if hd < 0 || hd >= q.dilatedH || wd < 0 || wd >= q.dilatedW {
-				for c := range cig {
-					dst[c*mr+r] = 0
-				}
+				clear(dst)
 				continue
 			}
-			src := j.xc[x0+(hd/q.dh*q.w+wd/q.dw)*q.cin:][:cig]
-			for c, v := range src {
-				dst[c*mr+r] = v
-			}
+			copy(dst, j.xc[x0+(hd/q.dh*q.w+wd/q.dw)*q.cin:])
 		}
 	}
 }

@@ -1,0 +1,70 @@
+package conv_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/trgnas/trgnas/nas/gofill/conv"
+)
+
+// BenchmarkConv runs the model's six configs (the kernel gradient in both
+// output layouts) at batch 64, 32x32, kernel 3, stride 1 and 2, for C = 16,
+// 56 and 112, through Run ("Run") and through SimpleGo's ConvGeneral
+// ("SimpleGo", the reference ratio), reporting GFLOP/s of the forward
+// convolution's work. SimpleGo takes seconds per call at C=112: run with
+// e.g. -benchtime=2x, or -bench 'Conv/.*/Run' for Run alone.
+func BenchmarkConv(b *testing.B) {
+	be, err := simplego.New("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Finalize()
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, c := range configs {
+		for _, ch := range []int{16, 56, 112} {
+			for _, s := range []int{1, 2} {
+				g := geom{64, 32, 32, ch, ch, 3, s}
+				spec := c.spec(g)
+				fl := flops(g, c.dw)
+				dims, err := spec.Output()
+				if err != nil {
+					b.Fatal(err)
+				}
+				x, k := randSlice[float32](r, size(spec.Input)), randSlice[float32](r, size(spec.Kernel))
+				out := make([]float32, size(dims))
+				name := fmt.Sprintf("%s/C%d/s%d", c.name, ch, s)
+				b.Run(name+"/Run", func(b *testing.B) {
+					for b.Loop() {
+						if err := conv.Run(spec, x, k, out, 0); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(fl*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+				b.Run(name+"/SimpleGo", func(b *testing.B) {
+					e, err := simpleGoExec(be, spec)
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer e.Finalize()
+					xt := tensors.FromFlatDataAndDimensions(x, spec.Input...)
+					kt := tensors.FromFlatDataAndDimensions(k, spec.Kernel...)
+					if _, err := e.Exec(xt, kt); err != nil { // compile and warm up
+						b.Fatal(err)
+					}
+					for b.Loop() {
+						res, err := e.Exec(xt, kt)
+						if err != nil {
+							b.Fatal(err)
+						}
+						res[0].FinalizeAll()
+					}
+					b.ReportMetric(fl*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}

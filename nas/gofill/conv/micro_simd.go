@@ -1,0 +1,102 @@
+//go:build goexperiment.simd && amd64
+
+package conv
+
+import "simd/archsimd"
+
+// Register tile of the SIMD build: 6 rows of two 8-lane float32 vectors
+// (12 of the 16 AVX2 registers hold accumulators).
+const (
+	mr = 6
+	nr = 16
+)
+
+// micro computes the mr x nr tile acc = A B over depth kc, with a holding
+// mr rows of kc values and b rows of ldb values, the tile's nr columns at
+// the start of each row. It uses AVX2 with FMA where the CPU has them.
+func micro[T float32 | float64](kc int, a, b []T, ldb int, acc *[mr * nr]T) {
+	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
+		switch a := any(a).(type) {
+		case []float32:
+			micro32(kc, a, any(b).([]float32), ldb, any(acc).(*[mr * nr]float32))
+			return
+		case []float64:
+			b, acc := any(b).([]float64), any(acc).(*[mr * nr]float64)
+			for r := 0; r < mr; r += 2 {
+				micro64(kc, a[r*kc:(r+2)*kc], b, ldb, acc[r*nr:(r+2)*nr])
+			}
+			return
+		}
+	}
+	microScalar(kc, a, b, ldb, acc)
+}
+
+func micro32(kc int, a, b []float32, ldb int, acc *[mr * nr]float32) {
+	var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 archsimd.Float32x8
+	a0 := a[0*kc : 1*kc]
+	a1 := a[1*kc : 2*kc][:len(a0)]
+	a2 := a[2*kc : 3*kc][:len(a0)]
+	a3 := a[3*kc : 4*kc][:len(a0)]
+	a4 := a[4*kc : 5*kc][:len(a0)]
+	a5 := a[5*kc : 6*kc][:len(a0)]
+	off := 0
+	for kk := range a0 {
+		bb := b[off : off+16 : off+16]
+		off += ldb
+		b0 := archsimd.LoadFloat32x8((*[8]float32)(bb[0:8]))
+		b1 := archsimd.LoadFloat32x8((*[8]float32)(bb[8:16]))
+		x := archsimd.BroadcastFloat32x8(a0[kk])
+		c00, c01 = x.MulAdd(b0, c00), x.MulAdd(b1, c01)
+		x = archsimd.BroadcastFloat32x8(a1[kk])
+		c10, c11 = x.MulAdd(b0, c10), x.MulAdd(b1, c11)
+		x = archsimd.BroadcastFloat32x8(a2[kk])
+		c20, c21 = x.MulAdd(b0, c20), x.MulAdd(b1, c21)
+		x = archsimd.BroadcastFloat32x8(a3[kk])
+		c30, c31 = x.MulAdd(b0, c30), x.MulAdd(b1, c31)
+		x = archsimd.BroadcastFloat32x8(a4[kk])
+		c40, c41 = x.MulAdd(b0, c40), x.MulAdd(b1, c41)
+		x = archsimd.BroadcastFloat32x8(a5[kk])
+		c50, c51 = x.MulAdd(b0, c50), x.MulAdd(b1, c51)
+	}
+	c00.Store((*[8]float32)(acc[0:8]))
+	c01.Store((*[8]float32)(acc[8:16]))
+	c10.Store((*[8]float32)(acc[16:24]))
+	c11.Store((*[8]float32)(acc[24:32]))
+	c20.Store((*[8]float32)(acc[32:40]))
+	c21.Store((*[8]float32)(acc[40:48]))
+	c30.Store((*[8]float32)(acc[48:56]))
+	c31.Store((*[8]float32)(acc[56:64]))
+	c40.Store((*[8]float32)(acc[64:72]))
+	c41.Store((*[8]float32)(acc[72:80]))
+	c50.Store((*[8]float32)(acc[80:88]))
+	c51.Store((*[8]float32)(acc[88:96]))
+}
+
+// micro64 computes two rows of 16 float64 columns (8 accumulators).
+func micro64(kc int, a, b []float64, ldb int, acc []float64) {
+	var c00, c01, c02, c03, c10, c11, c12, c13 archsimd.Float64x4
+	a0 := a[0:kc]
+	a1 := a[kc : 2*kc][:len(a0)]
+	off := 0
+	for kk := range a0 {
+		bb := b[off : off+16 : off+16]
+		off += ldb
+		b0 := archsimd.LoadFloat64x4((*[4]float64)(bb[0:4]))
+		b1 := archsimd.LoadFloat64x4((*[4]float64)(bb[4:8]))
+		b2 := archsimd.LoadFloat64x4((*[4]float64)(bb[8:12]))
+		b3 := archsimd.LoadFloat64x4((*[4]float64)(bb[12:16]))
+		x := archsimd.BroadcastFloat64x4(a0[kk])
+		c00, c01, c02, c03 = x.MulAdd(b0, c00), x.MulAdd(b1, c01), x.MulAdd(b2, c02), x.MulAdd(b3, c03)
+		x = archsimd.BroadcastFloat64x4(a1[kk])
+		c10, c11, c12, c13 = x.MulAdd(b0, c10), x.MulAdd(b1, c11), x.MulAdd(b2, c12), x.MulAdd(b3, c13)
+	}
+	acc = acc[:32]
+	c00.Store((*[4]float64)(acc[0:4]))
+	c01.Store((*[4]float64)(acc[4:8]))
+	c02.Store((*[4]float64)(acc[8:12]))
+	c03.Store((*[4]float64)(acc[12:16]))
+	c10.Store((*[4]float64)(acc[16:20]))
+	c11.Store((*[4]float64)(acc[20:24]))
+	c12.Store((*[4]float64)(acc[24:28]))
+	c13.Store((*[4]float64)(acc[28:32]))
+}
