@@ -14,7 +14,8 @@ import (
 // output layouts) at batch 64, 32x32, kernel 3, stride 1 and 2, for C = 16,
 // 56 and 112, through Run ("Run") and through SimpleGo's ConvGeneral
 // ("SimpleGo", the reference ratio), reporting GFLOP/s of the forward
-// convolution's work. SimpleGo takes seconds per call at C=112: run with
+// convolution's work, and GFLOP per CPU-second of the process (a measure
+// that other load on the machine disturbs less). SimpleGo takes seconds per call at C=112: run with
 // e.g. -benchtime=2x, or -bench 'Conv/.*/Run' for Run alone.
 func BenchmarkConv(b *testing.B) {
 	be, err := simplego.New("")
@@ -33,18 +34,26 @@ func BenchmarkConv(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				x, k := randSlice[float32](r, size(spec.Input)), randSlice[float32](r, size(spec.Kernel))
-				out := make([]float32, size(dims))
+				var x, k []float32
+				data := func() {
+					if x == nil {
+						x, k = randSlice[float32](r, size(spec.Input)), randSlice[float32](r, size(spec.Kernel))
+					}
+				}
 				name := fmt.Sprintf("%s/C%d/s%d", c.name, ch, s)
 				b.Run(name+"/Run", func(b *testing.B) {
+					data()
+					out := make([]float32, size(dims))
+					cpu := cpuSeconds()
 					for b.Loop() {
 						if err := conv.Run(spec, x, k, out, 0); err != nil {
 							b.Fatal(err)
 						}
 					}
-					b.ReportMetric(fl*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					report(b, fl, cpuSeconds()-cpu)
 				})
 				b.Run(name+"/SimpleGo", func(b *testing.B) {
+					data()
 					e, err := simpleGoExec(be, spec)
 					if err != nil {
 						b.Fatal(err)
@@ -55,6 +64,7 @@ func BenchmarkConv(b *testing.B) {
 					if _, err := e.Exec(xt, kt); err != nil { // compile and warm up
 						b.Fatal(err)
 					}
+					cpu := cpuSeconds()
 					for b.Loop() {
 						res, err := e.Exec(xt, kt)
 						if err != nil {
@@ -62,9 +72,17 @@ func BenchmarkConv(b *testing.B) {
 						}
 						res[0].FinalizeAll()
 					}
-					b.ReportMetric(fl*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					report(b, fl, cpuSeconds()-cpu)
 				})
 			}
 		}
+	}
+}
+
+// report adds GFLOP/s (wall clock) and GFLOP per CPU-second.
+func report(b *testing.B, flops, cpu float64) {
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu > 0 {
+		b.ReportMetric(flops*float64(b.N)/cpu/1e9, "GFLOP/cpu-s")
 	}
 }

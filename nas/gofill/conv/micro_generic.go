@@ -15,3 +15,12 @@ const (
 func micro[T float32 | float64](kc int, a, b []T, ldb int, acc *[mr * nr]T) {
 	microScalar(kc, a, b, ldb, acc)
 }
+
+// dwPoint computes one output position of a depthwise problem with one
+// output channel per group (see dwPointScalar).
+func dwPoint[T float32 | float64](xc, kd []T, xo, ko []int, a []T) {
+	dwPointScalar(xc, kd, xo, ko, a, 0)
+}
+
+// dotAcc adds the products x[i]*y[i] into the 8 partial sums acc.
+func dotAcc[T float32 | float64](acc *[8]T, x, y []T) { dotAccScalar(acc, x, y) }

@@ -15,7 +15,7 @@ const (
 // mr rows of kc values and b rows of ldb values, the tile's nr columns at
 // the start of each row. It uses AVX2 with FMA where the CPU has them.
 func micro[T float32 | float64](kc int, a, b []T, ldb int, acc *[mr * nr]T) {
-	if archsimd.X86.AVX2() && archsimd.X86.FMA() {
+	if hasFMA() {
 		switch a := any(a).(type) {
 		case []float32:
 			micro32(kc, a, any(b).([]float32), ldb, any(acc).(*[mr * nr]float32))
@@ -99,4 +99,67 @@ func micro64(kc int, a, b []float64, ldb int, acc []float64) {
 	c11.Store((*[4]float64)(acc[20:24]))
 	c12.Store((*[4]float64)(acc[24:28]))
 	c13.Store((*[4]float64)(acc[28:32]))
+}
+
+func hasFMA() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
+
+// dwPoint computes one output position of a depthwise problem with one
+// output channel per group (see dwPointScalar): 16 channels at a time in
+// two vectors for float32 on AVX2, the rest in plain Go.
+func dwPoint[T float32 | float64](xc, kd []T, xo, ko []int, a []T) {
+	c0 := 0
+	if x32, ok := any(xc).([]float32); ok && hasFMA() {
+		c0 = dwPoint32(x32, any(kd).([]float32), xo, ko, any(a).([]float32))
+	}
+	dwPointScalar(xc, kd, xo, ko, a, c0)
+}
+
+// dwPoint32 does the channels [0, 8*(len(a)/8)) of dwPoint and returns
+// how many.
+func dwPoint32(xc, kd []float32, xo, ko []int, a []float32) int {
+	co := len(a)
+	ko = ko[:len(xo)]
+	c0 := 0
+	for ; c0+16 <= co; c0 += 16 {
+		var s0, s1 archsimd.Float32x8
+		for t, x0 := range xo {
+			xr := xc[x0+c0 : x0+c0+16 : x0+c0+16]
+			kr := kd[ko[t]+c0 : ko[t]+c0+16 : ko[t]+c0+16]
+			s0 = archsimd.LoadFloat32x8((*[8]float32)(xr[0:8])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(kr[0:8])), s0)
+			s1 = archsimd.LoadFloat32x8((*[8]float32)(xr[8:16])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(kr[8:16])), s1)
+		}
+		s0.Store((*[8]float32)(a[c0 : c0+8]))
+		s1.Store((*[8]float32)(a[c0+8 : c0+16]))
+	}
+	for ; c0+8 <= co; c0 += 8 {
+		var s0 archsimd.Float32x8
+		for t, x0 := range xo {
+			s0 = archsimd.LoadFloat32x8((*[8]float32)(xc[x0+c0:x0+c0+8])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(kd[ko[t]+c0:ko[t]+c0+8])), s0)
+		}
+		s0.Store((*[8]float32)(a[c0 : c0+8]))
+	}
+	return c0
+}
+
+// dotAcc adds the products x[i]*y[i] into the 8 partial sums acc.
+func dotAcc[T float32 | float64](acc *[8]T, x, y []T) {
+	if xs, ok := any(x).([]float32); ok && hasFMA() {
+		dotAcc32(any(acc).(*[8]float32), xs, any(y).([]float32))
+		return
+	}
+	dotAccScalar(acc, x, y)
+}
+
+func dotAcc32(acc *[8]float32, x, y []float32) {
+	n := len(x)
+	y = y[:n]
+	s := archsimd.LoadFloat32x8(acc)
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		s = archsimd.LoadFloat32x8((*[8]float32)(x[i:i+8])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(y[i:i+8])), s)
+	}
+	s.Store(acc)
+	for ; i < n; i++ {
+		acc[0] += x[i] * y[i]
+	}
 }
