@@ -234,3 +234,77 @@ func dotAccScalar[T float32 | float64](acc *[8]T, x, y []T) {
 	}
 	*acc = [8]T{a0, a1, a2, a3, a4, a5, a6, a7}
 }
+
+// batchDepthwiseFits reports whether q is a depthwise kernel gradient in
+// batch-group form whose groups are contiguous in both operands: one
+// output batch, one output channel per batch group, the input's batch
+// axis and the kernel's output-channel axis innermost (x and the output
+// gradient both NHWC).
+func (q *problem) batchDepthwiseFits() bool {
+	return q.bgc > 1 && q.nb == 1 && q.cog == 1 && q.xB == 1 && q.kOut == 1
+}
+
+// batchDepthwise computes a problem for which batchDepthwiseFits holds on
+// the original operands, without copies: for each output position and
+// each input channel n (the contracted axis), the valid taps' rows of all
+// groups are contiguous in x and k, so dwPoint sums them with the groups
+// innermost. Workers split the input channels and add up at the end.
+func batchDepthwise[T float32 | float64](q *problem, x, k, out []T, workers int) {
+	g := q.groups
+	positions := q.ho * q.wo
+	workers = max(1, min(workers, q.cig))
+	accs := make([]*[]T, workers)
+	for w := range accs {
+		accs[w] = getBuf[T](positions*g + g)
+		clear(*accs[w])
+		defer putBuf(accs[w])
+	}
+	const chunk = 4 // input channels per work item
+	nItems := (q.cig + chunk - 1) / chunk
+	taps := make([][]int, workers)
+	for w := range taps {
+		taps[w] = make([]int, 2*q.kh*q.kw)
+	}
+	parallel(workers, nItems, func(w, item int) {
+		buf := *accs[w]
+		acc, tmp := buf[:positions*g], buf[positions*g:][:g]
+		xo, ko := taps[w][:q.kh*q.kw], taps[w][q.kh*q.kw:]
+		for n := item * chunk; n < min(q.cig, (item+1)*chunk); n++ {
+			for pos := range positions {
+				oh, ow := pos/q.wo, pos%q.wo
+				nt := 0
+				for i := range q.kh {
+					hi := q.tapH(oh, i)
+					if hi < 0 {
+						continue
+					}
+					for j := range q.kw {
+						wi := q.tapW(ow, j)
+						if wi < 0 {
+							continue
+						}
+						xo[nt] = n*q.xC + hi*q.xH + wi*q.xW
+						ko[nt] = n*q.kIn + i*q.kH + j*q.kW
+						nt++
+					}
+				}
+				dwPoint(x, k, xo[:nt], ko[:nt], tmp)
+				a := acc[pos*g : (pos+1)*g]
+				for c, v := range tmp {
+					a[c] += v
+				}
+			}
+		}
+	})
+	for pos := range positions {
+		oh, ow := pos/q.wo, pos%q.wo
+		base := oh*q.oH + ow*q.oW
+		for c := range g {
+			var s T
+			for w := range accs {
+				s += (*accs[w])[pos*g+c]
+			}
+			out[base+c*q.oC] = s
+		}
+	}
+}

@@ -118,6 +118,10 @@ func phases(outs, taps, stride, dil, kdil, pad int) []phase {
 // spatial axes.
 func runFast[T float32 | float64](p *plan, x, k, out []T, workers int) {
 	q := newProblem(p)
+	if q.batchDepthwiseFits() {
+		batchDepthwise(q, x, k, out, workers)
+		return
+	}
 	xc := x
 	if !q.inputIsCanonical {
 		buf := getBuf[T](q.nb * q.h * q.w * q.cin)
