@@ -318,3 +318,65 @@ func TestRunAxesPermutations(t *testing.T) {
 		}
 	}
 }
+
+// TestRunModelSize runs the configs at a size where every GEMM has
+// several row chunks, several depth blocks and several column panels.
+func TestRunModelSize(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	g := geom{4, 16, 16, 40, 36, 5, 2}
+	for _, c := range configs {
+		g := g
+		if c.dw {
+			g.co = g.ci
+		}
+		s := c.spec(g)
+		t.Run(c.name, func(t *testing.T) { checkRun[float32](t, r, s, 1e-4) })
+	}
+}
+
+// TestRunConcurrent runs several convolutions at once (Run shares only
+// its scratch pools between calls).
+func TestRunConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	type job struct {
+		s          conv.Spec
+		x, k, want []float32
+	}
+	var jobs []job
+	for i, c := range configs {
+		g := geoms[i%len(geoms)]
+		if c.dw {
+			g.co = g.ci
+		}
+		s := c.spec(g)
+		dims, _ := s.Output()
+		j := job{s: s, x: randSlice[float32](r, size(s.Input)), k: randSlice[float32](r, size(s.Kernel)), want: make([]float32, size(dims))}
+		if err := conv.Reference(s, j.x, j.k, j.want); err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, j)
+	}
+	errs := make(chan error, len(jobs)*4)
+	outs := make([][]float32, len(jobs)*4)
+	done := make(chan struct{})
+	for i := range outs {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			j := jobs[i%len(jobs)]
+			outs[i] = make([]float32, len(j.want))
+			if err := conv.Run(j.s, j.x, j.k, outs[i], 2); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	for range outs {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i, out := range outs {
+		compare(t, out, jobs[i%len(jobs)].want, 1e-4)
+	}
+}

@@ -31,20 +31,30 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		abufs[w] = getBuf[T](mcRows * tpb * q.cig)
 		defer putBuf(abufs[w])
 	}
-	var rowX, rowHd, rowWd, rowOut []int
+	maxRows := 0
+	for _, a := range phH {
+		for _, b := range phW {
+			maxRows = max(maxRows, q.nb*len(a.outs)*len(b.outs))
+		}
+	}
+	rowBuf := getBuf[int](4 * maxRows)
+	defer putBuf(rowBuf)
 	for g := range q.groups {
 		for _, ah := range phH {
 			for _, aw := range phW {
 				taps := len(ah.taps) * len(aw.taps)
 				m := q.nb * len(ah.outs) * len(aw.outs)
-				rowX, rowHd, rowWd, rowOut = rowX[:0], rowHd[:0], rowWd[:0], rowOut[:0]
+				rb := *rowBuf
+				rowX, rowHd, rowWd, rowOut := rb[:m], rb[m:2*m], rb[2*m:3*m], rb[3*m:4*m]
+				r := 0
 				for b := range q.nb {
 					for _, oh := range ah.outs {
 						for _, ow := range aw.outs {
-							rowX = append(rowX, b*q.h*q.w*q.cin+g*q.cig)
-							rowHd = append(rowHd, oh*q.sh-q.ph)
-							rowWd = append(rowWd, ow*q.sw-q.pw)
-							rowOut = append(rowOut, b*q.oB+oh*q.oH+ow*q.oW+g*q.cog*q.oC)
+							rowX[r] = b*q.h*q.w*q.cin + g*q.cig
+							rowHd[r] = oh*q.sh - q.ph
+							rowWd[r] = ow*q.sw - q.pw
+							rowOut[r] = b*q.oB + oh*q.oH + ow*q.oW + g*q.cog*q.oC
+							r++
 						}
 					}
 				}

@@ -7,14 +7,22 @@ import (
 
 // scratch hands out reusable buffers. The pools are the package's only
 // shared values; they hold no state that changes a result.
-var scratch32, scratch64 sync.Pool
+var scratch32, scratch64, scratchInt sync.Pool
 
-func getBuf[T float32 | float64](n int) *[]T {
+func poolOf[T float32 | float64 | int]() *sync.Pool {
 	var zero T
-	pool := &scratch64
-	if _, ok := any(zero).(float32); ok {
-		pool = &scratch32
+	switch any(zero).(type) {
+	case float32:
+		return &scratch32
+	case float64:
+		return &scratch64
 	}
+	return &scratchInt
+}
+
+// getBuf returns a buffer of n values (not zeroed) from the pool.
+func getBuf[T float32 | float64 | int](n int) *[]T {
+	pool := poolOf[T]()
 	if v, ok := pool.Get().(*[]T); ok && cap(*v) >= n {
 		*v = (*v)[:n]
 		return v
@@ -23,14 +31,8 @@ func getBuf[T float32 | float64](n int) *[]T {
 	return &b
 }
 
-func putBuf[T float32 | float64](b *[]T) {
-	var zero T
-	if _, ok := any(zero).(float32); ok {
-		scratch32.Put(b)
-	} else {
-		scratch64.Put(b)
-	}
-}
+// putBuf returns b to the pool.
+func putBuf[T float32 | float64 | int](b *[]T) { poolOf[T]().Put(b) }
 
 // parallel calls work(worker, item) for every item in [0, items) on up to
 // workers goroutines, handing items out in order.
