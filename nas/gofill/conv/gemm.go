@@ -25,17 +25,17 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 	tpb = min(tpb, max(maxTaps, 1))
 	bbuf := getBuf[T](maxTaps * q.cig * cogP)
 	defer putBuf(bbuf)
-	workers = max(1, workers)
-	abufs := make([]*[]T, workers)
-	for w := range abufs {
-		abufs[w] = getBuf[T](mcRows * tpb * q.cig)
-		defer putBuf(abufs[w])
-	}
 	maxRows := 0
 	for _, a := range phH {
 		for _, b := range phW {
 			maxRows = max(maxRows, q.nb*len(a.outs)*len(b.outs))
 		}
+	}
+	workers = max(1, min(workers, (maxRows+mr-1)/mr))
+	abufs := make([]*[]T, workers)
+	for w := range abufs {
+		abufs[w] = getBuf[T](mcRows * tpb * q.cig)
+		defer putBuf(abufs[w])
 	}
 	rowBuf := getBuf[int](4 * maxRows)
 	defer putBuf(rowBuf)
@@ -68,9 +68,11 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 				}
 				bm := (*bbuf)[:taps*q.cig*cogP]
 				packB(q, k, bm, g, ah.taps, aw.taps, cogP)
-				job := gemmJob[T]{q: q, xc: xc, b: bm, out: out, ldb: cogP, tapsH: ah.taps, tapsW: aw.taps,
+				// Rows per work item: up to mcRows, at least 4 items per worker.
+				mc := min(mcRows, max(mr, ((m+4*workers-1)/(4*workers)+mr-1)/mr*mr))
+				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, out: out, ldb: cogP, tapsH: ah.taps, tapsW: aw.taps,
 					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb}
-				parallel(workers, (m+mcRows-1)/mcRows, func(w, chunk int) {
+				parallel(workers, (m+mc-1)/mc, func(w, chunk int) {
 					job.chunk(*abufs[w], chunk)
 				})
 			}
@@ -104,17 +106,17 @@ func packB[T float32 | float64](q *problem, k, b []T, g int, tapsH, tapsW []int,
 type gemmJob[T float32 | float64] struct {
 	q                          *problem
 	xc, b, out                 []T
-	ldb, tpb                   int
+	ldb, tpb, mc               int
 	tapsH, tapsW               []int
 	rowX, rowHd, rowWd, rowOut []int
 }
 
-// chunk computes rows [chunk*mcRows, ...) of the job's GEMM, using ap as
+// chunk computes rows [chunk*mc, ...) of the job's GEMM, using ap as
 // the packed-A buffer.
 func (j *gemmJob[T]) chunk(ap []T, chunk int) {
 	q := j.q
-	m0 := chunk * mcRows
-	m1 := min(len(j.rowOut), m0+mcRows)
+	m0 := chunk * j.mc
+	m1 := min(len(j.rowOut), m0+j.mc)
 	panels := (m1 - m0 + mr - 1) / mr
 	taps := len(j.tapsH) * len(j.tapsW)
 	var acc [mr * nr]T
