@@ -11,8 +11,8 @@ import (
 )
 
 // BenchmarkConv runs the model's six configs (the kernel gradient in both
-// output layouts) at batch 64, 32x32, kernel 3, stride 1 and 2, for C = 16,
-// 56 and 112, through Run ("Run") and through SimpleGo's ConvGeneral
+// output layouts) at batch 64, 32x32, kernel 3 with stride 1 and 2 and
+// (not depthwise) the 1x1 pointwise convolution, for C = 16, 56 and 112, through Run ("Run") and through SimpleGo's ConvGeneral
 // ("SimpleGo", the reference ratio), reporting GFLOP/s of the forward
 // convolution's work, and GFLOP per CPU-second of the process (a measure
 // that other load on the machine disturbs less). SimpleGo takes seconds per call at C=112: run with
@@ -24,10 +24,15 @@ func BenchmarkConv(b *testing.B) {
 	}
 	defer be.Finalize()
 	r := rand.New(rand.NewPCG(11, 12))
+	type shape struct{ k, s int }
 	for _, c := range configs {
+		shapes := []shape{{3, 1}, {3, 2}}
+		if !c.dw {
+			shapes = append(shapes, shape{1, 1}) // pointwise
+		}
 		for _, ch := range []int{16, 56, 112} {
-			for _, s := range []int{1, 2} {
-				g := geom{64, 32, 32, ch, ch, 3, s}
+			for _, sh := range shapes {
+				g := geom{64, 32, 32, ch, ch, sh.k, sh.s}
 				spec := c.spec(g)
 				fl := flops(g, c.dw)
 				dims, err := spec.Output()
@@ -40,7 +45,7 @@ func BenchmarkConv(b *testing.B) {
 						x, k = randSlice[float32](r, size(spec.Input)), randSlice[float32](r, size(spec.Kernel))
 					}
 				}
-				name := fmt.Sprintf("%s/C%d/s%d", c.name, ch, s)
+				name := fmt.Sprintf("%s/C%d/k%d_s%d", c.name, ch, sh.k, sh.s)
 				b.Run(name+"/Run", func(b *testing.B) {
 					data()
 					out := make([]float32, size(dims))
