@@ -41,9 +41,11 @@
 // groups; with G batch groups the input batch splits into G consecutive
 // groups (output batch = input batch / G) and the kernel's output channels
 // into G consecutive groups, output channel group g reading input batch
-// group g. These are XLA's semantics; SimpleGo v0.26.0 maps batch groups
-// differently when the output has fewer channels than twice the batch
-// groups (see the tests).
+// group g. These are XLA's semantics. SimpleGo v0.26.0 gets batch groups
+// wrong: it takes the batch group of output channel o as o/BatchGroups, so
+// a depthwise kernel gradient reads input channel 0 for every output
+// channel; the tests check the batch-group case against per-channel kernel
+// gradients instead.
 package conv
 
 import (
