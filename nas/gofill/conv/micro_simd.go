@@ -4,10 +4,11 @@ package conv
 
 import "simd/archsimd"
 
-// Register tile of the SIMD build: 6 rows of two 8-lane float32 vectors
-// (12 of the 16 AVX2 registers hold accumulators).
+// Register tile of the SIMD build: 4 rows of two 8-lane float32 vectors
+// (8 of the 16 AVX2 registers hold accumulators; Go's register allocator
+// spilled a 6-row tile).
 const (
-	mr = 6
+	mr = 4
 	nr = 16
 )
 
@@ -32,31 +33,25 @@ func micro[T float32 | float64](kc int, a, b []T, ldb int, acc *[mr * nr]T) {
 }
 
 func micro32(kc int, a, b []float32, ldb int, acc *[mr * nr]float32) {
-	var c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 archsimd.Float32x8
+	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
 	a0 := a[0*kc : 1*kc]
 	a1 := a[1*kc : 2*kc][:len(a0)]
 	a2 := a[2*kc : 3*kc][:len(a0)]
 	a3 := a[3*kc : 4*kc][:len(a0)]
-	a4 := a[4*kc : 5*kc][:len(a0)]
-	a5 := a[5*kc : 6*kc][:len(a0)]
 	off := 0
 	for kk := range a0 {
 		bb := b[off : off+16 : off+16]
 		off += ldb
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(bb[0:8]))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(bb[8:16]))
-		x := archsimd.BroadcastFloat32x8(a0[kk])
-		c00, c01 = x.MulAdd(b0, c00), x.MulAdd(b1, c01)
-		x = archsimd.BroadcastFloat32x8(a1[kk])
-		c10, c11 = x.MulAdd(b0, c10), x.MulAdd(b1, c11)
-		x = archsimd.BroadcastFloat32x8(a2[kk])
-		c20, c21 = x.MulAdd(b0, c20), x.MulAdd(b1, c21)
-		x = archsimd.BroadcastFloat32x8(a3[kk])
-		c30, c31 = x.MulAdd(b0, c30), x.MulAdd(b1, c31)
-		x = archsimd.BroadcastFloat32x8(a4[kk])
-		c40, c41 = x.MulAdd(b0, c40), x.MulAdd(b1, c41)
-		x = archsimd.BroadcastFloat32x8(a5[kk])
-		c50, c51 = x.MulAdd(b0, c50), x.MulAdd(b1, c51)
+		c00 = archsimd.BroadcastFloat32x8(a0[kk]).MulAdd(b0, c00)
+		c01 = archsimd.BroadcastFloat32x8(a0[kk]).MulAdd(b1, c01)
+		c10 = archsimd.BroadcastFloat32x8(a1[kk]).MulAdd(b0, c10)
+		c11 = archsimd.BroadcastFloat32x8(a1[kk]).MulAdd(b1, c11)
+		c20 = archsimd.BroadcastFloat32x8(a2[kk]).MulAdd(b0, c20)
+		c21 = archsimd.BroadcastFloat32x8(a2[kk]).MulAdd(b1, c21)
+		c30 = archsimd.BroadcastFloat32x8(a3[kk]).MulAdd(b0, c30)
+		c31 = archsimd.BroadcastFloat32x8(a3[kk]).MulAdd(b1, c31)
 	}
 	c00.Store((*[8]float32)(acc[0:8]))
 	c01.Store((*[8]float32)(acc[8:16]))
@@ -66,10 +61,6 @@ func micro32(kc int, a, b []float32, ldb int, acc *[mr * nr]float32) {
 	c21.Store((*[8]float32)(acc[40:48]))
 	c30.Store((*[8]float32)(acc[48:56]))
 	c31.Store((*[8]float32)(acc[56:64]))
-	c40.Store((*[8]float32)(acc[64:72]))
-	c41.Store((*[8]float32)(acc[72:80]))
-	c50.Store((*[8]float32)(acc[80:88]))
-	c51.Store((*[8]float32)(acc[88:96]))
 }
 
 // micro64 computes two rows of 16 float64 columns (8 accumulators).
