@@ -172,7 +172,13 @@ func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int) {
 				clear(dst)
 				continue
 			}
-			copy(dst, j.xc[x0+(hd/q.dh*q.w+wd/q.dw)*q.cin:])
+			if q.dh > 1 {
+				hd /= q.dh
+			}
+			if q.dw > 1 {
+				wd /= q.dw
+			}
+			copy(dst, j.xc[x0+(hd*q.w+wd)*q.cin:])
 		}
 	}
 }
