@@ -37,6 +37,13 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			relK = append(relK, (i*q.kw+j)*co)
 		}
 	}
+	// Input column of each output column and kernel column (-1: none).
+	wis := make([]int, q.wo*q.kw)
+	for ow := range q.wo {
+		for j := range q.kw {
+			wis[ow*q.kw+j] = q.tapW(ow, j)
+		}
+	}
 	taps := make([][]int, workers) // per worker: input offsets, kernel offsets, input rows
 	for w := range taps {
 		taps[w] = make([]int, 2*q.kh*q.kw+q.kh)
@@ -64,7 +71,7 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 					continue
 				}
 				for j := range q.kw {
-					wi := q.tapW(ow, j)
+					wi := wis[ow*q.kw+j]
 					if wi < 0 {
 						continue
 					}
