@@ -27,14 +27,38 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		accs[w] = getBuf[T](q.wo * co)
 		defer putBuf(accs[w])
 	}
-	// Offsets of every tap from the window's corner, for windows with no
-	// tap on padding or dilation holes.
-	dense := q.dh == 1 && q.dw == 1
-	relX, relK := make([]int, 0, q.kh*q.kw), make([]int, 0, q.kh*q.kw)
-	for i := range q.kh {
-		for j := range q.kw {
-			relX = append(relX, (i*q.kdh*q.w+j*q.kdw)*q.cin)
-			relK = append(relK, (i*q.kw+j)*co)
+	// For windows entirely inside the (dilated) input, the taps that land
+	// on input values depend only on the window corner's residues modulo
+	// the input dilations: their offsets from the corner's input value are
+	// fixed, one list per residue pair.
+	type relTaps struct{ x, k []int }
+	rels := make([]relTaps, q.dh*q.dw)
+	for rh := range q.dh {
+		for rw := range q.dw {
+			var rt relTaps
+			for i := range q.kh {
+				if (rh+i*q.kdh)%q.dh != 0 {
+					continue
+				}
+				for j := range q.kw {
+					if (rw+j*q.kdw)%q.dw != 0 {
+						continue
+					}
+					rt.x = append(rt.x, ((rh+i*q.kdh)/q.dh*q.w+(rw+j*q.kdw)/q.dw)*q.cin)
+					rt.k = append(rt.k, (i*q.kw+j)*co)
+				}
+			}
+			rels[rh*q.dw+rw] = rt
+		}
+	}
+	// Per output column: the corner's input column and residue, or -1 if
+	// the window is not entirely inside.
+	wq, wr := make([]int, q.wo), make([]int, q.wo)
+	for ow := range q.wo {
+		wd0 := ow*q.sw - q.pw
+		wq[ow], wr[ow] = -1, 0
+		if wd0 >= 0 && wd0+(q.kw-1)*q.kdw < q.dilatedW {
+			wq[ow], wr[ow] = wd0/q.dw, wd0%q.dw
 		}
 	}
 	// Input column of each output column and kernel column (-1: none).
@@ -56,12 +80,16 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			his[i] = q.tapH(oh, i)
 		}
 		hd0 := oh*q.sh - q.ph
-		rowInside := dense && hd0 >= 0 && hd0+(q.kh-1)*q.kdh < q.h
+		rowInside := q.cog == 1 && hd0 >= 0 && hd0+(q.kh-1)*q.kdh < q.dilatedH
+		hq, hr := 0, 0
+		if rowInside {
+			hq, hr = hd0/q.dh, hd0%q.dh
+		}
 		for ow := range q.wo {
 			a := acc[ow*co : (ow+1)*co]
-			if wd0 := ow*q.sw - q.pw; rowInside && q.cog == 1 && wd0 >= 0 && wd0+(q.kw-1)*q.kdw < q.w {
-				// Every tap is inside: fixed offsets from the window's corner.
-				dwPoint(xc[((b*q.h+hd0)*q.w+wd0)*q.cin:], kd, relX, relK, a)
+			if rowInside && wq[ow] >= 0 {
+				rt := rels[hr*q.dw+wr[ow]]
+				dwPoint(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, rt.x, rt.k, a)
 				continue
 			}
 			n := 0

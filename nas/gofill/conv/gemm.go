@@ -133,6 +133,17 @@ func (j *gemmJob[T]) chunk(ap []T, chunk int) {
 				for r := range rows {
 					base := j.rowOut[m0+p*mr+r] + c0*q.oC
 					a := acc[r*nr : r*nr+nv]
+					if q.oC == 1 {
+						o := j.out[base : base+nv]
+						if t0 == 0 {
+							copy(o, a)
+						} else {
+							for c, v := range a {
+								o[c] += v
+							}
+						}
+						continue
+					}
 					if t0 == 0 {
 						for c, v := range a {
 							j.out[base+c*q.oC] = v
