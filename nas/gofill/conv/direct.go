@@ -31,11 +31,10 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 	// on input values depend only on the window corner's residues modulo
 	// the input dilations: their offsets from the corner's input value are
 	// fixed, one list per residue pair.
-	type relTaps struct{ x, k []int }
-	rels := make([]relTaps, q.dh*q.dw)
+	relX, relK := make([][]int, q.dh*q.dw), make([][]int, q.dh*q.dw)
 	for rh := range q.dh {
 		for rw := range q.dw {
-			var rt relTaps
+			var rx, rk []int
 			for i := range q.kh {
 				if (rh+i*q.kdh)%q.dh != 0 {
 					continue
@@ -44,13 +43,14 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 					if (rw+j*q.kdw)%q.dw != 0 {
 						continue
 					}
-					rt.x = append(rt.x, ((rh+i*q.kdh)/q.dh*q.w+(rw+j*q.kdw)/q.dw)*q.cin)
-					rt.k = append(rt.k, (i*q.kw+j)*co)
+					rx = append(rx, ((rh+i*q.kdh)/q.dh*q.w+(rw+j*q.kdw)/q.dw)*q.cin)
+					rk = append(rk, (i*q.kw+j)*co)
 				}
 			}
-			rels[rh*q.dw+rw] = rt
+			relX[rh*q.dw+rw], relK[rh*q.dw+rw] = rx, rk
 		}
 	}
+	dense, denseX, denseK := q.dh == 1 && q.dw == 1, relX[0], relK[0]
 	// Per output column: the corner's input column and residue, or -1 if
 	// the window is not entirely inside.
 	wq, wr := make([]int, q.wo), make([]int, q.wo)
@@ -88,8 +88,12 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		for ow := range q.wo {
 			a := acc[ow*co : (ow+1)*co]
 			if rowInside && wq[ow] >= 0 {
-				rt := rels[hr*q.dw+wr[ow]]
-				dwPoint(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, rt.x, rt.k, a)
+				if dense {
+					dwPoint(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, denseX, denseK, a)
+					continue
+				}
+				r := hr*q.dw + wr[ow]
+				dwPoint(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a)
 				continue
 			}
 			n := 0
