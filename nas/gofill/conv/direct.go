@@ -27,23 +27,83 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		accs[w] = getBuf[T](q.wo * co)
 		defer putBuf(accs[w])
 	}
-	taps := make([][]int, workers) // per worker: input offsets, then kernel offsets
+	// For windows entirely inside the (dilated) input, the taps that land
+	// on input values depend only on the window corner's residues modulo
+	// the input dilations: their offsets from the corner's input value are
+	// fixed, one list per residue pair.
+	relX, relK := make([][]int, q.dh*q.dw), make([][]int, q.dh*q.dw)
+	for rh := range q.dh {
+		for rw := range q.dw {
+			var rx, rk []int
+			for i := range q.kh {
+				if (rh+i*q.kdh)%q.dh != 0 {
+					continue
+				}
+				for j := range q.kw {
+					if (rw+j*q.kdw)%q.dw != 0 {
+						continue
+					}
+					rx = append(rx, ((rh+i*q.kdh)/q.dh*q.w+(rw+j*q.kdw)/q.dw)*q.cin)
+					rk = append(rk, (i*q.kw+j)*co)
+				}
+			}
+			relX[rh*q.dw+rw], relK[rh*q.dw+rw] = rx, rk
+		}
+	}
+	dense, denseX, denseK := q.dh == 1 && q.dw == 1, relX[0], relK[0]
+	// Per output column: the corner's input column and residue, or -1 if
+	// the window is not entirely inside.
+	wq, wr := make([]int, q.wo), make([]int, q.wo)
+	for ow := range q.wo {
+		wd0 := ow*q.sw - q.pw
+		wq[ow], wr[ow] = -1, 0
+		if wd0 >= 0 && wd0+(q.kw-1)*q.kdw < q.dilatedW {
+			wq[ow], wr[ow] = wd0/q.dw, wd0%q.dw
+		}
+	}
+	// Input column of each output column and kernel column (-1: none).
+	wis := make([]int, q.wo*q.kw)
+	for ow := range q.wo {
+		for j := range q.kw {
+			wis[ow*q.kw+j] = q.tapW(ow, j)
+		}
+	}
+	taps := make([][]int, workers) // per worker: input offsets, kernel offsets, input rows
 	for w := range taps {
-		taps[w] = make([]int, 2*q.kh*q.kw)
+		taps[w] = make([]int, 2*q.kh*q.kw+q.kh)
 	}
 	parallel(workers, q.nb*q.ho, func(w, row int) {
 		acc := (*accs[w])[:q.wo*co]
 		b, oh := row/q.ho, row%q.ho
+		his := taps[w][2*q.kh*q.kw:]
+		for i := range q.kh {
+			his[i] = q.tapH(oh, i)
+		}
+		hd0 := oh*q.sh - q.ph
+		rowInside := q.cog == 1 && hd0 >= 0 && hd0+(q.kh-1)*q.kdh < q.dilatedH
+		hq, hr := 0, 0
+		if rowInside {
+			hq, hr = hd0/q.dh, hd0%q.dh
+		}
 		for ow := range q.wo {
+			a := acc[ow*co : (ow+1)*co]
+			if rowInside && wq[ow] >= 0 {
+				if dense {
+					dwPoint(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, denseX, denseK, a)
+					continue
+				}
+				r := hr*q.dw + wr[ow]
+				dwPoint(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a)
+				continue
+			}
 			n := 0
-			xo, ko := taps[w][:q.kh*q.kw], taps[w][q.kh*q.kw:]
-			for i := range q.kh {
-				hi := q.tapH(oh, i)
+			xo, ko := taps[w][:q.kh*q.kw], taps[w][q.kh*q.kw:2*q.kh*q.kw]
+			for i, hi := range his {
 				if hi < 0 {
 					continue
 				}
 				for j := range q.kw {
-					wi := q.tapW(ow, j)
+					wi := wis[ow*q.kw+j]
 					if wi < 0 {
 						continue
 					}
@@ -51,7 +111,6 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 					n++
 				}
 			}
-			a := acc[ow*co : (ow+1)*co]
 			if q.cog == 1 {
 				dwPoint(xc, kd, xo[:n], ko[:n], a)
 			} else {
@@ -76,7 +135,13 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 // it falls on padding or a dilation hole.
 func (q *problem) tapH(oh, i int) int {
 	hd := oh*q.sh - q.ph + i*q.kdh
-	if hd < 0 || hd >= q.dilatedH || hd%q.dh != 0 {
+	if hd < 0 || hd >= q.dilatedH {
+		return -1
+	}
+	if q.dh == 1 {
+		return hd
+	}
+	if hd%q.dh != 0 {
 		return -1
 	}
 	return hd / q.dh
@@ -85,7 +150,13 @@ func (q *problem) tapH(oh, i int) int {
 // tapW is tapH for columns.
 func (q *problem) tapW(ow, j int) int {
 	wd := ow*q.sw - q.pw + j*q.kdw
-	if wd < 0 || wd >= q.dilatedW || wd%q.dw != 0 {
+	if wd < 0 || wd >= q.dilatedW {
+		return -1
+	}
+	if q.dw == 1 {
+		return wd
+	}
+	if wd%q.dw != 0 {
 		return -1
 	}
 	return wd / q.dw
@@ -93,11 +164,28 @@ func (q *problem) tapW(ow, j int) int {
 
 // dwPointScalar computes the channels [c0, len(a)) of one output
 // position of a depthwise problem with one output channel per group:
-// a[c] = sum over taps t of xc[xo[t]+c] * kd[ko[t]+c], four channels at a
-// time in registers.
+// a[c] = sum over taps t of xc[xo[t]+c] * kd[ko[t]+c], eight channels at
+// a time in registers.
 func dwPointScalar[T float32 | float64](xc, kd []T, xo, ko []int, a []T, c0 int) {
 	co := len(a)
 	ko = ko[:len(xo)]
+	for ; c0+8 <= co; c0 += 8 {
+		var a0, a1, a2, a3, a4, a5, a6, a7 T
+		for t, x0 := range xo {
+			xr := xc[x0+c0 : x0+c0+8 : x0+c0+8]
+			kr := kd[ko[t]+c0 : ko[t]+c0+8 : ko[t]+c0+8]
+			a0 += xr[0] * kr[0]
+			a1 += xr[1] * kr[1]
+			a2 += xr[2] * kr[2]
+			a3 += xr[3] * kr[3]
+			a4 += xr[4] * kr[4]
+			a5 += xr[5] * kr[5]
+			a6 += xr[6] * kr[6]
+			a7 += xr[7] * kr[7]
+		}
+		r := a[c0 : c0+8 : c0+8]
+		r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] = a0, a1, a2, a3, a4, a5, a6, a7
+	}
 	for ; c0+4 <= co; c0 += 4 {
 		var a0, a1, a2, a3 T
 		for t, x0 := range xo {

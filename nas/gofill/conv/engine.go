@@ -56,7 +56,9 @@ func newProblem(p *plan) *problem {
 // canonicalInput copies x into the layout [nb, h, w, cin] (into buf).
 func canonicalInput[T float32 | float64](q *problem, x, buf []T, workers int) {
 	parallel(workers, q.nb*q.h, func(_, row int) {
-		b, hh := row/q.h, row%q.h
+		// Batch innermost: with a strided source, consecutive items read
+		// the same cache lines.
+		b, hh := row%q.nb, row/q.nb
 		for ww := range q.w {
 			dst := buf[((b*q.h+hh)*q.w+ww)*q.cin:][:q.cin]
 			for gb := range q.bgc {

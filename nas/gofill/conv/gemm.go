@@ -133,6 +133,17 @@ func (j *gemmJob[T]) chunk(ap []T, chunk int) {
 				for r := range rows {
 					base := j.rowOut[m0+p*mr+r] + c0*q.oC
 					a := acc[r*nr : r*nr+nv]
+					if q.oC == 1 {
+						o := j.out[base : base+nv]
+						if t0 == 0 {
+							copy(o, a)
+						} else {
+							for c, v := range a {
+								o[c] += v
+							}
+						}
+						continue
+					}
 					if t0 == 0 {
 						for c, v := range a {
 							j.out[base+c*q.oC] = v
@@ -155,6 +166,9 @@ func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int) {
 	q := j.q
 	ntw := len(j.tapsW)
 	cig := q.cig
+	// With no column dilation and one group, the taps of one kernel row
+	// read one contiguous run of the input.
+	rowRuns := q.dw == 1 && q.kdw == 1 && q.cin == cig
 	for m := m0; m < m0+(m1-m0+mr-1)/mr*mr; m++ {
 		p, r := (m-m0)/mr, (m-m0)%mr
 		panel := ap[p*kc*mr : (p+1)*kc*mr]
@@ -164,15 +178,38 @@ func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int) {
 			continue
 		}
 		hd0, wd0, x0 := j.rowHd[m], j.rowWd[m], j.rowX[m]
-		for t := t0; t < t1; t++ {
-			hd := hd0 + j.tapsH[t/ntw]*q.kdh
-			wd := wd0 + j.tapsW[t%ntw]*q.kdw
-			dst := row[(t-t0)*cig : (t-t0+1)*cig]
-			if hd < 0 || hd >= q.dilatedH || wd < 0 || wd >= q.dilatedW {
+		for t := t0; t < t1; {
+			th, tw := t/ntw, t%ntw
+			run := min(ntw-tw, t1-t) // taps left in this kernel row
+			dst := row[(t-t0)*cig : (t-t0+run)*cig]
+			hd := hd0 + j.tapsH[th]*q.kdh
+			if hd < 0 || hd >= q.dilatedH {
 				clear(dst)
+				t += run
 				continue
 			}
-			copy(dst, j.xc[x0+(hd/q.dh*q.w+wd/q.dw)*q.cin:])
+			if q.dh > 1 {
+				hd /= q.dh
+			}
+			xr := x0 + hd*q.w*q.cin
+			if first := wd0 + j.tapsW[tw]; rowRuns && first >= 0 && first+run <= q.w {
+				copy(dst, j.xc[xr+first*q.cin:])
+				t += run
+				continue
+			}
+			for u := range run {
+				wd := wd0 + j.tapsW[tw+u]*q.kdw
+				d := dst[u*cig : (u+1)*cig]
+				if wd < 0 || wd >= q.dilatedW {
+					clear(d)
+					continue
+				}
+				if q.dw > 1 {
+					wd /= q.dw
+				}
+				copy(d, j.xc[xr+wd*q.cin:])
+			}
+			t += run
 		}
 	}
 }
