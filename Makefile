@@ -17,6 +17,9 @@ vet:
 
 test: vet
 	TRGNAS_NOTEBOOK_TESTS=1 $(GO) test -count=1 -timeout 40m ./...
+	# The convolution kernels' vector path (built only with GOEXPERIMENT=simd).
+	GOEXPERIMENT=simd $(GO) vet ./nas/gofill/conv
+	GOEXPERIMENT=simd $(GO) test -count=1 ./nas/gofill/conv
 
 check: setup test
 
