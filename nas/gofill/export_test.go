@@ -1,0 +1,7 @@
+package gofill
+
+import "github.com/gomlx/gomlx/backends"
+
+// Plan returns the live steps of an executable of the gofill backend, one
+// letter each: "S" for a SimpleGo segment, "K" for a kernel step.
+func Plan(e backends.Executable) string { return e.(*executable).plan() }
