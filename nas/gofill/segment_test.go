@@ -215,8 +215,8 @@ func TestSegmentsMatchSimpleGo(t *testing.T) {
 			fn: func(b backends.Builder, p []backends.Op) ([]backends.Op, error) {
 				a := must(b.Neg(p[0]))
 				_ = conv2d(b, a, p[1], 1, 1) // unused
-				d := must(b.Exp(p[1]))         // unused, own segment
-				_ = conv2d(b, a, d, 1, 1)     // unused
+				d := must(b.Exp(p[1]))       // unused, own segment
+				_ = conv2d(b, a, d, 1, 1)    // unused
 				return []backends.Op{must(b.Abs(a))}, nil
 			},
 			ins: []input{x, k}, plan: "SS", // the segment of Exp is dropped
