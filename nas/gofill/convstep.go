@@ -46,7 +46,7 @@ func (b *builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveA
 		if err != nil {
 			return nil, b.fail("ConvGeneral", err)
 		}
-		op, err := s.b.ConvGeneral(xi, ki, axes, strides, paddings, inputDilations, kernelDilations,
+		op, err := simpleGoConv(s.b, xi, ki, x.shape, axes, strides, paddings, inputDilations, kernelDilations,
 			channelGroupCount, batchGroupCount)
 		if err != nil {
 			return nil, b.fail("ConvGeneral", err)
@@ -130,7 +130,7 @@ func (k *kernelStep) prepare(be *backend) error {
 	if err != nil {
 		return err
 	}
-	out, err := b.ConvGeneral(x, kernel, k.axes, k.strides, k.paddings, k.inputDilations, k.kernelDilations,
+	out, err := simpleGoConv(b, x, kernel, k.x.shape, k.axes, k.strides, k.paddings, k.inputDilations, k.kernelDilations,
 		k.channelGroups, k.batchGroups)
 	if err != nil {
 		return fmt.Errorf("kernel step #%d (%s): %w", k.index, k, err)

@@ -52,13 +52,22 @@
 //     Delete when simplego's ConvGeneral defaults them itself (check
 //     TestConvGeneralDefaults against plain simplego).
 //
+//   - ConvGeneral with BatchGroupCount > 1 gives wrong results (SimpleGo
+//     pairs output feature o with input batch group o/BatchGroupCount, not
+//     o/(features per group), and takes the output batch size from the
+//     wrong axis). Filled in simpleGoConv, which rewrites it as the
+//     channel-grouped convolution it equals (a transpose and reshapes of
+//     the input) wherever SimpleGo runs it. Delete when
+//     TestBatchGroupsSimpleGo logs that plain SimpleGo gets it right.
+//
 //   - The SimpleGo option "parallelism=1" deadlocks. New refuses it with an
 //     error. Delete when a graph runs under "go:parallelism=1".
 //
 // Gaps handled elsewhere, in package nas/layers, because they are about the
 // graph and not the backend: no gradient for Rsqrt (layers use 1/Sqrt); the
 // gradient of Dot/DotGeneral materialising a full [i,j,k] tensor (layers.Dot
-// and layers.Conv2D carry their own two-DotGeneral gradients); no
+// carries its own two-DotGeneral gradient; layers.Conv2D and
+// DepthwiseConv2D their own ConvGeneral gradients); no
 // BatchNormForTraining (layers.BatchNorm is written with plain ops, PyTorch's
 // semantics); the wrong kernel shape of grouped convolutions in GoMLX's
 // convolution layer (layers.DepthwiseConv2D).
