@@ -2,6 +2,7 @@ package gofill
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -224,12 +225,17 @@ type executable struct {
 	steps   []step
 	live    []bool
 	lastUse []int // value id -> index of the last live step using it, keepToEnd or -1
+
+	finalized atomic.Bool
 }
 
 var _ backends.Executable = (*executable)(nil)
 
 // Finalize implements backends.Executable.
 func (e *executable) Finalize() {
+	if e.finalized.Swap(true) {
+		return
+	}
 	for _, st := range e.steps {
 		switch st := st.(type) {
 		case *segment:
@@ -268,6 +274,9 @@ func (e *executable) Outputs() (outputShapes []shapes.Shape) {
 // are treated the same way, the others are left to the caller. Outputs are
 // SimpleGo buffers owned by the caller.
 func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device backends.DeviceNum) ([]backends.Buffer, error) {
+	if e.finalized.Load() {
+		return nil, fmt.Errorf("%s: executing %q: executable already finalized", Name, e.name)
+	}
 	if len(inputs) != len(e.params) {
 		return nil, fmt.Errorf("%s: executing %q: expected %d inputs, got %d", Name, e.name, len(e.params), len(inputs))
 	}

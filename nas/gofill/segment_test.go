@@ -322,7 +322,6 @@ func TestSegmentErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer exec.Finalize()
 	if _, err := b.Compile([]backends.Op{y}, nil); err == nil {
 		t.Error("second Compile: no error")
 	}
@@ -336,5 +335,10 @@ func TestSegmentErrors(t *testing.T) {
 	defer be.BufferFinalize(wrong)
 	if _, err := exec.Execute([]backends.Buffer{wrong}, nil, 0); err == nil || !strings.Contains(err.Error(), `"p"`) {
 		t.Errorf("Execute with a wrong shape: error %v", err)
+	}
+	exec.Finalize()
+	exec.Finalize() // twice is harmless
+	if _, err := exec.Execute([]backends.Buffer{wrong}, nil, 0); err == nil || !strings.Contains(err.Error(), "finalized") {
+		t.Errorf("Execute after Finalize: error %v", err)
 	}
 }
