@@ -21,7 +21,17 @@ type Recipe struct {
 	TrainLimit   int     `json:"train_limit,omitempty"` // use at most this many training images; 0 = all
 	ValidLimit   int     `json:"valid_limit,omitempty"` // evaluate on at most this many validation images; 0 = all
 	Seed         int64   `json:"seed"`
+	// Anneal is when the cosine schedule moves: AnnealEpoch ("", the
+	// published run's) once at the start of each epoch, or AnnealStep at
+	// every step. See CosineLR and CosineStepLR.
+	Anneal string `json:"anneal,omitempty"`
 }
+
+// Values of Recipe.Anneal.
+const (
+	AnnealEpoch = "epoch" // the reference: stepped at the start of each epoch ("" means this too)
+	AnnealStep  = "step"  // annealed at every training step, over all steps of all epochs
+)
 
 // DefaultRecipe returns the published run's training recipe.
 func DefaultRecipe() Recipe {
@@ -53,6 +63,8 @@ func (r Recipe) Validate() error {
 		return fmt.Errorf("%w: cutout_size %d, must be >= 1 when cutout is on", ErrInvalidRecipe, r.CutoutSize)
 	case r.CropPad < 0:
 		return fmt.Errorf("%w: crop_pad %d, must be >= 0", ErrInvalidRecipe, r.CropPad)
+	case r.Anneal != "" && r.Anneal != AnnealEpoch && r.Anneal != AnnealStep:
+		return fmt.Errorf("%w: anneal %q, must be %q or %q", ErrInvalidRecipe, r.Anneal, AnnealEpoch, AnnealStep)
 	case r.TrainLimit < 0 || r.ValidLimit < 0:
 		return fmt.Errorf("%w: train_limit/valid_limit must be >= 0", ErrInvalidRecipe)
 	}
@@ -65,8 +77,8 @@ func (r Recipe) Validate() error {
 // nothing: only BatchNorm's running statistics move.
 func (r Recipe) Warnings() []string {
 	var w []string
-	if r.Epochs == 1 {
-		w = append(w, "epochs 1: the cosine schedule is stepped at the start of each epoch (as the published run did), so the only epoch trains at learning rate 0 and the network stays at its initialisation; use at least 2 epochs")
+	if r.Epochs == 1 && r.Anneal != AnnealStep {
+		w = append(w, "epochs 1: the cosine schedule is stepped at the start of each epoch (as the published run did), so the only epoch trains at learning rate 0 and the network stays at its initialisation; use at least 2 epochs, or anneal per step")
 	}
 	return w
 }

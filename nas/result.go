@@ -6,7 +6,9 @@ import (
 )
 
 // Epoch is one point of a candidate's training curve. Accuracies are
-// percentages; Seconds is the epoch's wall time (evaluation included).
+// percentages; Seconds is the epoch's wall time (evaluation included); LR
+// is the learning rate of the epoch's first step (of every step with the
+// reference per-epoch schedule).
 type Epoch struct {
 	Epoch     int     `json:"epoch"`
 	LR        float64 `json:"lr"`

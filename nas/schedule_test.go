@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
@@ -79,4 +80,61 @@ func ExampleCosineLR() {
 	// epoch 1 lr 0.05000
 	// epoch 2 lr 0.01464
 	// epoch 3 lr 0.00000
+}
+
+func TestCosineStepLR(t *testing.T) {
+	tests := []struct {
+		lr0         float64
+		step, steps int
+		want        float64
+	}{
+		{0.1, 0, 4, 0.1}, // the first step trains at the full rate
+		{0.1, 1, 4, 0.1 * (1 + math.Sqrt2/2) / 2}, // cos(pi/4)
+		{0.1, 2, 4, 0.05},
+		{0.1, 3, 4, 0.1 * (1 - math.Sqrt2/2) / 2},
+		{0.025, 0, 1, 0.025},
+	}
+	for _, tc := range tests {
+		got, err := nas.CosineStepLR(tc.lr0, tc.step, tc.steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-tc.want) > 1e-15 {
+			t.Errorf("CosineStepLR(%g, %d, %d) = %.17g, want %.17g", tc.lr0, tc.step, tc.steps, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ step, steps int }{{0, 0}, {-1, 3}, {3, 3}} {
+		if _, err := nas.CosineStepLR(0.1, tc.step, tc.steps); err == nil {
+			t.Errorf("CosineStepLR(0.1, %d, %d): no error", tc.step, tc.steps)
+		}
+	}
+}
+
+func TestRecipeStepLR(t *testing.T) {
+	r := nas.DefaultRecipe()
+	r.Epochs, r.LearningRate = 2, 0.1
+	// Per epoch (the reference): every step of an epoch trains at CosineLR.
+	for _, e := range []int{0, 1} {
+		want, _ := nas.CosineLR(0.1, e, 2)
+		for _, s := range []int{0, 2} {
+			if got, err := r.StepLR(e, s, 3); err != nil || got != want {
+				t.Errorf("epoch anneal: StepLR(%d, %d, 3) = %g, %v; want %g", e, s, got, err, want)
+			}
+		}
+	}
+	// Per step: step s of epoch e is global step 3e+s of 6.
+	r.Anneal = nas.AnnealStep
+	for _, c := range []struct{ e, s int }{{0, 0}, {0, 2}, {1, 0}, {1, 2}} {
+		want, _ := nas.CosineStepLR(0.1, 3*c.e+c.s, 6)
+		if got, err := r.StepLR(c.e, c.s, 3); err != nil || got != want {
+			t.Errorf("step anneal: StepLR(%d, %d, 3) = %g, %v; want %g", c.e, c.s, got, err, want)
+		}
+	}
+	if _, err := r.StepLR(0, 3, 3); err == nil {
+		t.Error("step 3 of 3: no error")
+	}
+	r.Anneal = "linear"
+	if _, err := r.StepLR(0, 0, 3); !errors.Is(err, nas.ErrInvalidRecipe) || !strings.Contains(err.Error(), "anneal") {
+		t.Errorf("anneal %q: got %v, want ErrInvalidRecipe naming anneal", r.Anneal, err)
+	}
 }

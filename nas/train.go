@@ -290,8 +290,15 @@ func (r *run) run(ctx context.Context) (Result, error) {
 	}
 	res.CompileSeconds = time.Since(t0).Seconds()
 
-	lrs, _ := cfg.Recipe.Schedule()
 	steps := r.batcher.Batches()
+	perStep := cfg.Recipe.Anneal == AnnealStep
+	lrs := make([]float64, cfg.Recipe.Epochs) // each epoch's first-step rate
+	for e := range lrs {
+		var err error
+		if lrs[e], err = cfg.Recipe.StepLR(e, 0, steps); err != nil {
+			return Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
+		}
+	}
 	epochs := cfg.Recipe.Epochs
 	var trainImages int
 	var trainSeconds float64
@@ -310,6 +317,15 @@ func (r *run) run(ctx context.Context) (Result, error) {
 			if err := ctx.Err(); err != nil {
 				stepErr = err
 				break
+			}
+			lr := lrs[e]
+			if perStep && step > 0 {
+				if lr, stepErr = cfg.Recipe.StepLR(e, step, steps); stepErr == nil {
+					stepErr = SetLR(r.mctx, lr)
+				}
+				if stepErr != nil {
+					break
+				}
 			}
 			n := len(y)
 			oh := onehot[:n*m.Classes]
@@ -348,7 +364,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 				left := float64((epochs-e)*r.train.N-seen) / ips
 				cfg.Progress(Progress{
 					Epoch: e, Epochs: epochs, Step: step, Steps: steps,
-					Loss: lossSum / float64(seen), Acc: 100 * float64(correct) / float64(seen), LR: lrs[e],
+					Loss: lossSum / float64(seen), Acc: 100 * float64(correct) / float64(seen), LR: lr,
 					ImagesPerSec: ips, ETA: time.Duration(left * float64(time.Second)),
 				})
 			}

@@ -129,45 +129,42 @@ modversion() {
 	go version -m "$1" 2>/dev/null | awk -v m="$2" '($1 == "mod" || $1 == "dep") && $2 == m { print $3; exit }'
 }
 
-begin goimports "golang.org/x/tools/cmd/goimports@$TOOLS_VERSION"
-if [ "$(modversion "$gobin/goimports" golang.org/x/tools)" = "$TOOLS_VERSION" ]; then
-	say "  already at $TOOLS_VERSION, skipping"
-else
-	GOBIN="$gobin" go install "golang.org/x/tools/cmd/goimports@$TOOLS_VERSION"
-fi
-[ "$(modversion "$gobin/goimports" golang.org/x/tools)" = "$TOOLS_VERSION" ] ||
-	fail "$gobin/goimports is not built from golang.org/x/tools $TOOLS_VERSION"
+# gotool NAME MODULE VERSION COMMAND...: runs COMMAND to install $gobin/NAME
+# unless it is already built from MODULE at VERSION, then checks that it is.
+gotool() {
+	local name=$1 mod=$2 ver=$3
+	shift 3
+	begin "$name" "$mod@$ver"
+	if [ "$(modversion "$gobin/$name" "$mod")" = "$ver" ]; then
+		say "  already at $ver, skipping"
+	else
+		"$@" || fail "building $name $ver failed"
+	fi
+	[ "$(modversion "$gobin/$name" "$mod")" = "$ver" ] ||
+		fail "$gobin/$name is not built from $mod $ver"
+}
 
-begin gopls "golang.org/x/tools/gopls@$GOPLS_VERSION"
-if [ "$(modversion "$gobin/gopls" golang.org/x/tools/gopls)" = "$GOPLS_VERSION" ]; then
-	say "  already at $GOPLS_VERSION, skipping"
-else
-	GOBIN="$gobin" go install "golang.org/x/tools/gopls@$GOPLS_VERSION"
-fi
-[ "$(modversion "$gobin/gopls" golang.org/x/tools/gopls)" = "$GOPLS_VERSION" ] ||
-	fail "$gobin/gopls is not built from golang.org/x/tools/gopls $GOPLS_VERSION"
-
-begin gonb "github.com/janpfeifer/gonb@$GONB_VERSION"
-if [ "$(modversion "$gobin/gonb" github.com/janpfeifer/gonb)" = "$GONB_VERSION" ]; then
-	say "  already at $GONB_VERSION, skipping"
-else
-	# 'go install gonb@version' asks the proxy for a version list, which some
-	# proxies refuse; installing from a scratch module that requires the exact
-	# version does not.
+# install_gonb builds GoNB from a scratch module that requires the exact
+# version: 'go install gonb@version' asks the proxy for a version list, which
+# some proxies refuse.
+install_gonb() {
+	local scratch rc=0
 	scratch=$(mktemp -d)
 	(
 		cd "$scratch"
 		go mod init trgnas.local/gonb-install >/dev/null 2>&1
 		go get "github.com/janpfeifer/gonb@$GONB_VERSION"
 		GOBIN="$gobin" go install github.com/janpfeifer/gonb
-	) || {
-		rm -rf "$scratch"
-		fail "building GoNB $GONB_VERSION failed"
-	}
+	) || rc=$?
 	rm -rf "$scratch"
-fi
-[ "$(modversion "$gobin/gonb" github.com/janpfeifer/gonb)" = "$GONB_VERSION" ] ||
-	fail "$gobin/gonb is not GoNB $GONB_VERSION"
+	return $rc
+}
+
+gotool goimports golang.org/x/tools "$TOOLS_VERSION" \
+	env GOBIN="$gobin" go install "golang.org/x/tools/cmd/goimports@$TOOLS_VERSION"
+gotool gopls golang.org/x/tools/gopls "$GOPLS_VERSION" \
+	env GOBIN="$gobin" go install "golang.org/x/tools/gopls@$GOPLS_VERSION"
+gotool gonb github.com/janpfeifer/gonb "$GONB_VERSION" install_gonb
 
 # --- kernel registration -----------------------------------------------------
 begin kernel "registering the GoNB kernel"

@@ -19,7 +19,7 @@ func init() {
 // runJobs lists a Slurm work dir with slurm.Scan: it reads the job
 // directories only, so it works while a search runs in another process.
 func runJobs(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("jobs", flag.ContinueOnError)
+	fs := flag.NewFlagSet("trgnas jobs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("slurm-dir", "", "job directory of the search (its -slurm-dir; required)")
 	asJSON := fs.Bool("json", false, "print the jobs as a JSON array")

@@ -18,7 +18,7 @@ func init() {
 }
 
 func runPlot(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
+	fs := flag.NewFlagSet("trgnas plot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ledger := fs.String("ledger", "", "ledger to draw (required)")
 	out := fs.String("out", "", "folder to write the plots into, created if missing (required)")

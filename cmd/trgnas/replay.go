@@ -47,7 +47,7 @@ type replayJSON struct {
 }
 
 func runReplay(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs := flag.NewFlagSet("trgnas replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	logPath := fs.String("log", "", "search log in the published format (required)")
 	asJSON := fs.Bool("json", false, "print one JSON object: the final network and every candidate")

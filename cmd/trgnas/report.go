@@ -14,7 +14,7 @@ func init() {
 }
 
 func runReport(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs := flag.NewFlagSet("trgnas report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("ledger", "", "ledger file (required); it may be in use by a running search")
 	if err := fs.Parse(args); err != nil {

@@ -59,6 +59,13 @@ func recipeFlags(fs *flag.FlagSet, r *nas.Recipe, aug *augFlags) {
 	fs.IntVar(&r.Epochs, "epochs", r.Epochs, "epochs per candidate")
 	fs.IntVar(&r.BatchSize, "batch", r.BatchSize, "batch size")
 	fs.Float64Var(&r.LearningRate, "lr", r.LearningRate, "initial learning rate (cosine-annealed to 0)")
+	fs.Func("anneal", "when the cosine schedule moves: epoch (default, the published run: at each epoch's start, the last epoch at 0) or step (every step)", func(v string) error {
+		if v != nas.AnnealEpoch && v != nas.AnnealStep {
+			return fmt.Errorf("want %q or %q", nas.AnnealEpoch, nas.AnnealStep)
+		}
+		r.Anneal = map[string]string{nas.AnnealEpoch: "", nas.AnnealStep: nas.AnnealStep}[v]
+		return nil
+	})
 	fs.Float64Var(&r.Momentum, "momentum", r.Momentum, "SGD momentum")
 	fs.Float64Var(&r.WeightDecay, "weight-decay", r.WeightDecay, "weight decay")
 	fs.Float64Var(&r.GradClip, "grad-clip", r.GradClip, "global gradient norm clip (0: off)")
@@ -297,7 +304,7 @@ func (f fakeEvaluator) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, er
 }
 
 func runSearch(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	fs := flag.NewFlagSet("trgnas search", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg, recipe := nas.DefaultConfig(), nas.DefaultRecipe()
 	applyCfg := configFlags(fs, &cfg)

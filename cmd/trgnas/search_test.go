@@ -121,6 +121,7 @@ func TestSearchFlagErrors(t *testing.T) {
 		{[]string{"search", "-ledger", filepath.Join(dir, "j"), "-dataset", "synthetic", "-classes", "0,9"}, "-classes"},
 		{[]string{"search", "-ledger", filepath.Join(dir, "g"), "-dataset", "imagenet"}, `-dataset "imagenet"`},
 		{[]string{"search", "-ledger", filepath.Join(dir, "h"), "-dataset", "synthetic", "-valid-frac", "1"}, "-valid-frac 1"},
+		{[]string{"search", "-ledger", filepath.Join(dir, "k"), "-evaluator", "fake", "-anneal", "linear"}, `-anneal: want "epoch" or "step"`},
 	} {
 		if _, errOut, code := runCmd(t, tc.args...); code == 0 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d, %q", tc.args, code, errOut)
@@ -271,11 +272,14 @@ func TestSearchRecipeDefaultsByDataset(t *testing.T) {
 		args            []string
 		crop, cut       int
 		flip, hasCutout bool
+		anneal          string
 	}{
-		{[]string{"-dataset", "cifar10"}, 4, 16, true, true},
-		{[]string{"-dataset", "mnist"}, 2, 0, false, false},
-		{[]string{"-dataset", "synthetic"}, 0, 0, false, false},
-		{[]string{"-dataset", "cifar10", "-cutout", "0", "-crop-pad", "1", "-flip=false"}, 1, 0, false, false},
+		{[]string{"-dataset", "cifar10"}, 4, 16, true, true, ""},
+		{[]string{"-dataset", "mnist"}, 2, 0, false, false, ""},
+		{[]string{"-dataset", "synthetic"}, 0, 0, false, false, ""},
+		{[]string{"-dataset", "cifar10", "-cutout", "0", "-crop-pad", "1", "-flip=false"}, 1, 0, false, false, ""},
+		{[]string{"-dataset", "mnist", "-anneal", "step"}, 2, 0, false, false, nas.AnnealStep},
+		{[]string{"-dataset", "mnist", "-anneal", "epoch"}, 2, 0, false, false, ""},
 	} {
 		path := filepath.Join(dir, strings.Join(tc.args, "")+".jsonl")
 		args := append(append([]string{"search", "-ledger", path, "-fake-epoch", "0s", "-max-depth", "3", "-min-depth", "3", "-min-width", "8", "-max-width", "8"}, tc.args...), "-evaluator", "fake")
@@ -287,7 +291,7 @@ func TestSearchRecipeDefaultsByDataset(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := lf.Header.Recipe
-		if r.CropPad != tc.crop || r.CutoutSize != tc.cut || r.Flip != tc.flip || r.Cutout != tc.hasCutout {
+		if r.CropPad != tc.crop || r.CutoutSize != tc.cut || r.Flip != tc.flip || r.Cutout != tc.hasCutout || r.Anneal != tc.anneal {
 			t.Errorf("%v: recipe %+v", tc.args, r)
 		}
 	}

@@ -35,6 +35,7 @@ type trainFlags struct {
 	flip, jsonOut, classAcc, quiet        bool
 	seed                                  int64
 	backend, checkpoint, evalCheckpoint   string
+	anneal                                string
 	set                                   map[string]bool
 }
 
@@ -59,6 +60,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.IntVar(&f.epochs, "epochs", def.Epochs, "epochs")
 	fs.IntVar(&f.batch, "batch", def.BatchSize, "batch size")
 	fs.Float64Var(&f.lr, "lr", def.LearningRate, "initial learning rate (cosine-annealed to 0)")
+	fs.StringVar(&f.anneal, "anneal", nas.AnnealEpoch, "when the cosine schedule moves: epoch (the published run: at each epoch's start, the last epoch at 0) or step (every step)")
 	fs.IntVar(&f.trainLimit, "train-limit", 0, "train on at most this many images (0: all)")
 	fs.IntVar(&f.validLimit, "valid-limit", 0, "validate on at most this many images (0: all)")
 	fs.Float64Var(&f.validFrac, "valid-frac", 0.1, "fraction of the training set held out for validation (stratified, seeded)")
@@ -141,6 +143,9 @@ func (f *trainFlags) recipeOf() nas.Recipe {
 	r := nas.DefaultRecipe()
 	r.Epochs, r.BatchSize, r.LearningRate = f.epochs, f.batch, f.lr
 	r.TrainLimit, r.ValidLimit, r.Seed = f.trainLimit, f.validLimit, f.seed
+	if f.anneal != nas.AnnealEpoch {
+		r.Anneal = f.anneal // Validate names a bad value; "epoch" stays "" so recipes compare equal to the default
+	}
 	crop, cutout, flip := 0, 0, false
 	switch f.dataset {
 	case "cifar10":
@@ -274,7 +279,7 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		printResult(stdout, res, train.Classes)
+		printResult(stdout, res, r, train.Classes)
 	}
 	if res.Failed {
 		return fmt.Errorf("candidate failed: %s", res.Error)
@@ -312,12 +317,19 @@ func evalCheckpointCmd(ctx context.Context, f *trainFlags, stdout io.Writer) err
 	return nil
 }
 
-func printResult(w io.Writer, res nas.Result, classes []string) {
+// printResult writes the result as a table, with the recipe it was trained with.
+func printResult(w io.Writer, res nas.Result, r nas.Recipe, classes []string) {
 	fmt.Fprintf(w, "%-6s %-9s %-10s %-10s %-10s %-10s %-8s\n", "epoch", "lr", "train_loss", "train_acc", "valid_loss", "valid_acc", "seconds")
 	for _, e := range res.Curve {
 		fmt.Fprintf(w, "%-6d %-9.5f %-10.4f %-10.2f %-10.4f %-10.2f %-8.1f\n", e.Epoch, e.LR, e.TrainLoss, e.TrainAcc, e.ValidLoss, e.ValidAcc, e.Seconds)
 	}
 	fmt.Fprintf(w, "\narch             %s (key %s)\n", res.Arch, res.Arch.Key())
+	anneal := r.Anneal
+	if anneal == "" {
+		anneal = nas.AnnealEpoch
+	}
+	fmt.Fprintf(w, "recipe           epochs %d, batch %d, lr %g, anneal %s, crop-pad %d, flip %t, cutout %d, seed %d\n",
+		r.Epochs, r.BatchSize, r.LearningRate, anneal, r.CropPad, r.Flip, r.CutoutSize, r.Seed)
 	fmt.Fprintf(w, "params           %d\nMACs             %d\n", res.Params, res.MACs)
 	fmt.Fprintf(w, "best valid acc   %.2f%%\nbest train acc   %.2f%%\n", res.ValidAcc, res.TrainAcc)
 	fmt.Fprintf(w, "final valid acc  %.2f%%\nfinal train acc  %.2f%%\n", res.FinalValidAcc, res.FinalTrainAcc)

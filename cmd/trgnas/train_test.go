@@ -57,11 +57,11 @@ func TestTrainJSON(t *testing.T) {
 
 func TestTrainTable(t *testing.T) {
 	var out, errb bytes.Buffer
-	args := append(append([]string{}, tinyTrain...), "--quiet", "--epochs", "1")
+	args := append(append([]string{}, tinyTrain...), "--quiet", "--epochs", "1", "--anneal", "step")
 	if code := run(args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errb.String())
 	}
-	for _, want := range []string{"best valid acc", "params           ", "images/s", "w4-o00-k33"} {
+	for _, want := range []string{"best valid acc", "params           ", "images/s", "w4-o00-k33", "anneal step"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
@@ -85,6 +85,7 @@ func TestTrainFlagErrors(t *testing.T) {
 		{[]string{"--dataset", "imagenet"}, `--dataset "imagenet"`},
 		{[]string{"--dataset", "cifar10"}, "needs --data-dir"},
 		{[]string{"--epochs", "0"}, "epochs 0"},
+		{[]string{"--anneal", "linear"}, `anneal "linear"`},
 		{[]string{"--dataset", "synthetic", "--valid-frac", "1.5"}, "--valid-frac 1.5"},
 		{[]string{"--dataset", "synthetic", "--synth-size", "2", "--depth", "3"}, "input too small"},
 		{[]string{"--dataset", "synthetic", "--backend", "nosuch"}, "nosuch"},

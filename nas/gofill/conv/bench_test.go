@@ -1,0 +1,93 @@
+package conv_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/trgnas/trgnas/nas/gofill/conv"
+)
+
+// BenchmarkConv runs the model's six configs (the kernel gradient in both
+// output layouts) at batch 64, 32x32, kernel 3 with stride 1 and 2 and
+// (not depthwise) the 1x1 pointwise convolution, for C = 16, 56 and 112, through Run ("Run") and through SimpleGo's ConvGeneral
+// ("SimpleGo", the reference ratio), reporting GFLOP/s of the forward
+// convolution's work, and GFLOP per CPU-second of the process (a measure
+// that other load on the machine disturbs less). SimpleGo takes seconds per call at C=112: run with
+// e.g. -benchtime=2x, or -bench 'Conv/.*/Run' for Run alone.
+func BenchmarkConv(b *testing.B) {
+	be, err := simplego.New("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Finalize()
+	r := rand.New(rand.NewPCG(11, 12))
+	type shape struct{ k, s int }
+	for _, c := range configs {
+		shapes := []shape{{3, 1}, {3, 2}}
+		if !c.dw {
+			shapes = append(shapes, shape{1, 1}) // pointwise
+		}
+		for _, ch := range []int{16, 56, 112} {
+			for _, sh := range shapes {
+				g := geom{64, 32, 32, ch, ch, sh.k, sh.s}
+				spec := c.spec(g)
+				fl := flops(g, c.dw)
+				dims, err := spec.Output()
+				if err != nil {
+					b.Fatal(err)
+				}
+				var x, k []float32
+				data := func() {
+					if x == nil {
+						x, k = randSlice[float32](r, size(spec.Input)), randSlice[float32](r, size(spec.Kernel))
+					}
+				}
+				name := fmt.Sprintf("%s/C%d/k%d_s%d", c.name, ch, sh.k, sh.s)
+				b.Run(name+"/Run", func(b *testing.B) {
+					data()
+					out := make([]float32, size(dims))
+					cpu := cpuSeconds()
+					for b.Loop() {
+						if err := conv.Run(spec, x, k, out, 0); err != nil {
+							b.Fatal(err)
+						}
+					}
+					report(b, fl, cpuSeconds()-cpu)
+				})
+				b.Run(name+"/SimpleGo", func(b *testing.B) {
+					data()
+					e, err := simpleGoExec(be, spec)
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer e.Finalize()
+					xt := tensors.FromFlatDataAndDimensions(x, spec.Input...)
+					kt := tensors.FromFlatDataAndDimensions(k, spec.Kernel...)
+					if _, err := e.Exec(xt, kt); err != nil { // compile and warm up
+						b.Fatal(err)
+					}
+					cpu := cpuSeconds()
+					for b.Loop() {
+						res, err := e.Exec(xt, kt)
+						if err != nil {
+							b.Fatal(err)
+						}
+						res[0].FinalizeAll()
+					}
+					report(b, fl, cpuSeconds()-cpu)
+				})
+			}
+		}
+	}
+}
+
+// report adds GFLOP/s (wall clock) and GFLOP per CPU-second.
+func report(b *testing.B, flops, cpu float64) {
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu > 0 {
+		b.ReportMetric(flops*float64(b.N)/cpu/1e9, "GFLOP/cpu-s")
+	}
+}

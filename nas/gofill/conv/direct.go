@@ -1,0 +1,310 @@
+package conv
+
+import "unsafe"
+
+// depthwise computes q when every group has one input channel (cig == 1):
+// for each output position, the taps' input rows (all channels, contiguous
+// in the canonical layout) times the kernel rows, channels innermost. Taps
+// on padding or on the holes of an input dilation are skipped.
+func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
+	co := q.groups * q.cog
+	// Kernel as [kh][kw][co].
+	kbuf := getBuf[T](q.kh * q.kw * co)
+	defer putBuf(kbuf)
+	kd := *kbuf
+	for i := range q.kh {
+		for j := range q.kw {
+			dst := kd[(i*q.kw+j)*co:][:co]
+			src := i*q.kH + j*q.kW
+			for o := range dst {
+				dst[o] = k[src+o*q.kOut]
+			}
+		}
+	}
+	workers = max(1, workers)
+	accs := make([]*[]T, workers)
+	for w := range accs {
+		accs[w] = getBuf[T](q.wo * co)
+		defer putBuf(accs[w])
+	}
+	taps := make([][]int, workers) // per worker: input offsets, then kernel offsets
+	for w := range taps {
+		taps[w] = make([]int, 2*q.kh*q.kw)
+	}
+	parallel(workers, q.nb*q.ho, func(w, row int) {
+		acc := (*accs[w])[:q.wo*co]
+		b, oh := row/q.ho, row%q.ho
+		for ow := range q.wo {
+			n := 0
+			xo, ko := taps[w][:q.kh*q.kw], taps[w][q.kh*q.kw:]
+			for i := range q.kh {
+				hi := q.tapH(oh, i)
+				if hi < 0 {
+					continue
+				}
+				for j := range q.kw {
+					wi := q.tapW(ow, j)
+					if wi < 0 {
+						continue
+					}
+					xo[n], ko[n] = ((b*q.h+hi)*q.w+wi)*q.cin, (i*q.kw+j)*co
+					n++
+				}
+			}
+			a := acc[ow*co : (ow+1)*co]
+			if q.cog == 1 {
+				dwPoint(xc, kd, xo[:n], ko[:n], a)
+			} else {
+				dwPointMultiplier(xc, kd, xo[:n], ko[:n], a, q.cog)
+			}
+		}
+		for ow := range q.wo {
+			base := b*q.oB + oh*q.oH + ow*q.oW
+			a := acc[ow*co : (ow+1)*co]
+			if q.oC == 1 {
+				copy(out[base:base+co], a)
+				continue
+			}
+			for o, v := range a {
+				out[base+o*q.oC] = v
+			}
+		}
+	})
+}
+
+// tapH returns the input row of output row oh and kernel row i, or -1 if
+// it falls on padding or a dilation hole.
+func (q *problem) tapH(oh, i int) int {
+	hd := oh*q.sh - q.ph + i*q.kdh
+	if hd < 0 || hd >= q.dilatedH || hd%q.dh != 0 {
+		return -1
+	}
+	return hd / q.dh
+}
+
+// tapW is tapH for columns.
+func (q *problem) tapW(ow, j int) int {
+	wd := ow*q.sw - q.pw + j*q.kdw
+	if wd < 0 || wd >= q.dilatedW || wd%q.dw != 0 {
+		return -1
+	}
+	return wd / q.dw
+}
+
+// dwPointScalar computes the channels [c0, len(a)) of one output
+// position of a depthwise problem with one output channel per group:
+// a[c] = sum over taps t of xc[xo[t]+c] * kd[ko[t]+c], four channels at a
+// time in registers.
+func dwPointScalar[T float32 | float64](xc, kd []T, xo, ko []int, a []T, c0 int) {
+	co := len(a)
+	ko = ko[:len(xo)]
+	for ; c0+4 <= co; c0 += 4 {
+		var a0, a1, a2, a3 T
+		for t, x0 := range xo {
+			xr := xc[x0+c0 : x0+c0+4 : x0+c0+4]
+			kr := kd[ko[t]+c0 : ko[t]+c0+4 : ko[t]+c0+4]
+			a0 += xr[0] * kr[0]
+			a1 += xr[1] * kr[1]
+			a2 += xr[2] * kr[2]
+			a3 += xr[3] * kr[3]
+		}
+		r := a[c0 : c0+4 : c0+4]
+		r[0], r[1], r[2], r[3] = a0, a1, a2, a3
+	}
+	for ; c0 < co; c0++ {
+		var s T
+		for t, x0 := range xo {
+			s += xc[x0+c0] * kd[ko[t]+c0]
+		}
+		a[c0] = s
+	}
+}
+
+// dwPointMultiplier is dwPointScalar for cog output channels per group.
+func dwPointMultiplier[T float32 | float64](xc, kd []T, xo, ko []int, a []T, cog int) {
+	clear(a)
+	groups := len(a) / cog
+	for t, x0 := range xo {
+		xr := xc[x0 : x0+groups]
+		kr := kd[ko[t] : ko[t]+len(a)]
+		for g, xv := range xr {
+			ag := a[g*cog : (g+1)*cog]
+			for m, kv := range kr[g*cog : (g+1)*cog] {
+				ag[m] += xv * kv
+			}
+		}
+	}
+}
+
+// groupedDot computes q when every group has one output channel and
+// several input channels (the depthwise kernel gradient written with
+// batch groups): each output value is a sum over taps of dot products of
+// cig contiguous input channels with cig contiguous kernel values. Work
+// items are blocks of groups small enough that their input stays in L2;
+// each runs over all taps and output positions.
+func groupedDot[T float32 | float64](q *problem, xc, k, out []T, workers int) {
+	// Kernel as [kh][kw][groups][cig].
+	kbuf := getBuf[T](q.kh * q.kw * q.groups * q.cig)
+	defer putBuf(kbuf)
+	kd := *kbuf
+	for i := range q.kh {
+		for j := range q.kw {
+			for g := range q.groups {
+				dst := kd[((i*q.kw+j)*q.groups+g)*q.cig:][:q.cig]
+				src := i*q.kH + j*q.kW + g*q.kOut
+				if q.kIn == 1 {
+					copy(dst, k[src:src+q.cig])
+					continue
+				}
+				for c := range dst {
+					dst[c] = k[src+c*q.kIn]
+				}
+			}
+		}
+	}
+	var zero T
+	elem := int(unsafe.Sizeof(zero))
+	gBlock := max(1, min(q.groups, (512<<10)/(q.nb*q.h*q.w*q.cig*elem)))
+	nGB := (q.groups + gBlock - 1) / gBlock
+	positions := q.nb * q.ho * q.wo
+	workers = max(1, min(workers, nGB))
+	accs := make([]*[]T, workers)
+	for w := range accs {
+		accs[w] = getBuf[T](positions * gBlock * 8)
+		defer putBuf(accs[w])
+	}
+	parallel(workers, nGB, func(w, gb int) {
+		g0, g1 := gb*gBlock, min(q.groups, (gb+1)*gBlock)
+		ng := g1 - g0
+		acc := (*accs[w])[:positions*ng*8] // 8 partial sums per value
+		clear(acc)
+		for i := range q.kh {
+			for j := range q.kw {
+				kr := kd[((i*q.kw+j)*q.groups+g0)*q.cig:][:ng*q.cig]
+				for pos := range positions {
+					b, oh, ow := pos/(q.ho*q.wo), pos/q.wo%q.ho, pos%q.wo
+					hd := oh*q.sh - q.ph + i*q.kdh
+					if hd < 0 || hd >= q.dilatedH || hd%q.dh != 0 {
+						continue
+					}
+					wd := ow*q.sw - q.pw + j*q.kdw
+					if wd < 0 || wd >= q.dilatedW || wd%q.dw != 0 {
+						continue
+					}
+					xr := xc[((b*q.h+hd/q.dh)*q.w+wd/q.dw)*q.cin+g0*q.cig:][:ng*q.cig]
+					for g := range ng {
+						dotAcc((*[8]T)(acc[(pos*ng+g)*8:]), xr[g*q.cig:(g+1)*q.cig], kr[g*q.cig:(g+1)*q.cig])
+					}
+				}
+			}
+		}
+		for pos := range positions {
+			b, oh, ow := pos/(q.ho*q.wo), pos/q.wo%q.ho, pos%q.wo
+			base := b*q.oB + oh*q.oH + ow*q.oW
+			for g := range ng {
+				a := acc[(pos*ng+g)*8:][:8]
+				out[base+(g0+g)*q.oC] = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+			}
+		}
+	})
+}
+
+// dotAccScalar adds the products x[i]*y[i] into the 8 partial sums acc
+// (lane i%8; len(y) >= len(x)).
+func dotAccScalar[T float32 | float64](acc *[8]T, x, y []T) {
+	n := len(x)
+	y = y[:n]
+	a0, a1, a2, a3 := acc[0], acc[1], acc[2], acc[3]
+	a4, a5, a6, a7 := acc[4], acc[5], acc[6], acc[7]
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		xx := x[i : i+8 : i+8]
+		yy := y[i : i+8 : i+8]
+		a0 += xx[0] * yy[0]
+		a1 += xx[1] * yy[1]
+		a2 += xx[2] * yy[2]
+		a3 += xx[3] * yy[3]
+		a4 += xx[4] * yy[4]
+		a5 += xx[5] * yy[5]
+		a6 += xx[6] * yy[6]
+		a7 += xx[7] * yy[7]
+	}
+	for ; i < n; i++ {
+		a0 += x[i] * y[i]
+	}
+	*acc = [8]T{a0, a1, a2, a3, a4, a5, a6, a7}
+}
+
+// batchDepthwiseFits reports whether q is a depthwise kernel gradient in
+// batch-group form whose groups are contiguous in both operands: one
+// output batch, one output channel per batch group, the input's batch
+// axis and the kernel's output-channel axis innermost (x and the output
+// gradient both NHWC).
+func (q *problem) batchDepthwiseFits() bool {
+	return q.bgc > 1 && q.nb == 1 && q.cog == 1 && q.xB == 1 && q.kOut == 1
+}
+
+// batchDepthwise computes a problem for which batchDepthwiseFits holds on
+// the original operands, without copies: for each output position and
+// each input channel n (the contracted axis), the valid taps' rows of all
+// groups are contiguous in x and k, so dwPoint sums them with the groups
+// innermost. Workers split the input channels and add up at the end.
+func batchDepthwise[T float32 | float64](q *problem, x, k, out []T, workers int) {
+	g := q.groups
+	positions := q.ho * q.wo
+	workers = max(1, min(workers, q.cig))
+	accs := make([]*[]T, workers)
+	for w := range accs {
+		accs[w] = getBuf[T](positions*g + g)
+		clear(*accs[w])
+		defer putBuf(accs[w])
+	}
+	const chunk = 4 // input channels per work item
+	nItems := (q.cig + chunk - 1) / chunk
+	taps := make([][]int, workers)
+	for w := range taps {
+		taps[w] = make([]int, 2*q.kh*q.kw)
+	}
+	parallel(workers, nItems, func(w, item int) {
+		buf := *accs[w]
+		acc, tmp := buf[:positions*g], buf[positions*g:][:g]
+		xo, ko := taps[w][:q.kh*q.kw], taps[w][q.kh*q.kw:]
+		for n := item * chunk; n < min(q.cig, (item+1)*chunk); n++ {
+			for pos := range positions {
+				oh, ow := pos/q.wo, pos%q.wo
+				nt := 0
+				for i := range q.kh {
+					hi := q.tapH(oh, i)
+					if hi < 0 {
+						continue
+					}
+					for j := range q.kw {
+						wi := q.tapW(ow, j)
+						if wi < 0 {
+							continue
+						}
+						xo[nt] = n*q.xC + hi*q.xH + wi*q.xW
+						ko[nt] = n*q.kIn + i*q.kH + j*q.kW
+						nt++
+					}
+				}
+				dwPoint(x, k, xo[:nt], ko[:nt], tmp)
+				a := acc[pos*g : (pos+1)*g]
+				for c, v := range tmp {
+					a[c] += v
+				}
+			}
+		}
+	})
+	for pos := range positions {
+		oh, ow := pos/q.wo, pos%q.wo
+		base := oh*q.oH + ow*q.oW
+		for c := range g {
+			var s T
+			for w := range accs {
+				s += (*accs[w])[pos*g+c]
+			}
+			out[base+c*q.oC] = s
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package conv
+
+// Block sizes of the GEMM: rows of output per work item, and the target
+// depth of one packed block of A. The register tile mr x nr depends on the
+// build (micro_*.go).
+const (
+	mcRows   = (64 + mr - 1) / mr * mr
+	kcTarget = 256
+)
+
+// gemmConv computes q as, for each group and each phase of the input
+// dilation, one GEMM out[rows, cog] = A[rows, taps*cig] B[taps*cig, cog]
+// whose A (im2col of the input) is gathered straight into packed panels.
+func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
+	phH := phases(q.ho, q.kh, q.sh, q.dh, q.kdh, q.ph)
+	phW := phases(q.wo, q.kw, q.sw, q.dw, q.kdw, q.pw)
+	cogP := (q.cog + nr - 1) / nr * nr
+	tpb := max(1, kcTarget/q.cig) // taps per packed block
+	maxTaps := 0
+	for _, a := range phH {
+		for _, b := range phW {
+			maxTaps = max(maxTaps, len(a.taps)*len(b.taps))
+		}
+	}
+	tpb = min(tpb, max(maxTaps, 1))
+	bbuf := getBuf[T](maxTaps * q.cig * cogP)
+	defer putBuf(bbuf)
+	maxRows := 0
+	for _, a := range phH {
+		for _, b := range phW {
+			maxRows = max(maxRows, q.nb*len(a.outs)*len(b.outs))
+		}
+	}
+	workers = max(1, min(workers, (maxRows+mr-1)/mr))
+	abufs := make([]*[]T, workers)
+	for w := range abufs {
+		abufs[w] = getBuf[T](mcRows * tpb * q.cig)
+		defer putBuf(abufs[w])
+	}
+	rowBuf := getBuf[int](4 * maxRows)
+	defer putBuf(rowBuf)
+	for g := range q.groups {
+		for _, ah := range phH {
+			for _, aw := range phW {
+				taps := len(ah.taps) * len(aw.taps)
+				m := q.nb * len(ah.outs) * len(aw.outs)
+				rb := *rowBuf
+				rowX, rowHd, rowWd, rowOut := rb[:m], rb[m:2*m], rb[2*m:3*m], rb[3*m:4*m]
+				r := 0
+				for b := range q.nb {
+					for _, oh := range ah.outs {
+						for _, ow := range aw.outs {
+							rowX[r] = b*q.h*q.w*q.cin + g*q.cig
+							rowHd[r] = oh*q.sh - q.ph
+							rowWd[r] = ow*q.sw - q.pw
+							rowOut[r] = b*q.oB + oh*q.oH + ow*q.oW + g*q.cog*q.oC
+							r++
+						}
+					}
+				}
+				if taps == 0 {
+					for _, off := range rowOut {
+						for c := range q.cog {
+							out[off+c*q.oC] = 0
+						}
+					}
+					continue
+				}
+				bm := (*bbuf)[:taps*q.cig*cogP]
+				packB(q, k, bm, g, ah.taps, aw.taps, cogP)
+				// Rows per work item: up to mcRows, at least 4 items per worker.
+				mc := min(mcRows, max(mr, ((m+4*workers-1)/(4*workers)+mr-1)/mr*mr))
+				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, out: out, ldb: cogP, tapsH: ah.taps, tapsW: aw.taps,
+					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb}
+				parallel(workers, (m+mc-1)/mc, func(w, chunk int) {
+					job.chunk(*abufs[w], chunk)
+				})
+			}
+		}
+	}
+}
+
+// packB copies group g's kernel, restricted to the taps of one phase, into
+// b laid out [tap][cig][ldb] (ldb >= cog, zero-padded).
+func packB[T float32 | float64](q *problem, k, b []T, g int, tapsH, tapsW []int, ldb int) {
+	row := 0
+	for _, i := range tapsH {
+		for _, j := range tapsW {
+			for c := range q.cig {
+				src := i*q.kH + j*q.kW + c*q.kIn + g*q.cog*q.kOut
+				dst := b[row*ldb:][:ldb]
+				if q.kOut == 1 {
+					copy(dst, k[src:src+q.cog])
+				} else {
+					for o := range q.cog {
+						dst[o] = k[src+o*q.kOut]
+					}
+				}
+				clear(dst[q.cog:])
+				row++
+			}
+		}
+	}
+}
+
+type gemmJob[T float32 | float64] struct {
+	q                          *problem
+	xc, b, out                 []T
+	ldb, tpb, mc               int
+	tapsH, tapsW               []int
+	rowX, rowHd, rowWd, rowOut []int
+}
+
+// chunk computes rows [chunk*mc, ...) of the job's GEMM, using ap as
+// the packed-A buffer.
+func (j *gemmJob[T]) chunk(ap []T, chunk int) {
+	q := j.q
+	m0 := chunk * j.mc
+	m1 := min(len(j.rowOut), m0+j.mc)
+	panels := (m1 - m0 + mr - 1) / mr
+	taps := len(j.tapsH) * len(j.tapsW)
+	var acc [mr * nr]T
+	for t0 := 0; t0 < taps; t0 += j.tpb {
+		t1 := min(taps, t0+j.tpb)
+		kc := (t1 - t0) * q.cig
+		j.packA(ap, m0, m1, t0, t1, kc)
+		bBlock := j.b[t0*q.cig*j.ldb:]
+		for c0 := 0; c0 < q.cog; c0 += nr {
+			nv := min(nr, q.cog-c0)
+			for p := range panels {
+				micro(kc, ap[p*kc*mr:(p+1)*kc*mr], bBlock[c0:], j.ldb, &acc)
+				rows := min(mr, m1-m0-p*mr)
+				for r := range rows {
+					base := j.rowOut[m0+p*mr+r] + c0*q.oC
+					a := acc[r*nr : r*nr+nv]
+					if t0 == 0 {
+						for c, v := range a {
+							j.out[base+c*q.oC] = v
+						}
+					} else {
+						for c, v := range a {
+							j.out[base+c*q.oC] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA gathers rows [m0, m1) and taps [t0, t1) of the im2col matrix into
+// ap, panels of mr rows, each row contiguous: ap[p*kc*mr + r*kc + kk].
+// Taps outside the input (padding) give zeros.
+func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int) {
+	q := j.q
+	ntw := len(j.tapsW)
+	cig := q.cig
+	for m := m0; m < m0+(m1-m0+mr-1)/mr*mr; m++ {
+		p, r := (m-m0)/mr, (m-m0)%mr
+		panel := ap[p*kc*mr : (p+1)*kc*mr]
+		row := panel[r*kc : (r+1)*kc]
+		if m >= m1 {
+			clear(row)
+			continue
+		}
+		hd0, wd0, x0 := j.rowHd[m], j.rowWd[m], j.rowX[m]
+		for t := t0; t < t1; t++ {
+			hd := hd0 + j.tapsH[t/ntw]*q.kdh
+			wd := wd0 + j.tapsW[t%ntw]*q.kdw
+			dst := row[(t-t0)*cig : (t-t0+1)*cig]
+			if hd < 0 || hd >= q.dilatedH || wd < 0 || wd >= q.dilatedW {
+				clear(dst)
+				continue
+			}
+			copy(dst, j.xc[x0+(hd/q.dh*q.w+wd/q.dw)*q.cin:])
+		}
+	}
+}

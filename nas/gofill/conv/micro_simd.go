@@ -1,0 +1,156 @@
+//go:build goexperiment.simd && amd64
+
+package conv
+
+import "simd/archsimd"
+
+// Register tile of the SIMD build: 4 rows of two 8-lane float32 vectors
+// (8 of the 16 AVX2 registers hold accumulators; Go's register allocator
+// spilled a 6-row tile).
+const (
+	mr = 4
+	nr = 16
+)
+
+// micro computes the mr x nr tile acc = A B over depth kc, with a holding
+// mr rows of kc values and b rows of ldb values, the tile's nr columns at
+// the start of each row. It uses AVX2 with FMA where the CPU has them.
+func micro[T float32 | float64](kc int, a, b []T, ldb int, acc *[mr * nr]T) {
+	if hasFMA() {
+		switch a := any(a).(type) {
+		case []float32:
+			micro32(kc, a, any(b).([]float32), ldb, any(acc).(*[mr * nr]float32))
+			return
+		case []float64:
+			b, acc := any(b).([]float64), any(acc).(*[mr * nr]float64)
+			for r := 0; r < mr; r += 2 {
+				micro64(kc, a[r*kc:(r+2)*kc], b, ldb, acc[r*nr:(r+2)*nr])
+			}
+			return
+		}
+	}
+	microScalar(kc, a, b, ldb, acc)
+}
+
+func micro32(kc int, a, b []float32, ldb int, acc *[mr * nr]float32) {
+	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
+	a0 := a[0*kc : 1*kc]
+	a1 := a[1*kc : 2*kc][:len(a0)]
+	a2 := a[2*kc : 3*kc][:len(a0)]
+	a3 := a[3*kc : 4*kc][:len(a0)]
+	off := 0
+	for kk := range a0 {
+		bb := b[off : off+16 : off+16]
+		off += ldb
+		b0 := archsimd.LoadFloat32x8((*[8]float32)(bb[0:8]))
+		b1 := archsimd.LoadFloat32x8((*[8]float32)(bb[8:16]))
+		c00 = archsimd.BroadcastFloat32x8(a0[kk]).MulAdd(b0, c00)
+		c01 = archsimd.BroadcastFloat32x8(a0[kk]).MulAdd(b1, c01)
+		c10 = archsimd.BroadcastFloat32x8(a1[kk]).MulAdd(b0, c10)
+		c11 = archsimd.BroadcastFloat32x8(a1[kk]).MulAdd(b1, c11)
+		c20 = archsimd.BroadcastFloat32x8(a2[kk]).MulAdd(b0, c20)
+		c21 = archsimd.BroadcastFloat32x8(a2[kk]).MulAdd(b1, c21)
+		c30 = archsimd.BroadcastFloat32x8(a3[kk]).MulAdd(b0, c30)
+		c31 = archsimd.BroadcastFloat32x8(a3[kk]).MulAdd(b1, c31)
+	}
+	c00.Store((*[8]float32)(acc[0:8]))
+	c01.Store((*[8]float32)(acc[8:16]))
+	c10.Store((*[8]float32)(acc[16:24]))
+	c11.Store((*[8]float32)(acc[24:32]))
+	c20.Store((*[8]float32)(acc[32:40]))
+	c21.Store((*[8]float32)(acc[40:48]))
+	c30.Store((*[8]float32)(acc[48:56]))
+	c31.Store((*[8]float32)(acc[56:64]))
+}
+
+// micro64 computes two rows of 16 float64 columns (8 accumulators).
+func micro64(kc int, a, b []float64, ldb int, acc []float64) {
+	var c00, c01, c02, c03, c10, c11, c12, c13 archsimd.Float64x4
+	a0 := a[0:kc]
+	a1 := a[kc : 2*kc][:len(a0)]
+	off := 0
+	for kk := range a0 {
+		bb := b[off : off+16 : off+16]
+		off += ldb
+		b0 := archsimd.LoadFloat64x4((*[4]float64)(bb[0:4]))
+		b1 := archsimd.LoadFloat64x4((*[4]float64)(bb[4:8]))
+		b2 := archsimd.LoadFloat64x4((*[4]float64)(bb[8:12]))
+		b3 := archsimd.LoadFloat64x4((*[4]float64)(bb[12:16]))
+		x := archsimd.BroadcastFloat64x4(a0[kk])
+		c00, c01, c02, c03 = x.MulAdd(b0, c00), x.MulAdd(b1, c01), x.MulAdd(b2, c02), x.MulAdd(b3, c03)
+		x = archsimd.BroadcastFloat64x4(a1[kk])
+		c10, c11, c12, c13 = x.MulAdd(b0, c10), x.MulAdd(b1, c11), x.MulAdd(b2, c12), x.MulAdd(b3, c13)
+	}
+	acc = acc[:32]
+	c00.Store((*[4]float64)(acc[0:4]))
+	c01.Store((*[4]float64)(acc[4:8]))
+	c02.Store((*[4]float64)(acc[8:12]))
+	c03.Store((*[4]float64)(acc[12:16]))
+	c10.Store((*[4]float64)(acc[16:20]))
+	c11.Store((*[4]float64)(acc[20:24]))
+	c12.Store((*[4]float64)(acc[24:28]))
+	c13.Store((*[4]float64)(acc[28:32]))
+}
+
+func hasFMA() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
+
+// dwPoint computes one output position of a depthwise problem with one
+// output channel per group (see dwPointScalar): 16 channels at a time in
+// two vectors for float32 on AVX2, the rest in plain Go.
+func dwPoint[T float32 | float64](xc, kd []T, xo, ko []int, a []T) {
+	c0 := 0
+	if x32, ok := any(xc).([]float32); ok && hasFMA() {
+		c0 = dwPoint32(x32, any(kd).([]float32), xo, ko, any(a).([]float32))
+	}
+	dwPointScalar(xc, kd, xo, ko, a, c0)
+}
+
+// dwPoint32 does the channels [0, 8*(len(a)/8)) of dwPoint and returns
+// how many.
+func dwPoint32(xc, kd []float32, xo, ko []int, a []float32) int {
+	co := len(a)
+	ko = ko[:len(xo)]
+	c0 := 0
+	for ; c0+16 <= co; c0 += 16 {
+		var s0, s1 archsimd.Float32x8
+		for t, x0 := range xo {
+			xr := xc[x0+c0 : x0+c0+16 : x0+c0+16]
+			kr := kd[ko[t]+c0 : ko[t]+c0+16 : ko[t]+c0+16]
+			s0 = archsimd.LoadFloat32x8((*[8]float32)(xr[0:8])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(kr[0:8])), s0)
+			s1 = archsimd.LoadFloat32x8((*[8]float32)(xr[8:16])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(kr[8:16])), s1)
+		}
+		s0.Store((*[8]float32)(a[c0 : c0+8]))
+		s1.Store((*[8]float32)(a[c0+8 : c0+16]))
+	}
+	for ; c0+8 <= co; c0 += 8 {
+		var s0 archsimd.Float32x8
+		for t, x0 := range xo {
+			s0 = archsimd.LoadFloat32x8((*[8]float32)(xc[x0+c0:x0+c0+8])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(kd[ko[t]+c0:ko[t]+c0+8])), s0)
+		}
+		s0.Store((*[8]float32)(a[c0 : c0+8]))
+	}
+	return c0
+}
+
+// dotAcc adds the products x[i]*y[i] into the 8 partial sums acc.
+func dotAcc[T float32 | float64](acc *[8]T, x, y []T) {
+	if xs, ok := any(x).([]float32); ok && hasFMA() {
+		dotAcc32(any(acc).(*[8]float32), xs, any(y).([]float32))
+		return
+	}
+	dotAccScalar(acc, x, y)
+}
+
+func dotAcc32(acc *[8]float32, x, y []float32) {
+	n := len(x)
+	y = y[:n]
+	s := archsimd.LoadFloat32x8(acc)
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		s = archsimd.LoadFloat32x8((*[8]float32)(x[i:i+8])).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(y[i:i+8])), s)
+	}
+	s.Store(acc)
+	for ; i < n; i++ {
+		acc[0] += x[i] * y[i]
+	}
+}
