@@ -200,17 +200,23 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 const keepToEnd = int(^uint(0) >> 1)
 
 // plan describes the steps of a compiled graph, for tests and debugging:
-// one letter per live step, "S" a segment and "K" a kernel step.
+// one letter per live step, "S" a segment, "K" a kernel step run by
+// package conv and "F" one run as a one-op SimpleGo executable.
 func (e *executable) plan() string {
 	var p []byte
 	for i, st := range e.steps {
 		if !e.live[i] {
 			continue
 		}
-		if _, ok := st.(*segment); ok {
+		switch st := st.(type) {
+		case *segment:
 			p = append(p, 'S')
-		} else {
-			p = append(p, 'K')
+		case *kernelStep:
+			if st.fallback != nil {
+				p = append(p, 'F')
+			} else {
+				p = append(p, 'K')
+			}
 		}
 	}
 	return string(p)

@@ -20,9 +20,11 @@
 //
 // # Convolutions
 //
-// A ConvGeneral of float32 or float64 operands is a kernel step. Until
-// gofill's own convolution kernels take it, a kernel step runs the
-// convolution as a one-op SimpleGo executable. Other dtypes stay inside
+// A ConvGeneral of float32 or float64 operands is a kernel step: conv.Run
+// (package nas/gofill/conv) computes it on the flat data of the SimpleGo
+// buffers into a new SimpleGo buffer, with as many workers as SimpleGo's
+// parallelism. A configuration conv does not take (e.g. negative padding)
+// runs as a one-op SimpleGo executable instead. Other dtypes stay inside
 // the segment as SimpleGo's op. Two config options (next to SimpleGo's,
 // comma separated, e.g. "gofill:noconvkernels" or "go:parallelism=2,convfallback"):
 //
