@@ -4,9 +4,36 @@
 // Backend and BackendName is deletable after a GoMLX upgrade that closes the
 // gaps.
 //
-// The filled backend is SimpleGo wrapped: its Builder delegates every op to
-// SimpleGo's and adds what is missing. It is registered with GoMLX as
+// The filled backend is SimpleGo wrapped by a segmenting builder: a graph is
+// built as a sequence of SimpleGo sub-graphs ("segments") separated by ops
+// that gofill runs itself in Go ("kernel steps"). Every op but the
+// intercepted ones goes to the current segment's SimpleGo builder (the
+// forwarding methods are generated from GoMLX's backends.StandardOps into
+// gen_ops.go by internal/gen: run go generate after a GoMLX upgrade; a test
+// fails when the file is stale). A value of an earlier step used in a
+// segment becomes a Parameter of that segment. Compile makes each
+// segment's outputs the values used later and compiles each segment with
+// SimpleGo; Execute runs the steps in order, passing SimpleGo buffers
+// between them without copies, and donates or releases each intermediate
+// buffer at its last use. The backend is registered with GoMLX as
 // "gofill", and Backend("go") returns it too.
+//
+// # Convolutions
+//
+// A ConvGeneral of float32 or float64 operands is a kernel step: conv.Run
+// (package nas/gofill/conv) computes it on the flat data of the SimpleGo
+// buffers into a new SimpleGo buffer, with as many workers as SimpleGo's
+// parallelism. A configuration conv does not take (e.g. negative padding)
+// runs as a one-op SimpleGo executable instead. Other dtypes stay inside
+// the segment as SimpleGo's op. Two config options (next to SimpleGo's,
+// comma separated, e.g. "gofill:noconvkernels" or "go:parallelism=2,convfallback"):
+//
+//   - "noconvkernels" (OptionNoConvKernels): no interception; convolutions
+//     run inside the segments as SimpleGo's op (the graph is one segment).
+//   - "convfallback" (OptionConvFallback): cut the graph at each
+//     convolution but run each as a one-op SimpleGo executable.
+//
+// The capabilities are SimpleGo's plus Pad and Reverse.
 //
 // # Gaps and their fills
 //
@@ -22,9 +49,18 @@
 //
 //   - ConvGeneral with nil (or zero) strides or dilations turns them into 0
 //     and fails ("stride[0]=0 must be >= 1", index out of range in the
-//     grouped path). Filled in builder.ConvGeneral, which sets them to 1.
+//     grouped path). Filled in builder.ConvGeneral, which sets them (and
+//     group counts) to 1 and nil paddings to zero.
 //     Delete when simplego's ConvGeneral defaults them itself (check
 //     TestConvGeneralDefaults against plain simplego).
+//
+//   - ConvGeneral with BatchGroupCount > 1 gives wrong results (SimpleGo
+//     pairs output feature o with input batch group o/BatchGroupCount, not
+//     o/(features per group), and takes the output batch size from the
+//     wrong axis). Filled in simpleGoConv, which rewrites it as the
+//     channel-grouped convolution it equals (a transpose and reshapes of
+//     the input) wherever SimpleGo runs it. Delete when
+//     TestBatchGroupsSimpleGo logs that plain SimpleGo gets it right.
 //
 //   - The SimpleGo option "parallelism=1" deadlocks. New refuses it with an
 //     error. Delete when a graph runs under "go:parallelism=1".
@@ -32,7 +68,8 @@
 // Gaps handled elsewhere, in package nas/layers, because they are about the
 // graph and not the backend: no gradient for Rsqrt (layers use 1/Sqrt); the
 // gradient of Dot/DotGeneral materialising a full [i,j,k] tensor (layers.Dot
-// and layers.Conv2D carry their own two-DotGeneral gradients); no
+// carries its own two-DotGeneral gradient; layers.Conv2D and
+// DepthwiseConv2D their own ConvGeneral gradients); no
 // BatchNormForTraining (layers.BatchNorm is written with plain ops, PyTorch's
 // semantics); the wrong kernel shape of grouped convolutions in GoMLX's
 // convolution layer (layers.DepthwiseConv2D).

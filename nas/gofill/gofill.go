@@ -3,7 +3,9 @@ package gofill
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
@@ -20,27 +22,68 @@ func init() {
 }
 
 // New returns GoMLX's pure-Go backend (SimpleGo) with the gaps of v0.26.0
-// filled (see the package documentation). config is passed to SimpleGo
-// unchanged (e.g. "ops_parallel" or "dotgeneral_large"); "" is its default.
+// filled and convolutions cut out of its graphs (see the package
+// documentation). config is a comma-separated list of options: gofill's
+// own (OptionNoConvKernels, OptionConvFallback) and SimpleGo's, which are
+// passed to SimpleGo (e.g. "ops_parallel" or "dotgeneral_large"); "" is the
+// default. "parallelism=N" also sets the number of workers of gofill's
+// kernels (default: the number of CPUs).
 //
 // "parallelism=1" is refused: it deadlocks SimpleGo v0.26.0.
 func New(config string) (backends.Backend, error) {
+	b := &backend{convKernels: true, workers: runtime.NumCPU()}
+	var rest []string
 	for _, opt := range strings.Split(config, ",") {
-		if key, value, _ := strings.Cut(opt, "="); strings.TrimSpace(key) == "parallelism" && strings.TrimSpace(value) == "1" {
-			return nil, fmt.Errorf("gofill: config %q: parallelism=1 deadlocks SimpleGo in GoMLX v0.26.0; use parallelism=2 or more", config)
+		key, value, _ := strings.Cut(opt, "=")
+		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
+		switch key {
+		case OptionNoConvKernels:
+			b.convKernels = false
+			continue
+		case OptionConvFallback:
+			b.convFallback = true
+			continue
+		case "parallelism":
+			n, err := strconv.Atoi(value)
+			if err != nil {
+				return nil, fmt.Errorf("gofill: config %q: parallelism=%q is not an integer", config, value)
+			}
+			if n == 1 {
+				return nil, fmt.Errorf("gofill: config %q: parallelism=1 deadlocks SimpleGo in GoMLX v0.26.0; use parallelism=2 or more", config)
+			}
+			if n > 0 {
+				b.workers = n
+			}
 		}
+		rest = append(rest, opt)
 	}
-	inner, err := simplego.New(config)
+	inner, err := simplego.New(strings.Join(rest, ","))
 	if err != nil {
 		return nil, fmt.Errorf("gofill: %w", err)
 	}
-	return &backend{Backend: inner}, nil
+	b.Backend = inner
+	return b, nil
 }
+
+// Options of the gofill backend, given in its config next to SimpleGo's
+// (e.g. "gofill:noconvkernels" or "go:ops_sequential,convfallback").
+const (
+	// OptionNoConvKernels switches the interception of ConvGeneral off:
+	// convolutions run inside SimpleGo's sub-graphs, as SimpleGo's own op.
+	OptionNoConvKernels = "noconvkernels"
+	// OptionConvFallback keeps the interception (the graph is cut at each
+	// float ConvGeneral) but runs each convolution as a one-op SimpleGo
+	// executable instead of gofill's kernels.
+	OptionConvFallback = "convfallback"
+)
 
 // backend wraps SimpleGo: everything but Builder, names and capabilities is
 // delegated to the wrapped backend.
 type backend struct {
 	backends.Backend
+	convKernels  bool // intercept float ConvGeneral as kernel steps
+	convFallback bool // run kernel steps as one-op SimpleGo executables
+	workers      int  // parallelism of the kernels
 }
 
 // Name implements backends.Backend.
@@ -51,7 +94,15 @@ func (b *backend) String() string { return Name }
 
 // Description implements backends.Backend.
 func (b *backend) Description() string {
-	return b.Backend.Description() + ", with Pad, Reverse and convolution defaults filled in"
+	d := b.Backend.Description() + ", with Pad, Reverse and convolution defaults filled in"
+	switch {
+	case !b.convKernels:
+	case b.convFallback:
+		d += ", convolutions as separate SimpleGo steps"
+	default:
+		d += ", convolutions cut out of the graph"
+	}
+	return d
 }
 
 // Capabilities implements backends.Backend: SimpleGo's plus Pad and Reverse.
@@ -62,38 +113,10 @@ func (b *backend) Capabilities() backends.Capabilities {
 	return c
 }
 
-// Builder implements backends.Backend.
+// Builder implements backends.Backend: a segmenting builder over
+// SimpleGo's (see the package documentation).
 func (b *backend) Builder(name string) backends.Builder {
-	return &builder{Builder: b.Backend.Builder(name)}
-}
-
-// builder delegates to SimpleGo's builder and adds the missing ops, built
-// from ops SimpleGo has.
-type builder struct {
-	backends.Builder
-}
-
-// ConvGeneral implements backends.Builder: nil or zero strides and dilations
-// become 1 before SimpleGo sees them.
-func (b *builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveAxesConfig,
-	strides []int, paddings [][2]int, inputDilations, kernelDilations []int,
-	channelGroupCount, batchGroupCount int) (backends.Op, error) {
-	n := len(axes.InputSpatial)
-	return b.Builder.ConvGeneral(input, kernel, axes, ones(strides, n), paddings,
-		ones(inputDilations, n), ones(kernelDilations, n),
-		max(channelGroupCount, 1), max(batchGroupCount, 1))
-}
-
-// ones returns v with missing or non-positive entries set to 1, length n.
-func ones(v []int, n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = 1
-		if i < len(v) && v[i] > 0 {
-			out[i] = v[i]
-		}
-	}
-	return out
+	return &builder{be: b, name: name}
 }
 
 // Reverse implements backends.Builder: each axis is reversed by a Gather

@@ -41,72 +41,92 @@ func newGeometry(op string, x, kernel *graph.Node, stride int) geometry {
 	return geo
 }
 
-// padSpatial pads the H and W axes of x [N,H,W,C] with zeros: start and
-// end elements, and interior zeros between elements.
-func padSpatial(x *graph.Node, startH, endH, startW, endW, interior int) *graph.Node {
-	if startH == 0 && endH == 0 && startW == 0 && endW == 0 && interior == 0 {
-		return x
-	}
-	return graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()),
-		backends.PadAxis{},
-		backends.PadAxis{Start: startH, End: endH, Interior: interior},
-		backends.PadAxis{Start: startW, End: endW, Interior: interior},
-		backends.PadAxis{})
+// nhwc is the layout of the forward convolutions: input [N,H,W,C], kernel
+// [k,k,Cin,Cout] (HWIO), output [N,H,W,C].
+var nhwc = backends.ConvolveAxesConfig{
+	InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
+	KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
+	OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2},
 }
 
-// taps returns the k*k windows of xp [N,Hp,Wp,C] that a k x k kernel with
-// stride s visits to make an ho x wo output, in kernel order (row, column):
-// taps[di*k+dj][n,i,j,c] = xp[n, s*i+di, s*j+dj, c].
-func taps(xp *graph.Node, k, s, ho, wo int) []*graph.Node {
-	d := xp.Shape().Dimensions
-	if k == 1 && s == 1 && d[1] == ho && d[2] == wo {
-		return []*graph.Node{xp} // A 1x1 stride-1 kernel visits xp whole.
-	}
-	out := make([]*graph.Node, 0, k*k)
-	for di := range k {
-		for dj := range k {
-			out = append(out, graph.Slice(xp,
-				graph.AxisRange(),
-				graph.AxisRange(di, di+(ho-1)*s+1).Stride(s),
-				graph.AxisRange(dj, dj+(wo-1)*s+1).Stride(s),
-				graph.AxisRange()))
-		}
-	}
-	return out
+// conv is one graph.ConvGeneral with every setting passed explicitly.
+func conv(x, kernel *graph.Node, axes backends.ConvolveAxesConfig, stride int, paddings [][2]int,
+	inputDilation, kernelDilation, channelGroups, batchGroups int) *graph.Node {
+	return graph.ConvGeneral(x, kernel, axes, []int{stride, stride}, paddings,
+		[]int{inputDilation, inputDilation}, []int{kernelDilation, kernelDilation},
+		channelGroups, batchGroups)
 }
 
-// im2col returns the patches of xp as a [N*ho*wo, k*k*C] matrix, columns in
-// kernel order (row, column, channel).
-func im2col(xp *graph.Node, k, s, ho, wo int) *graph.Node {
-	t := taps(xp, k, s, ho, wo)
-	patches := t[0]
-	if len(t) > 1 {
-		patches = graph.Concatenate(t, 3)
-	}
-	d := xp.Shape().Dimensions
-	return graph.Reshape(patches, d[0]*ho*wo, k*k*d[3])
+// forward is the "same"-padded forward convolution (groups = 1 for Conv2D,
+// C for DepthwiseConv2D).
+func (geo geometry) forward(x, kernel *graph.Node, groups int) *graph.Node {
+	p := geo.p
+	return conv(x, kernel, nhwc, geo.s, [][2]int{{p, p}, {p, p}}, 1, 1, groups, 1)
 }
 
-// adjointPadding returns the padded and (for stride > 1) dilated adjoint v
-// [N,ho,wo,C] such that a stride-1 "valid" convolution of it with the
-// spatially reversed kernel gives the gradient with respect to the input.
-func (geo geometry) adjointPadding(v *graph.Node) *graph.Node {
+// inputGrad returns the gradient with respect to the input [N,H,W,Cin]
+// from the adjoint v [N,ho,wo,Cout]: a stride-1 convolution of v dilated by
+// the stride (InputDilations) with the spatially reversed kernel, its input
+// and output channel axes swapped in the axes configuration (for a
+// depthwise kernel [k,k,1,C] with C groups they are not swapped). Padding
+// k-1-p before and what gives H (resp. W) after:
+// dx[a] = sum_t vd[a+p-(k-1)+t] Kr[t], vd the dilated v, Kr the reversed kernel.
+func (geo geometry) inputGrad(v, kernel *graph.Node, depthwise bool) *graph.Node {
+	axes := nhwc.Clone()
+	groups := 1
+	if depthwise {
+		groups = geo.c
+	} else {
+		axes.KernelInputChannels, axes.KernelOutputChannels = 3, 2
+	}
 	start := geo.k - 1 - geo.p
 	endH := geo.h + geo.p - (geo.ho-1)*geo.s - 1
 	endW := geo.w + geo.p - (geo.wo-1)*geo.s - 1
-	return padSpatial(v, start, endH, start, endW, geo.s-1)
+	return conv(v, graph.Reverse(kernel, 0, 1), axes, 1, [][2]int{{start, endH}, {start, endW}}, geo.s, 1, groups, 1)
+}
+
+// kernelGrad returns the gradient with respect to the kernel [k,k,Cin,Cout]
+// (depthwise: [k,k,1,C]) from the input x and the adjoint v: a convolution
+// of x, its channels as the batch and N as the contracted axis, with v as
+// the kernel (N its input channels, Cout its output channels, [ho,wo] its
+// window dilated by the stride):
+// dK[di,dj,c,o] = sum_{n,i,j} x[n, s*i+di-p, s*j+dj-p, c] v[n,i,j,o].
+// The output is laid out [k,k,Cin,Cout] by the axes configuration. For a
+// depthwise kernel, BatchGroupCount = C pairs input channel c with output
+// channel c. Rows and columns of x that no window reaches (stride > 1) are
+// left out by the end padding, cropped where it would be negative.
+func (geo geometry) kernelGrad(x, v *graph.Node, depthwise bool) *graph.Node {
+	axes := backends.ConvolveAxesConfig{
+		InputBatch: 3, InputChannels: 0, InputSpatial: []int{1, 2},
+		KernelInputChannels: 0, KernelOutputChannels: 3, KernelSpatial: []int{1, 2},
+		OutputBatch: 2, OutputChannels: 3, OutputSpatial: []int{0, 1},
+	}
+	// The window of output (di,dj) reads padded rows di + s*i, i < ho: the
+	// output has k rows when the end padding is k + (ho-1)*s - H - p.
+	endH := geo.k + (geo.ho-1)*geo.s - geo.h - geo.p
+	endW := geo.k + (geo.wo-1)*geo.s - geo.w - geo.p
+	if endH < 0 || endW < 0 {
+		x = graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, geo.h+min(endH, 0)),
+			graph.AxisRange(0, geo.w+min(endW, 0)), graph.AxisRange())
+		endH, endW = max(endH, 0), max(endW, 0)
+	}
+	groups := 1
+	if depthwise {
+		groups = geo.c
+	}
+	return conv(x, v, axes, 1, [][2]int{{geo.p, endH}, {geo.p, endW}}, 1, geo.s, 1, groups)
 }
 
 // Conv2D convolves x [N,H,W,Cin] with kernel [k,k,Cin,Cout] (k odd), with
 // "same" padding k/2, the given stride and no bias, giving
 // [N,ceil(H/stride),ceil(W/stride),Cout] (PyTorch's Conv2d with padding k/2).
 //
-// It is computed as im2col (strided slices) and one matrix product, with a
-// gradient of two matrix products: the kernel's from the patches, the
-// input's as a stride-1 convolution of the dilated, padded adjoint with the
-// reversed kernel. This is several times faster than GoMLX's ConvGeneral
-// on the pure-Go backend and keeps memory to the size of the patches; it is
-// made of plain graph ops, so it runs on any backend.
+// The forward pass and each of the two gradients are one graph.ConvGeneral
+// (the gradients as a custom gradient, not GoMLX's convolution VJP): the
+// input's is a stride-1 convolution of the adjoint, dilated by the stride,
+// with the reversed kernel; the kernel's a convolution of the input with
+// the adjoint contracting over the batch. On the pure-Go backend the gofill
+// backend runs them outside SimpleGo; other backends (XLA) run them natively.
 //
 // An input or kernel marked with graph.StopGradient gets no gradient
 // computed (e.g. the input images of the first layer).
@@ -118,24 +138,14 @@ func Conv2D(x, kernel *graph.Node, stride int) *graph.Node {
 	if kd[2] != geo.c {
 		panic(fmt.Errorf("layers.Conv2D: kernel %s does not match input channels %d of %s", kernel.Shape(), geo.c, x.Shape()))
 	}
-	k, cin, cout := geo.k, geo.c, kd[3]
-	m := geo.n * geo.ho * geo.wo
-	xp := padSpatial(x, geo.p, geo.p, geo.p, geo.p, 0)
-	patches := im2col(xp, k, geo.s, geo.ho, geo.wo)
-	wm := graph.Reshape(kernel, k*k*cin, cout)
-	y := graph.Reshape(matmul(patches, wm), geo.n, geo.ho, geo.wo, cout)
+	y := geo.forward(x, kernel, 1)
 	return withGradient(y, []*graph.Node{x, kernel}, func(v *graph.Node, need []bool) []*graph.Node {
 		grads := make([]*graph.Node, 2)
 		if need[1] {
-			vm := graph.Reshape(v, m, cout)
-			grads[1] = graph.Reshape(graph.DotGeneral(patches, []int{0}, nil, vm, []int{0}, nil), k, k, cin, cout)
+			grads[1] = geo.kernelGrad(x, v, false)
 		}
 		if need[0] {
-			// Reversed kernel with input/output channels swapped: [k*k*Cout, Cin].
-			wr := graph.Reshape(graph.TransposeAllAxes(graph.Reverse(kernel, 0, 1), 0, 1, 3, 2), k*k*cout, cin)
-			vp := geo.adjointPadding(v)
-			dx := matmul(im2col(vp, k, 1, geo.h, geo.w), wr)
-			grads[0] = graph.Reshape(dx, geo.n, geo.h, geo.w, cin)
+			grads[0] = geo.inputGrad(v, kernel, false)
 		}
 		return grads
 	})
@@ -146,10 +156,9 @@ func Conv2D(x, kernel *graph.Node, stride int) *graph.Node {
 // padding k/2, the given stride and no bias. The output is
 // [N,ceil(H/stride),ceil(W/stride),C].
 //
-// It is computed as k*k strided slices multiplied by per-channel weights and
-// summed, with a gradient of the same form (a per-channel convolution of the
-// dilated, padded adjoint with the reversed filters, and per-tap reductions
-// for the filters).
+// The forward pass is one graph.ConvGeneral with ChannelGroupCount C; its
+// input gradient one with the reversed filters (C groups), its kernel
+// gradient one with BatchGroupCount C (see Conv2D).
 //
 // Invalid shapes panic, as graph-building functions do in GoMLX.
 func DepthwiseConv2D(x, kernel *graph.Node, stride int) *graph.Node {
@@ -158,43 +167,15 @@ func DepthwiseConv2D(x, kernel *graph.Node, stride int) *graph.Node {
 	if kd[2] != 1 || kd[3] != geo.c {
 		panic(fmt.Errorf("layers.DepthwiseConv2D: kernel must be [k,k,1,%d] for input %s, got %s", geo.c, x.Shape(), kernel.Shape()))
 	}
-	k, c := geo.k, geo.c
-	xp := padSpatial(x, geo.p, geo.p, geo.p, geo.p, 0)
-	y := weightedSum(taps(xp, k, geo.s, geo.ho, geo.wo), graph.Reshape(kernel, k*k, 1, 1, 1, c))
+	y := geo.forward(x, kernel, geo.c)
 	return withGradient(y, []*graph.Node{x, kernel}, func(v *graph.Node, need []bool) []*graph.Node {
 		grads := make([]*graph.Node, 2)
 		if need[1] {
-			// Filters: dK[t] = sum over N, ho, wo of tap t times v.
-			t := taps(xp, k, geo.s, geo.ho, geo.wo)
-			dk := make([]*graph.Node, len(t))
-			for i, tap := range t {
-				dk[i] = graph.Reshape(graph.ReduceSum(graph.Mul(tap, v), 0, 1, 2), 1, c)
-			}
-			grads[1] = graph.Reshape(graph.Concatenate(dk, 0), k, k, 1, c)
+			grads[1] = geo.kernelGrad(x, v, true)
 		}
 		if need[0] {
-			// Input: per-channel stride-1 convolution of the padded adjoint with the reversed filters.
-			wr := graph.Reshape(graph.Reverse(kernel, 0, 1), k*k, 1, 1, 1, c)
-			grads[0] = weightedSum(taps(geo.adjointPadding(v), k, 1, geo.h, geo.w), wr)
+			grads[0] = geo.inputGrad(v, kernel, true)
 		}
 		return grads
 	})
-}
-
-// weightedSum returns sum_i t[i] * w[i], w shaped [len(t),1,1,1,C]
-// (broadcast over N, H, W). The weights are broadcast explicitly: SimpleGo
-// multiplies equal shapes about twice as fast as it broadcasts implicitly
-// (see broadcastTo).
-func weightedSum(t []*graph.Node, w *graph.Node) *graph.Node {
-	var sum *graph.Node
-	for i, tap := range t {
-		wi := graph.Reshape(graph.Slice(w, graph.AxisElem(i)), 1, 1, 1, w.Shape().Dimensions[4])
-		term := graph.Mul(tap, broadcastTo(wi, tap.Shape().Dimensions...))
-		if sum == nil {
-			sum = term
-		} else {
-			sum = graph.Add(sum, term)
-		}
-	}
-	return sum
 }

@@ -2,9 +2,11 @@
 // NHWC, float32 or float64, made of plain GoMLX graph ops so that they run
 // on the pure-Go backend (with the gap fills of nas/gofill) and on XLA:
 //
-//   - Conv2D: dense convolution, "same" padding, stride, no bias (im2col and
-//     one matrix product, with a two-product gradient);
-//   - DepthwiseConv2D: one filter per channel (groups = channels);
+//   - Conv2D: dense convolution, "same" padding, stride, no bias: one
+//     ConvGeneral forward and one for each gradient (a custom gradient, not
+//     GoMLX's convolution VJP);
+//   - DepthwiseConv2D: one filter per channel (groups = channels), built
+//     the same way with channel and batch group counts;
 //   - BatchNorm: PyTorch's BatchNorm2d (batch statistics with gradient in
 //     training, running statistics with momentum 0.1 and unbiased variance);
 //   - Dot: a matrix product whose gradient does not materialise the

@@ -133,30 +133,33 @@ func gradCheck(t *testing.T, b backends.Backend, f func(x, w *graph.Node) *graph
 
 func TestConv2D(t *testing.T) {
 	b := newBackend(t)
-	const n, h, w, cin, cout = 2, 6, 6, 3, 4
-	for _, k := range []int{1, 3, 5, 7} {
-		for _, stride := range []int{1, 2} {
-			t.Run(fmt.Sprintf("k%d_s%d", k, stride), func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(uint64(k), uint64(stride)))
-				x := randn(rng, n*h*w*cin)
-				ker := randn(rng, k*k*cin*cout)
-				want, yDims := refConv(x, n, h, w, cin, ker, k, cout, stride, false)
-				got, err := graph.ExecOnce(b, func(x, w *graph.Node) *graph.Node { return layers.Conv2D(x, w, stride) },
-					tensors.FromFlatDataAndDimensions(x, n, h, w, cin), tensors.FromFlatDataAndDimensions(ker, k, k, cin, cout))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if fmt.Sprint(got.Shape().Dimensions) != fmt.Sprint(yDims) {
-					t.Fatalf("shape %v, want %v", got.Shape().Dimensions, yDims)
-				}
-				for i, v := range tensors.MustCopyFlatData[float64](got) {
-					if !closeTo(v, want[i], 1e-12) {
-						t.Fatalf("y[%d] = %g, want %g", i, v, want[i])
+	const n, cin, cout = 2, 3, 4
+	for _, size := range [][2]int{{6, 6}, {7, 7}, {7, 6}} {
+		for _, k := range []int{1, 3, 5, 7} {
+			for _, stride := range []int{1, 2} {
+				h, w := size[0], size[1]
+				t.Run(fmt.Sprintf("h%d_w%d_k%d_s%d", h, w, k, stride), func(t *testing.T) {
+					rng := rand.New(rand.NewPCG(uint64(k), uint64(stride)))
+					x := randn(rng, n*h*w*cin)
+					ker := randn(rng, k*k*cin*cout)
+					want, yDims := refConv(x, n, h, w, cin, ker, k, cout, stride, false)
+					got, err := graph.ExecOnce(b, func(x, w *graph.Node) *graph.Node { return layers.Conv2D(x, w, stride) },
+						tensors.FromFlatDataAndDimensions(x, n, h, w, cin), tensors.FromFlatDataAndDimensions(ker, k, k, cin, cout))
+					if err != nil {
+						t.Fatal(err)
 					}
-				}
-				gradCheck(t, b, func(x, w *graph.Node) *graph.Node { return layers.Conv2D(x, w, stride) },
-					x, []int{n, h, w, cin}, ker, []int{k, k, cin, cout}, yDims, rng)
-			})
+					if fmt.Sprint(got.Shape().Dimensions) != fmt.Sprint(yDims) {
+						t.Fatalf("shape %v, want %v", got.Shape().Dimensions, yDims)
+					}
+					for i, v := range tensors.MustCopyFlatData[float64](got) {
+						if !closeTo(v, want[i], 1e-12) {
+							t.Fatalf("y[%d] = %g, want %g", i, v, want[i])
+						}
+					}
+					gradCheck(t, b, func(x, w *graph.Node) *graph.Node { return layers.Conv2D(x, w, stride) },
+						x, []int{n, h, w, cin}, ker, []int{k, k, cin, cout}, yDims, rng)
+				})
+			}
 		}
 	}
 }
@@ -286,7 +289,9 @@ func TestBadShapes(t *testing.T) {
 }
 
 // An input marked with StopGradient gets no gradient computed: the kernel's
-// gradient is unchanged and the graph holds one product fewer.
+// gradient is unchanged and the graph holds one convolution fewer. The
+// forward pass and each gradient are one ConvGeneral, with no matrix
+// products.
 func TestStopGradientInput(t *testing.T) {
 	b := newBackend(t)
 	rng := rand.New(rand.NewPCG(21, 22))
@@ -304,18 +309,21 @@ func TestStopGradientInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dots := 0
+		convs := 0
 		for _, node := range g.Nodes() {
-			if node.Type() == graph.NodeTypeDotGeneral {
-				dots++
+			switch node.Type() {
+			case graph.NodeTypeConvGeneral:
+				convs++
+			case graph.NodeTypeDotGeneral:
+				t.Errorf("stop=%v: the graph has a DotGeneral", stop)
 			}
 		}
-		return tensors.MustCopyFlatData[float64](out[0]), dots
+		return tensors.MustCopyFlatData[float64](out[0]), convs
 	}
-	want, dotsAll := run(false)
-	got, dotsStopped := run(true)
+	want, convsAll := run(false)
+	got, convsStopped := run(true)
 	assertClose(t, "dkernel", got, want, 1e-12)
-	if dotsStopped != dotsAll-1 {
-		t.Errorf("%d matrix products with the input stopped, %d without; want one fewer", dotsStopped, dotsAll)
+	if convsAll != 3 || convsStopped != 2 {
+		t.Errorf("%d convolutions with the input stopped, %d without; want 2 and 3", convsStopped, convsAll)
 	}
 }

@@ -1,0 +1,70 @@
+package gofill
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	"github.com/trgnas/trgnas/nas/gofill/conv"
+)
+
+// spec is the step's convolution for package conv.
+func (k *kernelStep) spec() conv.Spec {
+	return conv.Spec{
+		Input: k.x.shape.Dimensions, Kernel: k.k.shape.Dimensions,
+		Axes: k.axes, Strides: k.strides, Paddings: k.paddings,
+		InputDilations: k.inputDilations, KernelDilations: k.kernelDilations,
+		FeatureGroups: k.channelGroups, BatchGroups: k.batchGroups,
+	}
+}
+
+// kernelsTake reports whether package conv runs this step: it takes every
+// valid float32 or float64 ConvGeneral except negative paddings (which a
+// one-op SimpleGo executable then runs).
+func (k *kernelStep) kernelsTake() bool {
+	_, err := k.spec().Output()
+	return err == nil
+}
+
+// runKernel runs the step with conv.Run on the flat data of the SimpleGo
+// buffers, into a new SimpleGo buffer; workers is the backend's parallelism.
+func (k *kernelStep) runKernel(be *backend, x, kernel backends.Buffer) (backends.Buffer, error) {
+	xf, err := be.Backend.BufferData(x)
+	if err != nil {
+		return nil, err
+	}
+	kf, err := be.Backend.BufferData(kernel)
+	if err != nil {
+		return nil, err
+	}
+	out, of, err := be.Backend.NewSharedBuffer(0, k.out.shape)
+	if err != nil {
+		return nil, err
+	}
+	spec := k.spec()
+	switch k.out.shape.DType {
+	case dtypes.Float32:
+		err = runTyped[float32](spec, xf, kf, of, be.workers)
+	case dtypes.Float64:
+		err = runTyped[float64](spec, xf, kf, of, be.workers)
+	default:
+		err = fmt.Errorf("dtype %s not supported by the convolution kernels", k.out.shape.DType)
+	}
+	if err != nil {
+		_ = be.Backend.BufferFinalize(out)
+		return nil, err
+	}
+	return out, nil
+}
+
+// runTyped asserts the flat slices' type and calls conv.Run.
+func runTyped[T float32 | float64](spec conv.Spec, x, k, out any, workers int) error {
+	xs, ok1 := x.([]T)
+	ks, ok2 := k.([]T)
+	os, ok3 := out.([]T)
+	if !ok1 || !ok2 || !ok3 {
+		return fmt.Errorf("flat data of types %T, %T, %T", x, k, out)
+	}
+	return conv.Run(spec, xs, ks, os, workers)
+}

@@ -1,0 +1,8 @@
+package gofill
+
+import "github.com/gomlx/gomlx/backends"
+
+// Plan returns the live steps of an executable of the gofill backend, one
+// letter each: "S" for a SimpleGo segment, "K" for a kernel step run by
+// package conv, "F" for one run as a one-op SimpleGo executable.
+func Plan(e backends.Executable) string { return e.(*executable).plan() }
