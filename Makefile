@@ -5,8 +5,13 @@ GO ?= go
 
 .PHONY: run check setup test vet build
 
+# On amd64 the convolution kernels (nas/gofill/conv) have an AVX2/FMA path
+# that needs Go 1.26's experimental SIMD package; binaries built here use it
+# (it checks the CPU at run time and falls back to plain Go). SIMD= builds plain.
+SIMD ?= $(if $(filter amd64,$(shell $(GO) env GOARCH)),GOEXPERIMENT=simd,)
+
 build:
-	$(GO) build -o bin/trgnas ./cmd/trgnas
+	$(SIMD) $(GO) build -o bin/trgnas ./cmd/trgnas
 
 setup:
 	bash scripts/setup-notebooks.sh

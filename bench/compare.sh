@@ -21,8 +21,10 @@ if [ -z "${PYTHON:-}" ]; then
 	exit 1
 fi
 bin=${TRGNAS_BIN:-$(mktemp -d)/trgnas}
-[ -n "${TRGNAS_BIN:-}" ] || go build -o "$bin" ./cmd/trgnas
+# amd64: the convolution kernels' AVX2 path (see the Makefile); SIMD= builds plain Go.
+simd=${SIMD-$( [ "$(go env GOARCH 2>/dev/null)" = amd64 ] && echo GOEXPERIMENT=simd || true)}
+[ -n "${TRGNAS_BIN:-}" ] || env $simd go build -o "$bin" ./cmd/trgnas
 export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "go: $(go version 2>/dev/null || echo prebuilt), torch: $("$PYTHON" -c 'import torch; print(torch.__version__)'), backend: $GOMLX_BACKEND"
+echo "go: $(go version 2>/dev/null || echo prebuilt) ${simd:-}${TRGNAS_BIN:+ (prebuilt $bin)}, torch: $("$PYTHON" -c 'import torch; print(torch.__version__)'), backend: $GOMLX_BACKEND"
 exec "$bin" bench --compare --python "$PYTHON" --script bench/torch_bench.py --repeat 3 "$@"
