@@ -129,12 +129,13 @@ modversion() {
 	go version -m "$1" 2>/dev/null | awk -v m="$2" '($1 == "mod" || $1 == "dep") && $2 == m { print $3; exit }'
 }
 
-# gotool NAME MODULE VERSION COMMAND...: runs COMMAND to install $gobin/NAME
-# unless it is already built from MODULE at VERSION, then checks that it is.
+# gotool NAME PACKAGE MODULE VERSION COMMAND...: runs COMMAND to install
+# $gobin/NAME (built from PACKAGE) unless it is already built from MODULE at
+# VERSION, then checks that it is.
 gotool() {
-	local name=$1 mod=$2 ver=$3
-	shift 3
-	begin "$name" "$mod@$ver"
+	local name=$1 pkg=$2 mod=$3 ver=$4
+	shift 4
+	begin "$name" "$pkg@$ver"
 	if [ "$(modversion "$gobin/$name" "$mod")" = "$ver" ]; then
 		say "  already at $ver, skipping"
 	else
@@ -160,11 +161,11 @@ install_gonb() {
 	return $rc
 }
 
-gotool goimports golang.org/x/tools "$TOOLS_VERSION" \
+gotool goimports golang.org/x/tools/cmd/goimports golang.org/x/tools "$TOOLS_VERSION" \
 	env GOBIN="$gobin" go install "golang.org/x/tools/cmd/goimports@$TOOLS_VERSION"
-gotool gopls golang.org/x/tools/gopls "$GOPLS_VERSION" \
+gotool gopls golang.org/x/tools/gopls golang.org/x/tools/gopls "$GOPLS_VERSION" \
 	env GOBIN="$gobin" go install "golang.org/x/tools/gopls@$GOPLS_VERSION"
-gotool gonb github.com/janpfeifer/gonb "$GONB_VERSION" install_gonb
+gotool gonb github.com/janpfeifer/gonb github.com/janpfeifer/gonb "$GONB_VERSION" install_gonb
 
 # --- kernel registration -----------------------------------------------------
 begin kernel "registering the GoNB kernel"
