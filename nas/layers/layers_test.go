@@ -143,25 +143,32 @@ func TestConv2D(t *testing.T) {
 					x := randn(rng, n*h*w*cin)
 					ker := randn(rng, k*k*cin*cout)
 					want, yDims := refConv(x, n, h, w, cin, ker, k, cout, stride, false)
-					got, err := graph.ExecOnce(b, func(x, w *graph.Node) *graph.Node { return layers.Conv2D(x, w, stride) },
-						tensors.FromFlatDataAndDimensions(x, n, h, w, cin), tensors.FromFlatDataAndDimensions(ker, k, k, cin, cout))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if fmt.Sprint(got.Shape().Dimensions) != fmt.Sprint(yDims) {
-						t.Fatalf("shape %v, want %v", got.Shape().Dimensions, yDims)
-					}
-					for i, v := range tensors.MustCopyFlatData[float64](got) {
-						if !closeTo(v, want[i], 1e-12) {
-							t.Fatalf("y[%d] = %g, want %g", i, v, want[i])
-						}
-					}
-					gradCheck(t, b, func(x, w *graph.Node) *graph.Node { return layers.Conv2D(x, w, stride) },
-						x, []int{n, h, w, cin}, ker, []int{k, k, cin, cout}, yDims, rng)
+					checkConv(t, b, func(x, w *graph.Node) *graph.Node { return layers.Conv2D(x, w, stride) },
+						x, []int{n, h, w, cin}, ker, []int{k, k, cin, cout}, want, yDims, rng)
 				})
 			}
 		}
 	}
+}
+
+// checkConv runs conv on x and ker, compares the output with want (shaped
+// yDims) and checks its gradients against finite differences.
+func checkConv(t *testing.T, b backends.Backend, conv func(x, w *graph.Node) *graph.Node,
+	x []float64, xDims []int, ker []float64, kDims []int, want []float64, yDims []int, rng *rand.Rand) {
+	t.Helper()
+	got, err := graph.ExecOnce(b, conv, tensors.FromFlatDataAndDimensions(x, xDims...), tensors.FromFlatDataAndDimensions(ker, kDims...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.Shape().Dimensions) != fmt.Sprint(yDims) {
+		t.Fatalf("shape %v, want %v", got.Shape().Dimensions, yDims)
+	}
+	for i, v := range tensors.MustCopyFlatData[float64](got) {
+		if !closeTo(v, want[i], 1e-12) {
+			t.Fatalf("y[%d] = %g, want %g", i, v, want[i])
+		}
+	}
+	gradCheck(t, b, conv, x, xDims, ker, kDims, yDims, rng)
 }
 
 func TestDepthwiseConv2D(t *testing.T) {
@@ -176,21 +183,8 @@ func TestDepthwiseConv2D(t *testing.T) {
 					x := randn(rng, n*h*w*c)
 					ker := randn(rng, k*k*c)
 					want, yDims := refConv(x, n, h, w, c, ker, k, c, stride, true)
-					got, err := graph.ExecOnce(b, func(x, w *graph.Node) *graph.Node { return layers.DepthwiseConv2D(x, w, stride) },
-						tensors.FromFlatDataAndDimensions(x, n, h, w, c), tensors.FromFlatDataAndDimensions(ker, k, k, 1, c))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if fmt.Sprint(got.Shape().Dimensions) != fmt.Sprint(yDims) {
-						t.Fatalf("shape %v, want %v", got.Shape().Dimensions, yDims)
-					}
-					for i, v := range tensors.MustCopyFlatData[float64](got) {
-						if !closeTo(v, want[i], 1e-12) {
-							t.Fatalf("y[%d] = %g, want %g", i, v, want[i])
-						}
-					}
-					gradCheck(t, b, func(x, w *graph.Node) *graph.Node { return layers.DepthwiseConv2D(x, w, stride) },
-						x, []int{n, h, w, c}, ker, []int{k, k, 1, c}, yDims, rng)
+					checkConv(t, b, func(x, w *graph.Node) *graph.Node { return layers.DepthwiseConv2D(x, w, stride) },
+						x, []int{n, h, w, c}, ker, []int{k, k, 1, c}, want, yDims, rng)
 				})
 			}
 		}

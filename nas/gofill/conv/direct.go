@@ -133,33 +133,27 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 
 // tapH returns the input row of output row oh and kernel row i, or -1 if
 // it falls on padding or a dilation hole.
-func (q *problem) tapH(oh, i int) int {
-	hd := oh*q.sh - q.ph + i*q.kdh
-	if hd < 0 || hd >= q.dilatedH {
-		return -1
-	}
-	if q.dh == 1 {
-		return hd
-	}
-	if hd%q.dh != 0 {
-		return -1
-	}
-	return hd / q.dh
-}
+func (q *problem) tapH(oh, i int) int { return tap(oh, i, q.sh, q.ph, q.kdh, q.dilatedH, q.dh) }
 
 // tapW is tapH for columns.
-func (q *problem) tapW(ow, j int) int {
-	wd := ow*q.sw - q.pw + j*q.kdw
-	if wd < 0 || wd >= q.dilatedW {
+func (q *problem) tapW(ow, j int) int { return tap(ow, j, q.sw, q.pw, q.kdw, q.dilatedW, q.dw) }
+
+// tap returns the input index that output index o and kernel index i read
+// along one spatial axis (stride s, low padding p, kernel dilation kd,
+// input dilation d, dilated input size dilated), or -1 on padding or a
+// dilation hole.
+func tap(o, i, s, p, kd, dilated, d int) int {
+	x := o*s - p + i*kd
+	if x < 0 || x >= dilated {
 		return -1
 	}
-	if q.dw == 1 {
-		return wd
+	if d == 1 {
+		return x
 	}
-	if wd%q.dw != 0 {
+	if x%d != 0 {
 		return -1
 	}
-	return wd / q.dw
+	return x / d
 }
 
 // dwPointScalar computes the channels [c0, len(a)) of one output
