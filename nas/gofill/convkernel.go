@@ -9,21 +9,11 @@ import (
 	"github.com/trgnas/trgnas/nas/gofill/conv"
 )
 
-// spec is the step's convolution for package conv.
-func (k *kernelStep) spec() conv.Spec {
-	return conv.Spec{
-		Input: k.x.shape.Dimensions, Kernel: k.k.shape.Dimensions,
-		Axes: k.axes, Strides: k.strides, Paddings: k.paddings,
-		InputDilations: k.inputDilations, KernelDilations: k.kernelDilations,
-		FeatureGroups: k.channelGroups, BatchGroups: k.batchGroups,
-	}
-}
-
 // kernelsTake reports whether package conv runs this step: it takes every
 // valid float32 or float64 ConvGeneral except negative paddings (which a
 // one-op SimpleGo executable then runs).
 func (k *kernelStep) kernelsTake() bool {
-	_, err := k.spec().Output()
+	_, err := k.spec.Output()
 	return err == nil
 }
 
@@ -42,12 +32,11 @@ func (k *kernelStep) runKernel(be *backend, x, kernel backends.Buffer) (backends
 	if err != nil {
 		return nil, err
 	}
-	spec := k.spec()
 	switch k.out.shape.DType {
 	case dtypes.Float32:
-		err = runTyped[float32](spec, xf, kf, of, be.workers)
+		err = runTyped[float32](k.spec, xf, kf, of, be.workers)
 	case dtypes.Float64:
-		err = runTyped[float64](spec, xf, kf, of, be.workers)
+		err = runTyped[float64](k.spec, xf, kf, of, be.workers)
 	default:
 		err = fmt.Errorf("dtype %s not supported by the convolution kernels", k.out.shape.DType)
 	}

@@ -7,6 +7,8 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/shapeinference"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	"github.com/trgnas/trgnas/nas/gofill/conv"
 )
 
 // ConvGeneral implements backends.Builder. Nil or zero strides and
@@ -60,9 +62,12 @@ func (b *builder) ConvGeneral(input, kernel backends.Op, axes backends.ConvolveA
 	}
 	st := &kernelStep{
 		index: len(b.steps), x: x, k: k,
-		axes: axes.Clone(), strides: strides, paddings: slices.Clone(paddings),
-		inputDilations: inputDilations, kernelDilations: kernelDilations,
-		channelGroups: channelGroupCount, batchGroups: batchGroupCount,
+		spec: conv.Spec{
+			Input: x.shape.Dimensions, Kernel: k.shape.Dimensions,
+			Axes: axes.Clone(), Strides: strides, Paddings: slices.Clone(paddings),
+			InputDilations: inputDilations, KernelDilations: kernelDilations,
+			FeatureGroups: channelGroupCount, BatchGroups: batchGroupCount,
+		},
 	}
 	st.out = b.newValue(shape)
 	st.out.step = st
@@ -85,14 +90,10 @@ func ones(v []int, n int) []int {
 
 // kernelStep is a ConvGeneral that gofill runs itself between segments.
 type kernelStep struct {
-	index                           int
-	x, k                            *value
-	out                             *value
-	axes                            backends.ConvolveAxesConfig
-	strides                         []int
-	paddings                        [][2]int
-	inputDilations, kernelDilations []int
-	channelGroups, batchGroups      int
+	index int
+	x, k  *value
+	out   *value
+	spec  conv.Spec // the convolution, with defaults applied
 
 	// fallback runs the convolution as a one-op SimpleGo executable; set
 	// by prepare when gofill's kernels do not take the convolution.
@@ -110,9 +111,10 @@ func (k *kernelStep) uses() []*value {
 
 // String describes the convolution for error messages.
 func (k *kernelStep) String() string {
+	c := k.spec
 	return fmt.Sprintf("ConvGeneral input %s kernel %s -> %s, strides %v, paddings %v, dilations %v/%v, groups %d/%d",
-		k.x.shape, k.k.shape, k.out.shape, k.strides, k.paddings, k.inputDilations, k.kernelDilations,
-		k.channelGroups, k.batchGroups)
+		k.x.shape, k.k.shape, k.out.shape, c.Strides, c.Paddings, c.InputDilations, c.KernelDilations,
+		c.FeatureGroups, c.BatchGroups)
 }
 
 // prepare readies the step to run: with gofill's kernels, or with a one-op
@@ -130,8 +132,9 @@ func (k *kernelStep) prepare(be *backend) error {
 	if err != nil {
 		return err
 	}
-	out, err := simpleGoConv(b, x, kernel, k.x.shape, k.axes, k.strides, k.paddings, k.inputDilations, k.kernelDilations,
-		k.channelGroups, k.batchGroups)
+	c := k.spec
+	out, err := simpleGoConv(b, x, kernel, k.x.shape, c.Axes, c.Strides, c.Paddings, c.InputDilations, c.KernelDilations,
+		c.FeatureGroups, c.BatchGroups)
 	if err != nil {
 		return fmt.Errorf("kernel step #%d (%s): %w", k.index, k, err)
 	}

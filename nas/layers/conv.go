@@ -57,11 +57,25 @@ func conv(x, kernel *graph.Node, axes backends.ConvolveAxesConfig, stride int, p
 		channelGroups, batchGroups)
 }
 
-// forward is the "same"-padded forward convolution (groups = 1 for Conv2D,
-// C for DepthwiseConv2D).
-func (geo geometry) forward(x, kernel *graph.Node, groups int) *graph.Node {
+// convolve is the "same"-padded convolution of x with kernel (groups = 1,
+// or C when depthwise), with inputGrad and kernelGrad as its gradient.
+func (geo geometry) convolve(x, kernel *graph.Node, depthwise bool) *graph.Node {
+	groups := 1
+	if depthwise {
+		groups = geo.c
+	}
 	p := geo.p
-	return conv(x, kernel, nhwc, geo.s, [][2]int{{p, p}, {p, p}}, 1, 1, groups, 1)
+	y := conv(x, kernel, nhwc, geo.s, [][2]int{{p, p}, {p, p}}, 1, 1, groups, 1)
+	return withGradient(y, []*graph.Node{x, kernel}, func(v *graph.Node, need []bool) []*graph.Node {
+		grads := make([]*graph.Node, 2)
+		if need[1] {
+			grads[1] = geo.kernelGrad(x, v, depthwise)
+		}
+		if need[0] {
+			grads[0] = geo.inputGrad(v, kernel, depthwise)
+		}
+		return grads
+	})
 }
 
 // inputGrad returns the gradient with respect to the input [N,H,W,Cin]
@@ -138,17 +152,7 @@ func Conv2D(x, kernel *graph.Node, stride int) *graph.Node {
 	if kd[2] != geo.c {
 		panic(fmt.Errorf("layers.Conv2D: kernel %s does not match input channels %d of %s", kernel.Shape(), geo.c, x.Shape()))
 	}
-	y := geo.forward(x, kernel, 1)
-	return withGradient(y, []*graph.Node{x, kernel}, func(v *graph.Node, need []bool) []*graph.Node {
-		grads := make([]*graph.Node, 2)
-		if need[1] {
-			grads[1] = geo.kernelGrad(x, v, false)
-		}
-		if need[0] {
-			grads[0] = geo.inputGrad(v, kernel, false)
-		}
-		return grads
-	})
+	return geo.convolve(x, kernel, false)
 }
 
 // DepthwiseConv2D convolves each channel of x [N,H,W,C] with its own k x k
@@ -167,15 +171,5 @@ func DepthwiseConv2D(x, kernel *graph.Node, stride int) *graph.Node {
 	if kd[2] != 1 || kd[3] != geo.c {
 		panic(fmt.Errorf("layers.DepthwiseConv2D: kernel must be [k,k,1,%d] for input %s, got %s", geo.c, x.Shape(), kernel.Shape()))
 	}
-	y := geo.forward(x, kernel, geo.c)
-	return withGradient(y, []*graph.Node{x, kernel}, func(v *graph.Node, need []bool) []*graph.Node {
-		grads := make([]*graph.Node, 2)
-		if need[1] {
-			grads[1] = geo.kernelGrad(x, v, true)
-		}
-		if need[0] {
-			grads[0] = geo.inputGrad(v, kernel, true)
-		}
-		return grads
-	})
+	return geo.convolve(x, kernel, true)
 }

@@ -139,30 +139,3 @@ func matmul(a, b *graph.Node) *graph.Node {
 	y := graph.DotGeneral(graph.Reshape(a, chunks, rows, k), []int{2}, []int{0}, bb, []int{1}, []int{0})
 	return graph.Reshape(y, m, n)
 }
-
-// broadcastTo broadcasts x to dims (x's dimensions are each 1 or the
-// target's). On the pure-Go backend it tiles x by repeated doubling with
-// Concatenate, which copies whole blocks: SimpleGo's BroadcastInDim walks
-// an index iterator per element and took 1.5-2x the CPU time (measured for
-// [1,1,1,16] -> [64,32,32,16] followed by a multiply). Other backends get
-// BroadcastToDims, and so do small targets (under 64Ki values), where the
-// extra nodes of the tiling cost more than they save.
-func broadcastTo(x *graph.Node, dims ...int) *graph.Node {
-	size := 1
-	for _, d := range dims {
-		size *= d
-	}
-	if size < 1<<16 || x.Graph().Backend().String() != gofill.Name {
-		return graph.BroadcastToDims(x, dims...)
-	}
-	for axis, d := range dims {
-		for cur := x.Shape().Dimensions[axis]; cur < d; cur = x.Shape().Dimensions[axis] {
-			if 2*cur <= d {
-				x = graph.Concatenate([]*graph.Node{x, x}, axis)
-			} else {
-				x = graph.Concatenate([]*graph.Node{x, graph.SliceAxis(x, axis, graph.AxisRange(0, d-cur))}, axis)
-			}
-		}
-	}
-	return x
-}

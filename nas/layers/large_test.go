@@ -11,8 +11,9 @@ import (
 )
 
 // refConvGrads returns the gradients of sum(conv(x, w) * r) with respect to
-// x and w by direct loops (dense convolution, "same" padding k/2).
-func refConvGrads(x []float64, n, h, w, cin int, ker []float64, k, cout, stride int, r []float64) (dx, dw []float64) {
+// x and w by direct loops ("same" padding k/2; dense, or depthwise with
+// kernel [k,k,1,C] and cin = cout = C).
+func refConvGrads(x []float64, n, h, w, cin int, ker []float64, k, cout, stride int, r []float64, depthwise bool) (dx, dw []float64) {
 	p := k / 2
 	ho, wo := (h+2*p-k)/stride+1, (w+2*p-k)/stride+1
 	dx, dw = make([]float64, len(x)), make([]float64, len(ker))
@@ -23,6 +24,14 @@ func refConvGrads(x []float64, n, h, w, cin int, ker []float64, k, cout, stride 
 					for dj := range k {
 						row, col := i*stride+di-p, j*stride+dj-p
 						if row < 0 || row >= h || col < 0 || col >= w {
+							continue
+						}
+						if depthwise {
+							for c := range cout {
+								ri, xi, wi := ((b*ho+i)*wo+j)*cout+c, ((b*h+row)*w+col)*cin+c, (di*k+dj)*cout+c
+								dx[xi] += r[ri] * ker[wi]
+								dw[wi] += r[ri] * x[xi]
+							}
 							continue
 						}
 						for ci := range cin {
@@ -42,9 +51,9 @@ func refConvGrads(x []float64, n, h, w, cin int, ker []float64, k, cout, stride 
 	return dx, dw
 }
 
-// TestConv2DLarge uses sizes large enough for the pure-Go backend's
-// chunked matrix product (16 output channels, 3 input channels) and checks
-// values and gradients against direct loops.
+// TestConv2DLarge checks values and gradients of a convolution of model size
+// (48x48, 3 input and 16 output channels, enough work for several workers
+// of the convolution kernels) against direct loops.
 func TestConv2DLarge(t *testing.T) {
 	b := newBackend(t)
 	for _, stride := range []int{1, 2} {
@@ -53,7 +62,7 @@ func TestConv2DLarge(t *testing.T) {
 		x, ker := randn(rng, n*h*w*cin), randn(rng, k*k*cin*cout)
 		want, yDims := refConv(x, n, h, w, cin, ker, k, cout, stride, false)
 		r := randn(rng, prod(yDims))
-		wantDx, wantDw := refConvGrads(x, n, h, w, cin, ker, k, cout, stride, r)
+		wantDx, wantDw := refConvGrads(x, n, h, w, cin, ker, k, cout, stride, r, false)
 		outs, err := graph.MustNewExec(b, func(x, w, r *graph.Node) []*graph.Node {
 			y := layers.Conv2D(x, w, stride)
 			return append([]*graph.Node{y}, graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), x, w)...)
@@ -104,9 +113,8 @@ func TestDotLarge(t *testing.T) {
 	assertClose(t, "db", tensors.MustCopyFlatData[float64](outs[2]), db, 1e-12)
 }
 
-// TestDepthwiseConv2DLarge uses sizes for which the pure-Go backend tiles
-// the per-channel weights (broadcastTo), and checks values and gradients
-// against direct loops.
+// TestDepthwiseConv2DLarge is TestConv2DLarge for a depthwise convolution
+// (48x48, 16 channels).
 func TestDepthwiseConv2DLarge(t *testing.T) {
 	b := newBackend(t)
 	for _, stride := range []int{1, 2} {
@@ -115,28 +123,7 @@ func TestDepthwiseConv2DLarge(t *testing.T) {
 		x, ker := randn(rng, n*h*w*c), randn(rng, k*k*c)
 		want, yDims := refConv(x, n, h, w, c, ker, k, c, stride, true)
 		r := randn(rng, prod(yDims))
-		p := k / 2
-		ho, wo := yDims[1], yDims[2]
-		wantDx, wantDw := make([]float64, len(x)), make([]float64, len(ker))
-		for bi := range n {
-			for i := range ho {
-				for j := range wo {
-					for di := range k {
-						for dj := range k {
-							row, col := i*stride+di-p, j*stride+dj-p
-							if row < 0 || row >= h || col < 0 || col >= w {
-								continue
-							}
-							for ch := range c {
-								ri, xi, wi := ((bi*ho+i)*wo+j)*c+ch, ((bi*h+row)*w+col)*c+ch, (di*k+dj)*c+ch
-								wantDx[xi] += r[ri] * ker[wi]
-								wantDw[wi] += r[ri] * x[xi]
-							}
-						}
-					}
-				}
-			}
-		}
+		wantDx, wantDw := refConvGrads(x, n, h, w, c, ker, k, c, stride, r, true)
 		outs, err := graph.MustNewExec(b, func(x, w, r *graph.Node) []*graph.Node {
 			y := layers.DepthwiseConv2D(x, w, stride)
 			return append([]*graph.Node{y}, graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), x, w)...)
