@@ -23,8 +23,9 @@ func CosineLR(lr0 float64, epoch, epochs int) (float64, error) {
 	return lr0 * (1 + math.Cos(math.Pi*float64(epoch+1)/float64(epochs))) / 2, nil
 }
 
-// Schedule returns the learning rate of every epoch of the recipe, as
-// CosineLR gives it.
+// Schedule returns the learning rate of every epoch of the recipe under the
+// per-epoch schedule (AnnealEpoch), as CosineLR gives it. Under AnnealStep
+// the rate changes within an epoch: see StepLR.
 func (r Recipe) Schedule() ([]float64, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err

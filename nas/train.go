@@ -291,23 +291,17 @@ func (r *run) run(ctx context.Context) (Result, error) {
 	res.CompileSeconds = time.Since(t0).Seconds()
 
 	steps := r.batcher.Batches()
-	perStep := cfg.Recipe.Anneal == AnnealStep
-	lrs := make([]float64, cfg.Recipe.Epochs) // each epoch's first-step rate
-	for e := range lrs {
-		var err error
-		if lrs[e], err = cfg.Recipe.StepLR(e, 0, steps); err != nil {
-			return Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
-		}
-	}
 	epochs := cfg.Recipe.Epochs
 	var trainImages int
 	var trainSeconds float64
 	start := time.Now()
 	onehot := make([]float32, cfg.Recipe.BatchSize*m.Classes)
+	curLR := math.NaN() // the rate the optimizer holds
 	for e := 0; e < epochs; e++ {
 		es := time.Now()
-		if err := SetLR(r.mctx, lrs[e]); err != nil {
-			return Result{}, err
+		epochLR, err := cfg.Recipe.StepLR(e, 0, steps) // recorded in the curve
+		if err != nil {
+			return Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
 		}
 		var lossSum float64
 		var correct, seen, step int
@@ -318,14 +312,13 @@ func (r *run) run(ctx context.Context) (Result, error) {
 				stepErr = err
 				break
 			}
-			lr := lrs[e]
-			if perStep && step > 0 {
-				if lr, stepErr = cfg.Recipe.StepLR(e, step, steps); stepErr == nil {
-					stepErr = SetLR(r.mctx, lr)
-				}
-				if stepErr != nil {
-					break
-				}
+			var lr float64
+			if lr, stepErr = cfg.Recipe.StepLR(e, step, steps); stepErr == nil && lr != curLR {
+				stepErr = SetLR(r.mctx, lr)
+				curLR = lr
+			}
+			if stepErr != nil {
+				break
 			}
 			n := len(y)
 			oh := onehot[:n*m.Classes]
@@ -390,7 +383,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 				failed = fmt.Sprintf("diverged: validation logits not finite after epoch %d", e)
 			} else {
 				ep := Epoch{
-					Epoch: e, LR: lrs[e], TrainLoss: lossSum / float64(seen), TrainAcc: 100 * float64(correct) / float64(seen),
+					Epoch: e, LR: epochLR, TrainLoss: lossSum / float64(seen), TrainAcc: 100 * float64(correct) / float64(seen),
 					ValidLoss: ev.loss, ValidAcc: ev.acc, Seconds: time.Since(es).Seconds(),
 				}
 				res.Curve = append(res.Curve, ep)
@@ -399,7 +392,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 				res.FinalTrainAcc, res.FinalValidAcc = ep.TrainAcc, ep.ValidAcc
 				if cfg.Progress != nil {
 					cfg.Progress(Progress{
-						Epoch: e, Epochs: epochs, Step: step, Steps: steps, Loss: ep.TrainLoss, Acc: ep.TrainAcc, LR: lrs[e],
+						Epoch: e, Epochs: epochs, Step: step, Steps: steps, Loss: ep.TrainLoss, Acc: ep.TrainAcc, LR: epochLR,
 						ImagesPerSec: float64(seen) / epochTrain, ETA: eta(start, e+1, epochs), Done: &ep,
 					})
 				}
