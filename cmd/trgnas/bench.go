@@ -131,11 +131,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchFlags, error) {
 	fs.IntVar(&f.threads, "threads", 2, "PyTorch intra-op threads for --compare")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "with --child: write a CPU profile of the timed training steps to this file")
 	fs.BoolVar(&f.child, "child", false, "internal: measure one network in this process and print its JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	for _, c := range []struct {
 		name string

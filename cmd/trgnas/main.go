@@ -4,10 +4,13 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+
+	"github.com/trgnas/trgnas/nas"
 )
 
 // command is one subcommand. run receives the arguments after the
@@ -62,4 +65,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parseFlags parses args into fs and refuses positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return nil
+}
+
+// annealValue is the Recipe.Anneal of an --anneal value: "epoch", the
+// published schedule, is the field's zero value, so that such a recipe
+// equals the default one (and those of ledgers written before the field).
+func annealValue(v string) string {
+	if v == nas.AnnealEpoch {
+		return ""
+	}
+	return v
 }

@@ -63,7 +63,7 @@ func recipeFlags(fs *flag.FlagSet, r *nas.Recipe, aug *augFlags) {
 		if v != nas.AnnealEpoch && v != nas.AnnealStep {
 			return fmt.Errorf("want %q or %q", nas.AnnealEpoch, nas.AnnealStep)
 		}
-		r.Anneal = map[string]string{nas.AnnealEpoch: "", nas.AnnealStep: nas.AnnealStep}[v]
+		r.Anneal = annealValue(v)
 		return nil
 	})
 	fs.Float64Var(&r.Momentum, "momentum", r.Momentum, "SGD momentum")

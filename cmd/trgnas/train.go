@@ -74,11 +74,8 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no warnings on stderr")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "save the trained model to this (empty or new) directory")
 	fs.StringVar(&f.evalCheckpoint, "eval-checkpoint", "", "evaluate the model saved in this directory on the test set, instead of training")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
@@ -143,9 +140,7 @@ func (f *trainFlags) recipeOf() nas.Recipe {
 	r := nas.DefaultRecipe()
 	r.Epochs, r.BatchSize, r.LearningRate = f.epochs, f.batch, f.lr
 	r.TrainLimit, r.ValidLimit, r.Seed = f.trainLimit, f.validLimit, f.seed
-	if f.anneal != nas.AnnealEpoch {
-		r.Anneal = f.anneal // Validate names a bad value; "epoch" stays "" so recipes compare equal to the default
-	}
+	r.Anneal = annealValue(f.anneal) // Validate names a bad value
 	crop, cutout, flip := 0, 0, false
 	switch f.dataset {
 	case "cifar10":
