@@ -330,28 +330,27 @@ func (q *problem) batchDepthwiseFits() bool {
 // the original operands, without copies: for each output position and
 // each input channel n (the contracted axis), the valid taps' rows of all
 // groups are contiguous in x and k, so dwPoint sums them with the groups
-// innermost. Workers split the input channels and add up at the end.
+// innermost. The input channels are split into one contiguous range per
+// worker, each summed into its own accumulator, and the accumulators are
+// added up in order at the end: the result does not depend on which
+// goroutine ran which range.
 func batchDepthwise[T float32 | float64](q *problem, x, k, out []T, workers int) {
 	g := q.groups
 	positions := q.ho * q.wo
-	workers = max(1, min(workers, q.cig))
-	accs := make([]*[]T, workers)
-	for w := range accs {
-		accs[w] = getBuf[T](positions*g + g)
-		clear(*accs[w])
-		defer putBuf(accs[w])
+	parts := max(1, min(workers, q.cig))
+	accs := make([]*[]T, parts)
+	taps := make([][]int, parts)
+	for p := range accs {
+		accs[p] = getBuf[T](positions*g + g)
+		clear(*accs[p])
+		defer putBuf(accs[p])
+		taps[p] = make([]int, 2*q.kh*q.kw)
 	}
-	const chunk = 4 // input channels per work item
-	nItems := (q.cig + chunk - 1) / chunk
-	taps := make([][]int, workers)
-	for w := range taps {
-		taps[w] = make([]int, 2*q.kh*q.kw)
-	}
-	parallel(workers, nItems, func(w, item int) {
-		buf := *accs[w]
+	parallel(parts, parts, func(_, p int) {
+		buf := *accs[p]
 		acc, tmp := buf[:positions*g], buf[positions*g:][:g]
-		xo, ko := taps[w][:q.kh*q.kw], taps[w][q.kh*q.kw:]
-		for n := item * chunk; n < min(q.cig, (item+1)*chunk); n++ {
+		xo, ko := taps[p][:q.kh*q.kw], taps[p][q.kh*q.kw:]
+		for n := p * q.cig / parts; n < (p+1)*q.cig/parts; n++ {
 			for pos := range positions {
 				oh, ow := pos/q.wo, pos%q.wo
 				nt := 0
@@ -383,8 +382,8 @@ func batchDepthwise[T float32 | float64](q *problem, x, k, out []T, workers int)
 		base := oh*q.oH + ow*q.oW
 		for c := range g {
 			var s T
-			for w := range accs {
-				s += (*accs[w])[pos*g+c]
+			for _, acc := range accs {
+				s += (*acc)[pos*g+c]
 			}
 			out[base+c*q.oC] = s
 		}
