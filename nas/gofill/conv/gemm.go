@@ -1,11 +1,13 @@
 package conv
 
 // Block sizes of the GEMM: rows of output per work item, and the target
-// depth of one packed block of A. The register tile mr x nr depends on the
+// depth of one packed block of A, chosen so that one prepared panel of A
+// (in the SIMD build kc*mr vectors, 16 KiB) and one panel of B (8 KiB)
+// stay in the L1 cache together. The register tile mr x nr depends on the
 // build (micro_*.go).
 const (
 	mcRows   = (64 + mr - 1) / mr * mr
-	kcTarget = 256
+	kcTarget = 128
 )
 
 // gemmConv computes q as, for each group and each phase of the input
@@ -33,9 +35,12 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 	}
 	workers = max(1, min(workers, (maxRows+mr-1)/mr))
 	abufs := make([]*[]T, workers)
+	wbufs := make([]*[]T, workers)
 	for w := range abufs {
 		abufs[w] = getBuf[T](mcRows * tpb * q.cig)
 		defer putBuf(abufs[w])
+		wbufs[w] = getBuf[T](prepSize(tpb * q.cig))
+		defer putBuf(wbufs[w])
 	}
 	rowBuf := getBuf[int](4 * maxRows)
 	defer putBuf(rowBuf)
@@ -67,13 +72,13 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 					continue
 				}
 				bm := (*bbuf)[:taps*q.cig*cogP]
-				packB(q, k, bm, g, ah.taps, aw.taps, cogP)
+				packB(q, k, bm, g, ah.taps, aw.taps)
 				// Rows per work item: up to mcRows, at least 4 items per worker.
 				mc := min(mcRows, max(mr, ((m+4*workers-1)/(4*workers)+mr-1)/mr*mr))
-				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, out: out, ldb: cogP, tapsH: ah.taps, tapsW: aw.taps,
+				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, out: out, tapsH: ah.taps, tapsW: aw.taps,
 					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb}
 				parallel(workers, (m+mc-1)/mc, func(w, chunk int) {
-					job.chunk(*abufs[w], chunk)
+					job.chunk(*abufs[w], *wbufs[w], chunk)
 				})
 			}
 		}
@@ -81,22 +86,28 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 }
 
 // packB copies group g's kernel, restricted to the taps of one phase, into
-// b laid out [tap][cig][ldb] (ldb >= cog, zero-padded).
-func packB[T float32 | float64](q *problem, k, b []T, g int, tapsH, tapsW []int, ldb int) {
+// b as panels of nr output channels, each laid out [tap][cig][nr] (the
+// last panel zero-padded), so that the micro kernel reads one panel
+// contiguously.
+func packB[T float32 | float64](q *problem, k, b []T, g int, tapsH, tapsW []int) {
+	rows := len(tapsH) * len(tapsW) * q.cig
 	row := 0
 	for _, i := range tapsH {
 		for _, j := range tapsW {
 			for c := range q.cig {
 				src := i*q.kH + j*q.kW + c*q.kIn + g*q.cog*q.kOut
-				dst := b[row*ldb:][:ldb]
-				if q.kOut == 1 {
-					copy(dst, k[src:src+q.cog])
-				} else {
-					for o := range q.cog {
-						dst[o] = k[src+o*q.kOut]
+				for c0 := 0; c0 < q.cog; c0 += nr {
+					dst := b[(c0/nr*rows+row)*nr:][:nr]
+					nv := min(nr, q.cog-c0)
+					if q.kOut == 1 {
+						copy(dst, k[src+c0:src+c0+nv])
+					} else {
+						for o := range nv {
+							dst[o] = k[src+(c0+o)*q.kOut]
+						}
 					}
+					clear(dst[nv:])
 				}
-				clear(dst[q.cog:])
 				row++
 			}
 		}
@@ -106,41 +117,41 @@ func packB[T float32 | float64](q *problem, k, b []T, g int, tapsH, tapsW []int,
 type gemmJob[T float32 | float64] struct {
 	q                          *problem
 	xc, b, out                 []T
-	ldb, tpb, mc               int
+	tpb, mc                    int
 	tapsH, tapsW               []int
 	rowX, rowHd, rowWd, rowOut []int
 }
 
 // chunk computes rows [chunk*mc, ...) of the job's GEMM, using ap as
-// the packed-A buffer.
-func (j *gemmJob[T]) chunk(ap []T, chunk int) {
+// the packed-A buffer and wide as scratch for prepA. Each panel of mr rows
+// is prepared once and multiplied with every panel of nr columns of B.
+func (j *gemmJob[T]) chunk(ap, wide []T, chunk int) {
 	q := j.q
 	m0 := chunk * j.mc
 	m1 := min(len(j.rowOut), m0+j.mc)
 	panels := (m1 - m0 + mr - 1) / mr
 	taps := len(j.tapsH) * len(j.tapsW)
+	krows := taps * q.cig
 	var acc [mr * nr]T
 	for t0 := 0; t0 < taps; t0 += j.tpb {
 		t1 := min(taps, t0+j.tpb)
 		kc := (t1 - t0) * q.cig
 		j.packA(ap, m0, m1, t0, t1, kc)
-		bBlock := j.b[t0*q.cig*j.ldb:]
-		for c0 := 0; c0 < q.cog; c0 += nr {
-			nv := min(nr, q.cog-c0)
-			for p := range panels {
-				micro(kc, ap[p*kc*mr:(p+1)*kc*mr], bBlock[c0:], j.ldb, &acc)
-				rows := min(mr, m1-m0-p*mr)
+		for p := range panels {
+			pa := prepA(kc, ap[p*kc*mr:(p+1)*kc*mr], wide)
+			rows := min(mr, m1-m0-p*mr)
+			for c0 := 0; c0 < q.cog; c0 += nr {
+				nv := min(nr, q.cog-c0)
+				bp := j.b[(c0/nr*krows+t0*q.cig)*nr:][:kc*nr]
+				micro(kc, pa, bp, &acc)
 				for r := range rows {
 					base := j.rowOut[m0+p*mr+r] + c0*q.oC
 					a := acc[r*nr : r*nr+nv]
 					if q.oC == 1 {
-						o := j.out[base : base+nv]
 						if t0 == 0 {
-							copy(o, a)
+							storeRow(j.out[base:base+nv], a)
 						} else {
-							for c, v := range a {
-								o[c] += v
-							}
+							addRow(j.out[base:base+nv], a)
 						}
 						continue
 					}

@@ -9,11 +9,33 @@ const (
 	nr = 4
 )
 
+// prepSize is the scratch prepA needs for depth kc: none here.
+func prepSize(int) int { return 0 }
+
+// prepA returns the panel of mr rows of kc values a in the layout micro
+// reads: here a itself.
+func prepA[T float32 | float64](_ int, a, _ []T) []T { return a }
+
+// storeRow sets o = a (len(o) == len(a)).
+func storeRow[T float32 | float64](o, a []T) {
+	o = o[:len(a)]
+	for c, v := range a {
+		o[c] = v
+	}
+}
+
+// addRow adds a to o (len(o) == len(a)).
+func addRow[T float32 | float64](o, a []T) {
+	o = o[:len(a)]
+	for c, v := range a {
+		o[c] += v
+	}
+}
+
 // micro computes the mr x nr tile acc = A B over depth kc, with a holding
-// mr rows of kc values and b rows of ldb values, the tile's nr columns at
-// the start of each row.
-func micro[T float32 | float64](kc int, a, b []T, ldb int, acc *[mr * nr]T) {
-	microScalar(kc, a, b, ldb, acc)
+// mr rows of kc values and b kc rows of nr values.
+func micro[T float32 | float64](kc int, a, b []T, acc *[mr * nr]T) {
+	microScalar(kc, a, b, acc)
 }
 
 // dwPoint computes one output position of a depthwise problem with one

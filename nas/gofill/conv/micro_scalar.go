@@ -1,7 +1,7 @@
 package conv
 
 // microScalar is micro in plain Go, two rows at a time.
-func microScalar[T float32 | float64](kc int, a, b []T, ldb int, acc *[mr * nr]T) {
+func microScalar[T float32 | float64](kc int, a, b []T, acc *[mr * nr]T) {
 	for r := 0; r < mr; r += 2 {
 		a0s := a[r*kc : (r+1)*kc]
 		a1s := a[(r+1)*kc : (r+2)*kc]
@@ -12,7 +12,7 @@ func microScalar[T float32 | float64](kc int, a, b []T, ldb int, acc *[mr * nr]T
 			off := c
 			for kk, a0 := range a0s {
 				bb := b[off : off+4 : off+4]
-				off += ldb
+				off += nr
 				a1 := a1s[kk]
 				b0 := bb[0]
 				c00 += a0 * b0

@@ -2,7 +2,10 @@
 
 package conv
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+	"unsafe"
+)
 
 // Register tile of the SIMD build: 4 rows of two 8-lane float32 vectors
 // (8 of the 16 AVX2 registers hold accumulators; Go's register allocator
@@ -12,46 +15,160 @@ const (
 	nr = 16
 )
 
-// micro computes the mr x nr tile acc = A B over depth kc, with a holding
-// mr rows of kc values and b rows of ldb values, the tile's nr columns at
-// the start of each row. It uses AVX2 with FMA where the CPU has them.
-func micro[T float32 | float64](kc int, a, b []T, ldb int, acc *[mr * nr]T) {
+// lanes is the width of the float32 vectors.
+const lanes = 8
+
+// prepSize is the scratch prepA needs for depth kc.
+func prepSize(kc int) int { return kc * mr * lanes }
+
+// prepA returns the panel of mr rows of kc values a in the layout micro
+// reads. For float32 on AVX2 with FMA it writes into buf every value
+// already broadcast to a vector, step by step ([kc][mr][lanes]): micro
+// then loads each as one vector, where broadcasting in the loop costs two
+// instructions per value. Otherwise it returns a.
+func prepA[T float32 | float64](kc int, a, buf []T) []T {
+	if a32, ok := any(a).([]float32); ok && hasFMA() {
+		w := any(buf).([]float32)[:kc*mr*lanes]
+		expand32(kc, a32, w)
+		return any(w).([]T)
+	}
+	return a
+}
+
+// expand32 writes w[(kk*mr+r)*lanes : +lanes] = a[r*kc+kk] broadcast.
+func expand32(kc int, a, w []float32) {
+	a = a[:mr*kc]
+	w = w[:kc*mr*lanes]
+	if kc == 0 {
+		return
+	}
+	pa := unsafe.Pointer(unsafe.SliceData(a))
+	pw := unsafe.Pointer(unsafe.SliceData(w))
+	o1 := uintptr(kc) * 4
+	for n := kc; n > 0; n-- {
+		archsimd.BroadcastFloat32x8(*(*float32)(pa)).Store((*[8]float32)(pw))
+		archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, o1))).Store((*[8]float32)(unsafe.Add(pw, 32)))
+		archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, 2*o1))).Store((*[8]float32)(unsafe.Add(pw, 64)))
+		archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, 3*o1))).Store((*[8]float32)(unsafe.Add(pw, 96)))
+		pa = unsafe.Add(pa, 4)
+		pw = unsafe.Add(pw, mr*lanes*4)
+	}
+}
+
+// storeRow sets o = a (len(o) == len(a)), with vectors for a full row of
+// float32.
+func storeRow[T float32 | float64](o, a []T) {
+	if o32, ok := any(o).([]float32); ok && len(o) == nr && len(a) == nr && hasFMA() {
+		a32 := any(a).([]float32)
+		archsimd.LoadFloat32x8((*[8]float32)(a32[0:8])).Store((*[8]float32)(o32[0:8]))
+		archsimd.LoadFloat32x8((*[8]float32)(a32[8:16])).Store((*[8]float32)(o32[8:16]))
+		return
+	}
+	o = o[:len(a)]
+	for c, v := range a {
+		o[c] = v
+	}
+}
+
+// addRow adds a to o (len(o) == len(a)), with vectors for a full row of
+// float32.
+func addRow[T float32 | float64](o, a []T) {
+	if o32, ok := any(o).([]float32); ok && len(o) == nr && len(a) == nr && hasFMA() {
+		a32 := any(a).([]float32)
+		archsimd.LoadFloat32x8((*[8]float32)(o32[0:8])).Add(archsimd.LoadFloat32x8((*[8]float32)(a32[0:8]))).Store((*[8]float32)(o32[0:8]))
+		archsimd.LoadFloat32x8((*[8]float32)(o32[8:16])).Add(archsimd.LoadFloat32x8((*[8]float32)(a32[8:16]))).Store((*[8]float32)(o32[8:16]))
+		return
+	}
+	o = o[:len(a)]
+	for c, v := range a {
+		o[c] += v
+	}
+}
+
+// micro computes the mr x nr tile acc = A B over depth kc, with a the
+// panel of A as prepA returned it and b kc rows of nr values (one packed
+// panel). It uses AVX2 with FMA where the CPU has them.
+func micro[T float32 | float64](kc int, a, b []T, acc *[mr * nr]T) {
 	if hasFMA() {
 		switch a := any(a).(type) {
 		case []float32:
-			micro32(kc, a, any(b).([]float32), ldb, any(acc).(*[mr * nr]float32))
+			micro32(kc, a, any(b).([]float32), any(acc).(*[mr * nr]float32))
 			return
 		case []float64:
 			b, acc := any(b).([]float64), any(acc).(*[mr * nr]float64)
 			for r := 0; r < mr; r += 2 {
-				micro64(kc, a[r*kc:(r+2)*kc], b, ldb, acc[r*nr:(r+2)*nr])
+				micro64(kc, a[r*kc:(r+2)*kc], b, acc[r*nr:(r+2)*nr])
 			}
 			return
 		}
 	}
-	microScalar(kc, a, b, ldb, acc)
+	microScalar(kc, a, b, acc)
 }
 
-func micro32(kc int, a, b []float32, ldb int, acc *[mr * nr]float32) {
+// micro32 is micro for float32, with a as expand32 wrote it. Its loop is
+// written for the instruction count, which bounds it: every A value is
+// one vector load (archsimd's MulAdd overwrites its multiplicand, so a
+// broadcast register would need a copy per use anyway), two steps per
+// iteration so that the accumulators return to their loop registers
+// half as often, and pointers that advance without bounds checks (the
+// lengths are checked once on entry).
+func micro32(kc int, a, b []float32, acc *[mr * nr]float32) {
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
-	a0 := a[0*kc : 1*kc]
-	a1 := a[1*kc : 2*kc][:len(a0)]
-	a2 := a[2*kc : 3*kc][:len(a0)]
-	a3 := a[3*kc : 4*kc][:len(a0)]
-	off := 0
-	for kk := range a0 {
-		bb := b[off : off+16 : off+16]
-		off += ldb
-		b0 := archsimd.LoadFloat32x8((*[8]float32)(bb[0:8]))
-		b1 := archsimd.LoadFloat32x8((*[8]float32)(bb[8:16]))
-		c00 = archsimd.BroadcastFloat32x8(a0[kk]).MulAdd(b0, c00)
-		c01 = archsimd.BroadcastFloat32x8(a0[kk]).MulAdd(b1, c01)
-		c10 = archsimd.BroadcastFloat32x8(a1[kk]).MulAdd(b0, c10)
-		c11 = archsimd.BroadcastFloat32x8(a1[kk]).MulAdd(b1, c11)
-		c20 = archsimd.BroadcastFloat32x8(a2[kk]).MulAdd(b0, c20)
-		c21 = archsimd.BroadcastFloat32x8(a2[kk]).MulAdd(b1, c21)
-		c30 = archsimd.BroadcastFloat32x8(a3[kk]).MulAdd(b0, c30)
-		c31 = archsimd.BroadcastFloat32x8(a3[kk]).MulAdd(b1, c31)
+	a = a[:kc*mr*lanes]
+	b = b[:kc*nr]
+	if kc == 0 {
+		*acc = [mr * nr]float32{}
+		return
+	}
+	pa := unsafe.Pointer(unsafe.SliceData(a))
+	pb := unsafe.Pointer(unsafe.SliceData(b))
+	for n := kc / 2; n > 0; n-- {
+		b0 := archsimd.LoadFloat32x8((*[8]float32)(pb))
+		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
+		x := archsimd.LoadFloat32x8((*[8]float32)(pa))
+		c00 = x.MulAdd(b0, c00)
+		c01 = x.MulAdd(b1, c01)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 32)))
+		c10 = x.MulAdd(b0, c10)
+		c11 = x.MulAdd(b1, c11)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 64)))
+		c20 = x.MulAdd(b0, c20)
+		c21 = x.MulAdd(b1, c21)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 96)))
+		c30 = x.MulAdd(b0, c30)
+		c31 = x.MulAdd(b1, c31)
+		b0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 64)))
+		b1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 96)))
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 128)))
+		c00 = x.MulAdd(b0, c00)
+		c01 = x.MulAdd(b1, c01)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 160)))
+		c10 = x.MulAdd(b0, c10)
+		c11 = x.MulAdd(b1, c11)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 192)))
+		c20 = x.MulAdd(b0, c20)
+		c21 = x.MulAdd(b1, c21)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 224)))
+		c30 = x.MulAdd(b0, c30)
+		c31 = x.MulAdd(b1, c31)
+		pa = unsafe.Add(pa, 2*mr*lanes*4)
+		pb = unsafe.Add(pb, 2*nr*4)
+	}
+	if kc%2 == 1 {
+		b0 := archsimd.LoadFloat32x8((*[8]float32)(pb))
+		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
+		x := archsimd.LoadFloat32x8((*[8]float32)(pa))
+		c00 = x.MulAdd(b0, c00)
+		c01 = x.MulAdd(b1, c01)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 32)))
+		c10 = x.MulAdd(b0, c10)
+		c11 = x.MulAdd(b1, c11)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 64)))
+		c20 = x.MulAdd(b0, c20)
+		c21 = x.MulAdd(b1, c21)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 96)))
+		c30 = x.MulAdd(b0, c30)
+		c31 = x.MulAdd(b1, c31)
 	}
 	c00.Store((*[8]float32)(acc[0:8]))
 	c01.Store((*[8]float32)(acc[8:16]))
@@ -64,14 +181,14 @@ func micro32(kc int, a, b []float32, ldb int, acc *[mr * nr]float32) {
 }
 
 // micro64 computes two rows of 16 float64 columns (8 accumulators).
-func micro64(kc int, a, b []float64, ldb int, acc []float64) {
+func micro64(kc int, a, b []float64, acc []float64) {
 	var c00, c01, c02, c03, c10, c11, c12, c13 archsimd.Float64x4
 	a0 := a[0:kc]
 	a1 := a[kc : 2*kc][:len(a0)]
 	off := 0
 	for kk := range a0 {
 		bb := b[off : off+16 : off+16]
-		off += ldb
+		off += nr
 		b0 := archsimd.LoadFloat64x4((*[4]float64)(bb[0:4]))
 		b1 := archsimd.LoadFloat64x4((*[4]float64)(bb[4:8]))
 		b2 := archsimd.LoadFloat64x4((*[4]float64)(bb[8:12]))

@@ -1,0 +1,35 @@
+package conv
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkMicro runs prepA on one panel of A and the micro kernel on it
+// with each of cogP/nr panels of B (as the GEMM does), for a few depths
+// and widths, reporting GFLOP/s of the multiply-adds.
+func BenchmarkMicro(b *testing.B) {
+	for _, kc := range []int{56, 112, 224} {
+		for _, cogP := range []int{16, 64, 112} {
+			b.Run(fmt.Sprintf("kc%d_n%d", kc, cogP), func(b *testing.B) {
+				a := make([]float32, mr*kc)
+				bp := make([]float32, kc*cogP)
+				for i := range a {
+					a[i] = float32(i%7) - 3
+				}
+				for i := range bp {
+					bp[i] = float32(i%5) - 2
+				}
+				var acc [mr * nr]float32
+				wide := make([]float32, prepSize(kc))
+				for b.Loop() {
+					pa := prepA(kc, a, wide)
+					for c0 := 0; c0 < cogP; c0 += nr {
+						micro(kc, pa, bp[c0*kc:(c0+nr)*kc], &acc)
+					}
+				}
+				b.ReportMetric(2*float64(mr*cogP*kc*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
