@@ -322,18 +322,24 @@ func TestRunAxesPermutations(t *testing.T) {
 	}
 }
 
-// TestRunModelSize runs the configs at a size where every GEMM has
-// several row chunks, several depth blocks and several column panels.
+// TestRunModelSize runs the configs at sizes where every GEMM has
+// several row chunks, several depth blocks and several column panels (the
+// second with an odd depth in its last block and a last panel that is
+// not full).
 func TestRunModelSize(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
-	g := geom{4, 16, 16, 40, 36, 5, 2}
-	for _, c := range configs {
-		g := g
-		if c.dw {
-			g.co = g.ci
+	for _, g0 := range []geom{{4, 16, 16, 40, 36, 5, 2}, {2, 9, 9, 45, 50, 3, 1}} {
+		for _, c := range configs {
+			g := g0
+			if c.dw {
+				g.co = g.ci
+			}
+			s := c.spec(g)
+			t.Run(c.name+"/"+g.String(), func(t *testing.T) {
+				checkRun[float32](t, r, s, 1e-4)
+				checkRun[float64](t, r, s, 1e-10)
+			})
 		}
-		s := c.spec(g)
-		t.Run(c.name, func(t *testing.T) { checkRun[float32](t, r, s, 1e-4) })
 	}
 }
 

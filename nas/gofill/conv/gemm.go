@@ -123,9 +123,9 @@ type gemmJob[T float32 | float64] struct {
 }
 
 // chunk computes rows [chunk*mc, ...) of the job's GEMM, using ap as
-// the packed-A buffer and wide as scratch for prepA. Each panel of mr rows
+// the packed-A buffer and scratch for prepA. Each panel of mr rows
 // is prepared once and multiplied with every panel of nr columns of B.
-func (j *gemmJob[T]) chunk(ap, wide []T, chunk int) {
+func (j *gemmJob[T]) chunk(ap, scratch []T, chunk int) {
 	q := j.q
 	m0 := chunk * j.mc
 	m1 := min(len(j.rowOut), m0+j.mc)
@@ -138,12 +138,12 @@ func (j *gemmJob[T]) chunk(ap, wide []T, chunk int) {
 		kc := (t1 - t0) * q.cig
 		j.packA(ap, m0, m1, t0, t1, kc)
 		for p := range panels {
-			pa := prepA(kc, ap[p*kc*mr:(p+1)*kc*mr], wide)
+			pa, wide := prepA(kc, ap[p*kc*mr:(p+1)*kc*mr], scratch, (q.cog+nr-1)/nr)
 			rows := min(mr, m1-m0-p*mr)
 			for c0 := 0; c0 < q.cog; c0 += nr {
 				nv := min(nr, q.cog-c0)
 				bp := j.b[(c0/nr*krows+t0*q.cig)*nr:][:kc*nr]
-				micro(kc, pa, bp, &acc)
+				micro(kc, pa, wide, bp, &acc)
 				for r := range rows {
 					base := j.rowOut[m0+p*mr+r] + c0*q.oC
 					a := acc[r*nr : r*nr+nv]

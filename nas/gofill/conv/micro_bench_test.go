@@ -23,9 +23,9 @@ func BenchmarkMicro(b *testing.B) {
 				var acc [mr * nr]float32
 				wide := make([]float32, prepSize(kc))
 				for b.Loop() {
-					pa := prepA(kc, a, wide)
+					pa, w := prepA(kc, a, wide, cogP/nr)
 					for c0 := 0; c0 < cogP; c0 += nr {
-						micro(kc, pa, bp[c0*kc:(c0+nr)*kc], &acc)
+						micro(kc, pa, w, bp[c0*kc:(c0+nr)*kc], &acc)
 					}
 				}
 				b.ReportMetric(2*float64(mr*cogP*kc*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

@@ -13,8 +13,9 @@ const (
 func prepSize(int) int { return 0 }
 
 // prepA returns the panel of mr rows of kc values a in the layout micro
-// reads: here a itself.
-func prepA[T float32 | float64](_ int, a, _ []T) []T { return a }
+// reads, for use with the given number of B panels: here a itself, not
+// wide.
+func prepA[T float32 | float64](_ int, a, _ []T, _ int) ([]T, bool) { return a, false }
 
 // storeRow sets o = a (len(o) == len(a)).
 func storeRow[T float32 | float64](o, a []T) {
@@ -33,8 +34,9 @@ func addRow[T float32 | float64](o, a []T) {
 }
 
 // micro computes the mr x nr tile acc = A B over depth kc, with a holding
-// mr rows of kc values and b kc rows of nr values.
-func micro[T float32 | float64](kc int, a, b []T, acc *[mr * nr]T) {
+// mr rows of kc values (as prepA returned them) and b kc rows of nr
+// values.
+func micro[T float32 | float64](kc int, a []T, _ bool, b []T, acc *[mr * nr]T) {
 	microScalar(kc, a, b, acc)
 }
 

@@ -21,18 +21,24 @@ const lanes = 8
 // prepSize is the scratch prepA needs for depth kc.
 func prepSize(kc int) int { return kc * mr * lanes }
 
+// wideMin is the least number of B panels for which prepA expands A:
+// the expansion costs about as much as one micro call saves.
+const wideMin = 3
+
 // prepA returns the panel of mr rows of kc values a in the layout micro
-// reads. For float32 on AVX2 with FMA it writes into buf every value
-// already broadcast to a vector, step by step ([kc][mr][lanes]): micro
-// then loads each as one vector, where broadcasting in the loop costs two
-// instructions per value. Otherwise it returns a.
-func prepA[T float32 | float64](kc int, a, buf []T) []T {
-	if a32, ok := any(a).([]float32); ok && hasFMA() {
+// reads, for use with the given number of B panels, and whether it is the
+// wide layout. For float32 on AVX2 with FMA and at least wideMin uses it
+// writes into buf every value already broadcast to a vector, step by step
+// ([kc][mr][lanes]): micro then loads each as one vector, where
+// broadcasting in the loop costs two instructions per value. Otherwise it
+// returns a.
+func prepA[T float32 | float64](kc int, a, buf []T, uses int) ([]T, bool) {
+	if a32, ok := any(a).([]float32); ok && uses >= wideMin && hasFMA() {
 		w := any(buf).([]float32)[:kc*mr*lanes]
 		expand32(kc, a32, w)
-		return any(w).([]T)
+		return any(w).([]T), true
 	}
-	return a
+	return a, false
 }
 
 // expand32 writes w[(kk*mr+r)*lanes : +lanes] = a[r*kc+kk] broadcast.
@@ -86,13 +92,17 @@ func addRow[T float32 | float64](o, a []T) {
 }
 
 // micro computes the mr x nr tile acc = A B over depth kc, with a the
-// panel of A as prepA returned it and b kc rows of nr values (one packed
-// panel). It uses AVX2 with FMA where the CPU has them.
-func micro[T float32 | float64](kc int, a, b []T, acc *[mr * nr]T) {
+// panel of A as prepA returned it (wide: expanded) and b kc rows of nr
+// values (one packed panel). It uses AVX2 with FMA where the CPU has them.
+func micro[T float32 | float64](kc int, a []T, wide bool, b []T, acc *[mr * nr]T) {
 	if hasFMA() {
 		switch a := any(a).(type) {
 		case []float32:
-			micro32(kc, a, any(b).([]float32), any(acc).(*[mr * nr]float32))
+			if wide {
+				micro32(kc, a, any(b).([]float32), any(acc).(*[mr * nr]float32))
+			} else {
+				micro32r(kc, a, any(b).([]float32), any(acc).(*[mr * nr]float32))
+			}
 			return
 		case []float64:
 			b, acc := any(b).([]float64), any(acc).(*[mr * nr]float64)
@@ -105,7 +115,50 @@ func micro[T float32 | float64](kc int, a, b []T, acc *[mr * nr]T) {
 	microScalar(kc, a, b, acc)
 }
 
-// micro32 is micro for float32, with a as expand32 wrote it. Its loop is
+// micro32r is micro for float32 with a in rows ([mr][kc]): each A value
+// is broadcast in the loop. One step per iteration: with two, the
+// compiler hoists the scalar loads and spills them.
+func micro32r(kc int, a, b []float32, acc *[mr * nr]float32) {
+	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
+	a = a[:mr*kc]
+	b = b[:kc*nr]
+	if kc == 0 {
+		*acc = [mr * nr]float32{}
+		return
+	}
+	pa := unsafe.Pointer(unsafe.SliceData(a))
+	pb := unsafe.Pointer(unsafe.SliceData(b))
+	o1 := uintptr(kc) * 4
+	o2, o3 := 2*o1, 3*o1
+	for n := kc; n > 0; n-- {
+		b0 := archsimd.LoadFloat32x8((*[8]float32)(pb))
+		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
+		x := archsimd.BroadcastFloat32x8(*(*float32)(pa))
+		c00 = x.MulAdd(b0, c00)
+		c01 = x.MulAdd(b1, c01)
+		x = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, o1)))
+		c10 = x.MulAdd(b0, c10)
+		c11 = x.MulAdd(b1, c11)
+		x = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, o2)))
+		c20 = x.MulAdd(b0, c20)
+		c21 = x.MulAdd(b1, c21)
+		x = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, o3)))
+		c30 = x.MulAdd(b0, c30)
+		c31 = x.MulAdd(b1, c31)
+		pa = unsafe.Add(pa, 4)
+		pb = unsafe.Add(pb, nr*4)
+	}
+	c00.Store((*[8]float32)(acc[0:8]))
+	c01.Store((*[8]float32)(acc[8:16]))
+	c10.Store((*[8]float32)(acc[16:24]))
+	c11.Store((*[8]float32)(acc[24:32]))
+	c20.Store((*[8]float32)(acc[32:40]))
+	c21.Store((*[8]float32)(acc[40:48]))
+	c30.Store((*[8]float32)(acc[48:56]))
+	c31.Store((*[8]float32)(acc[56:64]))
+}
+
+// micro32 is micro for float32, with a as expand32 wrote it (wide). Its loop is
 // written for the instruction count, which bounds it: every A value is
 // one vector load (archsimd's MulAdd overwrites its multiplicand, so a
 // broadcast register would need a copy per use anyway), two steps per
