@@ -72,9 +72,15 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 	for w := range taps {
 		taps[w] = make([]int, 2*q.kh*q.kw+q.kh)
 	}
+	// With output channels and columns contiguous, rows are computed in
+	// place.
+	inPlace := q.oC == 1 && q.oW == co
 	parallel(workers, q.nb*q.ho, func(w, row int) {
-		acc := (*accs[w])[:q.wo*co]
 		b, oh := row/q.ho, row%q.ho
+		acc := (*accs[w])[:q.wo*co]
+		if inPlace {
+			acc = out[b*q.oB+oh*q.oH:][:q.wo*co]
+		}
 		his := taps[w][2*q.kh*q.kw:]
 		for i := range q.kh {
 			his[i] = q.tapH(oh, i)
@@ -85,8 +91,26 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		if rowInside {
 			hq, hr = hd0/q.dh, hd0%q.dh
 		}
+		// Interior columns of a 3x3 dense row: whole rows of vectors.
+		lo, hi, done := 0, 0, 0
+		if rowInside && dense && q.kh == 3 && q.kw == 3 && q.kdh == 1 && q.kdw == 1 {
+			for lo < q.wo && wq[lo] < 0 {
+				lo++
+			}
+			for hi = lo; hi < q.wo && wq[hi] >= 0; hi++ {
+			}
+			if hi > lo {
+				done = dwRow3(xc, ((b*q.h+hq)*q.w+wq[lo])*q.cin, q.sw*q.cin, q.w*q.cin, q.cin, kd, co, hi-lo, acc[lo*co:])
+			}
+		}
 		for ow := range q.wo {
 			a := acc[ow*co : (ow+1)*co]
+			if ow >= lo && ow < hi && done > 0 {
+				if done < co {
+					dwPointScalar(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, denseX, denseK, a, done)
+				}
+				continue
+			}
 			if rowInside && wq[ow] >= 0 {
 				if dense {
 					dwPoint(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, denseX, denseK, a)
@@ -116,6 +140,9 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			} else {
 				dwPointMultiplier(xc, kd, xo[:n], ko[:n], a, q.cog)
 			}
+		}
+		if inPlace {
+			return
 		}
 		for ow := range q.wo {
 			base := b*q.oB + oh*q.oH + ow*q.oW

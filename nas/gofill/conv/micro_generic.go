@@ -48,3 +48,6 @@ func dwPoint[T float32 | float64](xc, kd []T, xo, ko []int, a []T) {
 
 // dotAcc adds the products x[i]*y[i] into the 8 partial sums acc.
 func dotAcc[T float32 | float64](acc *[8]T, x, y []T) { dotAccScalar(acc, x, y) }
+
+// dwRow3 is the vector path of a dense 3x3 depthwise row: none here.
+func dwRow3[T float32 | float64](_ []T, _, _, _, _ int, _ []T, _, _ int, _ []T) int { return 0 }

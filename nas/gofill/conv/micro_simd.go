@@ -324,3 +324,58 @@ func dotAcc32(acc *[8]float32, x, y []float32) {
 		acc[0] += x[i] * y[i]
 	}
 }
+
+// dwRow3 computes n consecutive output positions of a dense 3x3
+// depthwise problem with one output channel per group and no kernel
+// dilation, for the channels [0, 8*(co/8)), and returns how many channels
+// it did (0 if it does not apply: float64, or no AVX2 and FMA). The first
+// output's window starts at xc[x0] (channel 0), the next ones colStep
+// values further; input rows are rowStep values apart, input columns cin
+// values apart, channels contiguous; kd is the kernel [3][3][co] and
+// acc[o*co+c] gets output o, channel c. For each block of 8 channels the
+// nine kernel vectors stay in registers over the whole row.
+func dwRow3[T float32 | float64](xc []T, x0, colStep, rowStep, cin int, kd []T, co, n int, acc []T) int {
+	x32, ok := any(xc).([]float32)
+	cv := co / lanes * lanes
+	if !ok || cv == 0 || n <= 0 || !hasFMA() {
+		return 0
+	}
+	k32, a32 := any(kd).([]float32), any(acc).([]float32)
+	// Bounds, checked once: the last window's last vector, the kernel,
+	// the last output's vector.
+	if x0 < 0 || cin < co || x0+(n-1)*colStep+2*rowStep+2*cin+cv > len(x32) || len(k32) < 9*co || len(a32) < (n-1)*co+cv {
+		return 0
+	}
+	cs, rs := uintptr(cin)*4, uintptr(rowStep)*4
+	step := uintptr(colStep) * 4
+	for c0 := 0; c0 < cv; c0 += lanes {
+		kp := k32[c0:]
+		k00 := archsimd.LoadFloat32x8((*[8]float32)(kp[0*co : 0*co+8]))
+		k01 := archsimd.LoadFloat32x8((*[8]float32)(kp[1*co : 1*co+8]))
+		k02 := archsimd.LoadFloat32x8((*[8]float32)(kp[2*co : 2*co+8]))
+		k10 := archsimd.LoadFloat32x8((*[8]float32)(kp[3*co : 3*co+8]))
+		k11 := archsimd.LoadFloat32x8((*[8]float32)(kp[4*co : 4*co+8]))
+		k12 := archsimd.LoadFloat32x8((*[8]float32)(kp[5*co : 5*co+8]))
+		k20 := archsimd.LoadFloat32x8((*[8]float32)(kp[6*co : 6*co+8]))
+		k21 := archsimd.LoadFloat32x8((*[8]float32)(kp[7*co : 7*co+8]))
+		k22 := archsimd.LoadFloat32x8((*[8]float32)(kp[8*co : 8*co+8]))
+		p := unsafe.Pointer(&x32[x0+c0])
+		pa := unsafe.Pointer(&a32[c0])
+		for range n {
+			r1, r2 := unsafe.Add(p, rs), unsafe.Add(p, 2*rs)
+			s := archsimd.LoadFloat32x8((*[8]float32)(p)).Mul(k00)
+			s = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, cs))).MulAdd(k01, s)
+			s = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, 2*cs))).MulAdd(k02, s)
+			s = archsimd.LoadFloat32x8((*[8]float32)(r1)).MulAdd(k10, s)
+			s = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r1, cs))).MulAdd(k11, s)
+			s = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r1, 2*cs))).MulAdd(k12, s)
+			s = archsimd.LoadFloat32x8((*[8]float32)(r2)).MulAdd(k20, s)
+			s = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r2, cs))).MulAdd(k21, s)
+			s = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r2, 2*cs))).MulAdd(k22, s)
+			s.Store((*[8]float32)(pa))
+			p = unsafe.Add(p, step)
+			pa = unsafe.Add(pa, uintptr(co)*4)
+		}
+	}
+	return cv
+}
