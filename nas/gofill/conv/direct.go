@@ -376,6 +376,10 @@ func batchDepthwise[T float32 | float64](q *problem, x, k, out []T, workers int)
 	parallel(parts, parts, func(_, p int) {
 		buf := *accs[p]
 		acc, tmp := buf[:positions*g], buf[positions*g:][:g]
+		if q.dh == 1 && q.dw == 1 {
+			batchDepthwiseRuns(q, x, k, acc, p*q.cig/parts, (p+1)*q.cig/parts)
+			return
+		}
 		xo, ko := taps[p][:q.kh*q.kw], taps[p][q.kh*q.kw:]
 		for n := p * q.cig / parts; n < (p+1)*q.cig/parts; n++ {
 			for pos := range positions {
@@ -413,6 +417,48 @@ func batchDepthwise[T float32 | float64](q *problem, x, k, out []T, workers int)
 				s += (*acc)[pos*g+c]
 			}
 			out[base+c*q.oC] = s
+		}
+	}
+}
+
+// batchDepthwiseRuns adds to acc ([positions][groups]) the terms of
+// batchDepthwise for the input channels [n0, n1) of a problem without
+// input dilation: for each output position and kernel row, the valid
+// kernel columns are one run, and x and k advance by fixed steps along it,
+// so dwDotRun sums it 8 groups at a time.
+func batchDepthwiseRuns[T float32 | float64](q *problem, x, k, acc []T, n0, n1 int) {
+	g := q.groups
+	xs, ks := q.kdw*q.xW, q.kW
+	for n := n0; n < n1; n++ {
+		for pos := range q.ho * q.wo {
+			oh, ow := pos/q.wo, pos%q.wo
+			jLo, jHi := 0, q.kw
+			for jLo < jHi && q.tapW(ow, jLo) < 0 {
+				jLo++
+			}
+			for jHi > jLo && q.tapW(ow, jHi-1) < 0 {
+				jHi--
+			}
+			if jLo == jHi {
+				continue
+			}
+			cnt := jHi - jLo
+			a := acc[pos*g : (pos+1)*g]
+			for i := range q.kh {
+				hi := q.tapH(oh, i)
+				if hi < 0 {
+					continue
+				}
+				xi := n*q.xC + hi*q.xH + q.tapW(ow, jLo)*q.xW
+				ki := n*q.kIn + i*q.kH + jLo*q.kW
+				for c := dwDotRun(x, xi, xs, k, ki, ks, cnt, a); c < g; c++ {
+					var s T
+					for t := range cnt {
+						s += x[xi+t*xs+c] * k[ki+t*ks+c]
+					}
+					a[c] += s
+				}
+			}
 		}
 	}
 }

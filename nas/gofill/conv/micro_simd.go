@@ -379,3 +379,41 @@ func dwRow3[T float32 | float64](xc []T, x0, colStep, rowStep, cin int, kd []T, 
 	}
 	return cv
 }
+
+// dwDotRun adds to acc[c], for the channels c in [0, 8*(len(acc)/8)),
+// the sum over t in [0, count) of x[xi+t*xStep+c] * k[ki+t*kStep+c], and
+// returns how many channels it did (0 if it does not apply: float64, or
+// no AVX2 and FMA). Each block of 8 channels sums into four vectors (taps
+// t%4) added in a fixed order.
+func dwDotRun[T float32 | float64](x []T, xi, xStep int, k []T, ki, kStep, count int, acc []T) int {
+	x32, ok := any(x).([]float32)
+	cv := len(acc) / lanes * lanes
+	if !ok || cv == 0 || count <= 0 || !hasFMA() {
+		return 0
+	}
+	k32, a32 := any(k).([]float32), any(acc).([]float32)
+	if xi < 0 || ki < 0 || xStep < 0 || kStep < 0 || xi+(count-1)*xStep+cv > len(x32) || ki+(count-1)*kStep+cv > len(k32) {
+		return 0
+	}
+	xs, ks := uintptr(xStep)*4, uintptr(kStep)*4
+	for c0 := 0; c0 < cv; c0 += lanes {
+		px := unsafe.Pointer(&x32[xi+c0])
+		pk := unsafe.Pointer(&k32[ki+c0])
+		var s0, s1, s2, s3 archsimd.Float32x8
+		t := count
+		for ; t >= 4; t -= 4 {
+			s0 = archsimd.LoadFloat32x8((*[8]float32)(px)).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(pk)), s0)
+			s1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, xs))).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pk, ks))), s1)
+			s2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, 2*xs))).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pk, 2*ks))), s2)
+			s3 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, 3*xs))).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pk, 3*ks))), s3)
+			px, pk = unsafe.Add(px, 4*xs), unsafe.Add(pk, 4*ks)
+		}
+		for ; t > 0; t-- {
+			s0 = archsimd.LoadFloat32x8((*[8]float32)(px)).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(pk)), s0)
+			px, pk = unsafe.Add(px, xs), unsafe.Add(pk, ks)
+		}
+		d := (*[8]float32)(a32[c0 : c0+8])
+		archsimd.LoadFloat32x8(d).Add(s0.Add(s1).Add(s2.Add(s3))).Store(d)
+	}
+	return cv
+}
