@@ -11,8 +11,10 @@ import (
 )
 
 // BenchmarkConv runs the model's six configs (the kernel gradient in both
-// output layouts) at batch 64, 32x32, kernel 3 with stride 1 and 2 and
-// (not depthwise) the 1x1 pointwise convolution, for C = 16, 56 and 112, through Run ("Run") and through SimpleGo's ConvGeneral
+// output layouts) at batch 64, kernel 3 with stride 1 and 2 and (not
+// depthwise) the 1x1 pointwise convolution, for C = 16, 56 and 112 at
+// 32x32 and the later stages of the final network (C = 112 at 16x16,
+// C = 224 at 8x8), through Run ("Run") and through SimpleGo's ConvGeneral
 // ("SimpleGo", the reference ratio), reporting GFLOP/s of the forward
 // convolution's work, and GFLOP per CPU-second of the process (a measure
 // that other load on the machine disturbs less). SimpleGo takes seconds per call at C=112: run with
@@ -30,9 +32,10 @@ func BenchmarkConv(b *testing.B) {
 		if !c.dw {
 			shapes = append(shapes, shape{1, 1}) // pointwise
 		}
-		for _, ch := range []int{16, 56, 112} {
+		for _, sz := range []struct{ ch, hw int }{{16, 32}, {56, 32}, {112, 32}, {112, 16}, {224, 8}} {
+			ch := sz.ch
 			for _, sh := range shapes {
-				g := geom{64, 32, 32, ch, ch, sh.k, sh.s}
+				g := geom{64, sz.hw, sz.hw, ch, ch, sh.k, sh.s}
 				spec := c.spec(g)
 				fl := flops(g, c.dw)
 				dims, err := spec.Output()
@@ -46,6 +49,9 @@ func BenchmarkConv(b *testing.B) {
 					}
 				}
 				name := fmt.Sprintf("%s/C%d/k%d_s%d", c.name, ch, sh.k, sh.s)
+				if sz.hw != 32 {
+					name = fmt.Sprintf("%s/C%d_%dx%d/k%d_s%d", c.name, ch, sz.hw, sz.hw, sh.k, sh.s)
+				}
 				b.Run(name+"/Run", func(b *testing.B) {
 					data()
 					out := make([]float32, size(dims))
