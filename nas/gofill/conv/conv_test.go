@@ -325,10 +325,10 @@ func TestRunAxesPermutations(t *testing.T) {
 // TestRunModelSize runs the configs at sizes where every GEMM has
 // several row chunks, several depth blocks and several column panels (the
 // second with an odd depth in its last block and a last panel that is
-// not full).
+// not full, the third pointwise).
 func TestRunModelSize(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
-	for _, g0 := range []geom{{4, 16, 16, 40, 36, 5, 2}, {2, 9, 9, 45, 50, 3, 1}} {
+	for _, g0 := range []geom{{4, 16, 16, 40, 36, 5, 2}, {2, 9, 9, 45, 50, 3, 1}, {4, 16, 16, 41, 36, 1, 1}} {
 		for _, c := range configs {
 			g := g0
 			if c.dw {

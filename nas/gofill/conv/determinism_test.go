@@ -12,7 +12,7 @@ import (
 // workers: every run must give the same bits, whichever goroutine happens
 // to take which piece of work (a search's results must be reproducible).
 func TestRunDeterministic(t *testing.T) {
-	for _, g := range []geom{{n: 32, h: 16, w: 16, ci: 8, co: 16, k: 7, s: 1}, {n: 32, h: 16, w: 16, ci: 16, co: 16, k: 3, s: 2}} {
+	for _, g := range []geom{{n: 32, h: 16, w: 16, ci: 8, co: 16, k: 7, s: 1}, {n: 32, h: 16, w: 16, ci: 16, co: 16, k: 3, s: 2}, {n: 32, h: 16, w: 16, ci: 24, co: 40, k: 1, s: 1}} {
 		for _, c := range []struct {
 			name string
 			spec conv.Spec

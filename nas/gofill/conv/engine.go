@@ -124,6 +124,9 @@ func runFast[T float32 | float64](p *plan, x, k, out []T, workers int) {
 		batchDepthwise(q, x, k, out, workers)
 		return
 	}
+	if q.pointwiseGradFits() && pointwiseGrad(q, x, k, out, workers) {
+		return
+	}
 	xc := x
 	if !q.inputIsCanonical {
 		buf := getBuf[T](q.nb * q.h * q.w * q.cin)

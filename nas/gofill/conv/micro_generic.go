@@ -54,3 +54,9 @@ func dwRow3[T float32 | float64](_ []T, _, _, _, _ int, _ []T, _, _ int, _ []T) 
 
 // dwDotRun is the vector path of batchDepthwiseRuns: none here.
 func dwDotRun[T float32 | float64](_ []T, _, _ int, _ []T, _, _, _ int, _ []T) int { return 0 }
+
+// wideOK reports whether micro has a wide path for T: not here.
+func wideOK[T float32 | float64]() bool { return false }
+
+// prepCols is unused where wideOK is false.
+func prepCols[T float32 | float64](_ int, _ []T, _, _ int, buf []T) []T { return buf }

@@ -417,3 +417,34 @@ func dwDotRun[T float32 | float64](x []T, xi, xStep int, k []T, ki, kStep, count
 	}
 	return cv
 }
+
+// wideOK reports whether micro has its wide (expanded A) path for T.
+func wideOK[T float32 | float64]() bool {
+	var zero T
+	_, ok := any(zero).(float32)
+	return ok && hasFMA()
+}
+
+// prepCols is prepA for a panel stored by columns: row r, step kk is
+// src[kk*ld+r] for r < rows; rows up to mr are zero. Only for the wide
+// path (wideOK). Every value goes from memory straight into a broadcast:
+// a float32 held in a variable is moved with SSE instructions, which
+// stall next to 256-bit AVX ones.
+func prepCols[T float32 | float64](kc int, src []T, ld, rows int, buf []T) []T {
+	s32, w := any(src).([]float32), any(buf).([]float32)[:kc*mr*lanes]
+	var tmp [mr]float32
+	for kk := range kc {
+		col := s32[kk*ld:][:rows]
+		if rows < mr {
+			copy(tmp[:], col)
+			col = tmp[:]
+		}
+		col = col[:mr]
+		d := w[kk*mr*lanes : (kk+1)*mr*lanes : (kk+1)*mr*lanes]
+		archsimd.BroadcastFloat32x8(col[0]).Store((*[8]float32)(d[0:8]))
+		archsimd.BroadcastFloat32x8(col[1]).Store((*[8]float32)(d[8:16]))
+		archsimd.BroadcastFloat32x8(col[2]).Store((*[8]float32)(d[16:24]))
+		archsimd.BroadcastFloat32x8(col[3]).Store((*[8]float32)(d[24:32]))
+	}
+	return any(w).([]T)
+}
