@@ -61,13 +61,14 @@ func expand32(kc int, a, w []float32) {
 	}
 }
 
-// storeRow sets o = a (len(o) == len(a)), with vectors for a full row of
-// float32.
+// storeRow sets o = a (len(o) == len(a)), with vectors for float32 rows
+// of whole vectors.
 func storeRow[T float32 | float64](o, a []T) {
-	if o32, ok := any(o).([]float32); ok && len(o) == nr && len(a) == nr && hasFMA() {
+	if o32, ok := any(o).([]float32); ok && len(o)%lanes == 0 && len(a) == len(o) && hasFMA() {
 		a32 := any(a).([]float32)
-		archsimd.LoadFloat32x8((*[8]float32)(a32[0:8])).Store((*[8]float32)(o32[0:8]))
-		archsimd.LoadFloat32x8((*[8]float32)(a32[8:16])).Store((*[8]float32)(o32[8:16]))
+		for c := 0; c < len(o32); c += lanes {
+			archsimd.LoadFloat32x8((*[8]float32)(a32[c : c+8])).Store((*[8]float32)(o32[c : c+8]))
+		}
 		return
 	}
 	o = o[:len(a)]
@@ -76,13 +77,15 @@ func storeRow[T float32 | float64](o, a []T) {
 	}
 }
 
-// addRow adds a to o (len(o) == len(a)), with vectors for a full row of
-// float32.
+// addRow adds a to o (len(o) == len(a)), with vectors for float32 rows
+// of whole vectors.
 func addRow[T float32 | float64](o, a []T) {
-	if o32, ok := any(o).([]float32); ok && len(o) == nr && len(a) == nr && hasFMA() {
+	if o32, ok := any(o).([]float32); ok && len(o)%lanes == 0 && len(a) == len(o) && hasFMA() {
 		a32 := any(a).([]float32)
-		archsimd.LoadFloat32x8((*[8]float32)(o32[0:8])).Add(archsimd.LoadFloat32x8((*[8]float32)(a32[0:8]))).Store((*[8]float32)(o32[0:8]))
-		archsimd.LoadFloat32x8((*[8]float32)(o32[8:16])).Add(archsimd.LoadFloat32x8((*[8]float32)(a32[8:16]))).Store((*[8]float32)(o32[8:16]))
+		for c := 0; c < len(o32); c += lanes {
+			d := (*[8]float32)(o32[c : c+8])
+			archsimd.LoadFloat32x8(d).Add(archsimd.LoadFloat32x8((*[8]float32)(a32[c : c+8]))).Store(d)
+		}
 		return
 	}
 	o = o[:len(a)]
