@@ -10,7 +10,7 @@ import (
 // and widths, reporting GFLOP/s of the multiply-adds.
 func BenchmarkMicro(b *testing.B) {
 	for _, kc := range []int{56, 112, 224} {
-		for _, cogP := range []int{16, 64, 112} {
+		for _, cogP := range []int{16, 32, 48, 64, 112} {
 			b.Run(fmt.Sprintf("kc%d_n%d", kc, cogP), func(b *testing.B) {
 				a := make([]float32, mr*kc)
 				bp := make([]float32, kc*cogP)

@@ -23,7 +23,7 @@ func prepSize(kc int) int { return kc * mr * lanes }
 
 // wideMin is the least number of B panels for which prepA expands A:
 // the expansion costs about as much as one micro call saves.
-const wideMin = 3
+const wideMin = 2
 
 // prepA returns the panel of mr rows of kc values a in the layout micro
 // reads, for use with the given number of B panels, and whether it is the
