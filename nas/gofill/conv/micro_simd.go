@@ -161,13 +161,13 @@ func micro32r(kc int, a, b []float32, acc *[mr * nr]float32) {
 	c31.Store((*[8]float32)(acc[56:64]))
 }
 
-// micro32 is micro for float32, with a as expand32 wrote it (wide). Its loop is
-// written for the instruction count, which bounds it: every A value is
-// one vector load (archsimd's MulAdd overwrites its multiplicand, so a
-// broadcast register would need a copy per use anyway), two steps per
-// iteration so that the accumulators return to their loop registers
-// half as often, and pointers that advance without bounds checks (the
-// lengths are checked once on entry).
+// micro32 is micro for float32, with a as expand32 wrote it (wide). Its
+// loop is written for the instruction count, which bounds it: every A
+// value is one vector load (archsimd's MulAdd overwrites its
+// multiplicand, so a broadcast register would need a copy per use
+// anyway), four steps per iteration so that the accumulators return to
+// their loop registers once per four steps, and pointers that advance
+// without bounds checks (the lengths are checked once on entry).
 func micro32(kc int, a, b []float32, acc *[mr * nr]float32) {
 	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
 	a = a[:kc*mr*lanes]
@@ -178,10 +178,10 @@ func micro32(kc int, a, b []float32, acc *[mr * nr]float32) {
 	}
 	pa := unsafe.Pointer(unsafe.SliceData(a))
 	pb := unsafe.Pointer(unsafe.SliceData(b))
-	for n := kc / 2; n > 0; n-- {
-		b0 := archsimd.LoadFloat32x8((*[8]float32)(pb))
+	for n := kc / 4; n > 0; n-- {
+		b0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 0)))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
-		x := archsimd.LoadFloat32x8((*[8]float32)(pa))
+		x := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 0)))
 		c00 = x.MulAdd(b0, c00)
 		c01 = x.MulAdd(b1, c01)
 		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 32)))
@@ -207,13 +207,41 @@ func micro32(kc int, a, b []float32, acc *[mr * nr]float32) {
 		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 224)))
 		c30 = x.MulAdd(b0, c30)
 		c31 = x.MulAdd(b1, c31)
-		pa = unsafe.Add(pa, 2*mr*lanes*4)
-		pb = unsafe.Add(pb, 2*nr*4)
+		b0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 128)))
+		b1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 160)))
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 256)))
+		c00 = x.MulAdd(b0, c00)
+		c01 = x.MulAdd(b1, c01)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 288)))
+		c10 = x.MulAdd(b0, c10)
+		c11 = x.MulAdd(b1, c11)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 320)))
+		c20 = x.MulAdd(b0, c20)
+		c21 = x.MulAdd(b1, c21)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 352)))
+		c30 = x.MulAdd(b0, c30)
+		c31 = x.MulAdd(b1, c31)
+		b0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 192)))
+		b1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 224)))
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 384)))
+		c00 = x.MulAdd(b0, c00)
+		c01 = x.MulAdd(b1, c01)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 416)))
+		c10 = x.MulAdd(b0, c10)
+		c11 = x.MulAdd(b1, c11)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 448)))
+		c20 = x.MulAdd(b0, c20)
+		c21 = x.MulAdd(b1, c21)
+		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 480)))
+		c30 = x.MulAdd(b0, c30)
+		c31 = x.MulAdd(b1, c31)
+		pa = unsafe.Add(pa, 4*mr*lanes*4)
+		pb = unsafe.Add(pb, 4*nr*4)
 	}
-	if kc%2 == 1 {
-		b0 := archsimd.LoadFloat32x8((*[8]float32)(pb))
+	for n := kc % 4; n > 0; n-- {
+		b0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 0)))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
-		x := archsimd.LoadFloat32x8((*[8]float32)(pa))
+		x := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 0)))
 		c00 = x.MulAdd(b0, c00)
 		c01 = x.MulAdd(b1, c01)
 		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 32)))
@@ -225,6 +253,8 @@ func micro32(kc int, a, b []float32, acc *[mr * nr]float32) {
 		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 96)))
 		c30 = x.MulAdd(b0, c30)
 		c31 = x.MulAdd(b1, c31)
+		pa = unsafe.Add(pa, mr*lanes*4)
+		pb = unsafe.Add(pb, nr*4)
 	}
 	c00.Store((*[8]float32)(acc[0:8]))
 	c01.Store((*[8]float32)(acc[8:16]))
