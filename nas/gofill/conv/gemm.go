@@ -76,7 +76,7 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 				// Rows per work item: up to mcRows, at least 4 items per worker.
 				mc := min(mcRows, max(mr, ((m+4*workers-1)/(4*workers)+mr-1)/mr*mr))
 				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, out: out, tapsH: ah.taps, tapsW: aw.taps,
-					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb}
+					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace()}
 				parallel(workers, (m+mc-1)/mc, func(w, chunk int) {
 					job.chunk(*abufs[w], *wbufs[w], chunk)
 				})
@@ -120,6 +120,16 @@ type gemmJob[T float32 | float64] struct {
 	tpb, mc                    int
 	tapsH, tapsW               []int
 	rowX, rowHd, rowWd, rowOut []int
+	inPlace                    bool // A's rows are xc's rows (rowsInPlace)
+}
+
+// rowsInPlace reports whether the im2col matrix A is the canonical input
+// itself, row m being xc[m*cin:][:cin]: a 1x1 kernel at stride 1 with no
+// padding, dilation or groups (the pointwise convolutions and their
+// input gradients). Then A needs no packing.
+func (q *problem) rowsInPlace() bool {
+	return q.kh == 1 && q.kw == 1 && q.sh == 1 && q.sw == 1 && q.ph == 0 && q.pw == 0 &&
+		q.dh == 1 && q.dw == 1 && q.groups == 1 && q.cig == q.cin && q.ho == q.h && q.wo == q.w
 }
 
 // chunk computes rows [chunk*mc, ...) of the job's GEMM, using ap as
@@ -136,10 +146,23 @@ func (j *gemmJob[T]) chunk(ap, scratch []T, chunk int) {
 	for t0 := 0; t0 < taps; t0 += j.tpb {
 		t1 := min(taps, t0+j.tpb)
 		kc := (t1 - t0) * q.cig
-		j.packA(ap, m0, m1, t0, t1, kc)
+		if !j.inPlace {
+			j.packA(ap, m0, m1, t0, t1, kc)
+		}
 		for p := range panels {
-			pa, wide := prepA(kc, ap[p*kc*mr:(p+1)*kc*mr], scratch, (q.cog+nr-1)/nr)
 			rows := min(mr, m1-m0-p*mr)
+			panel := ap[p*kc*mr : (p+1)*kc*mr]
+			if j.inPlace {
+				// One tap: kc == cin and rows are consecutive.
+				src := j.xc[(m0+p*mr)*kc:][:rows*kc]
+				if rows == mr {
+					panel = src
+				} else {
+					copy(panel, src)
+					clear(panel[rows*kc:])
+				}
+			}
+			pa, wide := prepA(kc, panel, scratch, (q.cog+nr-1)/nr)
 			for c0 := 0; c0 < q.cog; c0 += nr {
 				nv := min(nr, q.cog-c0)
 				bp := j.b[(c0/nr*krows+t0*q.cig)*nr:][:kc*nr]
