@@ -17,7 +17,14 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 	phH := phases(q.ho, q.kh, q.sh, q.dh, q.kdh, q.ph)
 	phW := phases(q.wo, q.kw, q.sw, q.dw, q.kdw, q.pw)
 	cogP := (q.cog + nr - 1) / nr * nr
-	tpb := max(1, kcTarget/q.cig) // taps per packed block
+	// Taps per packed block: up to the target depth (four times it where
+	// A is not expanded: then a panel of A is small), the taps spread
+	// evenly over the blocks.
+	kcMax := kcTarget
+	if !wideFor[T](cogP / nr) {
+		kcMax = 4 * kcTarget
+	}
+	tpb := max(1, kcMax/q.cig)
 	maxTaps := 0
 	for _, a := range phH {
 		for _, b := range phW {
@@ -25,6 +32,9 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		}
 	}
 	tpb = min(tpb, max(maxTaps, 1))
+	if blocks := (maxTaps + tpb - 1) / tpb; blocks > 0 {
+		tpb = (maxTaps + blocks - 1) / blocks
+	}
 	bbuf := getBuf[T](maxTaps * q.cig * cogP)
 	defer putBuf(bbuf)
 	maxRows := 0

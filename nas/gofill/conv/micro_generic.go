@@ -12,6 +12,9 @@ const (
 // prepSize is the scratch prepA needs for depth kc: none here.
 func prepSize(int) int { return 0 }
 
+// wideFor reports whether prepA expands A: never here.
+func wideFor[T float32 | float64](int) bool { return false }
+
 // prepA returns the panel of mr rows of kc values a in the layout micro
 // reads, for use with the given number of B panels: here a itself, not
 // wide.

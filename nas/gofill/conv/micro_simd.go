@@ -25,6 +25,10 @@ func prepSize(kc int) int { return kc * mr * lanes }
 // the expansion costs about as much as one micro call saves.
 const wideMin = 2
 
+// wideFor reports whether prepA expands A for the given number of B
+// panels.
+func wideFor[T float32 | float64](panels int) bool { return panels >= wideMin && wideOK[T]() }
+
 // prepA returns the panel of mr rows of kc values a in the layout micro
 // reads, for use with the given number of B panels, and whether it is the
 // wide layout. For float32 on AVX2 with FMA and at least wideMin uses it
@@ -33,7 +37,7 @@ const wideMin = 2
 // broadcasting in the loop costs two instructions per value. Otherwise it
 // returns a.
 func prepA[T float32 | float64](kc int, a, buf []T, uses int) ([]T, bool) {
-	if a32, ok := any(a).([]float32); ok && uses >= wideMin && hasFMA() {
+	if a32, ok := any(a).([]float32); ok && wideFor[T](uses) {
 		w := any(buf).([]float32)[:kc*mr*lanes]
 		expand32(kc, a32, w)
 		return any(w).([]T), true
