@@ -55,11 +55,16 @@ func expand32(kc int, a, w []float32) {
 	pa := unsafe.Pointer(unsafe.SliceData(a))
 	pw := unsafe.Pointer(unsafe.SliceData(w))
 	o1 := uintptr(kc) * 4
-	for n := kc; n > 0; n-- {
+	for left := kc; ; {
 		archsimd.BroadcastFloat32x8(*(*float32)(pa)).Store((*[8]float32)(pw))
 		archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, o1))).Store((*[8]float32)(unsafe.Add(pw, 32)))
 		archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, 2*o1))).Store((*[8]float32)(unsafe.Add(pw, 64)))
 		archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, 3*o1))).Store((*[8]float32)(unsafe.Add(pw, 96)))
+		// Advance only while there is more: a pointer past the end of
+		// the slice is invalid (the garbage collector may see it).
+		if left--; left == 0 {
+			break
+		}
 		pa = unsafe.Add(pa, 4)
 		pw = unsafe.Add(pw, mr*lanes*4)
 	}
@@ -137,7 +142,7 @@ func micro32r(kc int, a, b []float32, acc *[mr * nr]float32) {
 	pb := unsafe.Pointer(unsafe.SliceData(b))
 	o1 := uintptr(kc) * 4
 	o2, o3 := 2*o1, 3*o1
-	for n := kc; n > 0; n-- {
+	for left := kc; ; {
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(pb))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
 		x := archsimd.BroadcastFloat32x8(*(*float32)(pa))
@@ -152,6 +157,9 @@ func micro32r(kc int, a, b []float32, acc *[mr * nr]float32) {
 		x = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, o3)))
 		c30 = x.MulAdd(b0, c30)
 		c31 = x.MulAdd(b1, c31)
+		if left--; left == 0 {
+			break
+		}
 		pa = unsafe.Add(pa, 4)
 		pb = unsafe.Add(pb, nr*4)
 	}
@@ -182,7 +190,8 @@ func micro32(kc int, a, b []float32, acc *[mr * nr]float32) {
 	}
 	pa := unsafe.Pointer(unsafe.SliceData(a))
 	pb := unsafe.Pointer(unsafe.SliceData(b))
-	for n := kc / 4; n > 0; n-- {
+	left := kc
+	for left >= 4 {
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 0)))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
 		x := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 0)))
@@ -239,10 +248,13 @@ func micro32(kc int, a, b []float32, acc *[mr * nr]float32) {
 		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 480)))
 		c30 = x.MulAdd(b0, c30)
 		c31 = x.MulAdd(b1, c31)
+		if left -= 4; left == 0 {
+			break
+		}
 		pa = unsafe.Add(pa, 4*mr*lanes*4)
 		pb = unsafe.Add(pb, 4*nr*4)
 	}
-	for n := kc % 4; n > 0; n-- {
+	for left > 0 {
 		b0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 0)))
 		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
 		x := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 0)))
@@ -257,6 +269,9 @@ func micro32(kc int, a, b []float32, acc *[mr * nr]float32) {
 		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 96)))
 		c30 = x.MulAdd(b0, c30)
 		c31 = x.MulAdd(b1, c31)
+		if left--; left == 0 {
+			break
+		}
 		pa = unsafe.Add(pa, mr*lanes*4)
 		pb = unsafe.Add(pb, nr*4)
 	}
@@ -398,7 +413,7 @@ func dwRow3[T float32 | float64](xc []T, x0, colStep, rowStep, cin int, kd []T, 
 		k22 := archsimd.LoadFloat32x8((*[8]float32)(kp[8*co : 8*co+8]))
 		p := unsafe.Pointer(&x32[x0+c0])
 		pa := unsafe.Pointer(&a32[c0])
-		for range n {
+		for left := n; ; {
 			r1, r2 := unsafe.Add(p, rs), unsafe.Add(p, 2*rs)
 			s := archsimd.LoadFloat32x8((*[8]float32)(p)).Mul(k00)
 			s = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, cs))).MulAdd(k01, s)
@@ -410,6 +425,9 @@ func dwRow3[T float32 | float64](xc []T, x0, colStep, rowStep, cin int, kd []T, 
 			s = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r2, cs))).MulAdd(k21, s)
 			s = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r2, 2*cs))).MulAdd(k22, s)
 			s.Store((*[8]float32)(pa))
+			if left--; left == 0 {
+				break
+			}
 			p = unsafe.Add(p, step)
 			pa = unsafe.Add(pa, uintptr(co)*4)
 		}
@@ -437,16 +455,22 @@ func dwDotRun[T float32 | float64](x []T, xi, xStep int, k []T, ki, kStep, count
 		px := unsafe.Pointer(&x32[xi+c0])
 		pk := unsafe.Pointer(&k32[ki+c0])
 		var s0, s1, s2, s3 archsimd.Float32x8
-		t := count
-		for ; t >= 4; t -= 4 {
+		left := count
+		for left >= 4 {
 			s0 = archsimd.LoadFloat32x8((*[8]float32)(px)).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(pk)), s0)
 			s1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, xs))).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pk, ks))), s1)
 			s2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, 2*xs))).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pk, 2*ks))), s2)
 			s3 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, 3*xs))).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pk, 3*ks))), s3)
+			if left -= 4; left == 0 {
+				break
+			}
 			px, pk = unsafe.Add(px, 4*xs), unsafe.Add(pk, 4*ks)
 		}
-		for ; t > 0; t-- {
+		for left > 0 {
 			s0 = archsimd.LoadFloat32x8((*[8]float32)(px)).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(pk)), s0)
+			if left--; left == 0 {
+				break
+			}
 			px, pk = unsafe.Add(px, xs), unsafe.Add(pk, ks)
 		}
 		d := (*[8]float32)(a32[c0 : c0+8])
