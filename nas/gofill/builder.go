@@ -157,8 +157,8 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				}
 			}
 			e.live[i] = len(st.exports) > 0
-		case *kernelStep:
-			e.live[i] = needed[st.out.id]
+		case kernel:
+			e.live[i] = needed[st.output().id]
 		}
 		if !e.live[i] {
 			continue
@@ -185,7 +185,7 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			if err != nil {
 				err = fmt.Errorf("segment #%d (%d values, %d imports): %w", st.index, len(st.values), len(st.imports), err)
 			}
-		case *kernelStep:
+		case kernel:
 			err = st.prepare(b.be)
 		}
 		if err != nil {
@@ -201,7 +201,8 @@ const keepToEnd = int(^uint(0) >> 1)
 
 // plan describes the steps of a compiled graph, for tests and debugging:
 // one letter per live step, "S" a segment, "K" a kernel step run by
-// package conv and "F" one run as a one-op SimpleGo executable.
+// package conv, "F" one run as a one-op SimpleGo executable, "B" a
+// BroadcastInDim and "R" a ReduceSum run by package fast.
 func (e *executable) plan() string {
 	var p []byte
 	for i, st := range e.steps {
@@ -211,12 +212,8 @@ func (e *executable) plan() string {
 		switch st := st.(type) {
 		case *segment:
 			p = append(p, 'S')
-		case *kernelStep:
-			if st.fallback != nil {
-				p = append(p, 'F')
-			} else {
-				p = append(p, 'K')
-			}
+		case kernel:
+			p = append(p, st.letter())
 		}
 	}
 	return string(p)
@@ -249,7 +246,7 @@ func (e *executable) Finalize() {
 				st.exec.Finalize()
 				st.exec = nil
 			}
-		case *kernelStep:
+		case kernel:
 			st.finalize()
 		}
 	}
@@ -345,19 +342,24 @@ func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device bac
 			for j, v := range st.exports {
 				bufs[v.id], owned[v.id] = outs[j], true
 			}
-		case *kernelStep:
-			out, err := st.run(e.be, bufs[st.x.id], bufs[st.k.id])
+		case kernel:
+			uses := st.uses()
+			ins := make([]backends.Buffer, len(uses))
+			for j, v := range uses {
+				ins[j] = bufs[v.id]
+			}
+			out, err := st.exec(e.be, ins)
 			if err != nil {
 				release()
 				return nil, fmt.Errorf("%s: executing %q: kernel step #%d (%s): %w", Name, e.name, i, st, err)
 			}
-			for _, v := range st.uses() {
+			for _, v := range uses {
 				if owned[v.id] && e.lastUse[v.id] == i {
 					_ = inner.BufferFinalize(bufs[v.id])
 					bufs[v.id], owned[v.id] = nil, false
 				}
 			}
-			bufs[st.out.id], owned[st.out.id] = out, true
+			bufs[st.output().id], owned[st.output().id] = out, true
 		}
 	}
 	results := make([]backends.Buffer, len(e.outputs))

@@ -223,20 +223,6 @@ func (b *builder) BitwiseXor(lhs backends.Op, rhs backends.Op) (backends.Op, err
 	return s.def(r0), nil
 }
 
-// BroadcastInDim implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) BroadcastInDim(x backends.Op, outputShape shapes.Shape, broadcastAxes []int) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if x, err = s.use(x); err != nil {
-		return nil, b.fail("BroadcastInDim", err)
-	}
-	r0, err := s.b.BroadcastInDim(x, outputShape, broadcastAxes)
-	if err != nil {
-		return nil, b.fail("BroadcastInDim", err)
-	}
-	return s.def(r0), nil
-}
-
 // Ceil implements backends.StandardOps: the op is added to the current segment.
 func (b *builder) Ceil(x backends.Op) (backends.Op, error) {
 	s := b.segment()
@@ -1129,20 +1115,6 @@ func (b *builder) ReduceProduct(x backends.Op, axes ...int) (backends.Op, error)
 	r0, err := s.b.ReduceProduct(x, axes...)
 	if err != nil {
 		return nil, b.fail("ReduceProduct", err)
-	}
-	return s.def(r0), nil
-}
-
-// ReduceSum implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) ReduceSum(x backends.Op, axes ...int) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if x, err = s.use(x); err != nil {
-		return nil, b.fail("ReduceSum", err)
-	}
-	r0, err := s.b.ReduceSum(x, axes...)
-	if err != nil {
-		return nil, b.fail("ReduceSum", err)
 	}
 	return s.def(r0), nil
 }

@@ -22,7 +22,7 @@ type value struct {
 	param int         // index of the graph parameter, or -1
 	seg   *segment    // defining segment, or nil
 	inner backends.Op // the op in seg's SimpleGo builder
-	step  *kernelStep // defining kernel step, or nil
+	step  kernel      // defining kernel step, or nil
 }
 
 // describe names where a value comes from, for error messages.
@@ -31,7 +31,7 @@ func (v *value) describe() string {
 	case v.param >= 0:
 		return fmt.Sprintf("parameter #%d %s", v.param, v.shape)
 	case v.step != nil:
-		return fmt.Sprintf("output of kernel step #%d %s", v.step.index, v.shape)
+		return fmt.Sprintf("output of kernel step #%d %s", v.step.stepIndex(), v.shape)
 	default:
 		return fmt.Sprintf("value of segment #%d %s", v.seg.index, v.shape)
 	}

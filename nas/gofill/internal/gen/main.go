@@ -28,9 +28,11 @@ import (
 
 // handWritten lists the StandardOps methods that gofill implements itself.
 var handWritten = map[string]bool{
-	"ConvGeneral": true,
-	"Pad":         true,
-	"Reverse":     true,
+	"BroadcastInDim": true,
+	"ConvGeneral":    true,
+	"ReduceSum":      true,
+	"Pad":            true,
+	"Reverse":        true,
 }
 
 func main() {
