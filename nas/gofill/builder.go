@@ -181,6 +181,13 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			for j, v := range st.exports {
 				inner[j] = v.inner
 			}
+			if st.tail = st.lateImport(); st.tail {
+				var c backends.Op
+				if c, err = st.b.Constant([]float32{0}); err != nil {
+					break
+				}
+				inner = append(inner, c)
+			}
 			st.exec, err = st.b.Compile(inner, nil)
 			if err != nil {
 				err = fmt.Errorf("segment #%d (%d values, %d imports): %w", st.index, len(st.values), len(st.imports), err)
@@ -341,6 +348,9 @@ func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device bac
 			}
 			for j, v := range st.exports {
 				bufs[v.id], owned[v.id] = outs[j], true
+			}
+			if st.tail {
+				_ = inner.BufferFinalize(outs[len(outs)-1])
 			}
 		case kernel:
 			uses := st.uses()

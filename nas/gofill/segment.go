@@ -3,6 +3,7 @@ package gofill
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -55,6 +56,8 @@ type segment struct {
 	imported map[*value]backends.Op // value -> its Parameter in b
 	defined  map[backends.Op]*value // op of b -> its value (imports included)
 	exports  []*value               // defined values used later; set by Compile
+	importAt []int                  // per import: len(values) when its Parameter was made
+	tail     bool                   // Compile added a scalar as the last output; see lateImport
 	exec     backends.Executable    // set by Compile; nil when nothing is used
 	own      *builder
 }
@@ -81,6 +84,7 @@ func (s *segment) use(op backends.Op) (backends.Op, error) {
 		return nil, fmt.Errorf("importing %s into segment #%d: %w", v.describe(), s.index, err)
 	}
 	s.imports = append(s.imports, v)
+	s.importAt = append(s.importAt, len(s.values))
 	s.imported[v] = in
 	s.defined[in] = v
 	return in, nil
@@ -155,3 +159,21 @@ func (b *builder) fail(op string, err error) error {
 
 // errCompiled is returned by a builder used after Compile.
 var errCompiled = errors.New("builder already compiled")
+
+// lateImport reports whether one of s's Parameters was made after the op of
+// its last export. SimpleGo v0.26.0 sizes an executable's tables by its
+// last output and fails (index out of range) on an input beyond it, which
+// happens when a segment imports a value only for ops nothing uses.
+// Compile then adds a scalar constant, made last, as an extra output.
+func (s *segment) lateImport() bool {
+	last := -1
+	for _, v := range s.exports {
+		last = max(last, slices.Index(s.values, v))
+	}
+	for _, at := range s.importAt {
+		if at > last {
+			return true
+		}
+	}
+	return false
+}
