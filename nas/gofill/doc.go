@@ -33,6 +33,27 @@
 //   - "convfallback" (OptionConvFallback): cut the graph at each
 //     convolution but run each as a one-op SimpleGo executable.
 //
+// # Broadcasts and sums
+//
+// SimpleGo runs BroadcastInDim and ReduceSum with a generic per-element
+// index iterator; BatchNorm's per-channel broadcasts and sums, their
+// gradients and zero fills made them a third of a training step. A
+// float32 or float64 BroadcastInDim (strictly increasing axes) with at
+// least DefaultBroadcastReduceMin output elements, and a float32 or
+// float64 ReduceSum (unique axes) of at least as many input elements, are
+// kernel steps run by package nas/gofill/fast (merged axes, copies and
+// fills, row adds and run sums, deterministic for any parallelism). Other
+// dtypes, smaller tensors and unusual axes stay in the segment as
+// SimpleGo's op. A step whose inputs the open segment does not define
+// (e.g. a broadcast of a parameter, a sum of a convolution's output) is
+// placed before that segment, which stays open, so only steps that depend
+// on the open segment cut the graph. Options:
+//
+//   - "nobcastreduce" (OptionNoBroadcastReduce): no interception of
+//     BroadcastInDim and ReduceSum.
+//   - "bcastreducemin=N" (OptionBroadcastReduceMin): intercept from N
+//     elements on (0: all of them).
+//
 // The capabilities are SimpleGo's plus Pad and Reverse.
 //
 // # Gaps and their fills
@@ -61,6 +82,13 @@
 //     channel-grouped convolution it equals (a transpose and reshapes of
 //     the input) wherever SimpleGo runs it. Delete when
 //     TestBatchGroupsSimpleGo logs that plain SimpleGo gets it right.
+//
+//   - A SimpleGo executable panics (index out of range) when one of its
+//     Parameters was made after the op of its last output: it sizes its
+//     tables by the last output. A segment can import a value only for
+//     ops nothing uses; Compile then gives it a scalar constant as a last,
+//     dropped output (segment.lateImport). Delete when TestSegmentsMatchSimpleGo's
+//     "unused late import" passes without it.
 //
 //   - The SimpleGo option "parallelism=1" deadlocks. New refuses it with an
 //     error. Delete when a graph runs under "go:parallelism=1".
