@@ -13,8 +13,9 @@ import (
 )
 
 // BroadcastInDim implements backends.Builder. A float32 or float64
-// broadcast with strictly increasing axes and at least the backend's
-// minimum number of output elements becomes a kernel step run by package
+// broadcast of more than one value with strictly increasing axes and at
+// least the backend's minimum number of output elements becomes a kernel
+// step run by package
 // fast (see the package documentation), unless the backend was configured
 // with OptionNoBroadcastReduce; any other runs inside the current segment
 // as SimpleGo's op.
@@ -51,6 +52,12 @@ func (b *builder) BroadcastInDim(x backends.Op, outputShape shapes.Shape, broadc
 // interceptsBroadcast reports whether a BroadcastInDim becomes a kernel step.
 func (be *backend) interceptsBroadcast(in, out shapes.Shape, axes []int) bool {
 	if !be.shapeKernels || !isFloat(in.DType) || out.DType != in.DType || out.Size() < be.shapeMin {
+		return false
+	}
+	if in.Size() == 1 {
+		// SimpleGo fills from a single value without its iterator, and
+		// such values (constants, scalar statistics) are mostly made in
+		// the open segment: a step would only cut it.
 		return false
 	}
 	for i := 1; i < len(axes); i++ {

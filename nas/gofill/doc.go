@@ -38,7 +38,8 @@
 // SimpleGo runs BroadcastInDim and ReduceSum with a generic per-element
 // index iterator; BatchNorm's per-channel broadcasts and sums, their
 // gradients and zero fills made them a third of a training step. A
-// float32 or float64 BroadcastInDim (strictly increasing axes) with at
+// float32 or float64 BroadcastInDim of more than one value (strictly
+// increasing axes; SimpleGo fills from a single value quickly) with at
 // least DefaultBroadcastReduceMin output elements, and a float32 or
 // float64 ReduceSum (unique axes) of at least as many input elements, are
 // kernel steps run by package nas/gofill/fast (merged axes, copies and
