@@ -159,8 +159,8 @@ func TestBroadcastReduceMatchSimpleGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ref.Finalize()
-	all := newGofill(t, gofill.OptionBroadcastReduceMin+"=0")
-	off := newGofill(t, gofill.OptionNoBroadcastReduce)
+	all := newGofill(t, gofill.OptionFastKernelMin+"=0")
+	off := newGofill(t, gofill.OptionNoFastKernels)
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64, dtypes.Int32} {
 		for rank := 1; rank <= 5; rank++ {
@@ -257,12 +257,12 @@ func TestBroadcastReducePlacement(t *testing.T) {
 		ins    []input
 		plan   string
 	}{
-		{"all intercepted", gofill.OptionBroadcastReduceMin + "=0", bn, []input{x, c}, "BSRBS"},
+		{"all intercepted", gofill.OptionFastKernelMin + "=0", bn, []input{x, c}, "BSRBS"},
 		{"default threshold", "", bn, []input{x, c}, "S"},
-		{"threshold met", gofill.OptionBroadcastReduceMin + "=300", bn, []input{x, c}, "BSRBS"},
-		{"threshold missed", gofill.OptionBroadcastReduceMin + "=301", bn, []input{x, c}, "S"},
-		{"off", gofill.OptionNoBroadcastReduce + "," + gofill.OptionBroadcastReduceMin + "=0", bn, []input{x, c}, "S"},
-		{"hoisted past the open segment", gofill.OptionBroadcastReduceMin + "=0", afterConv, []input{x, c, k}, "KRSRS"},
+		{"threshold met", gofill.OptionFastKernelMin + "=300", bn, []input{x, c}, "BSRBS"},
+		{"threshold missed", gofill.OptionFastKernelMin + "=301", bn, []input{x, c}, "S"},
+		{"off", gofill.OptionNoFastKernels + "," + gofill.OptionFastKernelMin + "=0", bn, []input{x, c}, "S"},
+		{"hoisted past the open segment", gofill.OptionFastKernelMin + "=0", afterConv, []input{x, c, k}, "KRSRS"},
 	}
 	ref, err := simplego.New("")
 	if err != nil {
@@ -325,7 +325,7 @@ func TestReduceSumDeterministic(t *testing.T) {
 }
 
 func TestBroadcastReduceErrors(t *testing.T) {
-	be := newGofill(t, gofill.OptionBroadcastReduceMin+"=0")
+	be := newGofill(t, gofill.OptionFastKernelMin+"=0")
 	b := be.Builder("g")
 	p, err := b.Parameter("p", shapes.Make(dtypes.Float32, 2, 3), nil)
 	if err != nil {
@@ -338,7 +338,49 @@ func TestBroadcastReduceErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "BroadcastInDim") || !strings.Contains(err.Error(), "(Float32)[2 4]") {
 		t.Errorf("BroadcastInDim [2 3] -> [2 4]: error %v", err)
 	}
-	if _, err := gofill.New(gofill.OptionBroadcastReduceMin + "=lots"); err == nil || !strings.Contains(err.Error(), "lots") {
-		t.Errorf("New with %s=lots: error %v", gofill.OptionBroadcastReduceMin, err)
+	if _, err := gofill.New(gofill.OptionFastKernelMin + "=lots"); err == nil || !strings.Contains(err.Error(), "lots") {
+		t.Errorf("New with %s=lots: error %v", gofill.OptionFastKernelMin, err)
+	}
+}
+
+// TestSignMatchSimpleGo: Sign as a kernel step gives SimpleGo's bits,
+// special values included, and Sign inside a graph cuts it only where its
+// input comes from the open segment.
+func TestSignMatchSimpleGo(t *testing.T) {
+	ref, err := simplego.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Finalize()
+	data := []float64{0, math.Copysign(0, -1), 1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), 1e-40, -1e-310, 3}
+	r := rand.New(rand.NewPCG(13, 14))
+	for range 5000 - len(data) {
+		data = append(data, r.NormFloat64())
+	}
+	dims := []int{10, 500}
+	fn := func(b backends.Builder, p []backends.Op) ([]backends.Op, error) {
+		s1 := must(b.Sign(p[0]))                       // of a parameter: no cut
+		d := must(b.Sub(p[0], s1))                     // opens a segment
+		return []backends.Op{s1, must(b.Sign(d))}, nil // of the segment's value: cut
+	}
+	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		want, _ := runTyped(t, ref, dt, [][]int{dims}, [][]float64{data}, fn)
+		for config, wantPlan := range map[string]string{
+			"":                                   "GSG",
+			gofill.OptionNoFastKernels:           "S",
+			gofill.OptionFastKernelMin + "=5001": "S",
+		} {
+			got, plan := runTyped(t, newGofill(t, config), dt, [][]int{dims}, [][]float64{data}, fn)
+			if plan != wantPlan {
+				t.Errorf("%s %q: plan %q, want %q", dt, config, plan, wantPlan)
+			}
+			for i := range want {
+				for j := range want[i] {
+					if math.Float64bits(got[i][j]) != math.Float64bits(want[i][j]) {
+						t.Fatalf("%s %q: output #%d [%d] (Sign of %g) = %g, want %g", dt, config, i, j, data[j], got[i][j], want[i][j])
+					}
+				}
+			}
+		}
 	}
 }

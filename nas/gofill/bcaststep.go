@@ -17,7 +17,7 @@ import (
 // least the backend's minimum number of output elements becomes a kernel
 // step run by package
 // fast (see the package documentation), unless the backend was configured
-// with OptionNoBroadcastReduce; any other runs inside the current segment
+// with OptionNoFastKernels; any other runs inside the current segment
 // as SimpleGo's op.
 func (b *builder) BroadcastInDim(x backends.Op, outputShape shapes.Shape, broadcastAxes []int) (backends.Op, error) {
 	if b.compiled {
@@ -51,7 +51,7 @@ func (b *builder) BroadcastInDim(x backends.Op, outputShape shapes.Shape, broadc
 
 // interceptsBroadcast reports whether a BroadcastInDim becomes a kernel step.
 func (be *backend) interceptsBroadcast(in, out shapes.Shape, axes []int) bool {
-	if !be.shapeKernels || !isFloat(in.DType) || out.DType != in.DType || out.Size() < be.shapeMin {
+	if !be.fastKernels || !isFloat(in.DType) || out.DType != in.DType || out.Size() < be.fastMin {
 		return false
 	}
 	if in.Size() == 1 {

@@ -209,7 +209,7 @@ const keepToEnd = int(^uint(0) >> 1)
 // plan describes the steps of a compiled graph, for tests and debugging:
 // one letter per live step, "S" a segment, "K" a kernel step run by
 // package conv, "F" one run as a one-op SimpleGo executable, "B" a
-// BroadcastInDim and "R" a ReduceSum run by package fast.
+// BroadcastInDim, "R" a ReduceSum and "G" a Sign run by package fast.
 func (e *executable) plan() string {
 	var p []byte
 	for i, st := range e.steps {

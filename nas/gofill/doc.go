@@ -33,27 +33,29 @@
 //   - "convfallback" (OptionConvFallback): cut the graph at each
 //     convolution but run each as a one-op SimpleGo executable.
 //
-// # Broadcasts and sums
+// # Broadcasts, sums and signs
 //
 // SimpleGo runs BroadcastInDim and ReduceSum with a generic per-element
-// index iterator; BatchNorm's per-channel broadcasts and sums, their
-// gradients and zero fills made them a third of a training step. A
-// float32 or float64 BroadcastInDim of more than one value (strictly
-// increasing axes; SimpleGo fills from a single value quickly) with at
-// least DefaultBroadcastReduceMin output elements, and a float32 or
-// float64 ReduceSum (unique axes) of at least as many input elements, are
-// kernel steps run by package nas/gofill/fast (merged axes, copies and
-// fills, row adds and run sums, deterministic for any parallelism). Other
-// dtypes, smaller tensors and unusual axes stay in the segment as
+// index iterator, and Sign with per-value branches that mispredict on
+// mixed signs; BatchNorm's per-channel broadcasts and sums, their
+// gradients, and the ReLU gradient (GoMLX's Max gradient uses Sign) made
+// them a third to a half of a training step. These are kernel steps run
+// by package nas/gofill/fast when their operands are float32 or float64
+// and at least DefaultFastKernelMin elements (broadcast output, reduction
+// or Sign input): a BroadcastInDim of more than one value with strictly
+// increasing axes (SimpleGo fills from a single value quickly), a
+// ReduceSum over unique axes, and Sign (with SimpleGo's semantics: 0 for
+// NaN and both zeros). They merge axes and run copies, fills, row adds,
+// run sums and branch-free signs, deterministic for any parallelism.
+// Other dtypes, smaller tensors and unusual axes stay in the segment as
 // SimpleGo's op. A step whose inputs the open segment does not define
 // (e.g. a broadcast of a parameter, a sum of a convolution's output) is
 // placed before that segment, which stays open, so only steps that depend
 // on the open segment cut the graph. Options:
 //
-//   - "nobcastreduce" (OptionNoBroadcastReduce): no interception of
-//     BroadcastInDim and ReduceSum.
-//   - "bcastreducemin=N" (OptionBroadcastReduceMin): intercept from N
-//     elements on (0: all of them).
+//   - "nofastkernels" (OptionNoFastKernels): none of these interceptions.
+//   - "fastkernelmin=N" (OptionFastKernelMin): intercept from N elements
+//     on (0: all of them).
 //
 // The capabilities are SimpleGo's plus Pad and Reverse.
 //

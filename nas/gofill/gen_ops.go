@@ -1351,20 +1351,6 @@ func (b *builder) ShiftRightLogical(lhs backends.Op, rhs backends.Op) (backends.
 	return s.def(r0), nil
 }
 
-// Sign implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) Sign(x backends.Op) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if x, err = s.use(x); err != nil {
-		return nil, b.fail("Sign", err)
-	}
-	r0, err := s.b.Sign(x)
-	if err != nil {
-		return nil, b.fail("Sign", err)
-	}
-	return s.def(r0), nil
-}
-
 // Sin implements backends.StandardOps: the op is added to the current segment.
 func (b *builder) Sin(x backends.Op) (backends.Op, error) {
 	s := b.segment()

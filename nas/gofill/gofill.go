@@ -24,15 +24,15 @@ func init() {
 // New returns GoMLX's pure-Go backend (SimpleGo) with the gaps of v0.26.0
 // filled and convolutions cut out of its graphs (see the package
 // documentation). config is a comma-separated list of options: gofill's
-// own (OptionNoConvKernels, OptionConvFallback, OptionNoBroadcastReduce,
-// OptionBroadcastReduceMin) and SimpleGo's, which are
+// own (OptionNoConvKernels, OptionConvFallback, OptionNoFastKernels,
+// OptionFastKernelMin) and SimpleGo's, which are
 // passed to SimpleGo (e.g. "ops_parallel" or "dotgeneral_large"); "" is the
 // default. "parallelism=N" also sets the number of workers of gofill's
 // kernels (default: the number of CPUs).
 //
 // "parallelism=1" is refused: it deadlocks SimpleGo v0.26.0.
 func New(config string) (backends.Backend, error) {
-	b := &backend{convKernels: true, workers: runtime.NumCPU(), shapeKernels: true, shapeMin: DefaultBroadcastReduceMin}
+	b := &backend{convKernels: true, workers: runtime.NumCPU(), fastKernels: true, fastMin: DefaultFastKernelMin}
 	var rest []string
 	for _, opt := range strings.Split(config, ",") {
 		key, value, _ := strings.Cut(opt, "=")
@@ -44,15 +44,15 @@ func New(config string) (backends.Backend, error) {
 		case OptionConvFallback:
 			b.convFallback = true
 			continue
-		case OptionNoBroadcastReduce:
-			b.shapeKernels = false
+		case OptionNoFastKernels:
+			b.fastKernels = false
 			continue
-		case OptionBroadcastReduceMin:
+		case OptionFastKernelMin:
 			n, err := strconv.Atoi(value)
 			if err != nil || n < 0 {
 				return nil, fmt.Errorf("gofill: config %q: %s=%q is not a non-negative integer", config, key, value)
 			}
-			b.shapeMin = n
+			b.fastMin = n
 			continue
 		case "parallelism":
 			n, err := strconv.Atoi(value)
@@ -86,18 +86,18 @@ const (
 	// float ConvGeneral) but runs each convolution as a one-op SimpleGo
 	// executable instead of gofill's kernels.
 	OptionConvFallback = "convfallback"
-	// OptionNoBroadcastReduce switches the interception of BroadcastInDim
-	// and ReduceSum off: they run inside SimpleGo's sub-graphs.
-	OptionNoBroadcastReduce = "nobcastreduce"
-	// OptionBroadcastReduceMin, given as "bcastreducemin=N", sets the
-	// number of elements (broadcast output, reduction input) from which
-	// BroadcastInDim and ReduceSum are intercepted (default
-	// DefaultBroadcastReduceMin).
-	OptionBroadcastReduceMin = "bcastreducemin"
+	// OptionNoFastKernels switches the interception of BroadcastInDim,
+	// ReduceSum and Sign off: they run inside SimpleGo's sub-graphs.
+	OptionNoFastKernels = "nofastkernels"
+	// OptionFastKernelMin, given as "fastkernelmin=N", sets the number of
+	// elements (broadcast output, reduction or Sign input) from which
+	// BroadcastInDim, ReduceSum and Sign are intercepted (default
+	// DefaultFastKernelMin).
+	OptionFastKernelMin = "fastkernelmin"
 )
 
-// DefaultBroadcastReduceMin is the default of OptionBroadcastReduceMin.
-const DefaultBroadcastReduceMin = 4096
+// DefaultFastKernelMin is the default of OptionFastKernelMin.
+const DefaultFastKernelMin = 4096
 
 // backend wraps SimpleGo: everything but Builder, names and capabilities is
 // delegated to the wrapped backend.
@@ -106,8 +106,8 @@ type backend struct {
 	convKernels  bool // intercept float ConvGeneral as kernel steps
 	convFallback bool // run kernel steps as one-op SimpleGo executables
 	workers      int  // parallelism of the kernels
-	shapeKernels bool // intercept large float BroadcastInDim and ReduceSum
-	shapeMin     int  // elements from which they are intercepted
+	fastKernels  bool // intercept large float BroadcastInDim, ReduceSum and Sign
+	fastMin      int  // elements from which they are intercepted
 }
 
 // Name implements backends.Backend.

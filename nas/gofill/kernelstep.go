@@ -31,6 +31,7 @@ var (
 	_ kernel = (*kernelStep)(nil)
 	_ kernel = (*bcastStep)(nil)
 	_ kernel = (*reduceStep)(nil)
+	_ kernel = (*signStep)(nil)
 )
 
 func (k *kernelStep) output() *value { return k.out }

@@ -15,7 +15,7 @@ import (
 // SimpleGo). A float32 or float64 sum over unique axes of an input of at
 // least the backend's minimum number of elements becomes a kernel step run
 // by package fast (see the package documentation), unless the backend was
-// configured with OptionNoBroadcastReduce; any other runs inside the
+// configured with OptionNoFastKernels; any other runs inside the
 // current segment as SimpleGo's op.
 func (b *builder) ReduceSum(x backends.Op, axes ...int) (backends.Op, error) {
 	if b.compiled {
@@ -59,7 +59,7 @@ func (b *builder) ReduceSum(x backends.Op, axes ...int) (backends.Op, error) {
 // interceptsReduce reports whether a ReduceSum becomes a kernel step: axes
 // out of range or repeated stay with SimpleGo (and its errors).
 func (be *backend) interceptsReduce(in shapes.Shape, axes []int) bool {
-	if !be.shapeKernels || !isFloat(in.DType) || in.Size() < be.shapeMin {
+	if !be.fastKernels || !isFloat(in.DType) || in.Size() < be.fastMin {
 		return false
 	}
 	seen := make([]bool, in.Rank())

@@ -31,6 +31,7 @@ var handWritten = map[string]bool{
 	"BroadcastInDim": true,
 	"ConvGeneral":    true,
 	"ReduceSum":      true,
+	"Sign":           true,
 	"Pad":            true,
 	"Reverse":        true,
 }
