@@ -128,11 +128,8 @@ func sumRange[T Float](out, in []T, ax []axis, lo, hi int) {
 	}
 	if len(ax) == 2 {
 		b := ax[1]
-		if a.flag { // rows of kept values added into out
-			o := out[:b.n]
-			for j := lo; j < hi; j++ {
-				addTo(o, in[j*a.in:j*a.in+b.n])
-			}
+		if a.flag { // rows of kept values (a.in == b.n) added into out
+			sumRows(out[:b.n], in[lo*a.in:hi*a.in])
 			return
 		}
 		for j := lo; j < hi; j++ { // one output per contiguous run
@@ -142,6 +139,49 @@ func sumRange[T Float](out, in []T, ax []axis, lo, hi int) {
 	}
 	for j := lo; j < hi; j++ {
 		sumRange(out[j*a.out:], in[j*a.in:(j+1)*a.in], ax[1:], 0, ax[1].n)
+	}
+}
+
+// tileElems bounds the values of the rows sumRows reads per pass over a
+// block of columns, so that the next block finds them in cache.
+const tileElems = 1 << 14
+
+// sumRows adds the rows of x, each of len(out) values, into out: every
+// output element sums its column in row order. Blocks of eight columns
+// are summed in registers over a tile of rows at a time.
+func sumRows[T Float](out, x []T) {
+	k := len(out)
+	if k == 0 {
+		return
+	}
+	rows := len(x) / k
+	tile := max(1, tileElems/k)
+	for r0 := 0; r0 < rows; r0 += tile {
+		r1 := min(r0+tile, rows)
+		c := 0
+		for ; c+8 <= k; c += 8 {
+			o := out[c : c+8 : c+8]
+			s0, s1, s2, s3, s4, s5, s6, s7 := o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]
+			for r := r0; r < r1; r++ {
+				v := x[r*k+c : r*k+c+8 : r*k+c+8]
+				s0 += v[0]
+				s1 += v[1]
+				s2 += v[2]
+				s3 += v[3]
+				s4 += v[4]
+				s5 += v[5]
+				s6 += v[6]
+				s7 += v[7]
+			}
+			o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7] = s0, s1, s2, s3, s4, s5, s6, s7
+		}
+		for ; c < k; c++ {
+			s := out[c]
+			for r := r0; r < r1; r++ {
+				s += x[r*k+c]
+			}
+			out[c] = s
+		}
 	}
 }
 
