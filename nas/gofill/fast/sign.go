@@ -30,9 +30,9 @@ func Sign[T Float](in, out []T, workers int) error {
 	return nil
 }
 
-// sign32 is Sign on float32 bits: the result is 1.0 with the input's sign
-// bit, masked to zero unless 0 < |x| <= +Inf.
-func sign32(in, out []float32) {
+// sign32Scalar is Sign on float32 bits: the result is 1.0 with the input's
+// sign bit, masked to zero unless 0 < |x| <= +Inf.
+func sign32Scalar(in, out []float32) {
 	out = out[:len(in)]
 	for i, v := range in {
 		b := math.Float32bits(v)
