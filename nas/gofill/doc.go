@@ -29,7 +29,8 @@
 // comma separated, e.g. "gofill:noconvkernels" or "go:parallelism=2,convfallback"):
 //
 //   - "noconvkernels" (OptionNoConvKernels): no interception; convolutions
-//     run inside the segments as SimpleGo's op (the graph is one segment).
+//     run inside the segments as SimpleGo's op (with "nofastkernels" too, the
+//     graph is one segment).
 //   - "convfallback" (OptionConvFallback): cut the graph at each
 //     convolution but run each as a one-op SimpleGo executable.
 //
