@@ -389,3 +389,38 @@ func prodAxes(dims, axes []int) int {
 	}
 	return n
 }
+
+// TestReduceSumRowsSameBits: sums of rows (outer axes reduced, inner kept)
+// give the same bits as a column-by-column sum in row order, for row
+// lengths around the vector blocks of the simd build.
+func TestReduceSumRowsSameBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, k := range []int{2, 7, 8, 9, 16, 31, 32, 33, 72, 100, 5000} {
+		rows := max(3, 30000/k)
+		in := randData[float32](r, rows*k)
+		got := make([]float32, k)
+		if err := fast.ReduceSum(in, []int{rows, k}, []int{0}, got, 1); err != nil {
+			t.Fatal(err)
+		}
+		// ReduceSum chunks a large reduced axis: sum each chunk in row
+		// order, then add the chunks in order.
+		chunks := min(max(rows*k/(1<<15), 1), 8, rows)
+		want := make([]float32, k)
+		for c := range chunks {
+			part := make([]float32, k)
+			for row := rows * c / chunks; row < rows*(c+1)/chunks; row++ {
+				for j := range k {
+					part[j] += in[row*k+j]
+				}
+			}
+			for j := range k {
+				want[j] += part[j]
+			}
+		}
+		for j := range k {
+			if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+				t.Fatalf("k=%d: column %d = %g, want %g", k, j, got[j], want[j])
+			}
+		}
+	}
+}

@@ -146,10 +146,10 @@ func sumRange[T Float](out, in []T, ax []axis, lo, hi int) {
 // block of columns, so that the next block finds them in cache.
 const tileElems = 1 << 14
 
-// sumRows adds the rows of x, each of len(out) values, into out: every
-// output element sums its column in row order. Blocks of eight columns
-// are summed in registers over a tile of rows at a time.
-func sumRows[T Float](out, x []T) {
+// sumRowsScalar adds the rows of x, each of len(out) values, into out:
+// every output element sums its column in row order. Blocks of eight
+// columns are summed in registers over a tile of rows at a time.
+func sumRowsScalar[T Float](out, x []T) {
 	k := len(out)
 	if k == 0 {
 		return
