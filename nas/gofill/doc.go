@@ -35,6 +35,17 @@
 //
 // The capabilities are SimpleGo's plus Pad and Reverse.
 //
+// # Folds
+//
+// The builder answers some ops with a value it already has (fold.go):
+// Identity(x) is x; x - x is a zero value, and adding it (or subtracting
+// it) changes nothing; a unit-stride Slice that takes exactly one operand
+// of a Concatenate (or undoes a Pad) is that operand. These remove, before
+// SimpleGo sees them, the copies that graph-level custom gradients
+// (package nas/layers) leave in a training graph. x - x counts as zero even
+// where x is infinite or NaN. Option "nofold" (OptionNoFold) builds every
+// op as asked.
+//
 // # Gaps and their fills
 //
 //   - Pad is not implemented (every convolution gradient, and the gradients

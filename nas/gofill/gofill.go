@@ -24,7 +24,7 @@ func init() {
 // New returns GoMLX's pure-Go backend (SimpleGo) with the gaps of v0.26.0
 // filled and convolutions cut out of its graphs (see the package
 // documentation). config is a comma-separated list of options: gofill's
-// own (OptionNoConvKernels, OptionConvFallback) and SimpleGo's, which are
+// own (OptionNoConvKernels, OptionConvFallback, OptionNoFold) and SimpleGo's, which are
 // passed to SimpleGo (e.g. "ops_parallel" or "dotgeneral_large"); "" is the
 // default. "parallelism=N" also sets the number of workers of gofill's
 // kernels (default: the number of CPUs).
@@ -42,6 +42,9 @@ func New(config string) (backends.Backend, error) {
 			continue
 		case OptionConvFallback:
 			b.convFallback = true
+			continue
+		case OptionNoFold:
+			b.noFold = true
 			continue
 		case "parallelism":
 			n, err := strconv.Atoi(value)
@@ -75,6 +78,10 @@ const (
 	// float ConvGeneral) but runs each convolution as a one-op SimpleGo
 	// executable instead of gofill's kernels.
 	OptionConvFallback = "convfallback"
+	// OptionNoFold switches the builder's folds off (Identity, x - x,
+	// adding zero, slicing a Concatenate back into an operand; see
+	// fold.go): every op is built as asked.
+	OptionNoFold = "nofold"
 )
 
 // backend wraps SimpleGo: everything but Builder, names and capabilities is
@@ -84,6 +91,7 @@ type backend struct {
 	convKernels  bool // intercept float ConvGeneral as kernel steps
 	convFallback bool // run kernel steps as one-op SimpleGo executables
 	workers      int  // parallelism of the kernels
+	noFold       bool // build every op as asked (no folds)
 }
 
 // Name implements backends.Backend.

@@ -23,6 +23,10 @@ type value struct {
 	seg   *segment    // defining segment, or nil
 	inner backends.Op // the op in seg's SimpleGo builder
 	step  *kernelStep // defining kernel step, or nil
+
+	// What the folds of fold.go know of the value.
+	zero   bool        // every element is zero (x - x)
+	concat *concatInfo // the value is the concatenation of parts
 }
 
 // describe names where a value comes from, for error messages.
