@@ -9,6 +9,7 @@
 //     the same way with channel and batch group counts;
 //   - BatchNorm: PyTorch's BatchNorm2d (batch statistics with gradient in
 //     training, running statistics with momentum 0.1 and unbiased variance);
+//   - ReLU: max(x, 0) whose gradient is one multiplication by a mask;
 //   - Dot: a matrix product whose gradient does not materialise the
 //     [m,n,k] tensor that GoMLX v0.26.0's own Dot gradient builds.
 //
