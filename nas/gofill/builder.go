@@ -2,6 +2,7 @@ package gofill
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/gomlx/gomlx/backends"
@@ -159,6 +160,8 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			e.live[i] = len(st.exports) > 0
 		case *kernelStep:
 			e.live[i] = needed[st.out.id]
+		case *normStep:
+			e.live[i] = slices.ContainsFunc(st.outs, func(v *value) bool { return needed[v.id] })
 		}
 		if !e.live[i] {
 			continue
@@ -177,9 +180,25 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 		var err error
 		switch st := st.(type) {
 		case *segment:
-			inner := make([]backends.Op, len(st.exports))
+			inner := make([]backends.Op, len(st.exports), len(st.exports)+1)
+			last := 0
 			for j, v := range st.exports {
 				inner[j] = v.inner
+				last = max(last, v.node)
+			}
+			// SimpleGo v0.26.0 processes the nodes up to the last output
+			// only, and indexes its per-node state with every Parameter:
+			// a Parameter created after the last output (an import whose
+			// op was folded away or is unused) is out of range. A scalar
+			// constant made now is a last output that covers them.
+			if st.lastIn > last {
+				c, cerr := st.b.Constant(make([]float32, 1))
+				if cerr != nil {
+					err = cerr
+					break
+				}
+				inner = append(inner, c)
+				st.sentinel = true
 			}
 			st.exec, err = st.b.Compile(inner, nil)
 			if err != nil {
@@ -201,7 +220,8 @@ const keepToEnd = int(^uint(0) >> 1)
 
 // plan describes the steps of a compiled graph, for tests and debugging:
 // one letter per live step, "S" a segment, "K" a kernel step run by
-// package conv and "F" one run as a one-op SimpleGo executable.
+// package conv, "F" one run as a one-op SimpleGo executable and "N" a
+// batch normalization run by package norm.
 func (e *executable) plan() string {
 	var p []byte
 	for i, st := range e.steps {
@@ -217,6 +237,8 @@ func (e *executable) plan() string {
 			} else {
 				p = append(p, 'K')
 			}
+		case *normStep:
+			p = append(p, 'N')
 		}
 	}
 	return string(p)
@@ -345,6 +367,9 @@ func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device bac
 			for j, v := range st.exports {
 				bufs[v.id], owned[v.id] = outs[j], true
 			}
+			if st.sentinel {
+				_ = inner.BufferFinalize(outs[len(outs)-1])
+			}
 		case *kernelStep:
 			out, err := st.run(e.be, bufs[st.x.id], bufs[st.k.id])
 			if err != nil {
@@ -358,6 +383,25 @@ func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device bac
 				}
 			}
 			bufs[st.out.id], owned[st.out.id] = out, true
+		case *normStep:
+			ins := make([]backends.Buffer, len(st.ins))
+			for j, v := range st.ins {
+				ins[j] = bufs[v.id]
+			}
+			outs, err := st.run(e.be, ins)
+			if err != nil {
+				release()
+				return nil, fmt.Errorf("%s: executing %q: step #%d (%s): %w", Name, e.name, i, st, err)
+			}
+			for _, v := range st.uses() {
+				if owned[v.id] && e.lastUse[v.id] == i {
+					_ = inner.BufferFinalize(bufs[v.id])
+					bufs[v.id], owned[v.id] = nil, false
+				}
+			}
+			for j, v := range st.outs {
+				bufs[v.id], owned[v.id] = outs[j], true
+			}
 		}
 	}
 	results := make([]backends.Buffer, len(e.outputs))

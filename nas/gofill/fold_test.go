@@ -46,6 +46,14 @@ func TestFoldsMatchSimpleGo(t *testing.T) {
 			strided := must(b.Slice(cat, []int{2, 0}, []int{6, 3}, []int{2, 1})) // strided
 			return []backends.Op{first, middle, last, across, column, strided}, nil
 		}},
+		{"folded op imports last", []input{a, c}, func(b backends.Builder, p []backends.Op) ([]backends.Op, error) {
+			// The Concatenate imports p[1] into the segment after its last
+			// used value, and only a folded Slice uses it.
+			y := must(b.Mul(p[0], p[0]))
+			cat := must(b.Concatenate(0, y, p[1]))
+			back := must(b.Slice(cat, []int{2, 0}, []int{6, 3}, []int{1, 1}))
+			return []backends.Op{y, back}, nil
+		}},
 		{"slice of pad", []input{a}, func(b backends.Builder, p []backends.Op) ([]backends.Op, error) {
 			v := flat(b, p[0], 6)
 			padded := must(b.Pad(v, scalar(b, 0), backends.PadAxis{Start: 0, End: 5}))

@@ -133,27 +133,7 @@ func Training[T float32 | float64](l Layout, x, scale, offset []T, eps float64, 
 		a[i], b[i] = T(ai), T(float64(offset[i])-m[i]*ai)
 		mean[i], variance[i] = T(m[i]), T(v[i])
 	}
-	l.rows(workers, func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			if in == 1 {
-				xs, ys := x[o*c:(o+1)*c], y[o*c:(o+1)*c]
-				ys, a, b := ys[:len(xs)], a[:len(xs)], b[:len(xs)]
-				for ch, e := range xs {
-					ys[ch] = e*a[ch] + b[ch]
-				}
-				continue
-			}
-			for ch := range c {
-				off := (o*c + ch) * in
-				xs, ys := x[off:off+in], y[off:off+in]
-				ac, bc := a[ch], b[ch]
-				ys = ys[:len(xs)]
-				for i, e := range xs {
-					ys[i] = e*ac + bc
-				}
-			}
-		}
-	})
+	affine(l, workers, x, y, a, b)
 	return nil
 }
 
@@ -304,4 +284,46 @@ func parallel(workers, n int, work func(item int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// Inference computes y = (x - mean) / sqrt(variance + eps) * scale + offset
+// with the given per-feature mean and variance.
+func Inference[T float32 | float64](l Layout, x, scale, offset, mean, variance []T, eps float64, y []T, workers int) error {
+	if err := l.check("Inference", map[string]int{"x": len(x), "scale": len(scale), "offset": len(offset),
+		"mean": len(mean), "variance": len(variance), "y": len(y)}); err != nil {
+		return err
+	}
+	a, b := make([]T, l.C), make([]T, l.C)
+	for i := range a {
+		ai := float64(scale[i]) / math.Sqrt(float64(variance[i])+eps)
+		a[i], b[i] = T(ai), T(float64(offset[i])-float64(mean[i])*ai)
+	}
+	affine(l, workers, x, y, a, b)
+	return nil
+}
+
+// affine writes y = x*a + b, a and b per feature.
+func affine[T float32 | float64](l Layout, workers int, x, y, a, b []T) {
+	c, in := l.C, l.Inner
+	l.rows(workers, func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			if in == 1 {
+				xs, ys := x[o*c:(o+1)*c], y[o*c:(o+1)*c]
+				ys, a, b := ys[:len(xs)], a[:len(xs)], b[:len(xs)]
+				for ch, e := range xs {
+					ys[ch] = e*a[ch] + b[ch]
+				}
+				continue
+			}
+			for ch := range c {
+				off := (o*c + ch) * in
+				xs, ys := x[off:off+in], y[off:off+in]
+				ac, bc := a[ch], b[ch]
+				ys = ys[:len(xs)]
+				for i, e := range xs {
+					ys[i] = e*ac + bc
+				}
+			}
+		}
+	})
 }

@@ -231,3 +231,35 @@ func TestErrors(t *testing.T) {
 		t.Errorf("LayoutOf([4 5 6 7], 1) = %+v, %v", l, err)
 	}
 }
+
+func TestInference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, l := range layouts {
+		size := l.Outer * l.C * l.Inner
+		x := randSlice(rng, size, 1, 2)
+		scale, offset := randSlice(rng, l.C, 1, 0.5), randSlice(rng, l.C, 0, 1)
+		mean, variance := randSlice(rng, l.C, 0, 1), randSlice(rng, l.C, 2, 0.5)
+		for i := range variance {
+			variance[i] = math.Abs(variance[i])
+		}
+		want := make([]float64, size)
+		for o := range l.Outer {
+			for c := range l.C {
+				for i := range l.Inner {
+					j := at(l, o, c, i)
+					want[j] = (x[j]-mean[c])/math.Sqrt(variance[c]+eps)*scale[c] + offset[c]
+				}
+			}
+		}
+		y := make([]float32, size)
+		if err := norm.Inference(l, convert[float32](x), convert[float32](scale), convert[float32](offset),
+			convert[float32](mean), convert[float32](variance), eps, y, 2); err != nil {
+			t.Fatal(err)
+		}
+		near(t, "y", toF64(y), want, 2e-5)
+	}
+	if err := norm.Inference(norm.Layout{Outer: 2, C: 3, Inner: 1}, make([]float32, 6), make([]float32, 3),
+		make([]float32, 3), make([]float32, 4), make([]float32, 3), eps, make([]float32, 6), 1); err == nil || !strings.Contains(err.Error(), "mean has 4 values") {
+		t.Errorf("Inference with a short mean: error %v", err)
+	}
+}
