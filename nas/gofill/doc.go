@@ -33,7 +33,18 @@
 //   - "convfallback" (OptionConvFallback): cut the graph at each
 //     convolution but run each as a one-op SimpleGo executable.
 //
-// The capabilities are SimpleGo's plus Pad and Reverse.
+// # Batch normalization
+//
+// XLA's BatchNormForTraining, BatchNormGradient and BatchNormForInference
+// (float32 and float64, any feature axis), which SimpleGo v0.26.0 lacks,
+// are steps like the convolutions, run by package nas/gofill/norm: three
+// passes over the data forward, two for the gradient, both cores. Option
+// "nobatchnorm" (OptionNoBatchNorm) leaves them out of the capabilities, so
+// that graph code that checks them builds batch normalization from plain
+// ops.
+//
+// The capabilities are SimpleGo's plus Pad, Reverse and the batch
+// normalization ops.
 //
 // # Folds
 //
