@@ -91,10 +91,9 @@
 // graph and not the backend: no gradient for Rsqrt (layers use 1/Sqrt); the
 // gradient of Dot/DotGeneral materialising a full [i,j,k] tensor (layers.Dot
 // carries its own two-DotGeneral gradient; layers.Conv2D and
-// DepthwiseConv2D their own ConvGeneral gradients); no
-// BatchNormForTraining (layers.BatchNorm is written with plain ops, PyTorch's
-// semantics); the wrong kernel shape of grouped convolutions in GoMLX's
-// convolution layer (layers.DepthwiseConv2D).
+// DepthwiseConv2D their own ConvGeneral gradients); the cost of the
+// gradient of Max(x, 0) (layers.ReLU); the wrong kernel shape of grouped
+// convolutions in GoMLX's convolution layer (layers.DepthwiseConv2D).
 //
 // # Getting a backend
 //
