@@ -2,6 +2,7 @@ package gofill
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/gomlx/gomlx/backends"
@@ -159,6 +160,8 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			e.live[i] = len(st.exports) > 0
 		case kernel:
 			e.live[i] = needed[st.output().id]
+		case *normStep:
+			e.live[i] = slices.ContainsFunc(st.outs, func(v *value) bool { return needed[v.id] })
 		}
 		if !e.live[i] {
 			continue
@@ -177,16 +180,25 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 		var err error
 		switch st := st.(type) {
 		case *segment:
-			inner := make([]backends.Op, len(st.exports))
+			inner := make([]backends.Op, len(st.exports), len(st.exports)+1)
+			last := 0
 			for j, v := range st.exports {
 				inner[j] = v.inner
+				last = max(last, v.node)
 			}
-			if st.tail = st.lateImport(); st.tail {
-				var c backends.Op
-				if c, err = st.b.Constant([]float32{0}); err != nil {
+			// SimpleGo v0.26.0 processes the nodes up to the last output
+			// only, and indexes its per-node state with every Parameter:
+			// a Parameter created after the last output (an import whose
+			// op was folded away or is unused) is out of range. A scalar
+			// constant made now is a last output that covers them.
+			if st.lastIn > last {
+				c, cerr := st.b.Constant(make([]float32, 1))
+				if cerr != nil {
+					err = cerr
 					break
 				}
 				inner = append(inner, c)
+				st.sentinel = true
 			}
 			st.exec, err = st.b.Compile(inner, nil)
 			if err != nil {
@@ -208,8 +220,9 @@ const keepToEnd = int(^uint(0) >> 1)
 
 // plan describes the steps of a compiled graph, for tests and debugging:
 // one letter per live step, "S" a segment, "K" a kernel step run by
-// package conv, "F" one run as a one-op SimpleGo executable, "B" a
-// BroadcastInDim, "R" a ReduceSum and "G" a Sign run by package fast.
+// package conv, "F" one run as a one-op SimpleGo executable, "N" a
+// batch normalization run by package norm, and "B" a BroadcastInDim, "R"
+// a ReduceSum and "G" a Sign run by package fast.
 func (e *executable) plan() string {
 	var p []byte
 	for i, st := range e.steps {
@@ -221,6 +234,8 @@ func (e *executable) plan() string {
 			p = append(p, 'S')
 		case kernel:
 			p = append(p, st.letter())
+		case *normStep:
+			p = append(p, 'N')
 		}
 	}
 	return string(p)
@@ -349,7 +364,7 @@ func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device bac
 			for j, v := range st.exports {
 				bufs[v.id], owned[v.id] = outs[j], true
 			}
-			if st.tail {
+			if st.sentinel {
 				_ = inner.BufferFinalize(outs[len(outs)-1])
 			}
 		case kernel:
@@ -370,6 +385,25 @@ func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device bac
 				}
 			}
 			bufs[st.output().id], owned[st.output().id] = out, true
+		case *normStep:
+			ins := make([]backends.Buffer, len(st.ins))
+			for j, v := range st.ins {
+				ins[j] = bufs[v.id]
+			}
+			outs, err := st.run(e.be, ins)
+			if err != nil {
+				release()
+				return nil, fmt.Errorf("%s: executing %q: step #%d (%s): %w", Name, e.name, i, st, err)
+			}
+			for _, v := range st.uses() {
+				if owned[v.id] && e.lastUse[v.id] == i {
+					_ = inner.BufferFinalize(bufs[v.id])
+					bufs[v.id], owned[v.id] = nil, false
+				}
+			}
+			for j, v := range st.outs {
+				bufs[v.id], owned[v.id] = outs[j], true
+			}
 		}
 	}
 	results := make([]backends.Buffer, len(e.outputs))

@@ -34,6 +34,30 @@
 //   - "convfallback" (OptionConvFallback): cut the graph at each
 //     convolution but run each as a one-op SimpleGo executable.
 //
+// # Batch normalization
+//
+// XLA's BatchNormForTraining, BatchNormGradient and BatchNormForInference
+// (float32 and float64, any feature axis), which SimpleGo v0.26.0 lacks,
+// are steps like the convolutions, run by package nas/gofill/norm: three
+// passes over the data forward, two for the gradient, both cores. Option
+// "nobatchnorm" (OptionNoBatchNorm) leaves them out of the capabilities, so
+// that graph code that checks them builds batch normalization from plain
+// ops.
+//
+// The capabilities are SimpleGo's plus Pad, Reverse and the batch
+// normalization ops.
+//
+// # Folds
+//
+// The builder answers some ops with a value it already has (fold.go):
+// Identity(x) is x; x - x is a zero value, and adding it (or subtracting
+// it) changes nothing; a unit-stride Slice that takes exactly one operand
+// of a Concatenate (or undoes a Pad) is that operand. These remove, before
+// SimpleGo sees them, the copies that graph-level custom gradients
+// (package nas/layers) leave in a training graph. x - x counts as zero even
+// where x is infinite or NaN. Option "nofold" (OptionNoFold) builds every
+// op as asked.
+//
 // # Broadcasts, sums and signs
 //
 // SimpleGo runs BroadcastInDim and ReduceSum with a generic per-element
@@ -57,8 +81,6 @@
 //   - "nofastkernels" (OptionNoFastKernels): none of these interceptions.
 //   - "fastkernelmin=N" (OptionFastKernelMin): intercept from N elements
 //     on (0: all of them).
-//
-// The capabilities are SimpleGo's plus Pad and Reverse.
 //
 // # Gaps and their fills
 //
@@ -90,9 +112,10 @@
 //   - A SimpleGo executable panics (index out of range) when one of its
 //     Parameters was made after the op of its last output: it sizes its
 //     tables by the last output. A segment can import a value only for
-//     ops nothing uses; Compile then gives it a scalar constant as a last,
-//     dropped output (segment.lateImport). Delete when TestSegmentsMatchSimpleGo's
-//     "unused late import" passes without it.
+//     ops nothing uses (or folded away); Compile then gives it a scalar
+//     constant as a last, dropped output (segment.lastIn, sentinel).
+//     Delete when TestSegmentsMatchSimpleGo's "unused late import" passes
+//     without it.
 //
 //   - The SimpleGo option "parallelism=1" deadlocks. New refuses it with an
 //     error. Delete when a graph runs under "go:parallelism=1".
@@ -101,10 +124,9 @@
 // graph and not the backend: no gradient for Rsqrt (layers use 1/Sqrt); the
 // gradient of Dot/DotGeneral materialising a full [i,j,k] tensor (layers.Dot
 // carries its own two-DotGeneral gradient; layers.Conv2D and
-// DepthwiseConv2D their own ConvGeneral gradients); no
-// BatchNormForTraining (layers.BatchNorm is written with plain ops, PyTorch's
-// semantics); the wrong kernel shape of grouped convolutions in GoMLX's
-// convolution layer (layers.DepthwiseConv2D).
+// DepthwiseConv2D their own ConvGeneral gradients); the cost of the
+// gradient of Max(x, 0) (layers.ReLU); the wrong kernel shape of grouped
+// convolutions in GoMLX's convolution layer (layers.DepthwiseConv2D).
 //
 // # Getting a backend
 //

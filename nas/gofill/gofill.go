@@ -24,8 +24,9 @@ func init() {
 // New returns GoMLX's pure-Go backend (SimpleGo) with the gaps of v0.26.0
 // filled and convolutions cut out of its graphs (see the package
 // documentation). config is a comma-separated list of options: gofill's
-// own (OptionNoConvKernels, OptionConvFallback, OptionNoFastKernels,
-// OptionFastKernelMin) and SimpleGo's, which are
+// own (OptionNoConvKernels, OptionConvFallback, OptionNoFold,
+// OptionNoBatchNorm, OptionNoFastKernels, OptionFastKernelMin) and
+// SimpleGo's, which are
 // passed to SimpleGo (e.g. "ops_parallel" or "dotgeneral_large"); "" is the
 // default. "parallelism=N" also sets the number of workers of gofill's
 // kernels (default: the number of CPUs).
@@ -43,6 +44,12 @@ func New(config string) (backends.Backend, error) {
 			continue
 		case OptionConvFallback:
 			b.convFallback = true
+			continue
+		case OptionNoFold:
+			b.noFold = true
+			continue
+		case OptionNoBatchNorm:
+			b.noBatchNorm = true
 			continue
 		case OptionNoFastKernels:
 			b.fastKernels = false
@@ -86,6 +93,14 @@ const (
 	// float ConvGeneral) but runs each convolution as a one-op SimpleGo
 	// executable instead of gofill's kernels.
 	OptionConvFallback = "convfallback"
+	// OptionNoFold switches the builder's folds off (Identity, x - x,
+	// adding zero, slicing a Concatenate back into an operand; see
+	// fold.go): every op is built as asked.
+	OptionNoFold = "nofold"
+	// OptionNoBatchNorm leaves the batch normalization ops out of the
+	// capabilities, so that graph code that checks them (nas/layers)
+	// builds batch normalization from plain ops.
+	OptionNoBatchNorm = "nobatchnorm"
 	// OptionNoFastKernels switches the interception of BroadcastInDim,
 	// ReduceSum and Sign off: they run inside SimpleGo's sub-graphs.
 	OptionNoFastKernels = "nofastkernels"
@@ -106,6 +121,8 @@ type backend struct {
 	convKernels  bool // intercept float ConvGeneral as kernel steps
 	convFallback bool // run kernel steps as one-op SimpleGo executables
 	workers      int  // parallelism of the kernels
+	noFold       bool // build every op as asked (no folds)
+	noBatchNorm  bool // do not list the batch normalization ops as capabilities
 	fastKernels  bool // intercept large float BroadcastInDim, ReduceSum and Sign
 	fastMin      int  // elements from which they are intercepted
 }
@@ -118,7 +135,7 @@ func (b *backend) String() string { return Name }
 
 // Description implements backends.Backend.
 func (b *backend) Description() string {
-	d := b.Backend.Description() + ", with Pad, Reverse and convolution defaults filled in"
+	d := b.Backend.Description() + ", with Pad, Reverse, batch normalization and convolution defaults filled in"
 	switch {
 	case !b.convKernels:
 	case b.convFallback:
@@ -129,11 +146,17 @@ func (b *backend) Description() string {
 	return d
 }
 
-// Capabilities implements backends.Backend: SimpleGo's plus Pad and Reverse.
+// Capabilities implements backends.Backend: SimpleGo's plus Pad, Reverse
+// and the three batch normalization ops (unless OptionNoBatchNorm).
 func (b *backend) Capabilities() backends.Capabilities {
 	c := b.Backend.Capabilities().Clone()
 	c.Operations[backends.OpTypePad] = true
 	c.Operations[backends.OpTypeReverse] = true
+	if !b.noBatchNorm {
+		c.Operations[backends.OpTypeBatchNormForTraining] = true
+		c.Operations[backends.OpTypeBatchNormGradient] = true
+		c.Operations[backends.OpTypeBatchNormForInference] = true
+	}
 	return c
 }
 

@@ -3,7 +3,6 @@ package gofill
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -23,7 +22,13 @@ type value struct {
 	param int         // index of the graph parameter, or -1
 	seg   *segment    // defining segment, or nil
 	inner backends.Op // the op in seg's SimpleGo builder
+	node  int         // position among seg's values and imports (from 1)
 	step  kernel      // defining kernel step, or nil
+	norm  *normStep   // defining batch normalization step, or nil
+
+	// What the folds of fold.go know of the value.
+	zero   bool        // every element is zero (x - x)
+	concat *concatInfo // the value is the concatenation of parts
 }
 
 // describe names where a value comes from, for error messages.
@@ -33,6 +38,8 @@ func (v *value) describe() string {
 		return fmt.Sprintf("parameter #%d %s", v.param, v.shape)
 	case v.step != nil:
 		return fmt.Sprintf("output of kernel step #%d %s", v.step.stepIndex(), v.shape)
+	case v.norm != nil:
+		return fmt.Sprintf("output of %s step #%d %s", v.norm.kind, v.norm.index, v.shape)
 	default:
 		return fmt.Sprintf("value of segment #%d %s", v.seg.index, v.shape)
 	}
@@ -56,9 +63,10 @@ type segment struct {
 	imported map[*value]backends.Op // value -> its Parameter in b
 	defined  map[backends.Op]*value // op of b -> its value (imports included)
 	exports  []*value               // defined values used later; set by Compile
-	importAt []int                  // per import: len(values) when its Parameter was made
-	tail     bool                   // Compile added a scalar as the last output; see lateImport
 	exec     backends.Executable    // set by Compile; nil when nothing is used
+	nodes    int                    // values defined and imported so far
+	lastIn   int                    // nodes when the last import was made
+	sentinel bool                   // exec has one more output than exports: see Compile
 	own      *builder
 }
 
@@ -84,9 +92,10 @@ func (s *segment) use(op backends.Op) (backends.Op, error) {
 		return nil, fmt.Errorf("importing %s into segment #%d: %w", v.describe(), s.index, err)
 	}
 	s.imports = append(s.imports, v)
-	s.importAt = append(s.importAt, len(s.values))
 	s.imported[v] = in
 	s.defined[in] = v
+	s.nodes++
+	s.lastIn = s.nodes
 	return in, nil
 }
 
@@ -111,6 +120,8 @@ func (s *segment) def(op backends.Op) backends.Op {
 	shape, _ := s.b.OpShape(op)
 	v := s.own.newValue(shape)
 	v.seg, v.inner = s, op
+	s.nodes++
+	v.node = s.nodes
 	s.defined[op] = v
 	s.values = append(s.values, v)
 	return v
@@ -159,21 +170,3 @@ func (b *builder) fail(op string, err error) error {
 
 // errCompiled is returned by a builder used after Compile.
 var errCompiled = errors.New("builder already compiled")
-
-// lateImport reports whether one of s's Parameters was made after the op of
-// its last export. SimpleGo v0.26.0 sizes an executable's tables by its
-// last output and fails (index out of range) on an input beyond it, which
-// happens when a segment imports a value only for ops nothing uses.
-// Compile then adds a scalar constant, made last, as an extra output.
-func (s *segment) lateImport() bool {
-	last := -1
-	for _, v := range s.exports {
-		last = max(last, slices.Index(s.values, v))
-	}
-	for _, at := range s.importAt {
-		if at > last {
-			return true
-		}
-	}
-	return false
-}
