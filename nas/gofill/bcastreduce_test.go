@@ -384,3 +384,40 @@ func TestSignMatchSimpleGo(t *testing.T) {
 		}
 	}
 }
+
+// TestFromBoolMatchSimpleGo: ConvertDType of a Bool mask to a float as a
+// kernel step gives SimpleGo's values, and the option turns it off.
+func TestFromBoolMatchSimpleGo(t *testing.T) {
+	ref, err := simplego.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Finalize()
+	r := rand.New(rand.NewPCG(19, 20))
+	dims := []int{4, 1250}
+	data := make([]float64, numel(dims))
+	for i := range data {
+		data[i] = r.NormFloat64()
+	}
+	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		fn := func(b backends.Builder, p []backends.Op) ([]backends.Op, error) {
+			zero := must(b.BroadcastInDim(must(b.Constant(typed(dt, []float64{0}))), shapes.Make(dt, dims...), nil))
+			mask := must(b.GreaterThan(p[0], zero))
+			m := must(b.ConvertDType(mask, dt)) // of the segment's mask: cut
+			return []backends.Op{must(b.Mul(p[0], m))}, nil
+		}
+		want, _ := runTyped(t, ref, dt, [][]int{dims}, [][]float64{data}, fn)
+		for config, wantPlan := range map[string]string{
+			"":                         "SCS",
+			gofill.OptionNoFastKernels: "S",
+		} {
+			got, plan := runTyped(t, newGofill(t, config), dt, [][]int{dims}, [][]float64{data}, fn)
+			if plan != wantPlan {
+				t.Errorf("%s %q: plan %q, want %q", dt, config, plan, wantPlan)
+			}
+			if !slices.Equal(got[0], want[0]) {
+				t.Fatalf("%s %q: result differs from SimpleGo", dt, config)
+			}
+		}
+	}
+}

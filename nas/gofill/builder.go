@@ -222,7 +222,8 @@ const keepToEnd = int(^uint(0) >> 1)
 // one letter per live step, "S" a segment, "K" a kernel step run by
 // package conv, "F" one run as a one-op SimpleGo executable, "N" a
 // batch normalization run by package norm, and "B" a BroadcastInDim, "R"
-// a ReduceSum and "G" a Sign run by package fast.
+// a ReduceSum, "G" a Sign and "C" a ConvertDType from Bool run by package
+// fast.
 func (e *executable) plan() string {
 	var p []byte
 	for i, st := range e.steps {

@@ -58,25 +58,24 @@
 // where x is infinite or NaN. Option "nofold" (OptionNoFold) builds every
 // op as asked.
 //
-// # Broadcasts, sums and signs
+// # Broadcasts, sums, signs and masks
 //
 // SimpleGo runs BroadcastInDim and ReduceSum with a generic per-element
-// index iterator, and Sign with per-value branches that mispredict on
-// mixed signs; BatchNorm's per-channel broadcasts and sums, their
-// gradients, and the ReLU gradient (GoMLX's Max gradient uses Sign) made
-// them a third to a half of a training step. These are kernel steps run
-// by package nas/gofill/fast when their operands are float32 or float64
-// and at least DefaultFastKernelMin elements (broadcast output, reduction
-// or Sign input): a BroadcastInDim of more than one value with strictly
+// index iterator, and Sign and ConvertDType from Bool with a branch per
+// value that mispredicts on mixed signs and masks. These are kernel steps
+// run by package nas/gofill/fast when their operands are float32 or
+// float64 and at least DefaultFastKernelMin elements (broadcast output,
+// other ops' input): a BroadcastInDim of more than one value with strictly
 // increasing axes (SimpleGo fills from a single value quickly), a
-// ReduceSum over unique axes, and Sign (with SimpleGo's semantics: 0 for
-// NaN and both zeros). They merge axes and run copies, fills, row adds,
-// run sums and branch-free signs, deterministic for any parallelism.
-// Other dtypes, smaller tensors and unusual axes stay in the segment as
-// SimpleGo's op. A step whose inputs the open segment does not define
-// (e.g. a broadcast of a parameter, a sum of a convolution's output) is
-// placed before that segment, which stays open, so only steps that depend
-// on the open segment cut the graph. Options:
+// ReduceSum over unique axes, Sign (with SimpleGo's semantics: 0 for NaN
+// and both zeros) and ConvertDType of a Bool tensor to a float (the ReLU
+// mask of nas/layers). They merge axes and run copies, fills, row sums,
+// run sums and branch-free selects, with the same bits for any
+// parallelism. Other dtypes, smaller tensors and unusual axes stay in the
+// segment as SimpleGo's op. A step whose inputs the open segment does not
+// define (e.g. a broadcast of a parameter, a sum of a convolution's
+// output) is placed before that segment, which stays open, so only steps
+// that depend on the open segment cut the graph. Options:
 //
 //   - "nofastkernels" (OptionNoFastKernels): none of these interceptions.
 //   - "fastkernelmin=N" (OptionFastKernelMin): intercept from N elements

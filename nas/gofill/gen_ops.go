@@ -213,20 +213,6 @@ func (b *builder) Conj(x backends.Op) (backends.Op, error) {
 	return s.def(r0), nil
 }
 
-// ConvertDType implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) ConvertDType(x backends.Op, dtype dtypes.DType) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if x, err = s.use(x); err != nil {
-		return nil, b.fail("ConvertDType", err)
-	}
-	r0, err := s.b.ConvertDType(x, dtype)
-	if err != nil {
-		return nil, b.fail("ConvertDType", err)
-	}
-	return s.def(r0), nil
-}
-
 // Cos implements backends.StandardOps: the op is added to the current segment.
 func (b *builder) Cos(x backends.Op) (backends.Op, error) {
 	s := b.segment()

@@ -102,12 +102,12 @@ const (
 	// builds batch normalization from plain ops.
 	OptionNoBatchNorm = "nobatchnorm"
 	// OptionNoFastKernels switches the interception of BroadcastInDim,
-	// ReduceSum and Sign off: they run inside SimpleGo's sub-graphs.
+	// ReduceSum, Sign and ConvertDType from Bool off: they run inside
+	// SimpleGo's sub-graphs.
 	OptionNoFastKernels = "nofastkernels"
 	// OptionFastKernelMin, given as "fastkernelmin=N", sets the number of
-	// elements (broadcast output, reduction or Sign input) from which
-	// BroadcastInDim, ReduceSum and Sign are intercepted (default
-	// DefaultFastKernelMin).
+	// elements (broadcast output, other ops' input) from which these ops
+	// are intercepted (default DefaultFastKernelMin).
 	OptionFastKernelMin = "fastkernelmin"
 )
 
@@ -123,7 +123,7 @@ type backend struct {
 	workers      int  // parallelism of the kernels
 	noFold       bool // build every op as asked (no folds)
 	noBatchNorm  bool // do not list the batch normalization ops as capabilities
-	fastKernels  bool // intercept large float BroadcastInDim, ReduceSum and Sign
+	fastKernels  bool // intercept large BroadcastInDim, ReduceSum, Sign, ConvertDType
 	fastMin      int  // elements from which they are intercepted
 }
 

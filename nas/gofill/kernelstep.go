@@ -32,6 +32,7 @@ var (
 	_ kernel = (*bcastStep)(nil)
 	_ kernel = (*reduceStep)(nil)
 	_ kernel = (*signStep)(nil)
+	_ kernel = (*fromBoolStep)(nil)
 )
 
 func (k *kernelStep) output() *value { return k.out }

@@ -41,8 +41,10 @@ var handWritten = map[string]bool{
 	"BatchNormForInference": true,
 	"BatchNormForTraining":  true,
 	"BatchNormGradient":     true,
-	// Kernel steps of package fast (bcaststep.go, reducestep.go, signstep.go).
+	// Kernel steps of package fast (bcaststep.go, convertstep.go,
+	// reducestep.go, signstep.go).
 	"BroadcastInDim": true,
+	"ConvertDType":   true,
 	"ReduceSum":      true,
 	"Sign":           true,
 }
