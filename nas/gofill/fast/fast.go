@@ -5,13 +5,13 @@
 // have no branches on the data; the simd build (GOEXPERIMENT=simd) uses
 // AVX2 for float32 Sign and row sums.
 //
-// Both first drop axes of size 1 and merge neighbouring axes that are
-// contiguous in both the input and the output, which leaves a short list of
-// alternating axes (copied/broadcast, or kept/reduced). The innermost run is
-// then a copy or a fill (broadcast; a block repeated along a broadcast axis
-// is replicated with doubling copies) or a tight loop (reduce: a vector add
-// of rows into the output when the innermost axis is kept, the sum of a
-// contiguous run when it is reduced).
+// Broadcast and ReduceSum first drop axes of size 1 and merge neighbouring
+// axes that are contiguous in both the input and the output, which leaves
+// a short list of alternating axes (copied/broadcast, or kept/reduced). The
+// innermost run is then a copy or a fill (broadcast; a block repeated along
+// a broadcast axis is replicated with doubling copies) or a tight loop
+// (reduce: columns of rows summed in registers when the innermost axis is
+// kept, the sum of a contiguous run when it is reduced).
 //
 // Large tensors are split between workers along the outermost merged axis.
 // Results never depend on the number of workers or on scheduling: a
