@@ -38,7 +38,7 @@
 //
 // XLA's BatchNormForTraining, BatchNormGradient and BatchNormForInference
 // (float32 and float64, any feature axis), which SimpleGo v0.26.0 lacks,
-// are steps like the convolutions, run by package nas/gofill/norm: three
+// are steps like the convolutions, run by package nas/gofill/norm: two
 // passes over the data forward, two for the gradient, both cores. Option
 // "nobatchnorm" (OptionNoBatchNorm) leaves them out of the capabilities, so
 // that graph code that checks them builds batch normalization from plain

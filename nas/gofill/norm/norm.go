@@ -80,7 +80,7 @@ func (l Layout) check(op string, sizes map[string]int) error {
 
 // Training computes y = (x - mean) / sqrt(variance + eps) * scale + offset
 // with the batch mean and biased variance per feature, which it also
-// writes. workers <= 0 means runtime.GOMAXPROCS(0).
+// writes: one pass for the statistics and one for y. workers <= 0 means runtime.GOMAXPROCS(0).
 func Training[T float32 | float64](l Layout, x, scale, offset []T, eps float64, y, mean, variance []T, workers int) error {
 	if err := l.check("Training", map[string]int{"x": len(x), "scale": len(scale), "offset": len(offset),
 		"y": len(y), "mean": len(mean), "variance": len(variance)}); err != nil {
@@ -88,47 +88,44 @@ func Training[T float32 | float64](l Layout, x, scale, offset []T, eps float64, 
 	}
 	c, in := l.C, l.Inner
 	n := float64(l.count())
-	m := l.sums(workers, 1, func(o int, s []float64) {
-		for ch := range c {
-			row := x[(o*c+ch)*in : (o*c+ch+1)*in]
-			t := 0.0
-			for _, v := range row {
-				t += float64(v)
-			}
-			s[ch] += t
-		}
-	}, func(o int, s []float64) {
-		row := x[o*c : (o+1)*c]
-		s = s[:len(row)]
-		for ch, v := range row {
-			s[ch] += float64(v)
-		}
-	})[0]
-	for i := range m {
-		m[i] /= n
+	// One pass: sums of d and d*d, d = x - k with k the feature's first
+	// value, in float64 (the shift keeps d*d from cancelling when the mean
+	// is large next to the spread).
+	k := make([]float64, c)
+	for ch := range c {
+		k[ch] = float64(x[ch*in])
 	}
-	v := l.sums(workers, 1, func(o int, s []float64) {
+	sums := l.sums(workers, 2, func(o int, s []float64) {
+		s1, s2 := s[:c], s[c:2*c]
 		for ch := range c {
 			row := x[(o*c+ch)*in : (o*c+ch+1)*in]
-			mu, t := m[ch], 0.0
+			kc, t, u := k[ch], 0.0, 0.0
 			for _, e := range row {
-				d := float64(e) - mu
-				t += d * d
+				d := float64(e) - kc
+				t += d
+				u += d * d
 			}
-			s[ch] += t
+			s1[ch] += t
+			s2[ch] += u
 		}
 	}, func(o int, s []float64) {
 		row := x[o*c : (o+1)*c]
-		s, m := s[:len(row)], m[:len(row)]
+		s1, s2, k := s[:len(row)], s[c:c+len(row)], k[:len(row)]
 		for ch, e := range row {
-			d := float64(e) - m[ch]
-			s[ch] += d * d
+			d := float64(e) - k[ch]
+			s1[ch] += d
+			s2[ch] += d * d
 		}
-	})[0]
+	})
+	m, v := make([]float64, c), make([]float64, c)
+	for ch := range c {
+		s1, s2 := sums[0][ch], sums[1][ch]
+		m[ch] = k[ch] + s1/n
+		v[ch] = max(0, s2-s1*s1/n) / n
+	}
 	a := make([]T, c) // scale / sqrt(var + eps)
 	b := make([]T, c) // offset - mean * a
 	for i := range v {
-		v[i] /= n
 		ai := float64(scale[i]) / math.Sqrt(v[i]+eps)
 		a[i], b[i] = T(ai), T(float64(offset[i])-m[i]*ai)
 		mean[i], variance[i] = T(m[i]), T(v[i])

@@ -263,3 +263,24 @@ func TestInference(t *testing.T) {
 		t.Errorf("Inference with a short mean: error %v", err)
 	}
 }
+
+// TestTrainingLargeMean checks the statistics where the mean is large next
+// to the spread (float32 data around 1000 with standard deviation 0.01).
+func TestTrainingLargeMean(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	l := norm.Layout{Outer: 4096, C: 3, Inner: 1}
+	x32 := convert[float32](randSlice(rng, l.Outer*l.C, 1000, 0.01))
+	x := toF64(x32)
+	ones := []float32{1, 1, 1}
+	y, m, v := make([]float32, len(x32)), make([]float32, l.C), make([]float32, l.C)
+	if err := norm.Training(l, x32, ones, make([]float32, l.C), eps, y, m, v, 2); err != nil {
+		t.Fatal(err)
+	}
+	_, wantM, wantV := refTraining(l, x, []float64{1, 1, 1}, make([]float64, l.C))
+	near(t, "mean", toF64(m), wantM, 1e-7)
+	for ch := range l.C {
+		if rel := math.Abs(float64(v[ch])-wantV[ch]) / wantV[ch]; rel > 1e-5 {
+			t.Errorf("variance[%d] = %g, want %g (relative error %.2g)", ch, v[ch], wantV[ch], rel)
+		}
+	}
+}
