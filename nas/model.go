@@ -85,7 +85,7 @@ func (m Model) Logits(ctx *context.Context, x *graph.Node, training bool) *graph
 
 	for i, l := range a.Layers() {
 		lc := ctx.In(fmt.Sprintf("layer_%03d", i))
-		x = graph.Max(x, graph.ZerosLike(x)) // ReLU
+		x = layers.ReLU(x)
 		k := l.Kernel
 		if l.Op == OpSepConv {
 			// Depthwise: groups = In, so fan_in = k*k.

@@ -2,6 +2,7 @@ package gofill
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/gomlx/gomlx/backends"
@@ -157,8 +158,10 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 				}
 			}
 			e.live[i] = len(st.exports) > 0
-		case *kernelStep:
-			e.live[i] = needed[st.out.id]
+		case kernel:
+			e.live[i] = needed[st.output().id]
+		case *normStep:
+			e.live[i] = slices.ContainsFunc(st.outs, func(v *value) bool { return needed[v.id] })
 		}
 		if !e.live[i] {
 			continue
@@ -177,15 +180,31 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 		var err error
 		switch st := st.(type) {
 		case *segment:
-			inner := make([]backends.Op, len(st.exports))
+			inner := make([]backends.Op, len(st.exports), len(st.exports)+1)
+			last := 0
 			for j, v := range st.exports {
 				inner[j] = v.inner
+				last = max(last, v.node)
+			}
+			// SimpleGo v0.26.0 processes the nodes up to the last output
+			// only, and indexes its per-node state with every Parameter:
+			// a Parameter created after the last output (an import whose
+			// op was folded away or is unused) is out of range. A scalar
+			// constant made now is a last output that covers them.
+			if st.lastIn > last {
+				c, cerr := st.b.Constant(make([]float32, 1))
+				if cerr != nil {
+					err = cerr
+					break
+				}
+				inner = append(inner, c)
+				st.sentinel = true
 			}
 			st.exec, err = st.b.Compile(inner, nil)
 			if err != nil {
 				err = fmt.Errorf("segment #%d (%d values, %d imports): %w", st.index, len(st.values), len(st.imports), err)
 			}
-		case *kernelStep:
+		case kernel:
 			err = st.prepare(b.be)
 		}
 		if err != nil {
@@ -201,7 +220,10 @@ const keepToEnd = int(^uint(0) >> 1)
 
 // plan describes the steps of a compiled graph, for tests and debugging:
 // one letter per live step, "S" a segment, "K" a kernel step run by
-// package conv and "F" one run as a one-op SimpleGo executable.
+// package conv, "F" one run as a one-op SimpleGo executable, "N" a
+// batch normalization run by package norm, and "B" a BroadcastInDim, "R"
+// a ReduceSum, "G" a Sign and "C" a ConvertDType from Bool run by package
+// fast.
 func (e *executable) plan() string {
 	var p []byte
 	for i, st := range e.steps {
@@ -211,12 +233,10 @@ func (e *executable) plan() string {
 		switch st := st.(type) {
 		case *segment:
 			p = append(p, 'S')
-		case *kernelStep:
-			if st.fallback != nil {
-				p = append(p, 'F')
-			} else {
-				p = append(p, 'K')
-			}
+		case kernel:
+			p = append(p, st.letter())
+		case *normStep:
+			p = append(p, 'N')
 		}
 	}
 	return string(p)
@@ -249,7 +269,7 @@ func (e *executable) Finalize() {
 				st.exec.Finalize()
 				st.exec = nil
 			}
-		case *kernelStep:
+		case kernel:
 			st.finalize()
 		}
 	}
@@ -345,11 +365,36 @@ func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device bac
 			for j, v := range st.exports {
 				bufs[v.id], owned[v.id] = outs[j], true
 			}
-		case *kernelStep:
-			out, err := st.run(e.be, bufs[st.x.id], bufs[st.k.id])
+			if st.sentinel {
+				_ = inner.BufferFinalize(outs[len(outs)-1])
+			}
+		case kernel:
+			uses := st.uses()
+			ins := make([]backends.Buffer, len(uses))
+			for j, v := range uses {
+				ins[j] = bufs[v.id]
+			}
+			out, err := st.exec(e.be, ins)
 			if err != nil {
 				release()
 				return nil, fmt.Errorf("%s: executing %q: kernel step #%d (%s): %w", Name, e.name, i, st, err)
+			}
+			for _, v := range uses {
+				if owned[v.id] && e.lastUse[v.id] == i {
+					_ = inner.BufferFinalize(bufs[v.id])
+					bufs[v.id], owned[v.id] = nil, false
+				}
+			}
+			bufs[st.output().id], owned[st.output().id] = out, true
+		case *normStep:
+			ins := make([]backends.Buffer, len(st.ins))
+			for j, v := range st.ins {
+				ins[j] = bufs[v.id]
+			}
+			outs, err := st.run(e.be, ins)
+			if err != nil {
+				release()
+				return nil, fmt.Errorf("%s: executing %q: step #%d (%s): %w", Name, e.name, i, st, err)
 			}
 			for _, v := range st.uses() {
 				if owned[v.id] && e.lastUse[v.id] == i {
@@ -357,7 +402,9 @@ func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device bac
 					bufs[v.id], owned[v.id] = nil, false
 				}
 			}
-			bufs[st.out.id], owned[st.out.id] = out, true
+			for j, v := range st.outs {
+				bufs[v.id], owned[v.id] = outs[j], true
+			}
 		}
 	}
 	results := make([]backends.Buffer, len(e.outputs))

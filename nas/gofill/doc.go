@@ -29,11 +29,57 @@
 // comma separated, e.g. "gofill:noconvkernels" or "go:parallelism=2,convfallback"):
 //
 //   - "noconvkernels" (OptionNoConvKernels): no interception; convolutions
-//     run inside the segments as SimpleGo's op (the graph is one segment).
+//     run inside the segments as SimpleGo's op (with "nofastkernels" too, the
+//     graph is one segment).
 //   - "convfallback" (OptionConvFallback): cut the graph at each
 //     convolution but run each as a one-op SimpleGo executable.
 //
-// The capabilities are SimpleGo's plus Pad and Reverse.
+// # Batch normalization
+//
+// XLA's BatchNormForTraining, BatchNormGradient and BatchNormForInference
+// (float32 and float64, any feature axis), which SimpleGo v0.26.0 lacks,
+// are steps like the convolutions, run by package nas/gofill/norm: two
+// passes over the data forward, two for the gradient, both cores. Option
+// "nobatchnorm" (OptionNoBatchNorm) leaves them out of the capabilities, so
+// that graph code that checks them builds batch normalization from plain
+// ops.
+//
+// The capabilities are SimpleGo's plus Pad, Reverse and the batch
+// normalization ops.
+//
+// # Folds
+//
+// The builder answers some ops with a value it already has (fold.go):
+// Identity(x) is x; x - x is a zero value, and adding it (or subtracting
+// it) changes nothing; a unit-stride Slice that takes exactly one operand
+// of a Concatenate (or undoes a Pad) is that operand. These remove, before
+// SimpleGo sees them, the copies that graph-level custom gradients
+// (package nas/layers) leave in a training graph. x - x counts as zero even
+// where x is infinite or NaN. Option "nofold" (OptionNoFold) builds every
+// op as asked.
+//
+// # Broadcasts, sums, signs and masks
+//
+// SimpleGo runs BroadcastInDim and ReduceSum with a generic per-element
+// index iterator, and Sign and ConvertDType from Bool with a branch per
+// value that mispredicts on mixed signs and masks. These are kernel steps
+// run by package nas/gofill/fast when their operands are float32 or
+// float64 and at least DefaultFastKernelMin elements (broadcast output,
+// other ops' input): a BroadcastInDim of more than one value with strictly
+// increasing axes (SimpleGo fills from a single value quickly), a
+// ReduceSum over unique axes, Sign (with SimpleGo's semantics: 0 for NaN
+// and both zeros) and ConvertDType of a Bool tensor to a float (the ReLU
+// mask of nas/layers). They merge axes and run copies, fills, row sums,
+// run sums and branch-free selects, with the same bits for any
+// parallelism. Other dtypes, smaller tensors and unusual axes stay in the
+// segment as SimpleGo's op. A step whose inputs the open segment does not
+// define (e.g. a broadcast of a parameter, a sum of a convolution's
+// output) is placed before that segment, which stays open, so only steps
+// that depend on the open segment cut the graph. Options:
+//
+//   - "nofastkernels" (OptionNoFastKernels): none of these interceptions.
+//   - "fastkernelmin=N" (OptionFastKernelMin): intercept from N elements
+//     on (0: all of them).
 //
 // # Gaps and their fills
 //
@@ -62,6 +108,14 @@
 //     the input) wherever SimpleGo runs it. Delete when
 //     TestBatchGroupsSimpleGo logs that plain SimpleGo gets it right.
 //
+//   - A SimpleGo executable panics (index out of range) when one of its
+//     Parameters was made after the op of its last output: it sizes its
+//     tables by the last output. A segment can import a value only for
+//     ops nothing uses (or folded away); Compile then gives it a scalar
+//     constant as a last, dropped output (segment.lastIn, sentinel).
+//     Delete when TestSegmentsMatchSimpleGo's "unused late import" passes
+//     without it.
+//
 //   - The SimpleGo option "parallelism=1" deadlocks. New refuses it with an
 //     error. Delete when a graph runs under "go:parallelism=1".
 //
@@ -69,10 +123,9 @@
 // graph and not the backend: no gradient for Rsqrt (layers use 1/Sqrt); the
 // gradient of Dot/DotGeneral materialising a full [i,j,k] tensor (layers.Dot
 // carries its own two-DotGeneral gradient; layers.Conv2D and
-// DepthwiseConv2D their own ConvGeneral gradients); no
-// BatchNormForTraining (layers.BatchNorm is written with plain ops, PyTorch's
-// semantics); the wrong kernel shape of grouped convolutions in GoMLX's
-// convolution layer (layers.DepthwiseConv2D).
+// DepthwiseConv2D their own ConvGeneral gradients); the cost of the
+// gradient of Max(x, 0) (layers.ReLU); the wrong kernel shape of grouped
+// convolutions in GoMLX's convolution layer (layers.DepthwiseConv2D).
 //
 // # Getting a backend
 //

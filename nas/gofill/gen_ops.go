@@ -27,23 +27,6 @@ func (b *builder) Abs(x backends.Op) (backends.Op, error) {
 	return s.def(r0), nil
 }
 
-// Add implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) Add(lhs backends.Op, rhs backends.Op) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if lhs, err = s.use(lhs); err != nil {
-		return nil, b.fail("Add", err)
-	}
-	if rhs, err = s.use(rhs); err != nil {
-		return nil, b.fail("Add", err)
-	}
-	r0, err := s.b.Add(lhs, rhs)
-	if err != nil {
-		return nil, b.fail("Add", err)
-	}
-	return s.def(r0), nil
-}
-
 // ArgMinMax implements backends.StandardOps: the op is added to the current segment.
 func (b *builder) ArgMinMax(x backends.Op, axis int, outputDType dtypes.DType, isMin bool) (backends.Op, error) {
 	s := b.segment()
@@ -56,78 +39,6 @@ func (b *builder) ArgMinMax(x backends.Op, axis int, outputDType dtypes.DType, i
 		return nil, b.fail("ArgMinMax", err)
 	}
 	return s.def(r0), nil
-}
-
-// BatchNormForInference implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) BatchNormForInference(operand backends.Op, scale backends.Op, offset backends.Op, mean backends.Op, variance backends.Op, epsilon float32, featureAxis int) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if operand, err = s.use(operand); err != nil {
-		return nil, b.fail("BatchNormForInference", err)
-	}
-	if scale, err = s.use(scale); err != nil {
-		return nil, b.fail("BatchNormForInference", err)
-	}
-	if offset, err = s.use(offset); err != nil {
-		return nil, b.fail("BatchNormForInference", err)
-	}
-	if mean, err = s.use(mean); err != nil {
-		return nil, b.fail("BatchNormForInference", err)
-	}
-	if variance, err = s.use(variance); err != nil {
-		return nil, b.fail("BatchNormForInference", err)
-	}
-	r0, err := s.b.BatchNormForInference(operand, scale, offset, mean, variance, epsilon, featureAxis)
-	if err != nil {
-		return nil, b.fail("BatchNormForInference", err)
-	}
-	return s.def(r0), nil
-}
-
-// BatchNormForTraining implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) BatchNormForTraining(operand backends.Op, scale backends.Op, offset backends.Op, epsilon float32, featureAxis int) (backends.Op, backends.Op, backends.Op, error) {
-	s := b.segment()
-	var err error
-	if operand, err = s.use(operand); err != nil {
-		return nil, nil, nil, b.fail("BatchNormForTraining", err)
-	}
-	if scale, err = s.use(scale); err != nil {
-		return nil, nil, nil, b.fail("BatchNormForTraining", err)
-	}
-	if offset, err = s.use(offset); err != nil {
-		return nil, nil, nil, b.fail("BatchNormForTraining", err)
-	}
-	r0, r1, r2, err := s.b.BatchNormForTraining(operand, scale, offset, epsilon, featureAxis)
-	if err != nil {
-		return nil, nil, nil, b.fail("BatchNormForTraining", err)
-	}
-	return s.def(r0), s.def(r1), s.def(r2), nil
-}
-
-// BatchNormGradient implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) BatchNormGradient(operand backends.Op, scale backends.Op, mean backends.Op, variance backends.Op, gradOutput backends.Op, epsilon float32, featureAxis int) (backends.Op, backends.Op, backends.Op, error) {
-	s := b.segment()
-	var err error
-	if operand, err = s.use(operand); err != nil {
-		return nil, nil, nil, b.fail("BatchNormGradient", err)
-	}
-	if scale, err = s.use(scale); err != nil {
-		return nil, nil, nil, b.fail("BatchNormGradient", err)
-	}
-	if mean, err = s.use(mean); err != nil {
-		return nil, nil, nil, b.fail("BatchNormGradient", err)
-	}
-	if variance, err = s.use(variance); err != nil {
-		return nil, nil, nil, b.fail("BatchNormGradient", err)
-	}
-	if gradOutput, err = s.use(gradOutput); err != nil {
-		return nil, nil, nil, b.fail("BatchNormGradient", err)
-	}
-	r0, r1, r2, err := s.b.BatchNormGradient(operand, scale, mean, variance, gradOutput, epsilon, featureAxis)
-	if err != nil {
-		return nil, nil, nil, b.fail("BatchNormGradient", err)
-	}
-	return s.def(r0), s.def(r1), s.def(r2), nil
 }
 
 // Bitcast implements backends.StandardOps: the op is added to the current segment.
@@ -223,20 +134,6 @@ func (b *builder) BitwiseXor(lhs backends.Op, rhs backends.Op) (backends.Op, err
 	return s.def(r0), nil
 }
 
-// BroadcastInDim implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) BroadcastInDim(x backends.Op, outputShape shapes.Shape, broadcastAxes []int) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if x, err = s.use(x); err != nil {
-		return nil, b.fail("BroadcastInDim", err)
-	}
-	r0, err := s.b.BroadcastInDim(x, outputShape, broadcastAxes)
-	if err != nil {
-		return nil, b.fail("BroadcastInDim", err)
-	}
-	return s.def(r0), nil
-}
-
 // Ceil implements backends.StandardOps: the op is added to the current segment.
 func (b *builder) Ceil(x backends.Op) (backends.Op, error) {
 	s := b.segment()
@@ -302,20 +199,6 @@ func (b *builder) Complex(lhs backends.Op, rhs backends.Op) (backends.Op, error)
 	return s.def(r0), nil
 }
 
-// Concatenate implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) Concatenate(axis int, operands ...backends.Op) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if operands, err = s.useAll(operands); err != nil {
-		return nil, b.fail("Concatenate", err)
-	}
-	r0, err := s.b.Concatenate(axis, operands...)
-	if err != nil {
-		return nil, b.fail("Concatenate", err)
-	}
-	return s.def(r0), nil
-}
-
 // Conj implements backends.StandardOps: the op is added to the current segment.
 func (b *builder) Conj(x backends.Op) (backends.Op, error) {
 	s := b.segment()
@@ -326,20 +209,6 @@ func (b *builder) Conj(x backends.Op) (backends.Op, error) {
 	r0, err := s.b.Conj(x)
 	if err != nil {
 		return nil, b.fail("Conj", err)
-	}
-	return s.def(r0), nil
-}
-
-// ConvertDType implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) ConvertDType(x backends.Op, dtype dtypes.DType) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if x, err = s.use(x); err != nil {
-		return nil, b.fail("ConvertDType", err)
-	}
-	r0, err := s.b.ConvertDType(x, dtype)
-	if err != nil {
-		return nil, b.fail("ConvertDType", err)
 	}
 	return s.def(r0), nil
 }
@@ -631,20 +500,6 @@ func (b *builder) GreaterThanTotalOrder(lhs backends.Op, rhs backends.Op) (backe
 	r0, err := s.b.GreaterThanTotalOrder(lhs, rhs)
 	if err != nil {
 		return nil, b.fail("GreaterThanTotalOrder", err)
-	}
-	return s.def(r0), nil
-}
-
-// Identity implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) Identity(x backends.Op) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if x, err = s.use(x); err != nil {
-		return nil, b.fail("Identity", err)
-	}
-	r0, err := s.b.Identity(x)
-	if err != nil {
-		return nil, b.fail("Identity", err)
 	}
 	return s.def(r0), nil
 }
@@ -1133,20 +988,6 @@ func (b *builder) ReduceProduct(x backends.Op, axes ...int) (backends.Op, error)
 	return s.def(r0), nil
 }
 
-// ReduceSum implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) ReduceSum(x backends.Op, axes ...int) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if x, err = s.use(x); err != nil {
-		return nil, b.fail("ReduceSum", err)
-	}
-	r0, err := s.b.ReduceSum(x, axes...)
-	if err != nil {
-		return nil, b.fail("ReduceSum", err)
-	}
-	return s.def(r0), nil
-}
-
 // ReduceWindow implements backends.StandardOps: the op is added to the current segment.
 func (b *builder) ReduceWindow(x backends.Op, reductionType backends.ReduceOpType, windowDimensions []int, strides []int, baseDilations []int, windowDilations []int, paddings [][2]int) (backends.Op, error) {
 	s := b.segment()
@@ -1379,20 +1220,6 @@ func (b *builder) ShiftRightLogical(lhs backends.Op, rhs backends.Op) (backends.
 	return s.def(r0), nil
 }
 
-// Sign implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) Sign(x backends.Op) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if x, err = s.use(x); err != nil {
-		return nil, b.fail("Sign", err)
-	}
-	r0, err := s.b.Sign(x)
-	if err != nil {
-		return nil, b.fail("Sign", err)
-	}
-	return s.def(r0), nil
-}
-
 // Sin implements backends.StandardOps: the op is added to the current segment.
 func (b *builder) Sin(x backends.Op) (backends.Op, error) {
 	s := b.segment()
@@ -1407,20 +1234,6 @@ func (b *builder) Sin(x backends.Op) (backends.Op, error) {
 	return s.def(r0), nil
 }
 
-// Slice implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) Slice(x backends.Op, starts []int, limits []int, strides []int) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if x, err = s.use(x); err != nil {
-		return nil, b.fail("Slice", err)
-	}
-	r0, err := s.b.Slice(x, starts, limits, strides)
-	if err != nil {
-		return nil, b.fail("Slice", err)
-	}
-	return s.def(r0), nil
-}
-
 // Sqrt implements backends.StandardOps: the op is added to the current segment.
 func (b *builder) Sqrt(x backends.Op) (backends.Op, error) {
 	s := b.segment()
@@ -1431,23 +1244,6 @@ func (b *builder) Sqrt(x backends.Op) (backends.Op, error) {
 	r0, err := s.b.Sqrt(x)
 	if err != nil {
 		return nil, b.fail("Sqrt", err)
-	}
-	return s.def(r0), nil
-}
-
-// Sub implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) Sub(lhs backends.Op, rhs backends.Op) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if lhs, err = s.use(lhs); err != nil {
-		return nil, b.fail("Sub", err)
-	}
-	if rhs, err = s.use(rhs); err != nil {
-		return nil, b.fail("Sub", err)
-	}
-	r0, err := s.b.Sub(lhs, rhs)
-	if err != nil {
-		return nil, b.fail("Sub", err)
 	}
 	return s.def(r0), nil
 }

@@ -24,14 +24,16 @@ func init() {
 // New returns GoMLX's pure-Go backend (SimpleGo) with the gaps of v0.26.0
 // filled and convolutions cut out of its graphs (see the package
 // documentation). config is a comma-separated list of options: gofill's
-// own (OptionNoConvKernels, OptionConvFallback) and SimpleGo's, which are
+// own (OptionNoConvKernels, OptionConvFallback, OptionNoFold,
+// OptionNoBatchNorm, OptionNoFastKernels, OptionFastKernelMin) and
+// SimpleGo's, which are
 // passed to SimpleGo (e.g. "ops_parallel" or "dotgeneral_large"); "" is the
 // default. "parallelism=N" also sets the number of workers of gofill's
 // kernels (default: the number of CPUs).
 //
 // "parallelism=1" is refused: it deadlocks SimpleGo v0.26.0.
 func New(config string) (backends.Backend, error) {
-	b := &backend{convKernels: true, workers: runtime.NumCPU()}
+	b := &backend{convKernels: true, workers: runtime.NumCPU(), fastKernels: true, fastMin: DefaultFastKernelMin}
 	var rest []string
 	for _, opt := range strings.Split(config, ",") {
 		key, value, _ := strings.Cut(opt, "=")
@@ -42,6 +44,22 @@ func New(config string) (backends.Backend, error) {
 			continue
 		case OptionConvFallback:
 			b.convFallback = true
+			continue
+		case OptionNoFold:
+			b.noFold = true
+			continue
+		case OptionNoBatchNorm:
+			b.noBatchNorm = true
+			continue
+		case OptionNoFastKernels:
+			b.fastKernels = false
+			continue
+		case OptionFastKernelMin:
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("gofill: config %q: %s=%q is not a non-negative integer", config, key, value)
+			}
+			b.fastMin = n
 			continue
 		case "parallelism":
 			n, err := strconv.Atoi(value)
@@ -75,7 +93,26 @@ const (
 	// float ConvGeneral) but runs each convolution as a one-op SimpleGo
 	// executable instead of gofill's kernels.
 	OptionConvFallback = "convfallback"
+	// OptionNoFold switches the builder's folds off (Identity, x - x,
+	// adding zero, slicing a Concatenate back into an operand; see
+	// fold.go): every op is built as asked.
+	OptionNoFold = "nofold"
+	// OptionNoBatchNorm leaves the batch normalization ops out of the
+	// capabilities, so that graph code that checks them (nas/layers)
+	// builds batch normalization from plain ops.
+	OptionNoBatchNorm = "nobatchnorm"
+	// OptionNoFastKernels switches the interception of BroadcastInDim,
+	// ReduceSum, Sign and ConvertDType from Bool off: they run inside
+	// SimpleGo's sub-graphs.
+	OptionNoFastKernels = "nofastkernels"
+	// OptionFastKernelMin, given as "fastkernelmin=N", sets the number of
+	// elements (broadcast output, other ops' input) from which these ops
+	// are intercepted (default DefaultFastKernelMin).
+	OptionFastKernelMin = "fastkernelmin"
 )
+
+// DefaultFastKernelMin is the default of OptionFastKernelMin.
+const DefaultFastKernelMin = 4096
 
 // backend wraps SimpleGo: everything but Builder, names and capabilities is
 // delegated to the wrapped backend.
@@ -84,6 +121,10 @@ type backend struct {
 	convKernels  bool // intercept float ConvGeneral as kernel steps
 	convFallback bool // run kernel steps as one-op SimpleGo executables
 	workers      int  // parallelism of the kernels
+	noFold       bool // build every op as asked (no folds)
+	noBatchNorm  bool // do not list the batch normalization ops as capabilities
+	fastKernels  bool // intercept large BroadcastInDim, ReduceSum, Sign, ConvertDType
+	fastMin      int  // elements from which they are intercepted
 }
 
 // Name implements backends.Backend.
@@ -94,7 +135,7 @@ func (b *backend) String() string { return Name }
 
 // Description implements backends.Backend.
 func (b *backend) Description() string {
-	d := b.Backend.Description() + ", with Pad, Reverse and convolution defaults filled in"
+	d := b.Backend.Description() + ", with Pad, Reverse, batch normalization and convolution defaults filled in"
 	switch {
 	case !b.convKernels:
 	case b.convFallback:
@@ -105,11 +146,17 @@ func (b *backend) Description() string {
 	return d
 }
 
-// Capabilities implements backends.Backend: SimpleGo's plus Pad and Reverse.
+// Capabilities implements backends.Backend: SimpleGo's plus Pad, Reverse
+// and the three batch normalization ops (unless OptionNoBatchNorm).
 func (b *backend) Capabilities() backends.Capabilities {
 	c := b.Backend.Capabilities().Clone()
 	c.Operations[backends.OpTypePad] = true
 	c.Operations[backends.OpTypeReverse] = true
+	if !b.noBatchNorm {
+		c.Operations[backends.OpTypeBatchNormForTraining] = true
+		c.Operations[backends.OpTypeBatchNormGradient] = true
+		c.Operations[backends.OpTypeBatchNormForInference] = true
+	}
 	return c
 }
 

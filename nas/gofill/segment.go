@@ -22,7 +22,13 @@ type value struct {
 	param int         // index of the graph parameter, or -1
 	seg   *segment    // defining segment, or nil
 	inner backends.Op // the op in seg's SimpleGo builder
-	step  *kernelStep // defining kernel step, or nil
+	node  int         // position among seg's values and imports (from 1)
+	step  kernel      // defining kernel step, or nil
+	norm  *normStep   // defining batch normalization step, or nil
+
+	// What the folds of fold.go know of the value.
+	zero   bool        // every element is zero (x - x)
+	concat *concatInfo // the value is the concatenation of parts
 }
 
 // describe names where a value comes from, for error messages.
@@ -31,7 +37,9 @@ func (v *value) describe() string {
 	case v.param >= 0:
 		return fmt.Sprintf("parameter #%d %s", v.param, v.shape)
 	case v.step != nil:
-		return fmt.Sprintf("output of kernel step #%d %s", v.step.index, v.shape)
+		return fmt.Sprintf("output of kernel step #%d %s", v.step.stepIndex(), v.shape)
+	case v.norm != nil:
+		return fmt.Sprintf("output of %s step #%d %s", v.norm.kind, v.norm.index, v.shape)
 	default:
 		return fmt.Sprintf("value of segment #%d %s", v.seg.index, v.shape)
 	}
@@ -56,6 +64,9 @@ type segment struct {
 	defined  map[backends.Op]*value // op of b -> its value (imports included)
 	exports  []*value               // defined values used later; set by Compile
 	exec     backends.Executable    // set by Compile; nil when nothing is used
+	nodes    int                    // values defined and imported so far
+	lastIn   int                    // nodes when the last import was made
+	sentinel bool                   // exec has one more output than exports: see Compile
 	own      *builder
 }
 
@@ -83,6 +94,8 @@ func (s *segment) use(op backends.Op) (backends.Op, error) {
 	s.imports = append(s.imports, v)
 	s.imported[v] = in
 	s.defined[in] = v
+	s.nodes++
+	s.lastIn = s.nodes
 	return in, nil
 }
 
@@ -107,6 +120,8 @@ func (s *segment) def(op backends.Op) backends.Op {
 	shape, _ := s.b.OpShape(op)
 	v := s.own.newValue(shape)
 	v.seg, v.inner = s, op
+	s.nodes++
+	v.node = s.nodes
 	s.defined[op] = v
 	s.values = append(s.values, v)
 	return v

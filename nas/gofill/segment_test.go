@@ -223,6 +223,19 @@ func TestSegmentsMatchSimpleGo(t *testing.T) {
 			ins: []input{x, k}, plan: "SS", // the segment of Exp is dropped
 		},
 		{
+			// The segment after the cut imports p[0] only for an unused
+			// op, after its last used value: SimpleGo fails on such an
+			// input unless the segment gets a later output.
+			name: "unused late import",
+			fn: func(b backends.Builder, p []backends.Op) ([]backends.Op, error) {
+				c := conv2d(b, p[0], p[1], 1, 1)
+				a := must(b.Neg(c))
+				_ = must(b.Exp(p[0])) // unused
+				return []backends.Op{a}, nil
+			},
+			ins: []input{x, k}, plan: "KS",
+		},
+		{
 			name: "multi-output op across a cut",
 			fn: func(b backends.Builder, p []backends.Op) ([]backends.Op, error) {
 				state := must(b.Constant([]uint64{1, 2, 3}, 3))

@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -41,6 +42,11 @@ const (
 // and "running_var", not trainable. Training needs more than one value per
 // channel (n > 1), as in PyTorch; a violation panics, as graph-building
 // functions do in GoMLX.
+//
+// Where the backend has XLA's batch normalization ops (XLA itself, and
+// nas/gofill) they compute it: BatchNormForTraining, whose gradient is
+// BatchNormGradient, and BatchNormForInference. Elsewhere it is built from
+// reductions, broadcasts and element-wise ops.
 func BatchNorm(ctx *context.Context, x *graph.Node, training bool) *graph.Node {
 	if x.Rank() != 4 {
 		panic(fmt.Errorf("layers.BatchNorm: input must be [N,H,W,C], got %s", x.Shape()))
@@ -55,30 +61,58 @@ func BatchNorm(ctx *context.Context, x *graph.Node, training bool) *graph.Node {
 	runMean := ctx.WithInitializer(initializers.Zero).VariableWithShape(BatchNormRunningMean, varShape).SetTrainable(false)
 	runVar := ctx.WithInitializer(initializers.One).VariableWithShape(BatchNormRunningVar, varShape).SetTrainable(false)
 
-	var centered, variance *graph.Node // [N,H,W,C], [C]
+	ops := g.Backend().Capabilities().Operations
 	if training {
 		n := d[0] * d[1] * d[2]
 		if n < 2 {
 			panic(fmt.Errorf("layers.BatchNorm: training needs more than 1 value per channel, got input %s", x.Shape()))
 		}
-		mean := graph.ReduceMean(x, 0, 1, 2)
-		centered = graph.Sub(x, graph.BroadcastToDims(graph.Reshape(mean, 1, 1, 1, c), d...))
-		variance = graph.ReduceMean(graph.Square(centered), 0, 1, 2)
-
+		var y, mean, variance *graph.Node
+		if ops[backends.OpTypeBatchNormForTraining] && ops[backends.OpTypeBatchNormGradient] {
+			y, mean, variance = graph.InternalBatchNormForTraining(x, scale.ValueGraph(g), offset.ValueGraph(g), BatchNormEpsilon, 3)
+		} else {
+			y, mean, variance = batchNormPlain(x, scale.ValueGraph(g), offset.ValueGraph(g))
+		}
 		momentum := graph.Scalar(g, dtype, BatchNormMomentum)
 		keep := graph.Scalar(g, dtype, 1-BatchNormMomentum)
 		unbiased := graph.MulScalar(graph.StopGradient(variance), float64(n)/float64(n-1))
 		runMean.SetValueGraph(graph.Add(graph.Mul(keep, runMean.ValueGraph(g)), graph.Mul(momentum, graph.StopGradient(mean))))
 		runVar.SetValueGraph(graph.Add(graph.Mul(keep, runVar.ValueGraph(g)), graph.Mul(momentum, unbiased)))
-	} else {
-		centered = graph.Sub(x, graph.BroadcastToDims(graph.Reshape(runMean.ValueGraph(g), 1, 1, 1, c), d...))
-		variance = runVar.ValueGraph(g)
+		return y
 	}
-	// 1/Sqrt rather than Rsqrt: GoMLX v0.26.0 has no gradient for Rsqrt.
-	// Per-channel values are broadcast explicitly: SimpleGo runs equal-shape
-	// element-wise ops much faster than implicitly broadcast ones, and the
-	// gradient of an explicit broadcast is a plain reduction.
-	inv := graph.Div(scale.ValueGraph(g), graph.Sqrt(graph.AddScalar(variance, BatchNormEpsilon))) // [C]
-	y := graph.Mul(centered, graph.BroadcastToDims(graph.Reshape(inv, 1, 1, 1, c), d...))
-	return graph.Add(y, graph.BroadcastToDims(graph.Reshape(offset.ValueGraph(g), 1, 1, 1, c), d...))
+	if ops[backends.OpTypeBatchNormForInference] {
+		return graph.InternalBatchNormForInference(x, scale.ValueGraph(g), offset.ValueGraph(g),
+			runMean.ValueGraph(g), runVar.ValueGraph(g), BatchNormEpsilon, 3)
+	}
+	centered := graph.Sub(x, broadcastChannels(runMean.ValueGraph(g), d))
+	return normalize(centered, runVar.ValueGraph(g), scale.ValueGraph(g), offset.ValueGraph(g))
+}
+
+// batchNormPlain is batch normalization in training mode made of plain
+// ops, for backends without BatchNormForTraining: the normalized x, the
+// batch mean and the biased batch variance, with gradients through all.
+func batchNormPlain(x, scale, offset *graph.Node) (y, mean, variance *graph.Node) {
+	d := x.Shape().Dimensions
+	mean = graph.ReduceMean(x, 0, 1, 2)
+	centered := graph.Sub(x, broadcastChannels(mean, d))
+	variance = graph.ReduceMean(graph.Square(centered), 0, 1, 2)
+	return normalize(centered, variance, scale, offset), mean, variance
+}
+
+// normalize returns centered / sqrt(variance + eps) * scale + offset.
+//
+// 1/Sqrt rather than Rsqrt: GoMLX v0.26.0 has no gradient for Rsqrt.
+// Per-channel values are broadcast explicitly: SimpleGo runs equal-shape
+// element-wise ops much faster than implicitly broadcast ones, and the
+// gradient of an explicit broadcast is a plain reduction.
+func normalize(centered, variance, scale, offset *graph.Node) *graph.Node {
+	d := centered.Shape().Dimensions
+	inv := graph.Div(scale, graph.Sqrt(graph.AddScalar(variance, BatchNormEpsilon))) // [C]
+	y := graph.Mul(centered, broadcastChannels(inv, d))
+	return graph.Add(y, broadcastChannels(offset, d))
+}
+
+// broadcastChannels broadcasts v [C] to dims [N,H,W,C].
+func broadcastChannels(v *graph.Node, dims []int) *graph.Node {
+	return graph.BroadcastToDims(graph.Reshape(v, 1, 1, 1, dims[3]), dims...)
 }

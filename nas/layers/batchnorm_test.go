@@ -5,10 +5,12 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/trgnas/trgnas/nas/gofill"
 	"github.com/trgnas/trgnas/nas/layers"
 )
 
@@ -76,8 +78,27 @@ func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
 	}
 }
 
-func TestBatchNormTraining(t *testing.T) {
-	b := newBackend(t)
+// eachBatchNorm runs test with the backend's batch normalization ops and
+// with the plain-op BatchNorm (gofill without them).
+func eachBatchNorm(t *testing.T, test func(*testing.T, backends.Backend)) {
+	for _, cfg := range []string{"", gofill.OptionNoBatchNorm} {
+		t.Run("config="+cfg, func(t *testing.T) {
+			b, err := gofill.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Finalize()
+			if got := b.Capabilities().Operations[backends.OpTypeBatchNormForTraining]; got != (cfg == "") {
+				t.Fatalf("config %q: BatchNormForTraining capability %v", cfg, got)
+			}
+			test(t, b)
+		})
+	}
+}
+
+func TestBatchNormTraining(t *testing.T) { eachBatchNorm(t, testBatchNormTraining) }
+
+func testBatchNormTraining(t *testing.T, b backends.Backend) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	scale, offset := []float64{1.5, -0.5, 2}, []float64{0.1, 0.2, -0.3}
 	ctx := bnContext(t, scale, offset, []float64{0, 0, 0}, []float64{1, 1, 1})
@@ -116,8 +137,9 @@ func TestBatchNormTraining(t *testing.T) {
 	}
 }
 
-func TestBatchNormInference(t *testing.T) {
-	b := newBackend(t)
+func TestBatchNormInference(t *testing.T) { eachBatchNorm(t, testBatchNormInference) }
+
+func testBatchNormInference(t *testing.T, b backends.Backend) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	scale, offset := []float64{0.5, 1, -2}, []float64{1, 0, 0.5}
 	runMean, runVar := []float64{0.3, -1, 2}, []float64{0.5, 2, 4}
@@ -154,8 +176,9 @@ func TestBatchNormNewVariables(t *testing.T) {
 
 // TestBatchNormGradient compares the training-mode gradients with respect
 // to x, scale and offset with central finite differences.
-func TestBatchNormGradient(t *testing.T) {
-	b := newBackend(t)
+func TestBatchNormGradient(t *testing.T) { eachBatchNorm(t, testBatchNormGradient) }
+
+func testBatchNormGradient(t *testing.T, b backends.Backend) {
 	rng := rand.New(rand.NewPCG(8, 9))
 	ctx := bnContext(t, []float64{1.5, -0.5, 2}, []float64{0.1, 0.2, -0.3}, []float64{0, 0, 0}, []float64{1, 1, 1})
 	dims := []int{bnN, bnH, bnW, bnC}

@@ -321,3 +321,29 @@ func TestStopGradientInput(t *testing.T) {
 		t.Errorf("%d convolutions with the input stopped, %d without; want 2 and 3", convsStopped, convsAll)
 	}
 }
+
+func TestReLU(t *testing.T) {
+	b := newBackend(t)
+	x := []float64{-2, -0.5, 0, 0.25, 3, -1e-9, 1e-9, 7}
+	v := []float64{1, 2, 3, 4, 5, 6, 7, 8}
+	exec := graph.MustNewExec(b, func(x, v *graph.Node) []*graph.Node {
+		y := layers.ReLU(x)
+		loss := graph.ReduceAllSum(graph.Mul(y, v))
+		return []*graph.Node{y, graph.Gradient(loss, x)[0]}
+	})
+	outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(x, 2, 4), tensors.FromFlatDataAndDimensions(v, 2, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := tensors.MustCopyFlatData[float64](outs[0])
+	grad := tensors.MustCopyFlatData[float64](outs[1])
+	for i := range x {
+		wantY, wantG := 0.0, 0.0
+		if x[i] > 0 {
+			wantY, wantG = x[i], v[i]
+		}
+		if y[i] != wantY || grad[i] != wantG {
+			t.Errorf("ReLU(%g) = %g, gradient %g; want %g, %g", x[i], y[i], grad[i], wantY, wantG)
+		}
+	}
+}

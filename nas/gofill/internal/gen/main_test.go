@@ -41,17 +41,17 @@ func TestGenerate(t *testing.T) {
 			name: "ops, slices and variadics",
 			src: `package backends
 type StandardOps interface {
-	// Add adds.
-	Add(lhs, rhs Op) (Op, error)
-	Concatenate(axis int, operands ...Op) (Op, error)
+	// Mul multiplies.
+	Mul(lhs, rhs Op) (Op, error)
+	Stack(axis int, operands ...Op) (Op, error)
 	DynamicSlice(operand Op, startIndices []Op, sliceDims []int) (Op, error)
 	Two(x Op, p PadAxis) (a, b Op, err error)
 	Pad(x, fillValue Op, axesConfig ...PadAxis) (Op, error)
 }`,
 			want: []string{
-				"func (b *builder) Add(lhs backends.Op, rhs backends.Op) (backends.Op, error) {",
+				"func (b *builder) Mul(lhs backends.Op, rhs backends.Op) (backends.Op, error) {",
 				"if operands, err = s.useAll(operands); err != nil {",
-				"r0, err := s.b.Concatenate(axis, operands...)",
+				"r0, err := s.b.Stack(axis, operands...)",
 				"if startIndices, err = s.useAll(startIndices); err != nil {",
 				"func (b *builder) Two(x backends.Op, p backends.PadAxis) (backends.Op, backends.Op, error) {",
 				"return s.def(r0), s.def(r1), nil",

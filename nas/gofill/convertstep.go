@@ -1,0 +1,80 @@
+package gofill
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	"github.com/trgnas/trgnas/nas/gofill/fast"
+)
+
+// ConvertDType implements backends.Builder. A conversion of a Bool tensor
+// of at least the backend's minimum number of elements to float32 or
+// float64 becomes a kernel step run by fast.FromBool (SimpleGo branches per
+// value and mispredicts on masks such as the ReLU's x > 0), unless the
+// backend was configured with OptionNoFastKernels; any other runs inside
+// the current segment as SimpleGo's op.
+func (b *builder) ConvertDType(x backends.Op, dtype dtypes.DType) (backends.Op, error) {
+	if b.compiled {
+		return nil, b.fail("ConvertDType", errCompiled)
+	}
+	v, err := b.value(x)
+	if err != nil {
+		return nil, b.fail("ConvertDType", err)
+	}
+	if b.be.fastKernels && v.shape.DType == dtypes.Bool && isFloat(dtype) && v.shape.Size() >= b.be.fastMin {
+		st := &fromBoolStep{x: v}
+		shape := v.shape.Clone()
+		shape.DType = dtype
+		st.out = b.newValue(shape)
+		st.out.step = st
+		b.place(st)
+		return st.out, nil
+	}
+	s := b.segment()
+	in, err := s.use(v)
+	if err != nil {
+		return nil, b.fail("ConvertDType", err)
+	}
+	op, err := s.b.ConvertDType(in, dtype)
+	if err != nil {
+		return nil, b.fail("ConvertDType", err)
+	}
+	return s.def(op), nil
+}
+
+// fromBoolStep is a ConvertDType from Bool to a float run by fast.FromBool.
+type fromBoolStep struct {
+	index  int
+	x, out *value
+}
+
+func (k *fromBoolStep) stepIndex() int            { return k.index }
+func (k *fromBoolStep) setIndex(i int)            { k.index = i }
+func (k *fromBoolStep) uses() []*value            { return []*value{k.x} }
+func (k *fromBoolStep) output() *value            { return k.out }
+func (k *fromBoolStep) letter() byte              { return 'C' }
+func (k *fromBoolStep) prepare(be *backend) error { return nil }
+func (k *fromBoolStep) finalize()                 {}
+
+// String describes the step for error messages.
+func (k *fromBoolStep) String() string {
+	return fmt.Sprintf("ConvertDType %s -> %s", k.x.shape, k.out.shape.DType)
+}
+
+func (k *fromBoolStep) exec(be *backend, ins []backends.Buffer) (backends.Buffer, error) {
+	return runFast(be, ins[0], k.out.shape, func(in, out any) error {
+		mask, ok := in.([]bool)
+		if !ok {
+			return fmt.Errorf("flat data of type %T", in)
+		}
+		switch out := out.(type) {
+		case []float32:
+			return fast.FromBool(mask, out, be.workers)
+		case []float64:
+			return fast.FromBool(mask, out, be.workers)
+		}
+		return fmt.Errorf("output flat data of type %T", out)
+	})
+}

@@ -1,0 +1,78 @@
+package gofill
+
+import (
+	"slices"
+
+	"github.com/gomlx/gomlx/backends"
+)
+
+// kernel is a step that gofill runs itself between segments: it computes
+// one value from the buffers of the values it uses.
+type kernel interface {
+	step
+	// output is the value the step defines.
+	output() *value
+	// setIndex moves the step to position i of the plan.
+	setIndex(i int)
+	// prepare readies the step to run; called once by Compile.
+	prepare(be *backend) error
+	// exec computes the output from the buffers of uses(), in that order,
+	// into a new buffer; it leaves the inputs to the caller.
+	exec(be *backend, ins []backends.Buffer) (backends.Buffer, error)
+	// letter names the kind of step in plan().
+	letter() byte
+	// finalize releases what prepare made.
+	finalize()
+	// String describes the step for error messages.
+	String() string
+}
+
+var (
+	_ kernel = (*kernelStep)(nil)
+	_ kernel = (*bcastStep)(nil)
+	_ kernel = (*reduceStep)(nil)
+	_ kernel = (*signStep)(nil)
+	_ kernel = (*fromBoolStep)(nil)
+)
+
+func (k *kernelStep) output() *value { return k.out }
+func (k *kernelStep) setIndex(i int) { k.index = i }
+
+func (k *kernelStep) letter() byte {
+	if k.fallback != nil {
+		return 'F'
+	}
+	return 'K'
+}
+
+// exec runs the convolution: ins holds the input and the kernel, or one
+// buffer when both are the same value.
+func (k *kernelStep) exec(be *backend, ins []backends.Buffer) (backends.Buffer, error) {
+	return k.run(be, ins[0], ins[len(ins)-1])
+}
+
+// place adds a kernel step to the plan. When the open segment defines none
+// of the values the step uses, the step goes just before that segment,
+// which stays open: the graph is not cut. Otherwise the open segment is
+// closed and the step follows it.
+func (b *builder) place(k kernel) {
+	if s := b.cur; s != nil && !s.definesAny(k.uses()) {
+		k.setIndex(s.index)
+		s.index++
+		b.steps = slices.Insert(b.steps, len(b.steps)-1, step(k))
+		return
+	}
+	k.setIndex(len(b.steps))
+	b.steps = append(b.steps, k)
+	b.cur = nil
+}
+
+// definesAny reports whether s defines one of vs.
+func (s *segment) definesAny(vs []*value) bool {
+	for _, v := range vs {
+		if v.seg == s {
+			return true
+		}
+	}
+	return false
+}

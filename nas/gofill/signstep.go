@@ -1,0 +1,71 @@
+package gofill
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/trgnas/trgnas/nas/gofill/fast"
+)
+
+// Sign implements backends.Builder. A float32 or float64 Sign of at least
+// the backend's minimum number of elements becomes a kernel step run by
+// fast.Sign (SimpleGo's branches mispredict on the mixed signs of the ReLU
+// gradient, GoMLX's Max gradient goes through Sign), unless the backend
+// was configured with OptionNoFastKernels; any other runs inside the
+// current segment as SimpleGo's op.
+func (b *builder) Sign(x backends.Op) (backends.Op, error) {
+	if b.compiled {
+		return nil, b.fail("Sign", errCompiled)
+	}
+	v, err := b.value(x)
+	if err != nil {
+		return nil, b.fail("Sign", err)
+	}
+	if b.be.fastKernels && isFloat(v.shape.DType) && v.shape.Size() >= b.be.fastMin {
+		st := &signStep{x: v}
+		st.out = b.newValue(v.shape.Clone())
+		st.out.step = st
+		b.place(st)
+		return st.out, nil
+	}
+	s := b.segment()
+	in, err := s.use(v)
+	if err != nil {
+		return nil, b.fail("Sign", err)
+	}
+	op, err := s.b.Sign(in)
+	if err != nil {
+		return nil, b.fail("Sign", err)
+	}
+	return s.def(op), nil
+}
+
+// signStep is a Sign run by fast.Sign.
+type signStep struct {
+	index  int
+	x, out *value
+}
+
+func (k *signStep) stepIndex() int            { return k.index }
+func (k *signStep) setIndex(i int)            { k.index = i }
+func (k *signStep) uses() []*value            { return []*value{k.x} }
+func (k *signStep) output() *value            { return k.out }
+func (k *signStep) letter() byte              { return 'G' }
+func (k *signStep) prepare(be *backend) error { return nil }
+func (k *signStep) finalize()                 {}
+
+// String describes the step for error messages.
+func (k *signStep) String() string { return fmt.Sprintf("Sign %s", k.x.shape) }
+
+func (k *signStep) exec(be *backend, ins []backends.Buffer) (backends.Buffer, error) {
+	return runFast(be, ins[0], k.out.shape, func(in, out any) error {
+		switch in := in.(type) {
+		case []float32:
+			return fast.Sign(in, out.([]float32), be.workers)
+		case []float64:
+			return fast.Sign(in, out.([]float64), be.workers)
+		}
+		return fmt.Errorf("flat data of type %T", in)
+	})
+}
