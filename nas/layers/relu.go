@@ -5,12 +5,13 @@ import "github.com/gomlx/gomlx/pkg/core/graph"
 // ReLU returns max(x, 0), with gradient v where x > 0 and 0 elsewhere (0 at
 // x = 0 too, as PyTorch's ReLU).
 //
-// It is x times a 0/1 mask of x > 0 that the gradient does not flow
-// through, so the backward pass is one multiplication by the mask. GoMLX
-// v0.26.0's gradient of graph.Max(x, 0) instead builds a difference, two
-// Signs, an addition, a complement and a product for each side, each the
-// size of x.
+// The forward pass is one Max with a scalar zero; the gradient is v times
+// Sign(max(x, 0)), a 0/1 mask (a custom gradient). GoMLX v0.26.0's own
+// gradient of graph.Max(x, 0) builds a difference, two Signs, an addition,
+// a complement and a product for each side, each the size of x.
 func ReLU(x *graph.Node) *graph.Node {
-	mask := graph.StopGradient(graph.ConvertDType(graph.GreaterThan(x, graph.ScalarZero(x.Graph(), x.DType())), x.DType()))
-	return graph.Mul(x, mask)
+	y := graph.Max(x, graph.ScalarZero(x.Graph(), x.DType()))
+	return withGradient(y, []*graph.Node{x}, func(v *graph.Node, need []bool) []*graph.Node {
+		return []*graph.Node{graph.Mul(v, graph.Sign(y))}
+	})
 }
