@@ -5,7 +5,7 @@ GO ?= go
 
 .PHONY: run check setup test vet build
 
-# On amd64 the convolution kernels (nas/gofill/conv) have an AVX2/FMA path
+# On amd64 the kernels of nas/gofill/conv and nas/gofill/fast have an AVX2/FMA path
 # that needs Go 1.26's experimental SIMD package; binaries built here use it
 # (it checks the CPU at run time and falls back to plain Go). SIMD= builds plain.
 SIMD ?= $(if $(filter amd64,$(shell $(GO) env GOARCH)),GOEXPERIMENT=simd,)
@@ -22,9 +22,9 @@ vet:
 
 test: vet
 	TRGNAS_NOTEBOOK_TESTS=1 $(GO) test -count=1 -timeout 40m ./...
-	# The convolution kernels' vector path (built only with GOEXPERIMENT=simd).
-	GOEXPERIMENT=simd $(GO) vet ./nas/gofill/conv
-	GOEXPERIMENT=simd $(GO) test -count=1 ./nas/gofill/conv
+	# The kernels' vector paths (conv, fast: built only with GOEXPERIMENT=simd).
+	GOEXPERIMENT=simd $(GO) vet ./nas/gofill/...
+	GOEXPERIMENT=simd $(GO) test -count=1 ./nas/gofill/...
 
 check: setup test
 
