@@ -31,22 +31,15 @@ func (b *builder) BroadcastInDim(x backends.Op, outputShape shapes.Shape, broadc
 		if err := shapeinference.BroadcastInDimOp(v.shape, outputShape, broadcastAxes); err != nil {
 			return nil, b.fail("BroadcastInDim", fmt.Errorf("%s -> %s, axes %v: %w", v.shape, outputShape, broadcastAxes, err))
 		}
-		st := &bcastStep{x: v, axes: slices.Clone(broadcastAxes)}
+		st := &bcastStep{oneInput: oneInput{x: v}, axes: slices.Clone(broadcastAxes)}
 		st.out = b.newValue(outputShape.Clone())
 		st.out.step = st
 		b.place(st)
 		return st.out, nil
 	}
-	s := b.segment()
-	in, err := s.use(v)
-	if err != nil {
-		return nil, b.fail("BroadcastInDim", err)
-	}
-	op, err := s.b.BroadcastInDim(in, outputShape, broadcastAxes)
-	if err != nil {
-		return nil, b.fail("BroadcastInDim", err)
-	}
-	return s.def(op), nil
+	return b.unary("BroadcastInDim", v, func(sb backends.Builder, in backends.Op) (backends.Op, error) {
+		return sb.BroadcastInDim(in, outputShape, broadcastAxes)
+	})
 }
 
 // interceptsBroadcast reports whether a BroadcastInDim becomes a kernel step.
@@ -73,18 +66,11 @@ func isFloat(dt dtypes.DType) bool { return dt == dtypes.Float32 || dt == dtypes
 
 // bcastStep is a BroadcastInDim run by fast.Broadcast.
 type bcastStep struct {
-	index  int
-	x, out *value
-	axes   []int
+	oneInput
+	axes []int
 }
 
-func (k *bcastStep) stepIndex() int            { return k.index }
-func (k *bcastStep) setIndex(i int)            { k.index = i }
-func (k *bcastStep) uses() []*value            { return []*value{k.x} }
-func (k *bcastStep) output() *value            { return k.out }
-func (k *bcastStep) letter() byte              { return 'B' }
-func (k *bcastStep) prepare(be *backend) error { return nil }
-func (k *bcastStep) finalize()                 {}
+func (k *bcastStep) letter() byte { return 'B' }
 
 // String describes the broadcast for error messages.
 func (k *bcastStep) String() string {

@@ -24,7 +24,7 @@ func (b *builder) ConvertDType(x backends.Op, dtype dtypes.DType) (backends.Op, 
 		return nil, b.fail("ConvertDType", err)
 	}
 	if b.be.fastKernels && v.shape.DType == dtypes.Bool && isFloat(dtype) && v.shape.Size() >= b.be.fastMin {
-		st := &fromBoolStep{x: v}
+		st := &fromBoolStep{oneInput: oneInput{x: v}}
 		shape := v.shape.Clone()
 		shape.DType = dtype
 		st.out = b.newValue(shape)
@@ -32,31 +32,15 @@ func (b *builder) ConvertDType(x backends.Op, dtype dtypes.DType) (backends.Op, 
 		b.place(st)
 		return st.out, nil
 	}
-	s := b.segment()
-	in, err := s.use(v)
-	if err != nil {
-		return nil, b.fail("ConvertDType", err)
-	}
-	op, err := s.b.ConvertDType(in, dtype)
-	if err != nil {
-		return nil, b.fail("ConvertDType", err)
-	}
-	return s.def(op), nil
+	return b.unary("ConvertDType", v, func(sb backends.Builder, in backends.Op) (backends.Op, error) { return sb.ConvertDType(in, dtype) })
 }
 
 // fromBoolStep is a ConvertDType from Bool to a float run by fast.FromBool.
 type fromBoolStep struct {
-	index  int
-	x, out *value
+	oneInput
 }
 
-func (k *fromBoolStep) stepIndex() int            { return k.index }
-func (k *fromBoolStep) setIndex(i int)            { k.index = i }
-func (k *fromBoolStep) uses() []*value            { return []*value{k.x} }
-func (k *fromBoolStep) output() *value            { return k.out }
-func (k *fromBoolStep) letter() byte              { return 'C' }
-func (k *fromBoolStep) prepare(be *backend) error { return nil }
-func (k *fromBoolStep) finalize()                 {}
+func (k *fromBoolStep) letter() byte { return 'C' }
 
 // String describes the step for error messages.
 func (k *fromBoolStep) String() string {

@@ -76,3 +76,17 @@ func (s *segment) definesAny(vs []*value) bool {
 	}
 	return false
 }
+
+// oneInput is the bookkeeping shared by the kernel steps that read one
+// value and need nothing prepared: their position, input and output.
+type oneInput struct {
+	index  int
+	x, out *value
+}
+
+func (k *oneInput) stepIndex() int         { return k.index }
+func (k *oneInput) setIndex(i int)         { k.index = i }
+func (k *oneInput) uses() []*value         { return []*value{k.x} }
+func (k *oneInput) output() *value         { return k.out }
+func (k *oneInput) prepare(*backend) error { return nil }
+func (k *oneInput) finalize()              {}

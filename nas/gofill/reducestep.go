@@ -38,22 +38,13 @@ func (b *builder) ReduceSum(x backends.Op, axes ...int) (backends.Op, error) {
 			return nil, b.fail("ReduceSum", fmt.Errorf("%s over axes %v: %w", v.shape, axes, err))
 		}
 		shape.DType = v.shape.DType
-		st := &reduceStep{x: v, axes: slices.Clone(all)}
+		st := &reduceStep{oneInput: oneInput{x: v}, axes: slices.Clone(all)}
 		st.out = b.newValue(shape)
 		st.out.step = st
 		b.place(st)
 		return st.out, nil
 	}
-	s := b.segment()
-	in, err := s.use(v)
-	if err != nil {
-		return nil, b.fail("ReduceSum", err)
-	}
-	op, err := s.b.ReduceSum(in, axes...)
-	if err != nil {
-		return nil, b.fail("ReduceSum", err)
-	}
-	return s.def(op), nil
+	return b.unary("ReduceSum", v, func(sb backends.Builder, in backends.Op) (backends.Op, error) { return sb.ReduceSum(in, axes...) })
 }
 
 // interceptsReduce reports whether a ReduceSum becomes a kernel step: axes
@@ -74,18 +65,11 @@ func (be *backend) interceptsReduce(in shapes.Shape, axes []int) bool {
 
 // reduceStep is a ReduceSum run by fast.ReduceSum.
 type reduceStep struct {
-	index  int
-	x, out *value
-	axes   []int // never empty for a rank > 0 input
+	oneInput
+	axes []int // never empty for a rank > 0 input
 }
 
-func (k *reduceStep) stepIndex() int            { return k.index }
-func (k *reduceStep) setIndex(i int)            { k.index = i }
-func (k *reduceStep) uses() []*value            { return []*value{k.x} }
-func (k *reduceStep) output() *value            { return k.out }
-func (k *reduceStep) letter() byte              { return 'R' }
-func (k *reduceStep) prepare(be *backend) error { return nil }
-func (k *reduceStep) finalize()                 {}
+func (k *reduceStep) letter() byte { return 'R' }
 
 // String describes the reduction for error messages.
 func (k *reduceStep) String() string {

@@ -23,37 +23,21 @@ func (b *builder) Sign(x backends.Op) (backends.Op, error) {
 		return nil, b.fail("Sign", err)
 	}
 	if b.be.fastKernels && isFloat(v.shape.DType) && v.shape.Size() >= b.be.fastMin {
-		st := &signStep{x: v}
+		st := &signStep{oneInput: oneInput{x: v}}
 		st.out = b.newValue(v.shape.Clone())
 		st.out.step = st
 		b.place(st)
 		return st.out, nil
 	}
-	s := b.segment()
-	in, err := s.use(v)
-	if err != nil {
-		return nil, b.fail("Sign", err)
-	}
-	op, err := s.b.Sign(in)
-	if err != nil {
-		return nil, b.fail("Sign", err)
-	}
-	return s.def(op), nil
+	return b.unary("Sign", v, backends.Builder.Sign)
 }
 
 // signStep is a Sign run by fast.Sign.
 type signStep struct {
-	index  int
-	x, out *value
+	oneInput
 }
 
-func (k *signStep) stepIndex() int            { return k.index }
-func (k *signStep) setIndex(i int)            { k.index = i }
-func (k *signStep) uses() []*value            { return []*value{k.x} }
-func (k *signStep) output() *value            { return k.out }
-func (k *signStep) letter() byte              { return 'G' }
-func (k *signStep) prepare(be *backend) error { return nil }
-func (k *signStep) finalize()                 {}
+func (k *signStep) letter() byte { return 'G' }
 
 // String describes the step for error messages.
 func (k *signStep) String() string { return fmt.Sprintf("Sign %s", k.x.shape) }
