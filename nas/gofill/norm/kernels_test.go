@@ -62,6 +62,79 @@ func TestKernelsMatchScalar(t *testing.T) {
 	}
 }
 
+func near64(t *testing.T, what string, got, want, mag []float64, rel float64) {
+	t.Helper()
+	for i := range want {
+		if d := math.Abs(got[i] - want[i]); !(d <= rel*mag[i]) || (rel == 0 && math.Float64bits(got[i]) != math.Float64bits(want[i])) {
+			t.Fatalf("%s[%d] = %v, scalar kernels give %v (difference %.3g, bound %.3g)", what, i, got[i], want[i], d, rel*mag[i])
+		}
+	}
+}
+
+// TestKernelsRows calls the kernels directly on row ranges not starting
+// at 0, with sums starting from nonzero values, and checks the same bits
+// as the scalar kernels.
+func TestKernelsRows(t *testing.T) {
+	for _, tc := range []struct{ lo, hi, c int }{
+		{0, 1, 1}, {0, 5, 1}, {3, 3000, 1}, {0, 7, 3}, {1, 1000, 7}, {0, 1000, 8}, {5, 777, 9},
+		{0, 2049, 16}, {2, 333, 17}, {0, 1500, 24}, {0, 600, 64}, {7, 301, 67}, {0, 70, 224},
+	} {
+		t.Run(fmt.Sprintf("rows%d-%d_c%d", tc.lo, tc.hi, tc.c), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(tc.hi), uint64(tc.c)))
+			c, size := tc.c, tc.hi*tc.c
+			x, gy := randF32(rng, size, 3), randF32(rng, size, 0)
+			a, b := randF32(rng, c, 1), randF32(rng, c, 0)
+			kc := randF32(rng, c, 0)
+			k, m := make([]float64, c), make([]float64, c)
+			for ch := range c {
+				k[ch], m[ch] = float64(x[tc.lo*c+ch]), 3+0.1*rng.NormFloat64()
+			}
+			fast, slow := pick[float32](), scalarKernels[float32]()
+
+			start := func() []float64 { return []float64(toF64s(randF32(rng, 4*c, 0))) }
+			init := start()
+			s, want := append([]float64(nil), init...), append([]float64(nil), init...)
+			fast.stats(x, c, k, s[:c], s[c:2*c], tc.lo, tc.hi)
+			slow.stats(x, c, k, want[:c], want[c:2*c], tc.lo, tc.hi)
+			fast.gradSums(x, gy, c, m, s[2*c:3*c], s[3*c:], tc.lo, tc.hi)
+			slow.gradSums(x, gy, c, m, want[2*c:3*c], want[3*c:], tc.lo, tc.hi)
+			mag := make([]float64, 4*c)
+			for ch := range c {
+				for o := tc.lo; o < tc.hi; o++ {
+					e, g := float64(x[o*c+ch]), float64(gy[o*c+ch])
+					mag[ch] += math.Abs(e - k[ch])
+					mag[c+ch] += (e - k[ch]) * (e - k[ch])
+					mag[2*c+ch] += math.Abs(g)
+					mag[3*c+ch] += math.Abs(g * (e - m[ch]))
+				}
+				for j := range 4 {
+					mag[j*c+ch] += math.Abs(init[j*c+ch])
+				}
+			}
+			near64(t, "stats s1", s[:c], want[:c], mag[:c], 0)
+			near64(t, "stats s2", s[c:2*c], want[c:2*c], mag[c:2*c], 0)
+			near64(t, "gradSums sg", s[2*c:3*c], want[2*c:3*c], mag[2*c:3*c], 0)
+			near64(t, "gradSums sgx", s[3*c:], want[3*c:], mag[3*c:], 0)
+
+			y, wy := make([]float32, size), make([]float32, size)
+			fast.affine(x, y, a, b, c, tc.lo, tc.hi)
+			slow.affine(x, wy, a, b, c, tc.lo, tc.hi)
+			sameBits(t, "affine", y, wy)
+			fast.gx(x, gy, y, a, b, kc, c, tc.lo, tc.hi)
+			slow.gx(x, gy, wy, a, b, kc, c, tc.lo, tc.hi)
+			sameBits(t, "gx", y, wy)
+		})
+	}
+}
+
+func toF64s(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, e := range v {
+		out[i] = float64(e)
+	}
+	return out
+}
+
 // BenchmarkNHWC times Training and Gradient of float32 NHWC operands with
 // the scalar kernels and with those pick chooses, one worker; bytes are
 // those each call reads and writes (x and y; x, gy and gx), read once per
