@@ -31,30 +31,63 @@ func scalarKernels[T float32 | float64]() kernels[T] {
 	}
 }
 
-// statsScalar is kernels.stats for features [c0, c).
+// statsScalar is kernels.stats for features [c0, c), 4 features at a
+// time with their sums in registers, then one at a time.
 func statsScalar[T float32 | float64](x []T, c, c0 int, k, s1, s2 []float64, lo, hi int) {
-	for o := lo; o < hi; o++ {
-		row := x[o*c+c0 : (o+1)*c]
-		s1, s2, k := s1[c0:c0+len(row)], s2[c0:c0+len(row)], k[c0:c0+len(row)]
-		for ch, e := range row {
-			d := float64(e) - k[ch]
-			s1[ch] += d
-			s2[ch] += d * d
+	ch := c0
+	for ; ch+4 <= c; ch += 4 {
+		k := k[ch : ch+4]
+		t0, t1, t2, t3 := s1[ch], s1[ch+1], s1[ch+2], s1[ch+3]
+		u0, u1, u2, u3 := s2[ch], s2[ch+1], s2[ch+2], s2[ch+3]
+		for o := lo; o < hi; o++ {
+			r := x[o*c+ch : o*c+ch+4]
+			d0, d1 := float64(r[0])-k[0], float64(r[1])-k[1]
+			d2, d3 := float64(r[2])-k[2], float64(r[3])-k[3]
+			t0, t1, t2, t3 = t0+d0, t1+d1, t2+d2, t3+d3
+			u0, u1, u2, u3 = u0+d0*d0, u1+d1*d1, u2+d2*d2, u3+d3*d3
 		}
+		s1[ch], s1[ch+1], s1[ch+2], s1[ch+3] = t0, t1, t2, t3
+		s2[ch], s2[ch+1], s2[ch+2], s2[ch+3] = u0, u1, u2, u3
+	}
+	for ; ch < c; ch++ {
+		kc, t, u := k[ch], s1[ch], s2[ch]
+		for o := lo; o < hi; o++ {
+			d := float64(x[o*c+ch]) - kc
+			t += d
+			u += d * d
+		}
+		s1[ch], s2[ch] = t, u
 	}
 }
 
-// gradSumsScalar is kernels.gradSums for features [c0, c).
+// gradSumsScalar is kernels.gradSums for features [c0, c), 4 features at
+// a time with their sums in registers, then one at a time.
 func gradSumsScalar[T float32 | float64](x, gy []T, c, c0 int, m, sg, sgx []float64, lo, hi int) {
-	for o := lo; o < hi; o++ {
-		xs, gs := x[o*c+c0:(o+1)*c], gy[o*c+c0:(o+1)*c]
-		gs, m := gs[:len(xs)], m[c0:c0+len(xs)]
-		sg, sgx := sg[c0:c0+len(xs)], sgx[c0:c0+len(xs)]
-		for ch, e := range xs {
-			g := float64(gs[ch])
-			sg[ch] += g
-			sgx[ch] += g * (float64(e) - m[ch])
+	ch := c0
+	for ; ch+4 <= c; ch += 4 {
+		m := m[ch : ch+4]
+		t0, t1, t2, t3 := sg[ch], sg[ch+1], sg[ch+2], sg[ch+3]
+		u0, u1, u2, u3 := sgx[ch], sgx[ch+1], sgx[ch+2], sgx[ch+3]
+		for o := lo; o < hi; o++ {
+			r, g := x[o*c+ch:o*c+ch+4], gy[o*c+ch:o*c+ch+4]
+			g0, g1, g2, g3 := float64(g[0]), float64(g[1]), float64(g[2]), float64(g[3])
+			t0, t1, t2, t3 = t0+g0, t1+g1, t2+g2, t3+g3
+			u0 += g0 * (float64(r[0]) - m[0])
+			u1 += g1 * (float64(r[1]) - m[1])
+			u2 += g2 * (float64(r[2]) - m[2])
+			u3 += g3 * (float64(r[3]) - m[3])
 		}
+		sg[ch], sg[ch+1], sg[ch+2], sg[ch+3] = t0, t1, t2, t3
+		sgx[ch], sgx[ch+1], sgx[ch+2], sgx[ch+3] = u0, u1, u2, u3
+	}
+	for ; ch < c; ch++ {
+		mc, t, u := m[ch], sg[ch], sgx[ch]
+		for o := lo; o < hi; o++ {
+			g := float64(gy[o*c+ch])
+			t += g
+			u += g * (float64(x[o*c+ch]) - mc)
+		}
+		sg[ch], sgx[ch] = t, u
 	}
 }
 

@@ -117,6 +117,8 @@ var layouts = []norm.Layout{
 	{Outer: 5, C: 4, Inner: 9},           // NCHW-like
 	{Outer: 2, C: 33, Inner: 300},
 	{Outer: 3000, C: 1, Inner: 7},
+	{Outer: 3001, C: 7, Inner: 1},  // NHWC, 4 features and then 3 at a time
+	{Outer: 1000, C: 21, Inner: 1}, // NHWC, several blocks, features past 16
 }
 
 func checkType[T float32 | float64](t *testing.T, tol float64) {
