@@ -11,6 +11,14 @@
 // Sums are accumulated in float64 over fixed blocks of Outer rows and the
 // blocks' partial sums are added in block order, so a result does not
 // depend on the number of workers or on goroutine scheduling.
+//
+// With the feature axis last (Inner = 1) and float32 values, a build with
+// GOEXPERIMENT=simd on an AVX2 CPU runs the row loops in vector registers
+// (kernels_simd.go): the sums in float64 vectors of 4 features, the
+// writes in float32 vectors of 8, each feature with the same operations
+// in the same order as the plain Go loops, so both builds give the same
+// bits (as long as the compiler does not fuse the plain loops' multiply
+// and add, as it does not below GOAMD64=v3).
 package norm
 
 import (
@@ -82,6 +90,11 @@ func (l Layout) check(op string, sizes map[string]int) error {
 // with the batch mean and biased variance per feature, which it also
 // writes: one pass for the statistics and one for y. workers <= 0 means runtime.GOMAXPROCS(0).
 func Training[T float32 | float64](l Layout, x, scale, offset []T, eps float64, y, mean, variance []T, workers int) error {
+	return training(pick[T](), l, x, scale, offset, eps, y, mean, variance, workers)
+}
+
+// training is Training with the given row kernels.
+func training[T float32 | float64](kern kernels[T], l Layout, x, scale, offset []T, eps float64, y, mean, variance []T, workers int) error {
 	if err := l.check("Training", map[string]int{"x": len(x), "scale": len(scale), "offset": len(offset),
 		"y": len(y), "mean": len(mean), "variance": len(variance)}); err != nil {
 		return err
@@ -108,14 +121,8 @@ func Training[T float32 | float64](l Layout, x, scale, offset []T, eps float64, 
 			s1[ch] += t
 			s2[ch] += u
 		}
-	}, func(o int, s []float64) {
-		row := x[o*c : (o+1)*c]
-		s1, s2, k := s[:len(row)], s[c:c+len(row)], k[:len(row)]
-		for ch, e := range row {
-			d := float64(e) - k[ch]
-			s1[ch] += d
-			s2[ch] += d * d
-		}
+	}, func(lo, hi int, s []float64) {
+		kern.stats(x, c, k, s[:c], s[c:2*c], lo, hi)
 	})
 	m, v := make([]float64, c), make([]float64, c)
 	for ch := range c {
@@ -130,7 +137,7 @@ func Training[T float32 | float64](l Layout, x, scale, offset []T, eps float64, 
 		a[i], b[i] = T(ai), T(float64(offset[i])-m[i]*ai)
 		mean[i], variance[i] = T(m[i]), T(v[i])
 	}
-	affine(l, workers, x, y, a, b)
+	affine(kern, l, workers, x, y, a, b)
 	return nil
 }
 
@@ -141,6 +148,11 @@ func Training[T float32 | float64](l Layout, x, scale, offset []T, eps float64, 
 //	gscale = sum(gy * (x-mean)) / sqrt(var+eps)
 //	goffset = sum(gy)
 func Gradient[T float32 | float64](l Layout, x, scale, mean, variance, gy []T, eps float64, gx, gscale, goffset []T, workers int) error {
+	return gradient(pick[T](), l, x, scale, mean, variance, gy, eps, gx, gscale, goffset, workers)
+}
+
+// gradient is Gradient with the given row kernels.
+func gradient[T float32 | float64](kern kernels[T], l Layout, x, scale, mean, variance, gy []T, eps float64, gx, gscale, goffset []T, workers int) error {
 	if err := l.check("Gradient", map[string]int{"x": len(x), "scale": len(scale), "mean": len(mean),
 		"variance": len(variance), "gy": len(gy), "gx": len(gx), "gscale": len(gscale), "goffset": len(goffset)}); err != nil {
 		return err
@@ -167,15 +179,8 @@ func Gradient[T float32 | float64](l Layout, x, scale, mean, variance, gy []T, e
 			sg[ch] += t
 			sgx[ch] += u
 		}
-	}, func(o int, s []float64) {
-		xs, gs := x[o*c:(o+1)*c], gy[o*c:(o+1)*c]
-		gs, m := gs[:len(xs)], m[:len(xs)]
-		sg, sgx := s[:len(xs)], s[c:c+len(xs)]
-		for ch, e := range xs {
-			g := float64(gs[ch])
-			sg[ch] += g
-			sgx[ch] += g * (float64(e) - m[ch])
-		}
+	}, func(lo, hi int, s []float64) {
+		kern.gradSums(x, gy, c, m, s[:c], s[c:2*c], lo, hi)
 	})
 	sg, sgx := sums[0], sums[1]
 	// gx = ka*gy + kb*x + kc per feature.
@@ -188,15 +193,11 @@ func Gradient[T float32 | float64](l Layout, x, scale, mean, variance, gy []T, e
 		ka[i], kb[i], kc[i] = T(a), T(b), T(-a*sg[i]/n-b*m[i])
 	}
 	l.rows(workers, func(lo, hi int) {
+		if in == 1 {
+			kern.gx(x, gy, gx, ka, kb, kc, c, lo, hi)
+			return
+		}
 		for o := lo; o < hi; o++ {
-			if in == 1 {
-				xs, gs, out := x[o*c:(o+1)*c], gy[o*c:(o+1)*c], gx[o*c:(o+1)*c]
-				gs, out, ka, kb, kc := gs[:len(xs)], out[:len(xs)], ka[:len(xs)], kb[:len(xs)], kc[:len(xs)]
-				for ch, e := range xs {
-					out[ch] = ka[ch]*gs[ch] + kb[ch]*e + kc[ch]
-				}
-				continue
-			}
 			for ch := range c {
 				off := (o*c + ch) * in
 				xs, gs, out := x[off:off+in], gy[off:off+in], gx[off:off+in]
@@ -211,22 +212,24 @@ func Gradient[T float32 | float64](l Layout, x, scale, mean, variance, gy []T, e
 	return nil
 }
 
-// sums returns k per-feature sums over all Outer rows: general(o, s) (or
-// nhwc(o, s) when Inner = 1) adds row o's terms into s, k blocks of C
-// values. Rows are summed in fixed blocks, in parallel, and the blocks'
+// sums returns k per-feature sums over all Outer rows: general(o, s)
+// adds row o's terms into s, k blocks of C values; when Inner = 1,
+// nhwc(lo, hi, s) adds rows [lo, hi) instead, each feature's terms in row
+// order. Rows are summed in fixed blocks, in parallel, and the blocks'
 // sums added in block order.
-func (l Layout) sums(workers, k int, general, nhwc func(o int, s []float64)) [][]float64 {
-	add := general
-	if l.Inner == 1 {
-		add = nhwc
-	}
+func (l Layout) sums(workers, k int, general func(o int, s []float64), nhwc func(lo, hi int, s []float64)) [][]float64 {
 	rows := l.blockRows()
 	blocks := (l.Outer + rows - 1) / rows
 	part := make([]float64, blocks*k*l.C)
 	parallel(workers, blocks, func(blk int) {
 		s := part[blk*k*l.C : (blk+1)*k*l.C]
-		for o := blk * rows; o < min((blk+1)*rows, l.Outer); o++ {
-			add(o, s)
+		lo, hi := blk*rows, min((blk+1)*rows, l.Outer)
+		if l.Inner == 1 {
+			nhwc(lo, hi, s)
+			return
+		}
+		for o := lo; o < hi; o++ {
+			general(o, s)
 		}
 	})
 	out := make([][]float64, k)
@@ -295,23 +298,19 @@ func Inference[T float32 | float64](l Layout, x, scale, offset, mean, variance [
 		ai := float64(scale[i]) / math.Sqrt(float64(variance[i])+eps)
 		a[i], b[i] = T(ai), T(float64(offset[i])-float64(mean[i])*ai)
 	}
-	affine(l, workers, x, y, a, b)
+	affine(pick[T](), l, workers, x, y, a, b)
 	return nil
 }
 
 // affine writes y = x*a + b, a and b per feature.
-func affine[T float32 | float64](l Layout, workers int, x, y, a, b []T) {
+func affine[T float32 | float64](kern kernels[T], l Layout, workers int, x, y, a, b []T) {
 	c, in := l.C, l.Inner
 	l.rows(workers, func(lo, hi int) {
+		if in == 1 {
+			kern.affine(x, y, a, b, c, lo, hi)
+			return
+		}
 		for o := lo; o < hi; o++ {
-			if in == 1 {
-				xs, ys := x[o*c:(o+1)*c], y[o*c:(o+1)*c]
-				ys, a, b := ys[:len(xs)], a[:len(xs)], b[:len(xs)]
-				for ch, e := range xs {
-					ys[ch] = e*a[ch] + b[ch]
-				}
-				continue
-			}
 			for ch := range c {
 				off := (o*c + ch) * in
 				xs, ys := x[off:off+in], y[off:off+in]

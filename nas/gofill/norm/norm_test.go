@@ -117,6 +117,8 @@ var layouts = []norm.Layout{
 	{Outer: 5, C: 4, Inner: 9},           // NCHW-like
 	{Outer: 2, C: 33, Inner: 300},
 	{Outer: 3000, C: 1, Inner: 7},
+	{Outer: 3001, C: 7, Inner: 1},  // NHWC, 4 features and then 3 at a time
+	{Outer: 1000, C: 21, Inner: 1}, // NHWC, several blocks, features past 16
 }
 
 func checkType[T float32 | float64](t *testing.T, tol float64) {
@@ -265,22 +267,29 @@ func TestInference(t *testing.T) {
 }
 
 // TestTrainingLargeMean checks the statistics where the mean is large next
-// to the spread (float32 data around 1000 with standard deviation 0.01).
+// to the spread (float32 data around 1000 with standard deviation 0.01),
+// for C = 3 (scalar loops) and C = 19 (vector kernels for 16 features in
+// a GOEXPERIMENT=simd build, scalar for 3).
 func TestTrainingLargeMean(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	l := norm.Layout{Outer: 4096, C: 3, Inner: 1}
-	x32 := convert[float32](randSlice(rng, l.Outer*l.C, 1000, 0.01))
-	x := toF64(x32)
-	ones := []float32{1, 1, 1}
-	y, m, v := make([]float32, len(x32)), make([]float32, l.C), make([]float32, l.C)
-	if err := norm.Training(l, x32, ones, make([]float32, l.C), eps, y, m, v, 2); err != nil {
-		t.Fatal(err)
-	}
-	_, wantM, wantV := refTraining(l, x, []float64{1, 1, 1}, make([]float64, l.C))
-	near(t, "mean", toF64(m), wantM, 1e-7)
-	for ch := range l.C {
-		if rel := math.Abs(float64(v[ch])-wantV[ch]) / wantV[ch]; rel > 1e-5 {
-			t.Errorf("variance[%d] = %g, want %g (relative error %.2g)", ch, v[ch], wantV[ch], rel)
+	for _, c := range []int{3, 19} {
+		rng := rand.New(rand.NewPCG(7, uint64(c)))
+		l := norm.Layout{Outer: 4096, C: c, Inner: 1}
+		x32 := convert[float32](randSlice(rng, l.Outer*l.C, 1000, 0.01))
+		x := toF64(x32)
+		ones := make([]float32, c)
+		for i := range ones {
+			ones[i] = 1
+		}
+		y, m, v := make([]float32, len(x32)), make([]float32, l.C), make([]float32, l.C)
+		if err := norm.Training(l, x32, ones, make([]float32, l.C), eps, y, m, v, 2); err != nil {
+			t.Fatal(err)
+		}
+		_, wantM, wantV := refTraining(l, x, toF64(ones), make([]float64, l.C))
+		near(t, "mean", toF64(m), wantM, 1e-7)
+		for ch := range l.C {
+			if rel := math.Abs(float64(v[ch])-wantV[ch]) / wantV[ch]; rel > 1e-5 {
+				t.Errorf("C=%d: variance[%d] = %g, want %g (relative error %.2g)", c, ch, v[ch], wantV[ch], rel)
+			}
 		}
 	}
 }
