@@ -33,6 +33,11 @@ func scalarKernels[T float32 | float64]() kernels[T] {
 
 // statsScalar is kernels.stats for features [c0, c), 4 features at a
 // time with their sums in registers, then one at a time.
+// The products below are converted explicitly: a conversion rounds, so
+// the compiler cannot fuse them with the additions into FMAs (it may on
+// GOAMD64=v3), and the plain loops give the same bits as the vector ones,
+// which multiply and add separately.
+
 func statsScalar[T float32 | float64](x []T, c, c0 int, k, s1, s2 []float64, lo, hi int) {
 	ch := c0
 	for ; ch+4 <= c; ch += 4 {
@@ -44,7 +49,7 @@ func statsScalar[T float32 | float64](x []T, c, c0 int, k, s1, s2 []float64, lo,
 			d0, d1 := float64(r[0])-k[0], float64(r[1])-k[1]
 			d2, d3 := float64(r[2])-k[2], float64(r[3])-k[3]
 			t0, t1, t2, t3 = t0+d0, t1+d1, t2+d2, t3+d3
-			u0, u1, u2, u3 = u0+d0*d0, u1+d1*d1, u2+d2*d2, u3+d3*d3
+			u0, u1, u2, u3 = u0+float64(d0*d0), u1+float64(d1*d1), u2+float64(d2*d2), u3+float64(d3*d3)
 		}
 		s1[ch], s1[ch+1], s1[ch+2], s1[ch+3] = t0, t1, t2, t3
 		s2[ch], s2[ch+1], s2[ch+2], s2[ch+3] = u0, u1, u2, u3
@@ -54,7 +59,7 @@ func statsScalar[T float32 | float64](x []T, c, c0 int, k, s1, s2 []float64, lo,
 		for o := lo; o < hi; o++ {
 			d := float64(x[o*c+ch]) - kc
 			t += d
-			u += d * d
+			u += float64(d * d)
 		}
 		s1[ch], s2[ch] = t, u
 	}
@@ -72,10 +77,10 @@ func gradSumsScalar[T float32 | float64](x, gy []T, c, c0 int, m, sg, sgx []floa
 			r, g := x[o*c+ch:o*c+ch+4], gy[o*c+ch:o*c+ch+4]
 			g0, g1, g2, g3 := float64(g[0]), float64(g[1]), float64(g[2]), float64(g[3])
 			t0, t1, t2, t3 = t0+g0, t1+g1, t2+g2, t3+g3
-			u0 += g0 * (float64(r[0]) - m[0])
-			u1 += g1 * (float64(r[1]) - m[1])
-			u2 += g2 * (float64(r[2]) - m[2])
-			u3 += g3 * (float64(r[3]) - m[3])
+			u0 += float64(g0 * (float64(r[0]) - m[0]))
+			u1 += float64(g1 * (float64(r[1]) - m[1]))
+			u2 += float64(g2 * (float64(r[2]) - m[2]))
+			u3 += float64(g3 * (float64(r[3]) - m[3]))
 		}
 		sg[ch], sg[ch+1], sg[ch+2], sg[ch+3] = t0, t1, t2, t3
 		sgx[ch], sgx[ch+1], sgx[ch+2], sgx[ch+3] = u0, u1, u2, u3
@@ -85,7 +90,7 @@ func gradSumsScalar[T float32 | float64](x, gy []T, c, c0 int, m, sg, sgx []floa
 		for o := lo; o < hi; o++ {
 			g := float64(gy[o*c+ch])
 			t += g
-			u += g * (float64(x[o*c+ch]) - mc)
+			u += float64(g * (float64(x[o*c+ch]) - mc))
 		}
 		sg[ch], sgx[ch] = t, u
 	}
@@ -97,7 +102,7 @@ func affineScalar[T float32 | float64](x, y, a, b []T, c, c0, lo, hi int) {
 		xs, ys := x[o*c+c0:(o+1)*c], y[o*c+c0:(o+1)*c]
 		ys, a, b := ys[:len(xs)], a[c0:c0+len(xs)], b[c0:c0+len(xs)]
 		for ch, e := range xs {
-			ys[ch] = e*a[ch] + b[ch]
+			ys[ch] = T(e*a[ch]) + b[ch]
 		}
 	}
 }
@@ -109,7 +114,7 @@ func gxScalar[T float32 | float64](x, gy, out, ka, kb, kc []T, c, c0, lo, hi int
 		gs, os = gs[:len(xs)], os[:len(xs)]
 		ka, kb, kc := ka[c0:c0+len(xs)], kb[c0:c0+len(xs)], kc[c0:c0+len(xs)]
 		for ch, e := range xs {
-			os[ch] = ka[ch]*gs[ch] + kb[ch]*e + kc[ch]
+			os[ch] = T(ka[ch]*gs[ch]) + T(kb[ch]*e) + kc[ch]
 		}
 	}
 }
