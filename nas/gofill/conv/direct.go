@@ -91,23 +91,28 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		if rowInside {
 			hq, hr = hd0/q.dh, hd0%q.dh
 		}
-		// Interior columns of a 3x3 dense row: whole rows of vectors.
+		// Interior columns (a contiguous range): whole rows of vectors.
 		lo, hi, done := 0, 0, 0
-		if rowInside && dense && q.kh == 3 && q.kw == 3 && q.kdh == 1 && q.kdw == 1 {
+		if rowInside {
 			for lo < q.wo && wq[lo] < 0 {
 				lo++
 			}
 			for hi = lo; hi < q.wo && wq[hi] >= 0; hi++ {
 			}
-			if hi > lo {
+		}
+		if hi > lo {
+			if dense && q.kh == 3 && q.kw == 3 && q.kdh == 1 && q.kdw == 1 {
 				done = dwRow3(xc, ((b*q.h+hq)*q.w+wq[lo])*q.cin, q.sw*q.cin, q.w*q.cin, q.cin, kd, co, hi-lo, acc[lo*co:])
+			} else {
+				done = dwRowPhases(q, xc, kd, relX, relK, wq, wr, ((b*q.h+hq)*q.w)*q.cin, hr, lo, hi, acc)
 			}
 		}
 		for ow := range q.wo {
 			a := acc[ow*co : (ow+1)*co]
 			if ow >= lo && ow < hi && done > 0 {
 				if done < co {
-					dwPointScalar(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, denseX, denseK, a, done)
+					r := hr*q.dw + wr[ow]
+					dwPointScalar(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a, done)
 				}
 				continue
 			}
@@ -156,6 +161,39 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			}
 		}
 	})
+}
+
+// dwRowPhases computes the interior columns [lo, hi) of one output row
+// of a depthwise problem with one output channel per group (the window
+// rows start at input row offset xRow, residue hr modulo the input
+// dilation) with dwRowTaps, and returns how many channels it did (0 if
+// it did not apply). The columns' residues modulo the input dilation
+// repeat with period dw/gcd(sw, dw): each phase of that period is one
+// row of its own taps (only those that land on input values), its
+// columns period apart and its windows period*sw/dw input columns apart.
+func dwRowPhases[T float32 | float64](q *problem, xc, kd []T, relX, relK [][]int, wq, wr []int, xRow, hr, lo, hi int, acc []T) int {
+	co := q.groups * q.cog
+	period := q.dw / gcd(q.sw, q.dw)
+	colStep := period * q.sw / q.dw * q.cin
+	done := -1
+	for ow0 := lo; ow0 < min(hi, lo+period); ow0++ {
+		r := hr*q.dw + wr[ow0]
+		n := (hi - ow0 + period - 1) / period
+		d := dwRowTaps(xc, xRow+wq[ow0]*q.cin, colStep, relX[r], kd, relK[r], co, n, acc[ow0*co:], period*co)
+		if d == 0 {
+			return 0
+		}
+		done = d
+	}
+	return max(done, 0)
+}
+
+// gcd returns the greatest common divisor of two positive ints.
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // tapH returns the input row of output row oh and kernel row i, or -1 if
