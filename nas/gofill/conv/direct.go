@@ -7,6 +7,16 @@ import "unsafe"
 // in the canonical layout) times the kernel rows, channels innermost. Taps
 // on padding or on the holes of an input dilation are skipped.
 func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
+	// With an input dilation the copy is of the small, undilated input
+	// while the border outputs it saves are many: pad. Without one the
+	// copy costs more than the border outputs.
+	if q.cog == 1 && (q.dh > 1 || q.dw > 1) {
+		var buf *[]T
+		if q, buf = padDepthwise(q, xc, workers); buf != nil {
+			defer putBuf(buf)
+			xc = *buf
+		}
+	}
 	co := q.groups * q.cog
 	// Kernel as [kh][kw][co].
 	kbuf := getBuf[T](q.kh * q.kw * co)

@@ -515,9 +515,9 @@ func prepCols[T float32 | float64](kc int, src []T, ld, rows int, buf []T) []T {
 // [0, 8*(co/8)), and returns how many channels it did (0 if it does not
 // apply: float64, no AVX2 and FMA, or operands too short). Output o,
 // channel c is acc[o*accStep+c] = sum over t of
-// xc[x0+o*colStep+xo[t]+c] * kd[ko[t]+c]. For each block of 8 channels
-// the outputs go four at a time: each kernel vector is loaded once for
-// four outputs.
+// xc[x0+o*colStep+xo[t]+c] * kd[ko[t]+c]. The outputs go four at a
+// time, each kernel vector loaded once for the four, channels in blocks
+// of 16 then 8 inside.
 func dwRowTaps[T float32 | float64](xc []T, x0, colStep int, xo []int, kd []T, ko []int, co, n int, acc []T, accStep int) int {
 	x32, ok := any(xc).([]float32)
 	cv := co / lanes * lanes
@@ -544,9 +544,41 @@ func dwRowTaps[T float32 | float64](xc []T, x0, colStep int, xo []int, kd []T, k
 		return cv
 	}
 	cs, as := uintptr(colStep)*4, uintptr(accStep)*4
-	for c0 := 0; c0 < cv; c0 += lanes {
-		o := 0
-		for ; o+4 <= n; o += 4 {
+	o := 0
+	// Four outputs at a time, channels inner (the outputs' rows are read
+	// and written in order): blocks of 16 channels in eight
+	// accumulators, two kernel vectors per tap, then one of 8.
+	for ; o+4 <= n; o += 4 {
+		c0 := 0
+		for ; c0+2*lanes <= cv; c0 += 2 * lanes {
+			px := unsafe.Pointer(&x32[x0+o*colStep+c0])
+			var s0, s1, s2, s3, u0, u1, u2, u3 archsimd.Float32x8
+			for t, xt := range xo {
+				kr := k32[ko[t]+c0 : ko[t]+c0+16 : ko[t]+c0+16]
+				kv := archsimd.LoadFloat32x8((*[8]float32)(kr[0:8]))
+				kw := archsimd.LoadFloat32x8((*[8]float32)(kr[8:16]))
+				p := unsafe.Add(px, uintptr(xt)*4)
+				q := unsafe.Add(p, 32)
+				s0 = archsimd.LoadFloat32x8((*[8]float32)(p)).MulAdd(kv, s0)
+				u0 = archsimd.LoadFloat32x8((*[8]float32)(q)).MulAdd(kw, u0)
+				s1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, cs))).MulAdd(kv, s1)
+				u1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q, cs))).MulAdd(kw, u1)
+				s2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, 2*cs))).MulAdd(kv, s2)
+				u2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q, 2*cs))).MulAdd(kw, u2)
+				s3 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, 3*cs))).MulAdd(kv, s3)
+				u3 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q, 3*cs))).MulAdd(kw, u3)
+			}
+			pa := unsafe.Pointer(&a32[o*accStep+c0])
+			s0.Store((*[8]float32)(pa))
+			u0.Store((*[8]float32)(unsafe.Add(pa, 32)))
+			s1.Store((*[8]float32)(unsafe.Add(pa, as)))
+			u1.Store((*[8]float32)(unsafe.Add(pa, as+32)))
+			s2.Store((*[8]float32)(unsafe.Add(pa, 2*as)))
+			u2.Store((*[8]float32)(unsafe.Add(pa, 2*as+32)))
+			s3.Store((*[8]float32)(unsafe.Add(pa, 3*as)))
+			u3.Store((*[8]float32)(unsafe.Add(pa, 3*as+32)))
+		}
+		if c0 < cv {
 			px := unsafe.Pointer(&x32[x0+o*colStep+c0])
 			var s0, s1, s2, s3 archsimd.Float32x8
 			for t, xt := range xo {
@@ -563,7 +595,23 @@ func dwRowTaps[T float32 | float64](xc []T, x0, colStep int, xo []int, kd []T, k
 			s2.Store((*[8]float32)(unsafe.Add(pa, 2*as)))
 			s3.Store((*[8]float32)(unsafe.Add(pa, 3*as)))
 		}
-		for ; o < n; o++ {
+	}
+	for ; o < n; o++ {
+		c0 := 0
+		for ; c0+2*lanes <= cv; c0 += 2 * lanes {
+			px := unsafe.Pointer(&x32[x0+o*colStep+c0])
+			var s0, u0 archsimd.Float32x8
+			for t, xt := range xo {
+				kr := k32[ko[t]+c0 : ko[t]+c0+16 : ko[t]+c0+16]
+				p := unsafe.Add(px, uintptr(xt)*4)
+				s0 = archsimd.LoadFloat32x8((*[8]float32)(p)).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(kr[0:8])), s0)
+				u0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, 32))).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(kr[8:16])), u0)
+			}
+			a := a32[o*accStep+c0 : o*accStep+c0+16 : o*accStep+c0+16]
+			s0.Store((*[8]float32)(a[0:8]))
+			u0.Store((*[8]float32)(a[8:16]))
+		}
+		if c0 < cv {
 			px := unsafe.Pointer(&x32[x0+o*colStep+c0])
 			var s0 archsimd.Float32x8
 			for t, xt := range xo {
