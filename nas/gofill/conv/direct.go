@@ -79,8 +79,10 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		}
 	}
 	taps := make([][]int, workers) // per worker: input offsets, kernel offsets, input rows
+	edge := make([][]int, workers) // per worker: a border row's input and kernel offsets
 	for w := range taps {
 		taps[w] = make([]int, 2*q.kh*q.kw+q.kh)
+		edge[w] = make([]int, 2*q.kh*q.kw)
 	}
 	// With output channels and columns contiguous, rows are computed in
 	// place.
@@ -102,15 +104,33 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			hq, hr = hd0/q.dh, hd0%q.dh
 		}
 		// Interior columns (a contiguous range): whole rows of vectors.
+		// In a dense row whose windows cross the top or bottom edge the
+		// interior columns share one tap list: the kernel rows that land
+		// on input rows, offsets from the column's first input value in
+		// input row 0.
+		borderRow := !rowInside && dense && q.cog == 1
 		lo, hi, done := 0, 0, 0
-		if rowInside {
+		if rowInside || borderRow {
 			for lo < q.wo && wq[lo] < 0 {
 				lo++
 			}
 			for hi = lo; hi < q.wo && wq[hi] >= 0; hi++ {
 			}
 		}
-		if hi > lo {
+		var bx, bk []int
+		if borderRow && hi > lo {
+			bx, bk = edge[w][:0], edge[w][q.kh*q.kw:q.kh*q.kw]
+			for i, hrow := range his {
+				if hrow < 0 {
+					continue
+				}
+				for j := range q.kw {
+					bx = append(bx, (hrow*q.w+j*q.kdw)*q.cin)
+					bk = append(bk, (i*q.kw+j)*co)
+				}
+			}
+			done = dwRowTaps(xc, (b*q.h*q.w+wq[lo])*q.cin, q.sw*q.cin, bx, kd, bk, co, hi-lo, acc[lo*co:], co)
+		} else if hi > lo {
 			if dense && q.kh == 3 && q.kw == 3 && q.kdh == 1 && q.kdw == 1 {
 				done = dwRow3(xc, ((b*q.h+hq)*q.w+wq[lo])*q.cin, q.sw*q.cin, q.w*q.cin, q.cin, kd, co, hi-lo, acc[lo*co:])
 			} else {
@@ -120,7 +140,9 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		for ow := range q.wo {
 			a := acc[ow*co : (ow+1)*co]
 			if ow >= lo && ow < hi && done > 0 {
-				if done < co {
+				if done < co && borderRow {
+					dwPointScalar(xc[(b*q.h*q.w+wq[ow])*q.cin:], kd, bx, bk, a, done)
+				} else if done < co {
 					r := hr*q.dw + wr[ow]
 					dwPointScalar(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a, done)
 				}
