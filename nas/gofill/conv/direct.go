@@ -78,6 +78,25 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			wis[ow*q.kw+j] = q.tapW(ow, j)
 		}
 	}
+	// Tap lists of the edge columns (windows crossing the left or right
+	// edge) of dense rows inside the input: input offsets from the
+	// row's first input value, kernel offsets.
+	colX, colK := make([][]int, q.wo), make([][]int, q.wo)
+	if dense {
+		for ow := range q.wo {
+			if wq[ow] >= 0 {
+				continue
+			}
+			for i := range q.kh {
+				for j := range q.kw {
+					if wi := wis[ow*q.kw+j]; wi >= 0 {
+						colX[ow] = append(colX[ow], (i*q.kdh*q.w+wi)*q.cin)
+						colK[ow] = append(colK[ow], (i*q.kw+j)*co)
+					}
+				}
+			}
+		}
+	}
 	taps := make([][]int, workers) // per worker: input offsets, kernel offsets, input rows
 	edge := make([][]int, workers) // per worker: a border row's input and kernel offsets
 	for w := range taps {
@@ -146,6 +165,10 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 					r := hr*q.dw + wr[ow]
 					dwPointScalar(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a, done)
 				}
+				continue
+			}
+			if rowInside && dense && wq[ow] < 0 {
+				dwPoint(xc[(b*q.h+hq)*q.w*q.cin:], kd, colX[ow], colK[ow], a)
 				continue
 			}
 			if rowInside && wq[ow] >= 0 {
