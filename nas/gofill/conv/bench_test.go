@@ -12,7 +12,8 @@ import (
 
 // BenchmarkConv runs the model's six configs (the kernel gradient in both
 // output layouts) at batch 64, kernel 3 with stride 1 and 2 and (not
-// depthwise) the 1x1 pointwise convolution, for C = 16, 56 and 112 at
+// depthwise) the 1x1 pointwise convolution or (depthwise) kernels 5 and
+// 7 with stride 1 and 2, for C = 16, 56 and 112 at
 // 32x32 and the later stages of the final network (C = 112 at 16x16,
 // C = 224 at 8x8), through Run ("Run") and through SimpleGo's ConvGeneral
 // ("SimpleGo", the reference ratio), reporting GFLOP/s of the forward
@@ -31,6 +32,8 @@ func BenchmarkConv(b *testing.B) {
 		shapes := []shape{{3, 1}, {3, 2}}
 		if !c.dw {
 			shapes = append(shapes, shape{1, 1}) // pointwise
+		} else {
+			shapes = append(shapes, shape{5, 1}, shape{7, 1}, shape{5, 2}, shape{7, 2})
 		}
 		for _, sz := range []struct{ ch, hw int }{{16, 32}, {56, 32}, {112, 32}, {112, 16}, {224, 8}} {
 			ch := sz.ch

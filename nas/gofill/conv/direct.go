@@ -7,6 +7,16 @@ import "unsafe"
 // in the canonical layout) times the kernel rows, channels innermost. Taps
 // on padding or on the holes of an input dilation are skipped.
 func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
+	// With an input dilation the copy is of the small, undilated input
+	// while the border outputs it saves are many: pad. Without one the
+	// copy costs more than the border outputs.
+	if q.cog == 1 && (q.dh > 1 || q.dw > 1) {
+		var buf *[]T
+		if q, buf = padDepthwise(q, xc, workers); buf != nil {
+			defer putBuf(buf)
+			xc = *buf
+		}
+	}
 	co := q.groups * q.cog
 	// Kernel as [kh][kw][co].
 	kbuf := getBuf[T](q.kh * q.kw * co)
@@ -68,9 +78,30 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			wis[ow*q.kw+j] = q.tapW(ow, j)
 		}
 	}
+	// Tap lists of the edge columns (windows crossing the left or right
+	// edge) of dense rows inside the input: input offsets from the
+	// row's first input value, kernel offsets.
+	colX, colK := make([][]int, q.wo), make([][]int, q.wo)
+	if dense {
+		for ow := range q.wo {
+			if wq[ow] >= 0 {
+				continue
+			}
+			for i := range q.kh {
+				for j := range q.kw {
+					if wi := wis[ow*q.kw+j]; wi >= 0 {
+						colX[ow] = append(colX[ow], (i*q.kdh*q.w+wi)*q.cin)
+						colK[ow] = append(colK[ow], (i*q.kw+j)*co)
+					}
+				}
+			}
+		}
+	}
 	taps := make([][]int, workers) // per worker: input offsets, kernel offsets, input rows
+	edge := make([][]int, workers) // per worker: a border row's input and kernel offsets
 	for w := range taps {
 		taps[w] = make([]int, 2*q.kh*q.kw+q.kh)
+		edge[w] = make([]int, 2*q.kh*q.kw)
 	}
 	// With output channels and columns contiguous, rows are computed in
 	// place.
@@ -91,24 +122,53 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		if rowInside {
 			hq, hr = hd0/q.dh, hd0%q.dh
 		}
-		// Interior columns of a 3x3 dense row: whole rows of vectors.
+		// Interior columns (a contiguous range): whole rows of vectors.
+		// In a dense row whose windows cross the top or bottom edge the
+		// interior columns share one tap list: the kernel rows that land
+		// on input rows, offsets from the column's first input value in
+		// input row 0.
+		borderRow := !rowInside && dense && q.cog == 1
 		lo, hi, done := 0, 0, 0
-		if rowInside && dense && q.kh == 3 && q.kw == 3 && q.kdh == 1 && q.kdw == 1 {
+		if rowInside || borderRow {
 			for lo < q.wo && wq[lo] < 0 {
 				lo++
 			}
 			for hi = lo; hi < q.wo && wq[hi] >= 0; hi++ {
 			}
-			if hi > lo {
+		}
+		var bx, bk []int
+		if borderRow && hi > lo {
+			bx, bk = edge[w][:0], edge[w][q.kh*q.kw:q.kh*q.kw]
+			for i, hrow := range his {
+				if hrow < 0 {
+					continue
+				}
+				for j := range q.kw {
+					bx = append(bx, (hrow*q.w+j*q.kdw)*q.cin)
+					bk = append(bk, (i*q.kw+j)*co)
+				}
+			}
+			done = dwRowTaps(xc, (b*q.h*q.w+wq[lo])*q.cin, q.sw*q.cin, bx, kd, bk, co, hi-lo, acc[lo*co:], co)
+		} else if hi > lo {
+			if dense && q.kh == 3 && q.kw == 3 && q.kdh == 1 && q.kdw == 1 {
 				done = dwRow3(xc, ((b*q.h+hq)*q.w+wq[lo])*q.cin, q.sw*q.cin, q.w*q.cin, q.cin, kd, co, hi-lo, acc[lo*co:])
+			} else {
+				done = dwRowPhases(q, xc, kd, relX, relK, wq, wr, ((b*q.h+hq)*q.w)*q.cin, hr, lo, hi, acc)
 			}
 		}
 		for ow := range q.wo {
 			a := acc[ow*co : (ow+1)*co]
 			if ow >= lo && ow < hi && done > 0 {
-				if done < co {
-					dwPointScalar(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, denseX, denseK, a, done)
+				if done < co && borderRow {
+					dwPointScalar(xc[(b*q.h*q.w+wq[ow])*q.cin:], kd, bx, bk, a, done)
+				} else if done < co {
+					r := hr*q.dw + wr[ow]
+					dwPointScalar(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a, done)
 				}
+				continue
+			}
+			if rowInside && dense && wq[ow] < 0 {
+				dwPoint(xc[(b*q.h+hq)*q.w*q.cin:], kd, colX[ow], colK[ow], a)
 				continue
 			}
 			if rowInside && wq[ow] >= 0 {
@@ -156,6 +216,39 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			}
 		}
 	})
+}
+
+// dwRowPhases computes the interior columns [lo, hi) of one output row
+// of a depthwise problem with one output channel per group (the window
+// rows start at input row offset xRow, residue hr modulo the input
+// dilation) with dwRowTaps, and returns how many channels it did (0 if
+// it did not apply). The columns' residues modulo the input dilation
+// repeat with period dw/gcd(sw, dw): each phase of that period is one
+// row of its own taps (only those that land on input values), its
+// columns period apart and its windows period*sw/dw input columns apart.
+func dwRowPhases[T float32 | float64](q *problem, xc, kd []T, relX, relK [][]int, wq, wr []int, xRow, hr, lo, hi int, acc []T) int {
+	co := q.groups * q.cog
+	period := q.dw / gcd(q.sw, q.dw)
+	colStep := period * q.sw / q.dw * q.cin
+	done := -1
+	for ow0 := lo; ow0 < min(hi, lo+period); ow0++ {
+		r := hr*q.dw + wr[ow0]
+		n := (hi - ow0 + period - 1) / period
+		d := dwRowTaps(xc, xRow+wq[ow0]*q.cin, colStep, relX[r], kd, relK[r], co, n, acc[ow0*co:], period*co)
+		if d == 0 {
+			return 0
+		}
+		done = d
+	}
+	return max(done, 0)
+}
+
+// gcd returns the greatest common divisor of two positive ints.
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // tapH returns the input row of output row oh and kernel row i, or -1 if

@@ -63,3 +63,9 @@ func wideOK[T float32 | float64]() bool { return false }
 
 // prepCols is unused where wideOK is false.
 func prepCols[T float32 | float64](_ int, _ []T, _, _ int, buf []T) []T { return buf }
+
+// dwRowTaps is the vector path of a depthwise row from a tap list: none
+// here.
+func dwRowTaps[T float32 | float64](_ []T, _, _ int, _ []int, _ []T, _ []int, _, _ int, _ []T, _ int) int {
+	return 0
+}

@@ -509,3 +509,117 @@ func prepCols[T float32 | float64](kc int, src []T, ld, rows int, buf []T) []T {
 	}
 	return any(w).([]T)
 }
+
+// dwRowTaps computes n output positions of a depthwise problem with one
+// output channel per group from a fixed list of taps, for the channels
+// [0, 8*(co/8)), and returns how many channels it did (0 if it does not
+// apply: float64, no AVX2 and FMA, or operands too short). Output o,
+// channel c is acc[o*accStep+c] = sum over t of
+// xc[x0+o*colStep+xo[t]+c] * kd[ko[t]+c]. The outputs go four at a
+// time, each kernel vector loaded once for the four, channels in blocks
+// of 16 then 8 inside.
+func dwRowTaps[T float32 | float64](xc []T, x0, colStep int, xo []int, kd []T, ko []int, co, n int, acc []T, accStep int) int {
+	x32, ok := any(xc).([]float32)
+	cv := co / lanes * lanes
+	if !ok || cv == 0 || n <= 0 || len(ko) < len(xo) || !hasFMA() {
+		return 0
+	}
+	k32, a32 := any(kd).([]float32), any(acc).([]float32)
+	ko = ko[:len(xo)]
+	if x0 < 0 || colStep < 0 || accStep < cv || len(a32) < (n-1)*accStep+cv {
+		return 0
+	}
+	// Bounds, checked once: every tap of the last output, every kernel
+	// vector.
+	last := x0 + (n-1)*colStep + cv
+	for t, xt := range xo {
+		if xt < 0 || ko[t] < 0 || last+xt > len(x32) || ko[t]+cv > len(k32) {
+			return 0
+		}
+	}
+	if len(xo) == 0 {
+		for o := range n {
+			clear(a32[o*accStep : o*accStep+cv])
+		}
+		return cv
+	}
+	cs, as := uintptr(colStep)*4, uintptr(accStep)*4
+	o := 0
+	// Four outputs at a time, channels inner (the outputs' rows are read
+	// and written in order): blocks of 16 channels in eight
+	// accumulators, two kernel vectors per tap, then one of 8.
+	for ; o+4 <= n; o += 4 {
+		c0 := 0
+		for ; c0+2*lanes <= cv; c0 += 2 * lanes {
+			px := unsafe.Pointer(&x32[x0+o*colStep+c0])
+			var s0, s1, s2, s3, u0, u1, u2, u3 archsimd.Float32x8
+			for t, xt := range xo {
+				kr := k32[ko[t]+c0 : ko[t]+c0+16 : ko[t]+c0+16]
+				kv := archsimd.LoadFloat32x8((*[8]float32)(kr[0:8]))
+				kw := archsimd.LoadFloat32x8((*[8]float32)(kr[8:16]))
+				p := unsafe.Add(px, uintptr(xt)*4)
+				q := unsafe.Add(p, 32)
+				s0 = archsimd.LoadFloat32x8((*[8]float32)(p)).MulAdd(kv, s0)
+				u0 = archsimd.LoadFloat32x8((*[8]float32)(q)).MulAdd(kw, u0)
+				s1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, cs))).MulAdd(kv, s1)
+				u1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q, cs))).MulAdd(kw, u1)
+				s2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, 2*cs))).MulAdd(kv, s2)
+				u2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q, 2*cs))).MulAdd(kw, u2)
+				s3 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, 3*cs))).MulAdd(kv, s3)
+				u3 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(q, 3*cs))).MulAdd(kw, u3)
+			}
+			pa := unsafe.Pointer(&a32[o*accStep+c0])
+			s0.Store((*[8]float32)(pa))
+			u0.Store((*[8]float32)(unsafe.Add(pa, 32)))
+			s1.Store((*[8]float32)(unsafe.Add(pa, as)))
+			u1.Store((*[8]float32)(unsafe.Add(pa, as+32)))
+			s2.Store((*[8]float32)(unsafe.Add(pa, 2*as)))
+			u2.Store((*[8]float32)(unsafe.Add(pa, 2*as+32)))
+			s3.Store((*[8]float32)(unsafe.Add(pa, 3*as)))
+			u3.Store((*[8]float32)(unsafe.Add(pa, 3*as+32)))
+		}
+		if c0 < cv {
+			px := unsafe.Pointer(&x32[x0+o*colStep+c0])
+			var s0, s1, s2, s3 archsimd.Float32x8
+			for t, xt := range xo {
+				kv := archsimd.LoadFloat32x8((*[8]float32)(k32[ko[t]+c0 : ko[t]+c0+8]))
+				p := unsafe.Add(px, uintptr(xt)*4)
+				s0 = archsimd.LoadFloat32x8((*[8]float32)(p)).MulAdd(kv, s0)
+				s1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, cs))).MulAdd(kv, s1)
+				s2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, 2*cs))).MulAdd(kv, s2)
+				s3 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, 3*cs))).MulAdd(kv, s3)
+			}
+			pa := unsafe.Pointer(&a32[o*accStep+c0])
+			s0.Store((*[8]float32)(pa))
+			s1.Store((*[8]float32)(unsafe.Add(pa, as)))
+			s2.Store((*[8]float32)(unsafe.Add(pa, 2*as)))
+			s3.Store((*[8]float32)(unsafe.Add(pa, 3*as)))
+		}
+	}
+	for ; o < n; o++ {
+		c0 := 0
+		for ; c0+2*lanes <= cv; c0 += 2 * lanes {
+			px := unsafe.Pointer(&x32[x0+o*colStep+c0])
+			var s0, u0 archsimd.Float32x8
+			for t, xt := range xo {
+				kr := k32[ko[t]+c0 : ko[t]+c0+16 : ko[t]+c0+16]
+				p := unsafe.Add(px, uintptr(xt)*4)
+				s0 = archsimd.LoadFloat32x8((*[8]float32)(p)).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(kr[0:8])), s0)
+				u0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(p, 32))).MulAdd(archsimd.LoadFloat32x8((*[8]float32)(kr[8:16])), u0)
+			}
+			a := a32[o*accStep+c0 : o*accStep+c0+16 : o*accStep+c0+16]
+			s0.Store((*[8]float32)(a[0:8]))
+			u0.Store((*[8]float32)(a[8:16]))
+		}
+		if c0 < cv {
+			px := unsafe.Pointer(&x32[x0+o*colStep+c0])
+			var s0 archsimd.Float32x8
+			for t, xt := range xo {
+				kv := archsimd.LoadFloat32x8((*[8]float32)(k32[ko[t]+c0 : ko[t]+c0+8]))
+				s0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(px, uintptr(xt)*4))).MulAdd(kv, s0)
+			}
+			s0.Store((*[8]float32)(a32[o*accStep+c0 : o*accStep+c0+8]))
+		}
+	}
+	return cv
+}
