@@ -1,6 +1,10 @@
 package conv
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/trgnas/trgnas/nas/gofill/internal/par"
+)
 
 // depthwise computes q when every group has one input channel (cig == 1):
 // for each output position, the taps' input rows (all channels, contiguous
@@ -106,7 +110,7 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 	// With output channels and columns contiguous, rows are computed in
 	// place.
 	inPlace := q.oC == 1 && q.oW == co
-	parallel(workers, q.nb*q.ho, func(w, row int) {
+	par.For(workers, q.nb*q.ho, func(w, row int) {
 		b, oh := row/q.ho, row%q.ho
 		acc := (*accs[w])[:q.wo*co]
 		if inPlace {
@@ -375,7 +379,7 @@ func groupedDot[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		accs[w] = getBuf[T](positions * gBlock * 8)
 		defer putBuf(accs[w])
 	}
-	parallel(workers, nGB, func(w, gb int) {
+	par.For(workers, nGB, func(w, gb int) {
 		g0, g1 := gb*gBlock, min(q.groups, (gb+1)*gBlock)
 		ng := g1 - g0
 		acc := (*accs[w])[:positions*ng*8] // 8 partial sums per value
@@ -466,7 +470,7 @@ func batchDepthwise[T float32 | float64](q *problem, x, k, out []T, workers int)
 		defer putBuf(accs[p])
 		taps[p] = make([]int, 2*q.kh*q.kw)
 	}
-	parallel(parts, parts, func(_, p int) {
+	par.For(parts, parts, func(_, p int) {
 		buf := *accs[p]
 		acc, tmp := buf[:positions*g], buf[positions*g:][:g]
 		if q.dh == 1 && q.dw == 1 {

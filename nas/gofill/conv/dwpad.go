@@ -1,5 +1,7 @@
 package conv
 
+import "github.com/trgnas/trgnas/nas/gofill/internal/par"
+
 // padDepthwise returns, for a depthwise problem q whose windows do not
 // all lie inside the (dilated) input, the same problem on a zero-padded
 // copy of its canonical input xc (the copy in a pooled buffer the caller
@@ -25,7 +27,7 @@ func padDepthwise[T float32 | float64](q *problem, xc []T, workers int) (*proble
 	buf := getBuf[T](p.nb * p.h * p.w * p.cin)
 	xp := *buf
 	row, left, width := p.w*p.cin, ew*p.cin, q.w*q.cin
-	parallel(max(1, workers), p.nb*p.h, func(_, r int) {
+	par.For(max(1, workers), p.nb*p.h, func(_, r int) {
 		b, h := r/p.h, r%p.h
 		dst := xp[r*row : (r+1)*row]
 		if h < eh || h >= eh+q.h {

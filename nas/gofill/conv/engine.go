@@ -1,5 +1,7 @@
 package conv
 
+import "github.com/trgnas/trgnas/nas/gofill/internal/par"
+
 // problem is a validated one- or two-spatial-axis convolution in the
 // canonical form the kernels work on: input [nb, h, w, cin] (batch groups
 // folded into the channels: channel gb*ci+c of batch b is channel c of
@@ -55,7 +57,7 @@ func newProblem(p *plan) *problem {
 
 // canonicalInput copies x into the layout [nb, h, w, cin] (into buf).
 func canonicalInput[T float32 | float64](q *problem, x, buf []T, workers int) {
-	parallel(workers, q.nb*q.h, func(_, row int) {
+	par.For(workers, q.nb*q.h, func(_, row int) {
 		// Batch innermost: with a strided source, consecutive items read
 		// the same cache lines.
 		b, hh := row%q.nb, row/q.nb

@@ -1,5 +1,7 @@
 package conv
 
+import "github.com/trgnas/trgnas/nas/gofill/internal/par"
+
 // Block sizes of the GEMM: rows of output per work item, and the target
 // depth of one packed block of A, chosen so that one prepared panel of A
 // (in the SIMD build kc*mr vectors, 16 KiB) and one panel of B (8 KiB)
@@ -87,7 +89,7 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 				mc := min(mcRows, max(mr, ((m+4*workers-1)/(4*workers)+mr-1)/mr*mr))
 				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, out: out, tapsH: ah.taps, tapsW: aw.taps,
 					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace()}
-				parallel(workers, (m+mc-1)/mc, func(w, chunk int) {
+				par.For(workers, (m+mc-1)/mc, func(w, chunk int) {
 					job.chunk(*abufs[w], *wbufs[w], chunk)
 				})
 			}

@@ -2,7 +2,6 @@ package conv
 
 import (
 	"sync"
-	"sync/atomic"
 )
 
 // scratch hands out reusable buffers. The pools are the package's only
@@ -33,31 +32,3 @@ func getBuf[T float32 | float64 | int](n int) *[]T {
 
 // putBuf returns b to the pool.
 func putBuf[T float32 | float64 | int](b *[]T) { poolOf[T]().Put(b) }
-
-// parallel calls work(worker, item) for every item in [0, items) on up to
-// workers goroutines, handing items out in order.
-func parallel(workers, items int, work func(worker, item int)) {
-	workers = min(workers, items)
-	if workers <= 1 {
-		for i := range items {
-			work(0, i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= items {
-					return
-				}
-				work(w, i)
-			}
-		}()
-	}
-	wg.Wait()
-}

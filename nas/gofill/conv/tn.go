@@ -1,5 +1,7 @@
 package conv
 
+import "github.com/trgnas/trgnas/nas/gofill/internal/par"
+
 // pointwiseGradFits reports whether q is the kernel gradient of a 1x1
 // convolution on NHWC operands: x is [n, h, w, cin] seen with its channels
 // as the batch (nb = cin) and its batch as the contracted channels, the
@@ -45,7 +47,7 @@ func pointwiseGrad[T float32 | float64](q *problem, x, k, out []T, workers int) 
 		wbufs[p] = getBuf[T](prepSize(kc))
 		defer putBuf(wbufs[p])
 	}
-	parallel(parts, parts, func(_, part int) {
+	par.For(parts, parts, func(_, part int) {
 		acc, bb, wide := *accs[part], *bbufs[part], *wbufs[part]
 		var tile [mr * nr]T
 		p1 := (part + 1) * npos / parts

@@ -23,7 +23,8 @@ package fast
 
 import (
 	"fmt"
-	"sync"
+
+	"github.com/trgnas/trgnas/nas/gofill/internal/par"
 )
 
 // Float is the element type of the kernels.
@@ -63,23 +64,10 @@ func size(dims []int) (int, error) {
 	return n, nil
 }
 
-// split runs work(part, parts) for part in [0, parts) on parts goroutines
-// (the caller's included) and waits for all.
+// split runs work(part) for part in [0, parts), each part on its own
+// goroutine, and waits for all.
 func split(parts int, work func(part int)) {
-	if parts <= 1 {
-		work(0)
-		return
-	}
-	var wg sync.WaitGroup
-	for p := 1; p < parts; p++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work(p)
-		}()
-	}
-	work(0)
-	wg.Wait()
+	par.For(parts, parts, func(_, p int) { work(p) })
 }
 
 // bounds returns the range [lo, hi) of part p of n items in parts parts.

@@ -24,9 +24,8 @@ package norm
 import (
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
-	"sync/atomic"
+
+	"github.com/trgnas/trgnas/nas/gofill/internal/par"
 )
 
 // Layout is the operand viewed as [Outer, C, Inner].
@@ -221,7 +220,7 @@ func (l Layout) sums(workers, k int, general func(o int, s []float64), nhwc func
 	rows := l.blockRows()
 	blocks := (l.Outer + rows - 1) / rows
 	part := make([]float64, blocks*k*l.C)
-	parallel(workers, blocks, func(blk int) {
+	par.For(workers, blocks, func(_, blk int) {
 		s := part[blk*k*l.C : (blk+1)*k*l.C]
 		lo, hi := blk*rows, min((blk+1)*rows, l.Outer)
 		if l.Inner == 1 {
@@ -251,39 +250,9 @@ func (l Layout) sums(workers, k int, general func(o int, s []float64), nhwc func
 func (l Layout) rows(workers int, f func(lo, hi int)) {
 	rows := l.blockRows()
 	blocks := (l.Outer + rows - 1) / rows
-	parallel(workers, blocks, func(blk int) {
+	par.For(workers, blocks, func(_, blk int) {
 		f(blk*rows, min((blk+1)*rows, l.Outer))
 	})
-}
-
-// parallel calls work(item) for items [0, n) on up to workers goroutines.
-func parallel(workers, n int, work func(item int)) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, n)
-	if workers <= 1 {
-		for i := range n {
-			work(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				work(i)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // Inference computes y = (x - mean) / sqrt(variance + eps) * scale + offset
