@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
 
 	"github.com/trgnas/trgnas/nas/gofill"
 )
@@ -57,20 +56,12 @@ func TestBatchGroupsSimpleGo(t *testing.T) {
 	}
 	for _, cfg := range []string{gofill.OptionNoConvKernels, gofill.OptionConvFallback, ""} {
 		t.Run("config="+cfg, func(t *testing.T) {
-			be, err := gofill.New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer be.Finalize()
+			be := newGofill(t, cfg)
 			got, _ := run(t, be, fn, []input{x, v}, nil)
 			compare(t, cfg, got, want, 1e-4)
 		})
 	}
-	plain, err := simplego.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Finalize()
+	plain := newSimpleGo(t)
 	got, _ := run(t, plain, fn, []input{x, v}, nil)
 	same := true
 	for i := range want[0] {

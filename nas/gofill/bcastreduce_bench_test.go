@@ -4,11 +4,8 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-
-	"github.com/trgnas/trgnas/nas/gofill"
 )
 
 // BenchmarkBroadcastReduce times BatchNorm-shaped BroadcastInDim and
@@ -37,16 +34,8 @@ func BenchmarkBroadcastReduce(b *testing.B) {
 			return bl.ReduceSum(x, 1, 2, 3)
 		}},
 	}
-	ref, err := simplego.New("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ref.Finalize()
-	fill, err := gofill.New("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer fill.Finalize()
+	ref := newSimpleGo(b)
+	fill := newGofill(b, "")
 	for _, tc := range cases {
 		c := tc.in[len(tc.in)-1]
 		if len(tc.in) == 1 {

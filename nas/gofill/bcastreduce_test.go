@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
@@ -108,17 +107,6 @@ func runTyped(t *testing.T, be backends.Backend, dt dtypes.DType, dims [][]int, 
 	return got, plan
 }
 
-// newGofill returns a gofill backend with the given config.
-func newGofill(t *testing.T, config string) backends.Backend {
-	t.Helper()
-	be, err := gofill.New(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(be.Finalize)
-	return be
-}
-
 // smallInts returns n values in {-3, ..., 3}: sums of them are exact in
 // float32 in any order, so results can be compared bit for bit.
 func smallInts(r *rand.Rand, n int) []float64 {
@@ -154,11 +142,7 @@ func numel(dims []int) int {
 // through gofill with every one intercepted, and with interception off,
 // and compares with plain SimpleGo bit for bit.
 func TestBroadcastReduceMatchSimpleGo(t *testing.T) {
-	ref, err := simplego.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Finalize()
+	ref := newSimpleGo(t)
 	all := newGofill(t, gofill.OptionFastKernelMin+"=0")
 	off := newGofill(t, gofill.OptionNoFastKernels)
 	r := rand.New(rand.NewPCG(7, 8))
@@ -264,11 +248,7 @@ func TestBroadcastReducePlacement(t *testing.T) {
 		{"off", gofill.OptionNoFastKernels + "," + gofill.OptionFastKernelMin + "=0", bn, []input{x, c}, "S"},
 		{"hoisted past the open segment", gofill.OptionFastKernelMin + "=0", afterConv, []input{x, c, k}, "KRSRS"},
 	}
-	ref, err := simplego.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Finalize()
+	ref := newSimpleGo(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			want, _ := run(t, ref, tt.fn, tt.ins, nil)
@@ -297,11 +277,7 @@ func TestReduceSumDeterministic(t *testing.T) {
 		}
 		return []backends.Op{s}, nil
 	}
-	ref, err := simplego.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Finalize()
+	ref := newSimpleGo(t)
 	want, _ := runTyped(t, ref, dtypes.Float32, [][]int{dims}, [][]float64{data}, fn)
 	var first []float64
 	for i, config := range []string{"", "", "parallelism=2", "parallelism=3", "parallelism=4"} {
@@ -347,11 +323,7 @@ func TestBroadcastReduceErrors(t *testing.T) {
 // special values included, and Sign inside a graph cuts it only where its
 // input comes from the open segment.
 func TestSignMatchSimpleGo(t *testing.T) {
-	ref, err := simplego.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Finalize()
+	ref := newSimpleGo(t)
 	data := []float64{0, math.Copysign(0, -1), 1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), 1e-40, -1e-310, 3}
 	r := rand.New(rand.NewPCG(13, 14))
 	for range 5000 - len(data) {
@@ -388,11 +360,7 @@ func TestSignMatchSimpleGo(t *testing.T) {
 // TestFromBoolMatchSimpleGo: ConvertDType of a Bool mask to a float as a
 // kernel step gives SimpleGo's values, and the option turns it off.
 func TestFromBoolMatchSimpleGo(t *testing.T) {
-	ref, err := simplego.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Finalize()
+	ref := newSimpleGo(t)
 	r := rand.New(rand.NewPCG(19, 20))
 	dims := []int{4, 1250}
 	data := make([]float64, numel(dims))

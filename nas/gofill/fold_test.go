@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
@@ -63,21 +62,9 @@ func TestFoldsMatchSimpleGo(t *testing.T) {
 			return []backends.Op{padded, back, middle, must(b.Add(back, v))}, nil
 		}},
 	}
-	plain, err := simplego.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Finalize()
-	noFold, err := gofill.New(gofill.OptionNoFold)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer noFold.Finalize()
-	folds, err := gofill.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer folds.Finalize()
+	plain := newSimpleGo(t)
+	noFold := newGofill(t, gofill.OptionNoFold)
+	folds := newGofill(t, "")
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			want, _ := run(t, noFold, tc.fn, tc.ins, nil)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -15,14 +16,27 @@ import (
 	"github.com/trgnas/trgnas/nas/gofill"
 )
 
-func newBackend(t *testing.T) backends.Backend {
+// newGofill returns a gofill backend with the given config, finalized
+// when the test ends.
+func newGofill(t testing.TB, config string) backends.Backend {
 	t.Helper()
-	b, err := gofill.New("")
+	be, err := gofill.New(config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(b.Finalize)
-	return b
+	t.Cleanup(be.Finalize)
+	return be
+}
+
+// newSimpleGo returns plain SimpleGo, finalized when the test ends.
+func newSimpleGo(t testing.TB) backends.Backend {
+	t.Helper()
+	be, err := simplego.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(be.Finalize)
+	return be
 }
 
 // iota returns 1, 2, ..., n as float64 (no zeros, so fill values stand out).
@@ -85,7 +99,7 @@ func refPad(x []float64, dims []int, fill float64, cfg []backends.PadAxis) ([]fl
 }
 
 func TestPad(t *testing.T) {
-	b := newBackend(t)
+	b := newGofill(t, "")
 	tests := []struct {
 		dims []int
 		cfg  []backends.PadAxis
@@ -127,7 +141,7 @@ func TestPad(t *testing.T) {
 }
 
 func TestPadErrors(t *testing.T) {
-	b := newBackend(t)
+	b := newGofill(t, "")
 	tests := []struct {
 		name    string
 		fill    []float64
@@ -180,7 +194,7 @@ func refReverse(x []float64, dims []int, axes []int) []float64 {
 }
 
 func TestReverse(t *testing.T) {
-	b := newBackend(t)
+	b := newGofill(t, "")
 	tests := []struct {
 		dims []int
 		axes []int
@@ -227,7 +241,7 @@ func TestReverse(t *testing.T) {
 // TestConvGeneralDefaults checks that nil strides and dilations act as 1 and
 // give what explicit ones give.
 func TestConvGeneralDefaults(t *testing.T) {
-	b := newBackend(t)
+	b := newGofill(t, "")
 	axes := backends.ConvolveAxesConfig{
 		InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
 		KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},

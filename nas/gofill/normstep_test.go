@@ -7,18 +7,12 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-
-	"github.com/trgnas/trgnas/nas/gofill"
 )
 
 // TestBatchNormSteps runs the three batch normalization ops in one graph
 // between segments (plan "SNS..."), against values computed by hand.
 func TestBatchNormSteps(t *testing.T) {
-	be, err := gofill.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
+	be := newGofill(t, "")
 	// x [2,1,2]: feature axis 2 (two features), values per feature {1,3} and {2,6}.
 	x := input{dims: []int{2, 1, 2}, data: []float32{1, 2, 3, 6}}
 	vec := func(a, b float32) input { return input{dims: []int{2}, data: []float32{a, b}} }
@@ -62,11 +56,7 @@ func scalarLike(b backends.Builder, x backends.Op, v float32) backends.Op {
 }
 
 func TestBatchNormStepErrors(t *testing.T) {
-	be, err := gofill.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer be.Finalize()
+	be := newGofill(t, "")
 	b := be.Builder("errors")
 	p := func(name string, dt dtypes.DType, dims ...int) backends.Op {
 		return must(b.Parameter(name, shapes.Make(dt, dims...), nil))

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 
@@ -250,26 +249,10 @@ func TestSegmentsMatchSimpleGo(t *testing.T) {
 			ins: []input{x, k}, plan: "SKS",
 		},
 	}
-	ref, err := simplego.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Finalize()
-	fallback, err := gofill.New(gofill.OptionConvFallback)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fallback.Finalize()
-	noKernels, err := gofill.New(gofill.OptionNoConvKernels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer noKernels.Finalize()
-	kernels, err := gofill.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kernels.Finalize()
+	ref := newSimpleGo(t)
+	fallback := newGofill(t, gofill.OptionConvFallback)
+	noKernels := newGofill(t, gofill.OptionNoConvKernels)
+	kernels := newGofill(t, "")
 	for _, tt := range tests {
 		for _, donate := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/donate=%v", tt.name, donate), func(t *testing.T) {
@@ -322,7 +305,7 @@ func compare(t *testing.T, what string, got, want [][]float32, tol float64) {
 }
 
 func TestSegmentErrors(t *testing.T) {
-	be := newBackend(t)
+	be := newGofill(t, "")
 	shape := shapes.Make(dtypes.Float32, 2, 3)
 	other := be.Builder("other")
 	foreign, err := other.Parameter("q", shape, nil)
