@@ -77,7 +77,7 @@ func (k *bcastStep) String() string {
 	return fmt.Sprintf("BroadcastInDim %s -> %s, axes %v", k.x.shape, k.out.shape, k.axes)
 }
 
-func (k *bcastStep) exec(be *backend, ins []backends.Buffer) (backends.Buffer, error) {
+func (k *bcastStep) exec(be *backend, ins []backends.Buffer) ([]backends.Buffer, error) {
 	return runFast(be, ins[0], k.out.shape, func(in, out any) error {
 		switch in := in.(type) {
 		case []float32:
@@ -91,18 +91,8 @@ func (k *bcastStep) exec(be *backend, ins []backends.Buffer) (backends.Buffer, e
 
 // runFast calls run with the flat data of in and of a new SimpleGo buffer
 // of the given shape, which it returns (or releases on error).
-func runFast(be *backend, in backends.Buffer, shape shapes.Shape, run func(in, out any) error) (backends.Buffer, error) {
-	flat, err := be.Backend.BufferData(in)
-	if err != nil {
-		return nil, err
-	}
-	out, of, err := be.Backend.NewSharedBuffer(0, shape)
-	if err != nil {
-		return nil, err
-	}
-	if err := run(flat, of); err != nil {
-		_ = be.Backend.BufferFinalize(out)
-		return nil, err
-	}
-	return out, nil
+func runFast(be *backend, in backends.Buffer, shape shapes.Shape, run func(in, out any) error) ([]backends.Buffer, error) {
+	return runFlat(be, []backends.Buffer{in}, []shapes.Shape{shape}, func(ins, outs []any) error {
+		return run(ins[0], outs[0])
+	})
 }

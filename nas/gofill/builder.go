@@ -159,9 +159,7 @@ func (b *builder) Compile(outputs []backends.Op, shardings []*backends.ShardingS
 			}
 			e.live[i] = len(st.exports) > 0
 		case kernel:
-			e.live[i] = needed[st.output().id]
-		case *normStep:
-			e.live[i] = slices.ContainsFunc(st.outs, func(v *value) bool { return needed[v.id] })
+			e.live[i] = slices.ContainsFunc(st.outputs(), func(v *value) bool { return needed[v.id] })
 		}
 		if !e.live[i] {
 			continue
@@ -235,8 +233,6 @@ func (e *executable) plan() string {
 			p = append(p, 'S')
 		case kernel:
 			p = append(p, st.letter())
-		case *normStep:
-			p = append(p, 'N')
 		}
 	}
 	return string(p)
@@ -374,7 +370,7 @@ func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device bac
 			for j, v := range uses {
 				ins[j] = bufs[v.id]
 			}
-			out, err := st.exec(e.be, ins)
+			outs, err := st.exec(e.be, ins)
 			if err != nil {
 				release()
 				return nil, fmt.Errorf("%s: executing %q: kernel step #%d (%s): %w", Name, e.name, i, st, err)
@@ -385,24 +381,7 @@ func (e *executable) Execute(inputs []backends.Buffer, donate []bool, device bac
 					bufs[v.id], owned[v.id] = nil, false
 				}
 			}
-			bufs[st.output().id], owned[st.output().id] = out, true
-		case *normStep:
-			ins := make([]backends.Buffer, len(st.ins))
-			for j, v := range st.ins {
-				ins[j] = bufs[v.id]
-			}
-			outs, err := st.run(e.be, ins)
-			if err != nil {
-				release()
-				return nil, fmt.Errorf("%s: executing %q: step #%d (%s): %w", Name, e.name, i, st, err)
-			}
-			for _, v := range st.uses() {
-				if owned[v.id] && e.lastUse[v.id] == i {
-					_ = inner.BufferFinalize(bufs[v.id])
-					bufs[v.id], owned[v.id] = nil, false
-				}
-			}
-			for j, v := range st.outs {
+			for j, v := range st.outputs() {
 				bufs[v.id], owned[v.id] = outs[j], true
 			}
 		}

@@ -47,7 +47,7 @@ func (k *fromBoolStep) String() string {
 	return fmt.Sprintf("ConvertDType %s -> %s", k.x.shape, k.out.shape.DType)
 }
 
-func (k *fromBoolStep) exec(be *backend, ins []backends.Buffer) (backends.Buffer, error) {
+func (k *fromBoolStep) exec(be *backend, ins []backends.Buffer) ([]backends.Buffer, error) {
 	return runFast(be, ins[0], k.out.shape, func(in, out any) error {
 		mask, ok := in.([]bool)
 		if !ok {

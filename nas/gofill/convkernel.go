@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 
 	"github.com/trgnas/trgnas/nas/gofill/conv"
 )
@@ -20,31 +21,19 @@ func (k *kernelStep) kernelsTake() bool {
 // runKernel runs the step with conv.Run on the flat data of the SimpleGo
 // buffers, into a new SimpleGo buffer; workers is the backend's parallelism.
 func (k *kernelStep) runKernel(be *backend, x, kernel backends.Buffer) (backends.Buffer, error) {
-	xf, err := be.Backend.BufferData(x)
+	outs, err := runFlat(be, []backends.Buffer{x, kernel}, []shapes.Shape{k.out.shape}, func(ins, outs []any) error {
+		switch k.out.shape.DType {
+		case dtypes.Float32:
+			return runTyped[float32](k.spec, ins[0], ins[1], outs[0], be.workers)
+		case dtypes.Float64:
+			return runTyped[float64](k.spec, ins[0], ins[1], outs[0], be.workers)
+		}
+		return fmt.Errorf("dtype %s not supported by the convolution kernels", k.out.shape.DType)
+	})
 	if err != nil {
 		return nil, err
 	}
-	kf, err := be.Backend.BufferData(kernel)
-	if err != nil {
-		return nil, err
-	}
-	out, of, err := be.Backend.NewSharedBuffer(0, k.out.shape)
-	if err != nil {
-		return nil, err
-	}
-	switch k.out.shape.DType {
-	case dtypes.Float32:
-		err = runTyped[float32](k.spec, xf, kf, of, be.workers)
-	case dtypes.Float64:
-		err = runTyped[float64](k.spec, xf, kf, of, be.workers)
-	default:
-		err = fmt.Errorf("dtype %s not supported by the convolution kernels", k.out.shape.DType)
-	}
-	if err != nil {
-		_ = be.Backend.BufferFinalize(out)
-		return nil, err
-	}
-	return out, nil
+	return outs[0], nil
 }
 
 // runTyped asserts the flat slices' type and calls conv.Run.

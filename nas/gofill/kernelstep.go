@@ -4,21 +4,22 @@ import (
 	"slices"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
 // kernel is a step that gofill runs itself between segments: it computes
-// one value from the buffers of the values it uses.
+// its values from the buffers of the values it uses.
 type kernel interface {
 	step
-	// output is the value the step defines.
-	output() *value
+	// outputs are the values the step defines.
+	outputs() []*value
 	// setIndex moves the step to position i of the plan.
 	setIndex(i int)
 	// prepare readies the step to run; called once by Compile.
 	prepare(be *backend) error
-	// exec computes the output from the buffers of uses(), in that order,
-	// into a new buffer; it leaves the inputs to the caller.
-	exec(be *backend, ins []backends.Buffer) (backends.Buffer, error)
+	// exec computes the outputs, in order, from the buffers of uses(), in
+	// that order, into new buffers; it leaves the inputs to the caller.
+	exec(be *backend, ins []backends.Buffer) ([]backends.Buffer, error)
 	// letter names the kind of step in plan().
 	letter() byte
 	// finalize releases what prepare made.
@@ -33,10 +34,11 @@ var (
 	_ kernel = (*reduceStep)(nil)
 	_ kernel = (*signStep)(nil)
 	_ kernel = (*fromBoolStep)(nil)
+	_ kernel = (*normStep)(nil)
 )
 
-func (k *kernelStep) output() *value { return k.out }
-func (k *kernelStep) setIndex(i int) { k.index = i }
+func (k *kernelStep) outputs() []*value { return []*value{k.out} }
+func (k *kernelStep) setIndex(i int)    { k.index = i }
 
 func (k *kernelStep) letter() byte {
 	if k.fallback != nil {
@@ -47,8 +49,12 @@ func (k *kernelStep) letter() byte {
 
 // exec runs the convolution: ins holds the input and the kernel, or one
 // buffer when both are the same value.
-func (k *kernelStep) exec(be *backend, ins []backends.Buffer) (backends.Buffer, error) {
-	return k.run(be, ins[0], ins[len(ins)-1])
+func (k *kernelStep) exec(be *backend, ins []backends.Buffer) ([]backends.Buffer, error) {
+	out, err := k.run(be, ins[0], ins[len(ins)-1])
+	if err != nil {
+		return nil, err
+	}
+	return []backends.Buffer{out}, nil
 }
 
 // place adds a kernel step to the plan. When the open segment defines none
@@ -87,6 +93,41 @@ type oneInput struct {
 func (k *oneInput) stepIndex() int         { return k.index }
 func (k *oneInput) setIndex(i int)         { k.index = i }
 func (k *oneInput) uses() []*value         { return []*value{k.x} }
-func (k *oneInput) output() *value         { return k.out }
+func (k *oneInput) outputs() []*value      { return []*value{k.out} }
 func (k *oneInput) prepare(*backend) error { return nil }
 func (k *oneInput) finalize()              {}
+
+// runFlat calls run with the flat data of the buffers ins and of new
+// buffers of the given shapes, and returns the new buffers (released
+// again when run fails).
+func runFlat(be *backend, ins []backends.Buffer, outShapes []shapes.Shape, run func(ins, outs []any) error) ([]backends.Buffer, error) {
+	flats := make([]any, len(ins))
+	for i, buf := range ins {
+		f, err := be.Backend.BufferData(buf)
+		if err != nil {
+			return nil, err
+		}
+		flats[i] = f
+	}
+	outs := make([]backends.Buffer, len(outShapes))
+	oflats := make([]any, len(outShapes))
+	release := func() {
+		for _, o := range outs {
+			if o != nil {
+				_ = be.Backend.BufferFinalize(o)
+			}
+		}
+	}
+	for i, shape := range outShapes {
+		var err error
+		if outs[i], oflats[i], err = be.Backend.NewSharedBuffer(0, shape); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	if err := run(flats, oflats); err != nil {
+		release()
+		return nil, err
+	}
+	return outs, nil
+}

@@ -34,25 +34,13 @@ type normStep struct {
 	eps    float64
 }
 
-func (n *normStep) stepIndex() int { return n.index }
-func (n *normStep) uses() []*value {
-	var u []*value
-	for _, v := range n.ins {
-		if !containsValue(u, v) {
-			u = append(u, v)
-		}
-	}
-	return u
-}
-
-func containsValue(vs []*value, v *value) bool {
-	for _, w := range vs {
-		if w == v {
-			return true
-		}
-	}
-	return false
-}
+func (n *normStep) stepIndex() int            { return n.index }
+func (n *normStep) setIndex(i int)            { n.index = i }
+func (n *normStep) uses() []*value            { return n.ins }
+func (n *normStep) outputs() []*value         { return n.outs }
+func (n *normStep) letter() byte              { return 'N' }
+func (n *normStep) prepare(be *backend) error { return nil }
+func (n *normStep) finalize()                 {}
 
 // String describes the step for error messages.
 func (n *normStep) String() string {
@@ -131,7 +119,7 @@ func (b *builder) batchNorm(kind normKind, ops []backends.Op, epsilon float32, f
 	if epsilon < 0 {
 		return nil, b.fail(name, fmt.Errorf("negative epsilon %g", epsilon))
 	}
-	st := &normStep{index: len(b.steps), kind: kind, ins: ins, layout: layout, eps: float64(epsilon)}
+	st := &normStep{kind: kind, ins: ins, layout: layout, eps: float64(epsilon)}
 	outShapes := []shapes.Shape{x, vec, vec}
 	if kind == normInference {
 		outShapes = outShapes[:1]
@@ -139,56 +127,30 @@ func (b *builder) batchNorm(kind normKind, ops []backends.Op, epsilon float32, f
 	outs := make([]backends.Op, len(outShapes))
 	for i, s := range outShapes {
 		v := b.newValue(s)
-		v.norm = st
+		v.step = st
 		st.outs = append(st.outs, v)
 		outs[i] = v
 	}
-	b.steps = append(b.steps, st)
-	b.cur = nil
+	b.place(st)
 	return outs, nil
 }
 
-// run computes the outputs from the buffers of the inputs (in the order
-// of n.ins) into new buffers.
-func (n *normStep) run(be *backend, ins []backends.Buffer) ([]backends.Buffer, error) {
-	flats := make([]any, len(ins))
-	for i, buf := range ins {
-		f, err := be.Backend.BufferData(buf)
-		if err != nil {
-			return nil, err
-		}
-		flats[i] = f
-	}
-	outs := make([]backends.Buffer, len(n.outs))
-	oflats := make([]any, len(n.outs))
-	release := func() {
-		for _, o := range outs {
-			if o != nil {
-				_ = be.Backend.BufferFinalize(o)
-			}
-		}
-	}
+// exec computes the outputs from the buffers of the inputs (uses(), the
+// order of n.ins) into new buffers.
+func (n *normStep) exec(be *backend, ins []backends.Buffer) ([]backends.Buffer, error) {
+	outShapes := make([]shapes.Shape, len(n.outs))
 	for i, v := range n.outs {
-		var err error
-		if outs[i], oflats[i], err = be.Backend.NewSharedBuffer(0, v.shape); err != nil {
-			release()
-			return nil, err
+		outShapes[i] = v.shape
+	}
+	return runFlat(be, ins, outShapes, func(ins, outs []any) error {
+		switch n.outs[0].shape.DType {
+		case dtypes.Float32:
+			return runNorm[float32](n, ins, outs, be.workers)
+		case dtypes.Float64:
+			return runNorm[float64](n, ins, outs, be.workers)
 		}
-	}
-	var err error
-	switch n.outs[0].shape.DType {
-	case dtypes.Float32:
-		err = runNorm[float32](n, flats, oflats, be.workers)
-	case dtypes.Float64:
-		err = runNorm[float64](n, flats, oflats, be.workers)
-	default:
-		err = fmt.Errorf("dtype %s not supported", n.outs[0].shape.DType)
-	}
-	if err != nil {
-		release()
-		return nil, err
-	}
-	return outs, nil
+		return fmt.Errorf("dtype %s not supported", n.outs[0].shape.DType)
+	})
 }
 
 // runNorm asserts the flat slices' type and calls package norm.

@@ -76,7 +76,7 @@ func (k *reduceStep) String() string {
 	return fmt.Sprintf("ReduceSum %s over axes %v -> %s", k.x.shape, k.axes, k.out.shape)
 }
 
-func (k *reduceStep) exec(be *backend, ins []backends.Buffer) (backends.Buffer, error) {
+func (k *reduceStep) exec(be *backend, ins []backends.Buffer) ([]backends.Buffer, error) {
 	return runFast(be, ins[0], k.out.shape, func(in, out any) error {
 		switch in := in.(type) {
 		case []float32:

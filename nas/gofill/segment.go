@@ -24,7 +24,6 @@ type value struct {
 	inner backends.Op // the op in seg's SimpleGo builder
 	node  int         // position among seg's values and imports (from 1)
 	step  kernel      // defining kernel step, or nil
-	norm  *normStep   // defining batch normalization step, or nil
 
 	// What the folds of fold.go know of the value.
 	zero   bool        // every element is zero (x - x)
@@ -38,8 +37,6 @@ func (v *value) describe() string {
 		return fmt.Sprintf("parameter #%d %s", v.param, v.shape)
 	case v.step != nil:
 		return fmt.Sprintf("output of kernel step #%d %s", v.step.stepIndex(), v.shape)
-	case v.norm != nil:
-		return fmt.Sprintf("output of %s step #%d %s", v.norm.kind, v.norm.index, v.shape)
 	default:
 		return fmt.Sprintf("value of segment #%d %s", v.seg.index, v.shape)
 	}

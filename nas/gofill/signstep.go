@@ -42,7 +42,7 @@ func (k *signStep) letter() byte { return 'G' }
 // String describes the step for error messages.
 func (k *signStep) String() string { return fmt.Sprintf("Sign %s", k.x.shape) }
 
-func (k *signStep) exec(be *backend, ins []backends.Buffer) (backends.Buffer, error) {
+func (k *signStep) exec(be *backend, ins []backends.Buffer) ([]backends.Buffer, error) {
 	return runFast(be, ins[0], k.out.shape, func(in, out any) error {
 		switch in := in.(type) {
 		case []float32:
