@@ -51,8 +51,9 @@
 //
 // The builder answers some ops with a value it already has (fold.go):
 // Identity(x) is x; x - x is a zero value, and adding it (or subtracting
-// it) changes nothing; a unit-stride Slice that takes exactly one operand
-// of a Concatenate (or undoes a Pad) is that operand. These remove, before
+// it) changes nothing; a Slice of all of x is x; a unit-stride Slice that
+// takes exactly one operand of a Concatenate (or undoes a Pad) is that
+// operand. These remove, before
 // SimpleGo sees them, the copies that graph-level custom gradients
 // (package nas/layers) leave in a training graph. x - x counts as zero even
 // where x is infinite or NaN. Option "nofold" (OptionNoFold) builds every

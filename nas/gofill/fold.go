@@ -17,6 +17,9 @@ import (
 //     Sub), so anything else that uses it gets it computed. This treats
 //     x - x as 0 also where x is infinite or NaN (IEEE gives NaN), as
 //     algebraic simplifiers do.
+//   - A Slice of all of x (every axis from 0 to its size, unit strides)
+//     is x. The custom gradients take such slices of adjoints that
+//     already have the value's size.
 //   - Slice with unit strides of a Concatenate that takes exactly one of
 //     its operands is that operand (Pad, built from Concatenate, is undone
 //     by the Slice that crops it).
@@ -125,6 +128,9 @@ func (b *builder) Slice(x backends.Op, starts, limits, strides []int) (backends.
 		if err != nil {
 			return nil, b.fail("Slice", err)
 		}
+		if v.wholeSlice(starts, limits, strides) {
+			return v, nil
+		}
 		if part := v.slicedPart(starts, limits, strides); part != nil {
 			return part, nil
 		}
@@ -139,6 +145,24 @@ func (b *builder) Slice(x backends.Op, starts, limits, strides []int) (backends.
 		return nil, b.fail("Slice", err)
 	}
 	return s.def(r), nil
+}
+
+// wholeSlice reports whether the slice [starts, limits) with strides is all
+// of v.
+func (v *value) wholeSlice(starts, limits, strides []int) bool {
+	rank := v.shape.Rank()
+	if len(starts) != rank || len(limits) != rank || (len(strides) != 0 && len(strides) != rank) {
+		return false
+	}
+	for axis := range rank {
+		if starts[axis] != 0 || limits[axis] != v.shape.Dimensions[axis] {
+			return false
+		}
+		if len(strides) != 0 && strides[axis] != 1 && v.shape.Dimensions[axis] > 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // slicedPart returns the operand of the Concatenate that made v which the

@@ -45,6 +45,12 @@ func TestFoldsMatchSimpleGo(t *testing.T) {
 			strided := must(b.Slice(cat, []int{2, 0}, []int{6, 3}, []int{2, 1})) // strided
 			return []backends.Op{first, middle, last, across, column, strided}, nil
 		}},
+		{"whole slice", []input{a}, func(b backends.Builder, p []backends.Op) ([]backends.Op, error) {
+			y := must(b.Mul(p[0], p[0]))
+			whole := must(b.Slice(y, []int{0, 0}, []int{2, 3}, []int{1, 1}))
+			rows := must(b.Slice(y, []int{0, 0}, []int{2, 3}, []int{2, 1})) // strided: not folded
+			return []backends.Op{whole, rows, must(b.Add(whole, p[0]))}, nil
+		}},
 		{"folded op imports last", []input{a, c}, func(b backends.Builder, p []backends.Op) ([]backends.Op, error) {
 			// The Concatenate imports p[1] into the segment after its last
 			// used value, and only a folded Slice uses it.
@@ -95,7 +101,11 @@ func TestFoldsFold(t *testing.T) {
 			"Identity":  {must(b.Identity(x)), x},
 			"y+(s-s)":   {must(b.Add(x, must(b.Sub(s, must(b.Identity(s)))))), x},
 			"slice":     {must(b.Slice(cat, []int{4}, []int{7}, []int{1})), y},
+			"whole":     {must(b.Slice(s, []int{0}, []int{4}, []int{1})), s},
 			"pad slice": {must(b.Slice(must(b.Pad(y, must(b.Constant([]float32{0})), backends.PadAxis{End: 2})), []int{0}, []int{3}, []int{1})), y},
+		}
+		if must(b.Slice(s, []int{0}, []int{4}, []int{2})) == s || must(b.Slice(s, []int{1}, []int{4}, []int{1})) == s {
+			t.Errorf("config %q: a strided or partial slice was folded", cfg)
 		}
 		for name, ops := range got {
 			if folded := ops[0] == ops[1]; folded != (cfg == "") {
