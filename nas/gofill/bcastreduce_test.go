@@ -222,11 +222,11 @@ func TestBroadcastReducePlacement(t *testing.T) {
 	k := input{dims: []int{3, 3, 3, 3}, data: seq(27*3, 0.125)}
 	bn := func(b backends.Builder, p []backends.Op) ([]backends.Op, error) {
 		shape, _ := b.OpShape(p[0])
-		y := must(b.Mul(p[0], p[0]))
+		y := must(b.Add(p[0], p[0]))
 		scale := must(b.BroadcastInDim(p[1], shape, []int{3})) // of a parameter
 		mean := must(b.ReduceSum(y, 0, 1, 2))                  // of y: cut
 		m := must(b.BroadcastInDim(mean, shape, []int{3}))     // of the reduction: no open segment
-		return []backends.Op{must(b.Mul(must(b.Sub(y, m)), scale))}, nil
+		return []backends.Op{must(b.Div(must(b.Sub(y, m)), scale))}, nil
 	}
 	afterConv := func(b backends.Builder, p []backends.Op) ([]backends.Op, error) {
 		cv := conv2d(b, p[0], p[2], 1, 1)
@@ -376,7 +376,7 @@ func TestFromBoolMatchSimpleGo(t *testing.T) {
 		}
 		want, _ := runTyped(t, ref, dt, [][]int{dims}, [][]float64{data}, fn)
 		for config, wantPlan := range map[string]string{
-			"":                         "SCS",
+			"":                         "SCE",
 			gofill.OptionNoFastKernels: "S",
 		} {
 			got, plan := runTyped(t, newGofill(t, config), dt, [][]int{dims}, [][]float64{data}, fn)
@@ -385,6 +385,62 @@ func TestFromBoolMatchSimpleGo(t *testing.T) {
 			}
 			if !slices.Equal(got[0], want[0]) {
 				t.Fatalf("%s %q: result differs from SimpleGo", dt, config)
+			}
+		}
+	}
+}
+
+// TestBinaryMatchSimpleGo: Mul and Max as kernel steps give SimpleGo's
+// values (special values included) for same-shape operands, a scalar on
+// either side and one value used twice, and cut the graph only where an
+// operand comes from the open segment.
+func TestBinaryMatchSimpleGo(t *testing.T) {
+	ref := newSimpleGo(t)
+	special := []float64{0, math.Copysign(0, -1), 1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), 1e-40, 3}
+	r := rand.New(rand.NewPCG(23, 24))
+	dims := []int{10, 500}
+	var a, b []float64
+	for _, x := range special {
+		for _, y := range special {
+			a, b = append(a, x), append(b, y)
+		}
+	}
+	for len(a) < numel(dims) {
+		a, b = append(a, r.NormFloat64()), append(b, r.NormFloat64())
+	}
+	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		fn := func(bl backends.Builder, p []backends.Op) ([]backends.Op, error) {
+			zero := must(bl.Constant(typed(dt, []float64{0})))
+			half := must(bl.Constant(typed(dt, []float64{-0.5})))
+			m1 := must(bl.Max(p[0], p[1])) // of parameters: no cut
+			m2 := must(bl.Max(zero, p[0])) // scalar first
+			p1 := must(bl.Mul(p[0], p[1])) // no cut
+			p2 := must(bl.Mul(p[1], p[1])) // one value twice
+			d := must(bl.Sub(p[0], p[1]))  // opens a segment
+			m3 := must(bl.Max(d, zero))    // of the segment's value: cut
+			p3 := must(bl.Mul(m3, half))   // scalar second
+			p4 := must(bl.Mul(must(bl.Reshape(p[0], 5000)), must(bl.Reshape(p[1], 5000))))
+			return []backends.Op{m1, m2, p1, p2, m3, p3, p4}, nil
+		}
+		in := [][]int{dims, dims}
+		data := [][]float64{a, b}
+		want, _ := runTyped(t, ref, dt, in, data, fn)
+		for config, wantPlan := range map[string]string{
+			"":                                   "EEEESEESE",
+			gofill.OptionNoFastKernels:           "S",
+			gofill.OptionFastKernelMin + "=5001": "S",
+		} {
+			got, plan := runTyped(t, newGofill(t, config), dt, in, data, fn)
+			if plan != wantPlan {
+				t.Errorf("%s %q: plan %q, want %q", dt, config, plan, wantPlan)
+			}
+			for i := range want {
+				for j := range want[i] {
+					g, w := got[i][j], want[i][j]
+					if math.Float64bits(g) != math.Float64bits(w) && !(math.IsNaN(g) && math.IsNaN(w)) {
+						t.Fatalf("%s %q: output #%d [%d] (of %g, %g) = %g, want %g", dt, config, i, j, a[j], b[j], g, w)
+					}
+				}
 			}
 		}
 	}

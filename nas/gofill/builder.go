@@ -58,7 +58,8 @@ func (b *builder) Parameter(name string, shape shapes.Shape, sharding *backends.
 }
 
 // Constant implements backends.Builder: the constant is built in the
-// current segment.
+// current segment. A one-element float constant also keeps its value, for
+// kernel steps that take a scalar operand without using the segment.
 func (b *builder) Constant(flat any, dims ...int) (backends.Op, error) {
 	if b.compiled {
 		return nil, b.fail("Constant", errCompiled)
@@ -68,7 +69,18 @@ func (b *builder) Constant(flat any, dims ...int) (backends.Op, error) {
 	if err != nil {
 		return nil, b.fail("Constant", err)
 	}
-	return s.def(op), nil
+	v := s.def(op).(*value)
+	switch f := flat.(type) {
+	case []float32:
+		if len(f) == 1 {
+			v.scalar = []float32{f[0]}
+		}
+	case []float64:
+		if len(f) == 1 {
+			v.scalar = []float64{f[0]}
+		}
+	}
+	return v, nil
 }
 
 // DistributedSPMD implements backends.Builder: only one device is supported.

@@ -59,18 +59,21 @@
 // where x is infinite or NaN. Option "nofold" (OptionNoFold) builds every
 // op as asked.
 //
-// # Broadcasts, sums, signs and masks
+// # Broadcasts, sums, signs, masks, products and maxima
 //
 // SimpleGo runs BroadcastInDim and ReduceSum with a generic per-element
-// index iterator, and Sign and ConvertDType from Bool with a branch per
-// value that mispredicts on mixed signs and masks. These are kernel steps
+// index iterator, Sign and ConvertDType from Bool with a branch per
+// value that mispredicts on mixed signs and masks, and every element-wise
+// op on one core. These (and Mul and Max, the ReLU's ops) are kernel steps
 // run by package nas/gofill/fast when their operands are float32 or
 // float64 and at least DefaultFastKernelMin elements (broadcast output,
 // other ops' input): a BroadcastInDim of more than one value with strictly
 // increasing axes (SimpleGo fills from a single value quickly), a
 // ReduceSum over unique axes, Sign (with SimpleGo's semantics: 0 for NaN
-// and both zeros) and ConvertDType of a Bool tensor to a float (the ReLU
-// mask of nas/layers). They merge axes and run copies, fills, row sums,
+// and both zeros), ConvertDType of a Bool tensor to a float, and Mul and
+// Max of operands of one shape or with a scalar (Go's max: NaN wins, +0
+// over -0). A one-element Constant operand is taken as a value, so it does
+// not tie the step to the segment that holds it. They merge axes and run copies, fills, row sums,
 // run sums and branch-free selects, with the same bits for any
 // parallelism. Other dtypes, smaller tensors and unusual axes stay in the
 // segment as SimpleGo's op. A step whose inputs the open segment does not

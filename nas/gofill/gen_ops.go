@@ -732,23 +732,6 @@ func (b *builder) Logistic(x backends.Op) (backends.Op, error) {
 	return s.def(r0), nil
 }
 
-// Max implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) Max(lhs backends.Op, rhs backends.Op) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if lhs, err = s.use(lhs); err != nil {
-		return nil, b.fail("Max", err)
-	}
-	if rhs, err = s.use(rhs); err != nil {
-		return nil, b.fail("Max", err)
-	}
-	r0, err := s.b.Max(lhs, rhs)
-	if err != nil {
-		return nil, b.fail("Max", err)
-	}
-	return s.def(r0), nil
-}
-
 // Min implements backends.StandardOps: the op is added to the current segment.
 func (b *builder) Min(lhs backends.Op, rhs backends.Op) (backends.Op, error) {
 	s := b.segment()
@@ -762,23 +745,6 @@ func (b *builder) Min(lhs backends.Op, rhs backends.Op) (backends.Op, error) {
 	r0, err := s.b.Min(lhs, rhs)
 	if err != nil {
 		return nil, b.fail("Min", err)
-	}
-	return s.def(r0), nil
-}
-
-// Mul implements backends.StandardOps: the op is added to the current segment.
-func (b *builder) Mul(lhs backends.Op, rhs backends.Op) (backends.Op, error) {
-	s := b.segment()
-	var err error
-	if lhs, err = s.use(lhs); err != nil {
-		return nil, b.fail("Mul", err)
-	}
-	if rhs, err = s.use(rhs); err != nil {
-		return nil, b.fail("Mul", err)
-	}
-	r0, err := s.b.Mul(lhs, rhs)
-	if err != nil {
-		return nil, b.fail("Mul", err)
 	}
 	return s.def(r0), nil
 }

@@ -35,6 +35,7 @@ var (
 	_ kernel = (*signStep)(nil)
 	_ kernel = (*fromBoolStep)(nil)
 	_ kernel = (*normStep)(nil)
+	_ kernel = (*binaryStep)(nil)
 )
 
 func (k *kernelStep) outputs() []*value { return []*value{k.out} }

@@ -41,9 +41,11 @@ var handWritten = map[string]bool{
 	"BatchNormForInference": true,
 	"BatchNormForTraining":  true,
 	"BatchNormGradient":     true,
-	// Kernel steps of package fast (bcaststep.go, convertstep.go,
-	// reducestep.go, signstep.go).
+	// Kernel steps of package fast (bcaststep.go, binarystep.go,
+	// convertstep.go, reducestep.go, signstep.go).
 	"BroadcastInDim": true,
+	"Max":            true,
+	"Mul":            true,
 	"ConvertDType":   true,
 	"ReduceSum":      true,
 	"Sign":           true,

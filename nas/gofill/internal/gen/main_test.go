@@ -41,15 +41,15 @@ func TestGenerate(t *testing.T) {
 			name: "ops, slices and variadics",
 			src: `package backends
 type StandardOps interface {
-	// Mul multiplies.
-	Mul(lhs, rhs Op) (Op, error)
+	// Div divides.
+	Div(lhs, rhs Op) (Op, error)
 	Stack(axis int, operands ...Op) (Op, error)
 	DynamicSlice(operand Op, startIndices []Op, sliceDims []int) (Op, error)
 	Two(x Op, p PadAxis) (a, b Op, err error)
 	Pad(x, fillValue Op, axesConfig ...PadAxis) (Op, error)
 }`,
 			want: []string{
-				"func (b *builder) Mul(lhs backends.Op, rhs backends.Op) (backends.Op, error) {",
+				"func (b *builder) Div(lhs backends.Op, rhs backends.Op) (backends.Op, error) {",
 				"if operands, err = s.useAll(operands); err != nil {",
 				"r0, err := s.b.Stack(axis, operands...)",
 				"if startIndices, err = s.useAll(startIndices); err != nil {",

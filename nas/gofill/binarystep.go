@@ -1,0 +1,110 @@
+package gofill
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/trgnas/trgnas/nas/gofill/fast"
+)
+
+// Mul implements backends.Builder; see fastBinary.
+func (b *builder) Mul(lhs, rhs backends.Op) (backends.Op, error) {
+	return b.fastBinary("Mul", lhs, rhs, backends.Builder.Mul)
+}
+
+// Max implements backends.Builder; see fastBinary.
+func (b *builder) Max(lhs, rhs backends.Op) (backends.Op, error) {
+	return b.fastBinary("Max", lhs, rhs, backends.Builder.Max)
+}
+
+// fastBinary builds Mul or Max. Float32 or float64 operands of the same
+// shape, or one of them a scalar (a one-element Constant is taken as a
+// value, so the step does not depend on the segment that holds it), with at least the backend's minimum
+// number of output elements, become a kernel step run by fast.Mul or
+// fast.Max on all workers (SimpleGo runs each element-wise op on one
+// core; the ReLU's Max and its gradient's product are the largest left),
+// unless the backend was configured with OptionNoFastKernels. Anything
+// else runs inside the current segment as SimpleGo's op.
+func (b *builder) fastBinary(op string, lhs, rhs backends.Op, build func(backends.Builder, backends.Op, backends.Op) (backends.Op, error)) (backends.Op, error) {
+	if b.compiled {
+		return nil, b.fail(op, errCompiled)
+	}
+	l, r, err := b.pair(op, lhs, rhs)
+	if err != nil {
+		return nil, err
+	}
+	if l.shape.Rank() == 0 && r.shape.Rank() != 0 {
+		l, r = r, l // Both ops commute; the scalar goes second.
+	}
+	if b.be.fastKernels && isFloat(l.shape.DType) && l.shape.DType == r.shape.DType &&
+		(r.shape.Equal(l.shape) || r.shape.Rank() == 0) && l.shape.Size() >= b.be.fastMin {
+		st := &binaryStep{op: op, l: l, r: r, c: r.scalar}
+		st.out = b.newValue(l.shape.Clone())
+		st.out.step = st
+		b.place(st)
+		return st.out, nil
+	}
+	return b.binary(op, l, r, build)
+}
+
+// binaryStep is a Mul or Max run by package fast.
+type binaryStep struct {
+	index     int
+	op        string // "Mul" or "Max"
+	l, r, out *value // r has l's shape, or is a scalar
+	c         any    // r's flat data when r is a one-element Constant
+}
+
+func (k *binaryStep) stepIndex() int         { return k.index }
+func (k *binaryStep) setIndex(i int)         { k.index = i }
+func (k *binaryStep) outputs() []*value      { return []*value{k.out} }
+func (k *binaryStep) prepare(*backend) error { return nil }
+func (k *binaryStep) finalize()              {}
+func (k *binaryStep) letter() byte           { return 'E' }
+
+// uses is l and r, or l alone when r is a constant (then the step does not
+// depend on the segment that holds it) or l itself.
+func (k *binaryStep) uses() []*value {
+	if k.l == k.r || k.c != nil {
+		return []*value{k.l}
+	}
+	return []*value{k.l, k.r}
+}
+
+// String describes the step for error messages.
+func (k *binaryStep) String() string {
+	return fmt.Sprintf("%s %s, %s", k.op, k.l.shape, k.r.shape)
+}
+
+// exec computes the op from the buffers of uses().
+func (k *binaryStep) exec(be *backend, ins []backends.Buffer) ([]backends.Buffer, error) {
+	return runFast(be, ins[0], k.out.shape, func(in, out any) error {
+		rhs := k.c
+		switch {
+		case rhs != nil:
+		case len(ins) == 1:
+			rhs = in
+		default:
+			var err error
+			if rhs, err = be.Backend.BufferData(ins[1]); err != nil {
+				return err
+			}
+		}
+		switch l := in.(type) {
+		case []float32:
+			return binaryFlat(k.op, l, rhs.([]float32), out.([]float32), be.workers)
+		case []float64:
+			return binaryFlat(k.op, l, rhs.([]float64), out.([]float64), be.workers)
+		}
+		return fmt.Errorf("flat data of type %T", in)
+	})
+}
+
+// binaryFlat runs op on flat data.
+func binaryFlat[T fast.Float](op string, l, r, out []T, workers int) error {
+	if op == "Max" {
+		return fast.Max(l, r, out, workers)
+	}
+	return fast.Mul(l, r, out, workers)
+}

@@ -1,0 +1,69 @@
+//go:build goexperiment.simd && amd64
+
+package fast
+
+import "simd/archsimd"
+
+// mul32 is Mul on a float32 part, eight values at a time with AVX2 where
+// the CPU has it.
+func mul32(lhs, rhs, out []float32) {
+	if !archsimd.X86.AVX2() {
+		mulScalar(lhs, rhs, out)
+		return
+	}
+	out = out[:len(lhs)]
+	i := 0
+	if len(rhs) == 1 && len(lhs) != 1 {
+		y := archsimd.BroadcastFloat32x8(rhs[0])
+		for ; i+8 <= len(lhs); i += 8 {
+			x := archsimd.LoadFloat32x8((*[8]float32)(lhs[i : i+8]))
+			x.Mul(y).Store((*[8]float32)(out[i : i+8]))
+		}
+		mulScalar(lhs[i:], rhs, out[i:])
+		return
+	}
+	rhs = rhs[:len(lhs)]
+	for ; i+8 <= len(lhs); i += 8 {
+		x := archsimd.LoadFloat32x8((*[8]float32)(lhs[i : i+8]))
+		y := archsimd.LoadFloat32x8((*[8]float32)(rhs[i : i+8]))
+		x.Mul(y).Store((*[8]float32)(out[i : i+8]))
+	}
+	mulScalar(lhs[i:], rhs[i:], out[i:])
+}
+
+// max32 is Max on a float32 part, eight values at a time with AVX2 where
+// the CPU has it.
+func max32(lhs, rhs, out []float32) {
+	if !archsimd.X86.AVX2() {
+		maxScalar(lhs, rhs, out)
+		return
+	}
+	out = out[:len(lhs)]
+	i := 0
+	if len(rhs) == 1 && len(lhs) != 1 {
+		y := archsimd.BroadcastFloat32x8(rhs[0])
+		for ; i+8 <= len(lhs); i += 8 {
+			x := archsimd.LoadFloat32x8((*[8]float32)(lhs[i : i+8]))
+			max8(x, y).Store((*[8]float32)(out[i : i+8]))
+		}
+		maxScalar(lhs[i:], rhs, out[i:])
+		return
+	}
+	rhs = rhs[:len(lhs)]
+	for ; i+8 <= len(lhs); i += 8 {
+		x := archsimd.LoadFloat32x8((*[8]float32)(lhs[i : i+8]))
+		y := archsimd.LoadFloat32x8((*[8]float32)(rhs[i : i+8]))
+		max8(x, y).Store((*[8]float32)(out[i : i+8]))
+	}
+	maxScalar(lhs[i:], rhs[i:], out[i:])
+}
+
+// max8 is Go's max on eight pairs. VMAXPS answers one of its operands for
+// NaNs and for zeros of either sign, so equal pairs take x AND y (+0 for
+// -0, +0; the value itself otherwise) and pairs with a NaN take x + y (a
+// NaN).
+func max8(x, y archsimd.Float32x8) archsimd.Float32x8 {
+	both := x.AsInt32x8().And(y.AsInt32x8()).AsFloat32x8()
+	m := both.Merge(x.Max(y), x.Equal(y))
+	return x.Add(y).Merge(m, x.IsNaN().Or(y.IsNaN()))
+}
