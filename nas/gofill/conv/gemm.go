@@ -2,13 +2,13 @@ package conv
 
 import "github.com/trgnas/trgnas/nas/gofill/internal/par"
 
-// Block sizes of the GEMM: rows of output per work item, and the target
-// depth of one packed block of A, chosen so that one prepared panel of A
-// (in the SIMD build kc*mr vectors, 16 KiB) and one panel of B (8 KiB)
-// stay in the L1 cache together. The register tile mr x nr depends on the
-// build (micro_*.go).
+// Block sizes of the GEMM: rows of output per work item, the target depth
+// of one packed block of A for gemmConv, and the depth of one block of
+// pointwiseGrad. The register tile mr x nr depends on the build
+// (micro_*.go).
 const (
 	mcRows   = (64 + mr - 1) / mr * mr
+	kcGemm   = 256
 	kcTarget = 128
 )
 
@@ -19,14 +19,9 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 	phH := phases(q.ho, q.kh, q.sh, q.dh, q.kdh, q.ph)
 	phW := phases(q.wo, q.kw, q.sw, q.dw, q.kdw, q.pw)
 	cogP := (q.cog + nr - 1) / nr * nr
-	// Taps per packed block: up to the target depth (four times it where
-	// A is not expanded: then a panel of A is small), the taps spread
+	// Taps per packed block: up to the target depth, the taps spread
 	// evenly over the blocks.
-	kcMax := kcTarget
-	if !wideFor[T](cogP / nr) {
-		kcMax = 4 * kcTarget
-	}
-	tpb := max(1, kcMax/q.cig)
+	tpb := max(1, kcGemm/q.cig)
 	maxTaps := 0
 	for _, a := range phH {
 		for _, b := range phW {
@@ -47,12 +42,9 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 	}
 	workers = max(1, min(workers, (maxRows+mr-1)/mr))
 	abufs := make([]*[]T, workers)
-	wbufs := make([]*[]T, workers)
 	for w := range abufs {
 		abufs[w] = getBuf[T](mcRows * tpb * q.cig)
 		defer putBuf(abufs[w])
-		wbufs[w] = getBuf[T](prepSize(tpb * q.cig))
-		defer putBuf(wbufs[w])
 	}
 	rowBuf := getBuf[int](4 * maxRows)
 	defer putBuf(rowBuf)
@@ -90,7 +82,7 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, out: out, tapsH: ah.taps, tapsW: aw.taps,
 					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace()}
 				par.For(workers, (m+mc-1)/mc, func(w, chunk int) {
-					job.chunk(*abufs[w], *wbufs[w], chunk)
+					job.chunk(*abufs[w], chunk)
 				})
 			}
 		}
@@ -145,9 +137,9 @@ func (q *problem) rowsInPlace() bool {
 }
 
 // chunk computes rows [chunk*mc, ...) of the job's GEMM, using ap as
-// the packed-A buffer and scratch for prepA. Each panel of mr rows
-// is prepared once and multiplied with every panel of nr columns of B.
-func (j *gemmJob[T]) chunk(ap, scratch []T, chunk int) {
+// the packed-A buffer. Each panel of mr rows is packed once and
+// multiplied with every panel of nr columns of B.
+func (j *gemmJob[T]) chunk(ap []T, chunk int) {
 	q := j.q
 	m0 := chunk * j.mc
 	m1 := min(len(j.rowOut), m0+j.mc)
@@ -174,11 +166,10 @@ func (j *gemmJob[T]) chunk(ap, scratch []T, chunk int) {
 					clear(panel[rows*kc:])
 				}
 			}
-			pa, wide := prepA(kc, panel, scratch, (q.cog+nr-1)/nr)
 			for c0 := 0; c0 < q.cog; c0 += nr {
 				nv := min(nr, q.cog-c0)
 				bp := j.b[(c0/nr*krows+t0*q.cig)*nr:][:kc*nr]
-				micro(kc, pa, wide, bp, &acc)
+				micro(kc, panel, bp, &acc)
 				for r := range rows {
 					base := j.rowOut[m0+p*mr+r] + c0*q.oC
 					a := acc[r*nr : r*nr+nv]

@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// BenchmarkMicro runs prepA on one panel of A and the micro kernel on it
-// with each of cogP/nr panels of B (as the GEMM does), for a few depths
-// and widths, reporting GFLOP/s of the multiply-adds.
+// BenchmarkMicro runs the micro kernel on one panel of A with each of
+// cogP/nr panels of B (as the GEMM does), for a few depths and widths,
+// reporting GFLOP/s of the multiply-adds.
 func BenchmarkMicro(b *testing.B) {
 	for _, kc := range []int{56, 112, 224} {
 		for _, cogP := range []int{16, 32, 48, 64, 112} {
@@ -21,11 +21,9 @@ func BenchmarkMicro(b *testing.B) {
 					bp[i] = float32(i%5) - 2
 				}
 				var acc [mr * nr]float32
-				wide := make([]float32, prepSize(kc))
 				for b.Loop() {
-					pa, w := prepA(kc, a, wide, cogP/nr)
 					for c0 := 0; c0 < cogP; c0 += nr {
-						micro(kc, pa, w, bp[c0*kc:(c0+nr)*kc], &acc)
+						micro(kc, a, bp[c0*kc:(c0+nr)*kc], &acc)
 					}
 				}
 				b.ReportMetric(2*float64(mr*cogP*kc*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

@@ -9,17 +9,6 @@ const (
 	nr = 4
 )
 
-// prepSize is the scratch prepA needs for depth kc: none here.
-func prepSize(int) int { return 0 }
-
-// wideFor reports whether prepA expands A: never here.
-func wideFor[T float32 | float64](int) bool { return false }
-
-// prepA returns the panel of mr rows of kc values a in the layout micro
-// reads, for use with the given number of B panels: here a itself, not
-// wide.
-func prepA[T float32 | float64](_ int, a, _ []T, _ int) ([]T, bool) { return a, false }
-
 // storeRow sets o = a (len(o) == len(a)).
 func storeRow[T float32 | float64](o, a []T) {
 	o = o[:len(a)]
@@ -37,9 +26,8 @@ func addRow[T float32 | float64](o, a []T) {
 }
 
 // micro computes the mr x nr tile acc = A B over depth kc, with a holding
-// mr rows of kc values (as prepA returned them) and b kc rows of nr
-// values.
-func micro[T float32 | float64](kc int, a []T, _ bool, b []T, acc *[mr * nr]T) {
+// mr rows of kc values and b kc rows of nr values.
+func micro[T float32 | float64](kc int, a []T, b []T, acc *[mr * nr]T) {
 	microScalar(kc, a, b, acc)
 }
 
@@ -58,11 +46,11 @@ func dwRow3[T float32 | float64](_ []T, _, _, _, _ int, _ []T, _, _ int, _ []T) 
 // dwDotRun is the vector path of batchDepthwiseRuns: none here.
 func dwDotRun[T float32 | float64](_ []T, _, _ int, _ []T, _, _, _ int, _ []T) int { return 0 }
 
-// wideOK reports whether micro has a wide path for T: not here.
-func wideOK[T float32 | float64]() bool { return false }
+// colsOK reports whether microCols runs for T: not here.
+func colsOK[T float32 | float64]() bool { return false }
 
-// prepCols is unused where wideOK is false.
-func prepCols[T float32 | float64](_ int, _ []T, _, _ int, buf []T) []T { return buf }
+// microCols is unused where colsOK is false.
+func microCols[T float32 | float64](int, []T, int, []T, *[mr * nr]T) {}
 
 // dwRowTaps is the vector path of a depthwise row from a tap list: none
 // here.

@@ -8,8 +8,8 @@ import (
 )
 
 // Register tile of the SIMD build: 4 rows of two 8-lane float32 vectors
-// (8 of the 16 AVX2 registers hold accumulators; Go's register allocator
-// spilled a 6-row tile).
+// (8 of the 16 AVX2 registers hold accumulators; a 6-row tile measured no
+// faster here).
 const (
 	mr = 4
 	nr = 16
@@ -17,58 +17,6 @@ const (
 
 // lanes is the width of the float32 vectors.
 const lanes = 8
-
-// prepSize is the scratch prepA needs for depth kc.
-func prepSize(kc int) int { return kc * mr * lanes }
-
-// wideMin is the least number of B panels for which prepA expands A:
-// the expansion costs about as much as one micro call saves.
-const wideMin = 2
-
-// wideFor reports whether prepA expands A for the given number of B
-// panels.
-func wideFor[T float32 | float64](panels int) bool { return panels >= wideMin && wideOK[T]() }
-
-// prepA returns the panel of mr rows of kc values a in the layout micro
-// reads, for use with the given number of B panels, and whether it is the
-// wide layout. For float32 on AVX2 with FMA and at least wideMin uses it
-// writes into buf every value already broadcast to a vector, step by step
-// ([kc][mr][lanes]): micro then loads each as one vector, where
-// broadcasting in the loop costs two instructions per value. Otherwise it
-// returns a.
-func prepA[T float32 | float64](kc int, a, buf []T, uses int) ([]T, bool) {
-	if a32, ok := any(a).([]float32); ok && wideFor[T](uses) {
-		w := any(buf).([]float32)[:kc*mr*lanes]
-		expand32(kc, a32, w)
-		return any(w).([]T), true
-	}
-	return a, false
-}
-
-// expand32 writes w[(kk*mr+r)*lanes : +lanes] = a[r*kc+kk] broadcast.
-func expand32(kc int, a, w []float32) {
-	a = a[:mr*kc]
-	w = w[:kc*mr*lanes]
-	if kc == 0 {
-		return
-	}
-	pa := unsafe.Pointer(unsafe.SliceData(a))
-	pw := unsafe.Pointer(unsafe.SliceData(w))
-	o1 := uintptr(kc) * 4
-	for left := kc; ; {
-		archsimd.BroadcastFloat32x8(*(*float32)(pa)).Store((*[8]float32)(pw))
-		archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, o1))).Store((*[8]float32)(unsafe.Add(pw, 32)))
-		archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, 2*o1))).Store((*[8]float32)(unsafe.Add(pw, 64)))
-		archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, 3*o1))).Store((*[8]float32)(unsafe.Add(pw, 96)))
-		// Advance only while there is more: a pointer past the end of
-		// the slice is invalid (the garbage collector may see it).
-		if left--; left == 0 {
-			break
-		}
-		pa = unsafe.Add(pa, 4)
-		pw = unsafe.Add(pw, mr*lanes*4)
-	}
-}
 
 // storeRow sets o = a (len(o) == len(a)), with vectors for float32 rows
 // of whole vectors.
@@ -103,18 +51,15 @@ func addRow[T float32 | float64](o, a []T) {
 	}
 }
 
-// micro computes the mr x nr tile acc = A B over depth kc, with a the
-// panel of A as prepA returned it (wide: expanded) and b kc rows of nr
-// values (one packed panel). It uses AVX2 with FMA where the CPU has them.
-func micro[T float32 | float64](kc int, a []T, wide bool, b []T, acc *[mr * nr]T) {
+// micro computes the mr x nr tile acc = A B over depth kc, with a holding
+// mr rows of kc values and b kc rows of nr values (one packed panel). It
+// uses AVX2 with FMA where the CPU has them: the assembly kernel for
+// float32, micro64 for float64.
+func micro[T float32 | float64](kc int, a []T, b []T, acc *[mr * nr]T) {
 	if hasFMA() {
 		switch a := any(a).(type) {
 		case []float32:
-			if wide {
-				micro32(kc, a, any(b).([]float32), any(acc).(*[mr * nr]float32))
-			} else {
-				micro32r(kc, a, any(b).([]float32), any(acc).(*[mr * nr]float32))
-			}
+			microStrided32(kc, a, kc, 1, any(b).([]float32), any(acc).(*[mr * nr]float32))
 			return
 		case []float64:
 			b, acc := any(b).([]float64), any(acc).(*[mr * nr]float64)
@@ -127,162 +72,17 @@ func micro[T float32 | float64](kc int, a []T, wide bool, b []T, acc *[mr * nr]T
 	microScalar(kc, a, b, acc)
 }
 
-// micro32r is micro for float32 with a in rows ([mr][kc]): each A value
-// is broadcast in the loop. One step per iteration: with two, the
-// compiler hoists the scalar loads and spills them.
-func micro32r(kc int, a, b []float32, acc *[mr * nr]float32) {
-	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
-	a = a[:mr*kc]
-	b = b[:kc*nr]
-	if kc == 0 {
-		*acc = [mr * nr]float32{}
-		return
-	}
-	pa := unsafe.Pointer(unsafe.SliceData(a))
-	pb := unsafe.Pointer(unsafe.SliceData(b))
-	o1 := uintptr(kc) * 4
-	o2, o3 := 2*o1, 3*o1
-	for left := kc; ; {
-		b0 := archsimd.LoadFloat32x8((*[8]float32)(pb))
-		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
-		x := archsimd.BroadcastFloat32x8(*(*float32)(pa))
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, o1)))
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, o2)))
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(pa, o3)))
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-		if left--; left == 0 {
-			break
-		}
-		pa = unsafe.Add(pa, 4)
-		pb = unsafe.Add(pb, nr*4)
-	}
-	c00.Store((*[8]float32)(acc[0:8]))
-	c01.Store((*[8]float32)(acc[8:16]))
-	c10.Store((*[8]float32)(acc[16:24]))
-	c11.Store((*[8]float32)(acc[24:32]))
-	c20.Store((*[8]float32)(acc[32:40]))
-	c21.Store((*[8]float32)(acc[40:48]))
-	c30.Store((*[8]float32)(acc[48:56]))
-	c31.Store((*[8]float32)(acc[56:64]))
+// colsOK reports whether microCols runs for T: float32 on AVX2 with FMA.
+func colsOK[T float32 | float64]() bool {
+	var zero T
+	_, ok := any(zero).(float32)
+	return ok && hasFMA()
 }
 
-// micro32 is micro for float32, with a as expand32 wrote it (wide). Its
-// loop is written for the instruction count, which bounds it: every A
-// value is one vector load (archsimd's MulAdd overwrites its
-// multiplicand, so a broadcast register would need a copy per use
-// anyway), four steps per iteration so that the accumulators return to
-// their loop registers once per four steps, and pointers that advance
-// without bounds checks (the lengths are checked once on entry).
-func micro32(kc int, a, b []float32, acc *[mr * nr]float32) {
-	var c00, c01, c10, c11, c20, c21, c30, c31 archsimd.Float32x8
-	a = a[:kc*mr*lanes]
-	b = b[:kc*nr]
-	if kc == 0 {
-		*acc = [mr * nr]float32{}
-		return
-	}
-	pa := unsafe.Pointer(unsafe.SliceData(a))
-	pb := unsafe.Pointer(unsafe.SliceData(b))
-	left := kc
-	for left >= 4 {
-		b0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 0)))
-		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
-		x := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 0)))
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 32)))
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 64)))
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 96)))
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-		b0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 64)))
-		b1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 96)))
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 128)))
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 160)))
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 192)))
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 224)))
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-		b0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 128)))
-		b1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 160)))
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 256)))
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 288)))
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 320)))
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 352)))
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-		b0 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 192)))
-		b1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 224)))
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 384)))
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 416)))
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 448)))
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 480)))
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-		if left -= 4; left == 0 {
-			break
-		}
-		pa = unsafe.Add(pa, 4*mr*lanes*4)
-		pb = unsafe.Add(pb, 4*nr*4)
-	}
-	for left > 0 {
-		b0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 0)))
-		b1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pb, 32)))
-		x := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 0)))
-		c00 = x.MulAdd(b0, c00)
-		c01 = x.MulAdd(b1, c01)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 32)))
-		c10 = x.MulAdd(b0, c10)
-		c11 = x.MulAdd(b1, c11)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 64)))
-		c20 = x.MulAdd(b0, c20)
-		c21 = x.MulAdd(b1, c21)
-		x = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(pa, 96)))
-		c30 = x.MulAdd(b0, c30)
-		c31 = x.MulAdd(b1, c31)
-		if left--; left == 0 {
-			break
-		}
-		pa = unsafe.Add(pa, mr*lanes*4)
-		pb = unsafe.Add(pb, nr*4)
-	}
-	c00.Store((*[8]float32)(acc[0:8]))
-	c01.Store((*[8]float32)(acc[8:16]))
-	c10.Store((*[8]float32)(acc[16:24]))
-	c11.Store((*[8]float32)(acc[24:32]))
-	c20.Store((*[8]float32)(acc[32:40]))
-	c21.Store((*[8]float32)(acc[40:48]))
-	c30.Store((*[8]float32)(acc[48:56]))
-	c31.Store((*[8]float32)(acc[56:64]))
+// microCols is micro for a panel of A stored by columns: row r, step kk
+// is src[kk*ld+r], read in place. Only where colsOK.
+func microCols[T float32 | float64](kc int, src []T, ld int, b []T, acc *[mr * nr]T) {
+	microStrided32(kc, any(src).([]float32), 1, ld, any(b).([]float32), any(acc).(*[mr * nr]float32))
 }
 
 // micro64 computes two rows of 16 float64 columns (8 accumulators).
@@ -477,37 +277,6 @@ func dwDotRun[T float32 | float64](x []T, xi, xStep int, k []T, ki, kStep, count
 		archsimd.LoadFloat32x8(d).Add(s0.Add(s1).Add(s2.Add(s3))).Store(d)
 	}
 	return cv
-}
-
-// wideOK reports whether micro has its wide (expanded A) path for T.
-func wideOK[T float32 | float64]() bool {
-	var zero T
-	_, ok := any(zero).(float32)
-	return ok && hasFMA()
-}
-
-// prepCols is prepA for a panel stored by columns: row r, step kk is
-// src[kk*ld+r] for r < rows; rows up to mr are zero. Only for the wide
-// path (wideOK). Every value goes from memory straight into a broadcast:
-// a float32 held in a variable is moved with SSE instructions, which
-// stall next to 256-bit AVX ones.
-func prepCols[T float32 | float64](kc int, src []T, ld, rows int, buf []T) []T {
-	s32, w := any(src).([]float32), any(buf).([]float32)[:kc*mr*lanes]
-	var tmp [mr]float32
-	for kk := range kc {
-		col := s32[kk*ld:][:rows]
-		if rows < mr {
-			copy(tmp[:], col)
-			col = tmp[:]
-		}
-		col = col[:mr]
-		d := w[kk*mr*lanes : (kk+1)*mr*lanes : (kk+1)*mr*lanes]
-		archsimd.BroadcastFloat32x8(col[0]).Store((*[8]float32)(d[0:8]))
-		archsimd.BroadcastFloat32x8(col[1]).Store((*[8]float32)(d[8:16]))
-		archsimd.BroadcastFloat32x8(col[2]).Store((*[8]float32)(d[16:24]))
-		archsimd.BroadcastFloat32x8(col[3]).Store((*[8]float32)(d[24:32]))
-	}
-	return any(w).([]T)
 }
 
 // dwRowTaps computes n output positions of a depthwise problem with one

@@ -28,9 +28,11 @@
 // The default build is plain Go (a 2x4 scalar register tile; GOAMD64=v3
 // lets the compiler fuse its multiply-adds). Built with
 // GOEXPERIMENT=simd on amd64 (Go 1.26's simd/archsimd), float32 runs on
-// AVX2 FMA vectors where the CPU has them: a 4x16 GEMM tile and 16-channel
-// depthwise vectors, several times faster; CPUs without AVX2 and FMA fall
-// back to the scalar code in that build too. Both builds pass the same
+// AVX2 FMA vectors where the CPU has them: a 4x16 GEMM tile (an assembly
+// micro kernel, micro_amd64.s: Go's FMA intrinsic overwrites a
+// multiplicand, which costs a copy or a reload per product) and
+// 16-channel depthwise vectors, several times faster; CPUs without AVX2
+// and FMA fall back to the scalar code in that build too. Both builds pass the same
 // tests. BenchmarkConv compares Run with SimpleGo's ConvGeneral.
 //
 // # Semantics

@@ -20,13 +20,14 @@ func (q *problem) pointwiseGradFits() bool {
 // straight from the operands (no transposed copy of x): the contracted
 // positions are split into one contiguous range per part; each part
 // multiplies, per block of kc positions, panels of mr input channels
-// (prepared by prepCols from x's rows) with the packed panels of the
+// (read in place from x's rows by microCols; the last, partial panel is
+// copied and zero-padded first) with the packed panels of the
 // output gradient into its own accumulator [cin][cout], and the
 // accumulators are added up in order at the end, so the result does not
 // depend on which goroutine ran which part. It returns false, doing
-// nothing, where the build has no wide micro kernel for T.
+// nothing, where the build has no column micro kernel for T (colsOK).
 func pointwiseGrad[T float32 | float64](q *problem, x, k, out []T, workers int) bool {
-	if !wideOK[T]() {
+	if !colsOK[T]() {
 		return false
 	}
 	cin, cout := q.nb, q.cog
@@ -44,11 +45,11 @@ func pointwiseGrad[T float32 | float64](q *problem, x, k, out []T, workers int) 
 		defer putBuf(accs[p])
 		bbufs[p] = getBuf[T](kc * coutP)
 		defer putBuf(bbufs[p])
-		wbufs[p] = getBuf[T](prepSize(kc))
+		wbufs[p] = getBuf[T](kc * mr)
 		defer putBuf(wbufs[p])
 	}
 	par.For(parts, parts, func(_, part int) {
-		acc, bb, wide := *accs[part], *bbufs[part], *wbufs[part]
+		acc, bb, cols := *accs[part], *bbufs[part], *wbufs[part]
 		var tile [mr * nr]T
 		p1 := (part + 1) * npos / parts
 		for p0 := part * npos / parts; p0 < p1; p0 += kc {
@@ -64,9 +65,16 @@ func pointwiseGrad[T float32 | float64](q *problem, x, k, out []T, workers int) 
 			}
 			for ci0 := 0; ci0 < cin; ci0 += mr {
 				rows := min(mr, cin-ci0)
-				pa := prepCols(kcur, x[p0*cin+ci0:], cin, rows, wide)
+				pa, ld := x[p0*cin+ci0:], cin
+				if rows < mr {
+					pa, ld = cols[:kcur*mr], mr
+					clear(pa)
+					for kk := range kcur {
+						copy(pa[kk*mr:kk*mr+rows], x[(p0+kk)*cin+ci0:][:rows])
+					}
+				}
 				for c0 := 0; c0 < coutP; c0 += nr {
-					micro(kcur, pa, true, bb[c0/nr*kcur*nr:][:kcur*nr], &tile)
+					microCols(kcur, pa, ld, bb[c0/nr*kcur*nr:][:kcur*nr], &tile)
 					for r := range rows {
 						addRow(acc[(ci0+r)*coutP+c0:][:nr], tile[r*nr:(r+1)*nr])
 					}

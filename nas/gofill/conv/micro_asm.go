@@ -1,0 +1,34 @@
+//go:build goexperiment.simd && amd64
+
+package conv
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// microAsm is the float32 micro kernel in assembly (micro_amd64.s): acc
+// gets the mr x nr tile A·B over kc >= 1 steps, A(r, kk) being the
+// float32 at a + r*rs + kk*ks bytes and B the panel b ([kc][nr]). It
+// needs AVX2 and FMA. Go's SIMD intrinsics have only the FMA form that
+// overwrites a multiplicand, which costs a register copy or a reload per
+// product; the assembly accumulates in place and broadcasts A from
+// memory.
+//
+//go:noescape
+func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[mr * nr]float32)
+
+// microStrided32 computes acc = A·B for the mr x kc matrix A(r, kk) =
+// a[r*rs+kk*ks] and the packed panel b ([kc][nr]) with microAsm, after
+// checking that every element it reads is inside a and b. The caller
+// checks hasFMA.
+func microStrided32(kc int, a []float32, rs, ks int, b []float32, acc *[mr * nr]float32) {
+	if kc <= 0 {
+		*acc = [mr * nr]float32{}
+		return
+	}
+	if rs < 0 || ks < 0 || (mr-1)*rs+(kc-1)*ks >= len(a) || kc*nr > len(b) {
+		panic(fmt.Sprintf("conv: micro kernel reads past its operands: kc %d, strides %d/%d, %d A and %d B values", kc, rs, ks, len(a), len(b)))
+	}
+	microAsm(kc, unsafe.Pointer(unsafe.SliceData(a)), uintptr(rs)*4, uintptr(ks)*4, unsafe.Pointer(unsafe.SliceData(b)), acc)
+}

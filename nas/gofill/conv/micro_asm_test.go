@@ -1,0 +1,67 @@
+//go:build goexperiment.simd && amd64
+
+package conv
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestMicroAsm checks the assembly micro kernel against float64 sums for
+// A in rows (as packA lays it out) and in columns (pointwiseGrad's x), for
+// depths around its four-step unrolling, and that it refuses operands too
+// short for what it would read.
+func TestMicroAsm(t *testing.T) {
+	if !hasFMA() {
+		t.Skip("no AVX2 and FMA on this CPU: the assembly kernel is not used")
+	}
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, kc := range []int{1, 2, 3, 4, 5, 7, 8, 9, 56, 112, 129} {
+		for _, layout := range []string{"rows", "cols"} {
+			rs, ks, ld := kc, 1, mr*kc
+			if layout == "cols" {
+				// Columns of a wider row-major matrix: 7 values per step.
+				rs, ks, ld = 1, 7, 7*kc
+			}
+			a := make([]float32, ld)
+			for i := range a {
+				a[i] = float32(r.NormFloat64())
+			}
+			b := make([]float32, kc*nr)
+			for i := range b {
+				b[i] = float32(r.NormFloat64())
+			}
+			acc := [mr * nr]float32{}
+			for i := range acc {
+				acc[i] = 99 // must be overwritten
+			}
+			microStrided32(kc, a, rs, ks, b, &acc)
+			for row := range mr {
+				for c := range nr {
+					var want, mag float64
+					for kk := range kc {
+						p := float64(a[row*rs+kk*ks]) * float64(b[kk*nr+c])
+						want += p
+						mag += math.Abs(p)
+					}
+					if got := float64(acc[row*nr+c]); math.Abs(got-want) > 1e-5*mag+1e-6 {
+						t.Fatalf("%s kc %d: acc[%d][%d] = %g, want %g", layout, kc, row, c, got, want)
+					}
+				}
+			}
+		}
+	}
+	acc := [mr * nr]float32{1}
+	microStrided32(0, nil, 0, 1, nil, &acc)
+	if acc != ([mr * nr]float32{}) {
+		t.Error("kc 0: tile not zeroed")
+	}
+	defer func() {
+		if e := recover(); e == nil || !strings.Contains(e.(string), "reads past") {
+			t.Errorf("short A: panic %v, want one saying it reads past its operands", e)
+		}
+	}()
+	microStrided32(8, make([]float32, 4*8-1), 8, 1, make([]float32, 8*nr), &acc)
+}
