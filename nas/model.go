@@ -77,6 +77,9 @@ func (m Model) Logits(ctx *context.Context, x *graph.Node, training bool) *graph
 	assertShape(x, "input", batch, m.H, m.W, m.C)
 	a := m.Arch
 
+	// No gradient flows into the images: without the mark, the stem's
+	// custom gradient (package layers) would compute one.
+	x = graph.StopGradient(x)
 	sc := ctx.In("stem")
 	x = layers.Conv2D(x, m.weight(sc, g, "conv", 3, 3, m.C, a.StemChannels(), m.C*9), 1)
 	x = layers.BatchNorm(sc.In("bn"), x, training)
