@@ -389,3 +389,19 @@ func TestRunConcurrent(t *testing.T) {
 		compare(t, out, jobs[i%len(jobs)].want, 1e-4)
 	}
 }
+
+// TestRunDepthSplit runs kernel gradients with few output rows and a long
+// sum (a stem's: 3 input channels), which the GEMM splits by depth
+// between workers, each part into its own copy of the output.
+func TestRunDepthSplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, g := range []geom{{8, 16, 16, 3, 20, 3, 1}, {8, 16, 16, 3, 33, 3, 2}, {6, 12, 12, 2, 16, 5, 1}} {
+		for _, hwio := range []bool{false, true} {
+			s := kernelGrad(g, hwio)
+			t.Run(fmt.Sprintf("%s/hwio=%v", g, hwio), func(t *testing.T) {
+				checkRun[float32](t, r, s, 1e-4)
+				checkRun[float64](t, r, s, 1e-10)
+			})
+		}
+	}
+}

@@ -76,13 +76,18 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 					continue
 				}
 				bm := (*bbuf)[:taps*q.cig*cogP]
-				packB(q, k, bm, g, ah.taps, aw.taps)
+				packB(q, k, bm, g, ah.taps, aw.taps, workers)
 				// Rows per work item: up to mcRows, at least 4 items per worker.
 				mc := min(mcRows, max(mr, ((m+4*workers-1)/(4*workers)+mr-1)/mr*mr))
-				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, out: out, tapsH: ah.taps, tapsW: aw.taps,
+				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, tapsH: ah.taps, tapsW: aw.taps,
 					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace()}
-				par.For(workers, (m+mc-1)/mc, func(w, chunk int) {
-					job.chunk(*abufs[w], chunk)
+				chunks := (m + mc - 1) / mc
+				if parts := splitDepth(q, len(phH)*len(phW), workers, chunks, (taps+tpb-1)/tpb, len(out)); parts > 1 {
+					job.depthParts(abufs, out, parts, chunks, taps)
+					continue
+				}
+				par.For(workers, chunks, func(w, chunk int) {
+					job.chunk(*abufs[w], chunk, 0, taps, out)
 				})
 			}
 		}
@@ -92,13 +97,20 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 // packB copies group g's kernel, restricted to the taps of one phase, into
 // b as panels of nr output channels, each laid out [tap][cig][nr] (the
 // last panel zero-padded), so that the micro kernel reads one panel
-// contiguously.
-func packB[T float32 | float64](q *problem, k, b []T, g int, tapsH, tapsW []int) {
-	rows := len(tapsH) * len(tapsW) * q.cig
-	row := 0
-	for _, i := range tapsH {
-		for _, j := range tapsW {
+// contiguously. Large kernels (the operand of a kernel gradient, an
+// output gradient) are split by taps between workers.
+func packB[T float32 | float64](q *problem, k, b []T, g int, tapsH, tapsW []int, workers int) {
+	taps := len(tapsH) * len(tapsW)
+	rows := taps * q.cig
+	parts := 1
+	if rows*q.cog >= packParallelMin {
+		parts = max(1, min(workers, taps))
+	}
+	par.For(parts, parts, func(_, p int) {
+		for t := p * taps / parts; t < (p+1)*taps/parts; t++ {
+			i, j := tapsH[t/len(tapsW)], tapsW[t%len(tapsW)]
 			for c := range q.cig {
+				row := t*q.cig + c
 				src := i*q.kH + j*q.kW + c*q.kIn + g*q.cog*q.kOut
 				for c0 := 0; c0 < q.cog; c0 += nr {
 					dst := b[(c0/nr*rows+row)*nr:][:nr]
@@ -112,15 +124,61 @@ func packB[T float32 | float64](q *problem, k, b []T, g int, tapsH, tapsW []int)
 					}
 					clear(dst[nv:])
 				}
-				row++
 			}
 		}
+	})
+}
+
+// packParallelMin is the number of kernel values from which packB splits
+// its work.
+const packParallelMin = 1 << 16
+
+// splitDepth returns the number of parts into which gemmConv splits the
+// depth (tap blocks) of a GEMM instead of its rows, or 1 to split rows:
+// depth is split when the rows make too few work items for the workers
+// (a kernel gradient: few output rows, a long sum over positions), the
+// problem is one GEMM (one group, one phase), there are at least two
+// blocks per worker, and the output is small enough to have a copy per
+// part.
+func splitDepth(q *problem, phases, workers, chunks, blocks, outSize int) int {
+	if workers < 2 || q.groups != 1 || phases != 1 || chunks >= 4*workers || blocks < 2*workers || outSize > 1<<20 {
+		return 1
 	}
+	return workers
+}
+
+// depthParts runs the job's GEMM with its tap blocks split into parts
+// contiguous ranges, each summed over all rows into its own copy of the
+// output, and adds the copies in part order into out: the result does
+// not depend on which goroutine ran which part.
+func (j *gemmJob[T]) depthParts(abufs []*[]T, out []T, parts, chunks, taps int) {
+	blocks := (taps + j.tpb - 1) / j.tpb
+	copies := make([]*[]T, parts)
+	for p := range copies {
+		copies[p] = getBuf[T](len(out))
+		defer putBuf(copies[p])
+	}
+	par.For(parts, parts, func(w, p int) {
+		o := *copies[p]
+		clear(o)
+		t0, t1 := p*blocks/parts*j.tpb, min(taps, (p+1)*blocks/parts*j.tpb)
+		for c := range chunks {
+			j.chunk(*abufs[w], c, t0, t1, o)
+		}
+	})
+	par.For(parts, parts, func(_, p int) {
+		lo, hi := p*len(out)/parts, (p+1)*len(out)/parts
+		dst := out[lo:hi]
+		copy(dst, (*copies[0])[lo:hi])
+		for _, c := range copies[1:] {
+			addRow(dst, (*c)[lo:hi])
+		}
+	})
 }
 
 type gemmJob[T float32 | float64] struct {
 	q                          *problem
-	xc, b, out                 []T
+	xc, b                      []T
 	tpb, mc                    int
 	tapsH, tapsW               []int
 	rowX, rowHd, rowWd, rowOut []int
@@ -136,10 +194,11 @@ func (q *problem) rowsInPlace() bool {
 		q.dh == 1 && q.dw == 1 && q.groups == 1 && q.cig == q.cin && q.ho == q.h && q.wo == q.w
 }
 
-// chunk computes rows [chunk*mc, ...) of the job's GEMM, using ap as
-// the packed-A buffer. Each panel of mr rows is packed once and
-// multiplied with every panel of nr columns of B.
-func (j *gemmJob[T]) chunk(ap []T, chunk int) {
+// chunk computes rows [chunk*mc, ...) of the job's GEMM over the taps
+// [tLo, tHi) into out, using ap as the packed-A buffer. Each panel of mr
+// rows is packed once per tap block and multiplied with every panel of nr
+// columns of B.
+func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
 	q := j.q
 	m0 := chunk * j.mc
 	m1 := min(len(j.rowOut), m0+j.mc)
@@ -147,8 +206,8 @@ func (j *gemmJob[T]) chunk(ap []T, chunk int) {
 	taps := len(j.tapsH) * len(j.tapsW)
 	krows := taps * q.cig
 	var acc [mr * nr]T
-	for t0 := 0; t0 < taps; t0 += j.tpb {
-		t1 := min(taps, t0+j.tpb)
+	for t0 := tLo; t0 < tHi; t0 += j.tpb {
+		t1 := min(tHi, t0+j.tpb)
 		kc := (t1 - t0) * q.cig
 		if !j.inPlace {
 			j.packA(ap, m0, m1, t0, t1, kc)
@@ -174,20 +233,20 @@ func (j *gemmJob[T]) chunk(ap []T, chunk int) {
 					base := j.rowOut[m0+p*mr+r] + c0*q.oC
 					a := acc[r*nr : r*nr+nv]
 					if q.oC == 1 {
-						if t0 == 0 {
-							storeRow(j.out[base:base+nv], a)
+						if t0 == tLo {
+							storeRow(out[base:base+nv], a)
 						} else {
-							addRow(j.out[base:base+nv], a)
+							addRow(out[base:base+nv], a)
 						}
 						continue
 					}
-					if t0 == 0 {
+					if t0 == tLo {
 						for c, v := range a {
-							j.out[base+c*q.oC] = v
+							out[base+c*q.oC] = v
 						}
 					} else {
 						for c, v := range a {
-							j.out[base+c*q.oC] += v
+							out[base+c*q.oC] += v
 						}
 					}
 				}
