@@ -5,9 +5,10 @@ GO ?= go
 
 .PHONY: run check setup test vet build
 
-# On amd64 the kernels of nas/gofill/conv and nas/gofill/fast have an AVX2/FMA path
-# that needs Go 1.26's experimental SIMD package; binaries built here use it
-# (it checks the CPU at run time and falls back to plain Go). SIMD= builds plain.
+# On amd64 the kernels of nas/gofill/conv, norm and fast have an AVX2/FMA path
+# that needs Go 1.26's experimental SIMD package (the conv GEMM's assembly
+# kernel runs in every build); binaries built here use it (it checks the CPU
+# at run time and falls back to plain Go). SIMD= builds plain.
 SIMD ?= $(if $(filter amd64,$(shell $(GO) env GOARCH)),GOEXPERIMENT=simd,)
 
 build:

@@ -1,4 +1,4 @@
-//go:build goexperiment.simd && amd64
+//go:build amd64
 
 package conv
 
@@ -14,7 +14,7 @@ import (
 // depths around its four-step unrolling, and that it refuses operands too
 // short for what it would read.
 func TestMicroAsm(t *testing.T) {
-	if !hasFMA() {
+	if !asmOK {
 		t.Skip("no AVX2 and FMA on this CPU: the assembly kernel is not used")
 	}
 	r := rand.New(rand.NewPCG(31, 32))
@@ -64,4 +64,35 @@ func TestMicroAsm(t *testing.T) {
 		}
 	}()
 	microStrided32(8, make([]float32, 4*8-1), 8, 1, make([]float32, 8*nr), &acc)
+}
+
+// TestMicroScalarTile checks the plain-Go kernel that CPUs without AVX2
+// and FMA run at this tile against the same float64 sums.
+func TestMicroScalarTile(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	for _, kc := range []int{1, 3, 8, 57} {
+		a := make([]float32, mr*kc)
+		for i := range a {
+			a[i] = float32(r.NormFloat64())
+		}
+		b := make([]float32, kc*nr)
+		for i := range b {
+			b[i] = float32(r.NormFloat64())
+		}
+		var acc [mr * nr]float32
+		microScalar(kc, a, b, &acc)
+		for row := range mr {
+			for c := range nr {
+				var want, mag float64
+				for kk := range kc {
+					p := float64(a[row*kc+kk]) * float64(b[kk*nr+c])
+					want += p
+					mag += math.Abs(p)
+				}
+				if got := float64(acc[row*nr+c]); math.Abs(got-want) > 1e-5*mag+1e-6 {
+					t.Fatalf("kc %d: acc[%d][%d] = %g, want %g", kc, row, c, got, want)
+				}
+			}
+		}
+	}
 }

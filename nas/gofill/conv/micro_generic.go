@@ -2,13 +2,6 @@
 
 package conv
 
-// Register tile of the portable build: small enough that Go's compiler
-// keeps the accumulators in registers.
-const (
-	mr = 2
-	nr = 4
-)
-
 // storeRow sets o = a (len(o) == len(a)).
 func storeRow[T float32 | float64](o, a []T) {
 	o = o[:len(a)]
@@ -26,8 +19,14 @@ func addRow[T float32 | float64](o, a []T) {
 }
 
 // micro computes the mr x nr tile acc = A B over depth kc, with a holding
-// mr rows of kc values and b kc rows of nr values.
+// mr rows of kc values and b kc rows of nr values: float32 with the
+// assembly kernel where there is one (amd64 with AVX2 and FMA), the rest
+// in plain Go.
 func micro[T float32 | float64](kc int, a []T, b []T, acc *[mr * nr]T) {
+	if colsOK[T]() {
+		microStrided32(kc, any(a).([]float32), kc, 1, any(b).([]float32), any(acc).(*[mr * nr]float32))
+		return
+	}
 	microScalar(kc, a, b, acc)
 }
 
@@ -45,12 +44,6 @@ func dwRow3[T float32 | float64](_ []T, _, _, _, _ int, _ []T, _, _ int, _ []T) 
 
 // dwDotRun is the vector path of batchDepthwiseRuns: none here.
 func dwDotRun[T float32 | float64](_ []T, _, _ int, _ []T, _, _, _ int, _ []T) int { return 0 }
-
-// colsOK reports whether microCols runs for T: not here.
-func colsOK[T float32 | float64]() bool { return false }
-
-// microCols is unused where colsOK is false.
-func microCols[T float32 | float64](int, []T, int, []T, *[mr * nr]T) {}
 
 // dwRowTaps is the vector path of a depthwise row from a tap list: none
 // here.

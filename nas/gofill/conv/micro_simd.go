@@ -7,14 +7,6 @@ import (
 	"unsafe"
 )
 
-// Register tile of the SIMD build: 4 rows of two 8-lane float32 vectors
-// (8 of the 16 AVX2 registers hold accumulators; a 6-row tile measured no
-// faster here).
-const (
-	mr = 4
-	nr = 16
-)
-
 // lanes is the width of the float32 vectors.
 const lanes = 8
 
@@ -70,19 +62,6 @@ func micro[T float32 | float64](kc int, a []T, b []T, acc *[mr * nr]T) {
 		}
 	}
 	microScalar(kc, a, b, acc)
-}
-
-// colsOK reports whether microCols runs for T: float32 on AVX2 with FMA.
-func colsOK[T float32 | float64]() bool {
-	var zero T
-	_, ok := any(zero).(float32)
-	return ok && hasFMA()
-}
-
-// microCols is micro for a panel of A stored by columns: row r, step kk
-// is src[kk*ld+r], read in place. Only where colsOK.
-func microCols[T float32 | float64](kc int, src []T, ld int, b []T, acc *[mr * nr]T) {
-	microStrided32(kc, any(src).([]float32), 1, ld, any(b).([]float32), any(acc).(*[mr * nr]float32))
 }
 
 // micro64 computes two rows of 16 float64 columns (8 accumulators).

@@ -25,15 +25,16 @@
 //
 // # Speed
 //
-// The default build is plain Go (a 2x4 scalar register tile; GOAMD64=v3
-// lets the compiler fuse its multiply-adds). Built with
-// GOEXPERIMENT=simd on amd64 (Go 1.26's simd/archsimd), float32 runs on
-// AVX2 FMA vectors where the CPU has them: a 4x16 GEMM tile (an assembly
-// micro kernel, micro_amd64.s: Go's FMA intrinsic overwrites a
-// multiplicand, which costs a copy or a reload per product) and
-// 16-channel depthwise vectors, several times faster; CPUs without AVX2
-// and FMA fall back to the scalar code in that build too. Both builds pass the same
-// tests. BenchmarkConv compares Run with SimpleGo's ConvGeneral.
+// On amd64 the GEMMs run a 4x16 float32 micro kernel in assembly
+// (micro_amd64.s) wherever the CPU has AVX2 and FMA, in every build: Go's
+// FMA intrinsic overwrites a multiplicand, which costs a copy or a reload
+// per product, and the plain build has no vectors at all. Built with
+// GOEXPERIMENT=simd (Go 1.26's simd/archsimd), the depthwise kernels, the
+// float64 GEMM and the row copies use AVX2 FMA vectors too (16 channels at
+// a time). Other CPUs and architectures run plain Go (a 2x4 scalar tile
+// off amd64; GOAMD64=v3 lets the compiler fuse its multiply-adds). All
+// builds pass the same tests. BenchmarkConv compares Run with SimpleGo's
+// ConvGeneral.
 //
 // # Semantics
 //

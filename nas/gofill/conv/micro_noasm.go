@@ -1,0 +1,15 @@
+//go:build !amd64
+
+package conv
+
+// colsOK reports whether microCols runs for T: there is no assembly micro
+// kernel here.
+func colsOK[T float32 | float64]() bool { return false }
+
+// microCols is unused where colsOK is false.
+func microCols[T float32 | float64](int, []T, int, []T, *[mr * nr]T) {}
+
+// microStrided32 is unused where colsOK is false.
+func microStrided32(int, []float32, int, int, []float32, *[mr * nr]float32) {
+	panic("conv: no assembly micro kernel in this build")
+}
