@@ -100,3 +100,27 @@ func report(b *testing.B, flops, cpu float64) {
 		b.ReportMetric(flops*float64(b.N)/cpu/1e9, "GFLOP/cpu-s")
 	}
 }
+
+// BenchmarkConvStem runs a stem convolution (3 input channels, 32 output,
+// 32x32, batch 64) forward and its kernel gradient, whose GEMMs are
+// shallow (forward: 27 values deep) or short (kernel gradient: 27 rows),
+// reporting GFLOP/s and GFLOP per CPU-second of the forward work.
+func BenchmarkConvStem(b *testing.B) {
+	g := geom{64, 32, 32, 3, 32, 3, 1}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct {
+		name string
+		s    conv.Spec
+	}{{"fwd", forward(g)}, {"kgrad", kernelGrad(g, false)}} {
+		b.Run(c.name, func(b *testing.B) {
+			x, k := randSlice[float32](r, size(c.s.Input)), randSlice[float32](r, size(c.s.Kernel))
+			od, _ := c.s.Output()
+			out := make([]float32, size(od))
+			cpu := cpuSeconds()
+			for b.Loop() {
+				_ = conv.Run(c.s, x, k, out, 2)
+			}
+			report(b, flops(g, false), cpuSeconds()-cpu)
+		})
+	}
+}

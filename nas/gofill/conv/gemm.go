@@ -107,27 +107,39 @@ func packB[T float32 | float64](q *problem, k, b []T, g int, tapsH, tapsW []int,
 		parts = max(1, min(workers, taps))
 	}
 	par.For(parts, parts, func(_, p int) {
-		for t := p * taps / parts; t < (p+1)*taps/parts; t++ {
-			i, j := tapsH[t/len(tapsW)], tapsW[t%len(tapsW)]
+		// Blocks of taps, channels outside: where the channels are far
+		// apart in k (the output gradient of a kernel gradient, whose
+		// channels are images), each channel's taps are then read as one
+		// run, not one cache line per page.
+		t1 := (p + 1) * taps / parts
+		for tb := p * taps / parts; tb < t1; tb += packTaps {
 			for c := range q.cig {
-				row := t*q.cig + c
-				src := i*q.kH + j*q.kW + c*q.kIn + g*q.cog*q.kOut
-				for c0 := 0; c0 < q.cog; c0 += nr {
-					dst := b[(c0/nr*rows+row)*nr:][:nr]
-					nv := min(nr, q.cog-c0)
-					if q.kOut == 1 {
-						copy(dst, k[src+c0:src+c0+nv])
-					} else {
-						for o := range nv {
-							dst[o] = k[src+(c0+o)*q.kOut]
+				for t := tb; t < min(t1, tb+packTaps); t++ {
+					i, j := tapsH[t/len(tapsW)], tapsW[t%len(tapsW)]
+					row := t*q.cig + c
+					src := i*q.kH + j*q.kW + c*q.kIn + g*q.cog*q.kOut
+					for c0 := 0; c0 < q.cog; c0 += nr {
+						dst := b[(c0/nr*rows+row)*nr:][:nr]
+						nv := min(nr, q.cog-c0)
+						if q.kOut == 1 && nv == nr {
+							*(*[nr]T)(dst) = *(*[nr]T)(k[src+c0:])
+						} else if q.kOut == 1 {
+							copy(dst, k[src+c0:src+c0+nv])
+						} else {
+							for o := range nv {
+								dst[o] = k[src+(c0+o)*q.kOut]
+							}
 						}
+						clear(dst[nv:])
 					}
-					clear(dst[nv:])
 				}
 			}
 		}
 	})
 }
+
+// packTaps is the number of taps packB copies per channel in a row.
+const packTaps = 16
 
 // packParallelMin is the number of kernel values from which packB splits
 // its work.
@@ -289,7 +301,7 @@ func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int) {
 			}
 			xr := x0 + hd*q.w*q.cin
 			if first := wd0 + j.tapsW[tw]; rowRuns && first >= 0 && first+run <= q.w {
-				copy(dst, j.xc[xr+first*q.cin:])
+				copyShort(dst, j.xc[xr+first*q.cin:])
 				t += run
 				continue
 			}
@@ -303,9 +315,22 @@ func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int) {
 				if q.dw > 1 {
 					wd /= q.dw
 				}
-				copy(d, j.xc[xr+wd*q.cin:])
+				copyShort(d, j.xc[xr+wd*q.cin:])
 			}
 			t += run
 		}
+	}
+}
+
+// copyShort is copy(dst, src) for packing: short runs (the few channels
+// of a stem's taps) are copied in a loop, without the call copy makes.
+func copyShort[T float32 | float64](dst, src []T) {
+	if len(dst) > 32 {
+		copy(dst, src)
+		return
+	}
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = v
 	}
 }
