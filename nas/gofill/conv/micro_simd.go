@@ -44,22 +44,20 @@ func addRow[T float32 | float64](o, a []T) {
 }
 
 // micro computes the mr x nr tile acc = A B over depth kc, with a holding
-// mr rows of kc values and b kc rows of nr values (one packed panel). It
-// uses AVX2 with FMA where the CPU has them: the assembly kernel for
-// float32, micro64 for float64.
+// mr rows of kc values and b kc rows of nr values (one packed panel):
+// float32 with the assembly kernel and float64 with micro64 where the CPU
+// has AVX2 and FMA, the rest in plain Go.
 func micro[T float32 | float64](kc int, a []T, b []T, acc *[mr * nr]T) {
-	if hasFMA() {
-		switch a := any(a).(type) {
-		case []float32:
-			microStrided32(kc, a, kc, 1, any(b).([]float32), any(acc).(*[mr * nr]float32))
-			return
-		case []float64:
-			b, acc := any(b).([]float64), any(acc).(*[mr * nr]float64)
-			for r := 0; r < mr; r += 2 {
-				micro64(kc, a[r*kc:(r+2)*kc], b, acc[r*nr:(r+2)*nr])
-			}
-			return
+	if colsOK[T]() {
+		microStrided32(kc, any(a).([]float32), kc, 1, any(b).([]float32), any(acc).(*[mr * nr]float32))
+		return
+	}
+	if a64, ok := any(a).([]float64); ok && hasFMA() {
+		b, acc := any(b).([]float64), any(acc).(*[mr * nr]float64)
+		for r := 0; r < mr; r += 2 {
+			micro64(kc, a64[r*kc:(r+2)*kc], b, acc[r*nr:(r+2)*nr])
 		}
+		return
 	}
 	microScalar(kc, a, b, acc)
 }
