@@ -17,7 +17,10 @@
 # apt needs root or sudo; it is skipped when the packages are installed.
 # Go binaries go to $(go env GOBIN), or $(go env GOPATH)/bin when GOBIN is
 # unset. The kernel spec is written to $JUPYTER_DATA_DIR/kernels/gonb (or
-# Jupyter's user data dir) with a PATH that holds Go and those binaries.
+# Jupyter's user data dir) with a PATH that holds Go and those binaries, and
+# on amd64 with GOEXPERIMENT=simd, so that notebook cells build the AVX2
+# paths of the project's kernels as `make build` does (set
+# TRGNAS_KERNEL_SIMD=0 to leave it out).
 set -euo pipefail
 
 readonly GONB_VERSION=v0.11.1
@@ -183,12 +186,19 @@ if ! JUPYTER_DATA_DIR="$staging" "$gobin/gonb" --install >"$staging/install.log"
 	fail "gonb --install failed"
 fi
 spec="$staging/kernels/gonb/kernel.json"
-"$py" - "$spec" "$kpath" <<'EOF' || { rm -rf "$staging"; fail "could not write PATH into the kernel spec"; }
+kexp=""
+if [ "${TRGNAS_KERNEL_SIMD:-1}" != 0 ] && [ "$(go env GOARCH)" = amd64 ]; then
+	kexp=simd
+fi
+"$py" - "$spec" "$kpath" "$kexp" <<'EOF' || { rm -rf "$staging"; fail "could not write PATH into the kernel spec"; }
 import json, sys
-path, kpath = sys.argv[1], sys.argv[2]
+path, kpath, kexp = sys.argv[1], sys.argv[2], sys.argv[3]
 with open(path) as f:
     spec = json.load(f)
-spec.setdefault("env", {})["PATH"] = kpath
+env = spec.setdefault("env", {})
+env["PATH"] = kpath
+if kexp:
+    env["GOEXPERIMENT"] = kexp
 with open(path, "w") as f:
     json.dump(spec, f, indent=1)
     f.write("\n")
@@ -198,7 +208,7 @@ rm -rf "$final.old"
 if [ -e "$final" ]; then mv "$final" "$final.old"; fi
 mv "$staging/kernels/gonb" "$final"
 rm -rf "$final.old" "$staging"
-say "  kernel spec: $final/kernel.json"
+say "  kernel spec: $final/kernel.json${kexp:+ (GOEXPERIMENT=$kexp)}"
 # Debian's Jupyter has no 'jupyter kernelspec': check that the spec is in one
 # of the data directories Jupyter searches.
 jupyter --paths --json | "$py" -c 'import json, os, sys
