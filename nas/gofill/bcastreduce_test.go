@@ -445,3 +445,53 @@ func TestBinaryMatchSimpleGo(t *testing.T) {
 		}
 	}
 }
+
+// TestMulSignMatchSimpleGo: a Mul of a value and a Sign step's output is
+// one MulSign step with SimpleGo's bits (special values on both sides),
+// and the Sign step drops out of the plan unless something else uses it.
+func TestMulSignMatchSimpleGo(t *testing.T) {
+	ref := newSimpleGo(t)
+	special := []float64{0, math.Copysign(0, -1), 1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), 1e-40}
+	r := rand.New(rand.NewPCG(25, 26))
+	dims := []int{10, 500}
+	var a, b []float64
+	for _, x := range special {
+		for _, y := range special {
+			a, b = append(a, x), append(b, y)
+		}
+	}
+	for len(a) < numel(dims) {
+		a, b = append(a, r.NormFloat64()), append(b, r.NormFloat64())
+	}
+	fused := func(bl backends.Builder, p []backends.Op) ([]backends.Op, error) {
+		s := must(bl.Sign(p[1]))
+		return []backends.Op{must(bl.Mul(p[0], s)), must(bl.Mul(s, p[0]))}, nil
+	}
+	shared := func(bl backends.Builder, p []backends.Op) ([]backends.Op, error) {
+		s := must(bl.Sign(p[1]))
+		return []backends.Op{s, must(bl.Mul(p[0], s))}, nil
+	}
+	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		for _, tc := range []struct {
+			name string
+			fn   graphFn
+			plan string
+		}{{"fused", fused, "EE"}, {"sign also an output", shared, "GE"}} {
+			in := [][]int{dims, dims}
+			data := [][]float64{a, b}
+			want, _ := runTyped(t, ref, dt, in, data, tc.fn)
+			got, plan := runTyped(t, newGofill(t, ""), dt, in, data, tc.fn)
+			if plan != tc.plan {
+				t.Errorf("%s %s: plan %q, want %q", dt, tc.name, plan, tc.plan)
+			}
+			for i := range want {
+				for j := range want[i] {
+					g, w := got[i][j], want[i][j]
+					if math.Float64bits(g) != math.Float64bits(w) && !(math.IsNaN(g) && math.IsNaN(w)) {
+						t.Fatalf("%s %s: output #%d [%d] (of %g, %g) = %g, want %g", dt, tc.name, i, j, a[j], b[j], g, w)
+					}
+				}
+			}
+		}
+	}
+}

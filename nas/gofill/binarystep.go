@@ -24,8 +24,10 @@ func (b *builder) Max(lhs, rhs backends.Op) (backends.Op, error) {
 // number of output elements, become a kernel step run by fast.Mul or
 // fast.Max on all workers (SimpleGo runs each element-wise op on one
 // core; the ReLU's Max and its gradient's product are the largest left),
-// unless the backend was configured with OptionNoFastKernels. Anything
-// else runs inside the current segment as SimpleGo's op.
+// unless the backend was configured with OptionNoFastKernels. A Mul of a
+// value and the output of a Sign step becomes one MulSign step that reads
+// the Sign's input instead. Anything else runs inside the current segment
+// as SimpleGo's op.
 func (b *builder) fastBinary(op string, lhs, rhs backends.Op, build func(backends.Builder, backends.Op, backends.Op) (backends.Op, error)) (backends.Op, error) {
 	if b.compiled {
 		return nil, b.fail(op, errCompiled)
@@ -39,6 +41,11 @@ func (b *builder) fastBinary(op string, lhs, rhs backends.Op, build func(backend
 	}
 	if b.be.fastKernels && isFloat(l.shape.DType) && l.shape.DType == r.shape.DType &&
 		(r.shape.Equal(l.shape) || r.shape.Rank() == 0) && l.shape.Size() >= b.be.fastMin {
+		if v, y := mulOfSign(op, l, r); v != nil {
+			// v * Sign(y) in one pass; the Sign step is left to whatever
+			// else uses it (none: the plan drops it).
+			op, l, r = "MulSign", v, y
+		}
 		st := &binaryStep{op: op, l: l, r: r, c: r.scalar}
 		st.out = b.newValue(l.shape.Clone())
 		st.out.step = st
@@ -48,10 +55,25 @@ func (b *builder) fastBinary(op string, lhs, rhs backends.Op, build func(backend
 	return b.binary(op, l, r, build)
 }
 
-// binaryStep is a Mul or Max run by package fast.
+// mulOfSign returns v and y when op is a Mul of a value v and the output
+// of a Sign step of y (the ReLU's gradient), or nils.
+func mulOfSign(op string, l, r *value) (v, y *value) {
+	if op != "Mul" || l == r || !l.shape.Equal(r.shape) {
+		return nil, nil
+	}
+	if sg, ok := r.step.(*signStep); ok {
+		return l, sg.x
+	}
+	if sg, ok := l.step.(*signStep); ok {
+		return r, sg.x
+	}
+	return nil, nil
+}
+
+// binaryStep is a Mul, Max or MulSign (l * Sign(r)) run by package fast.
 type binaryStep struct {
 	index     int
-	op        string // "Mul" or "Max"
+	op        string // "Mul", "Max" or "MulSign"
 	l, r, out *value // r has l's shape, or is a scalar
 	c         any    // r's flat data when r is a one-element Constant
 }
@@ -103,8 +125,11 @@ func (k *binaryStep) exec(be *backend, ins []backends.Buffer) ([]backends.Buffer
 
 // binaryFlat runs op on flat data.
 func binaryFlat[T fast.Float](op string, l, r, out []T, workers int) error {
-	if op == "Max" {
+	switch op {
+	case "Max":
 		return fast.Max(l, r, out, workers)
+	case "MulSign":
+		return fast.MulSign(l, r, out, workers)
 	}
 	return fast.Mul(l, r, out, workers)
 }

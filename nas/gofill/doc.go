@@ -73,7 +73,10 @@
 // and both zeros), ConvertDType of a Bool tensor to a float, and Mul and
 // Max of operands of one shape or with a scalar (Go's max: NaN wins, +0
 // over -0). A one-element Constant operand is taken as a value, so it does
-// not tie the step to the segment that holds it. They merge axes and run copies, fills, row sums,
+// not tie the step to the segment that holds it. A Mul of a value and a
+// Sign step's output (the ReLU's gradient) is one pass over the value and
+// the Sign's input; the Sign step then runs only if something else uses
+// it. They merge axes and run copies, fills, row sums,
 // run sums and branch-free selects, with the same bits for any
 // parallelism. Other dtypes, smaller tensors and unusual axes stay in the
 // segment as SimpleGo's op. A step whose inputs the open segment does not

@@ -7,5 +7,5 @@ import "github.com/gomlx/gomlx/backends"
 // package conv, "F" for one run as a one-op SimpleGo executable, "N" for a
 // batch normalization run by package norm, "B", "R", "G" and "C" for a
 // BroadcastInDim, ReduceSum, Sign and ConvertDType from Bool run by
-// package fast, "E" for a Mul or Max run by package fast.
+// package fast, "E" for a Mul, Max or Mul of a Sign run by package fast.
 func Plan(e backends.Executable) string { return e.(*executable).plan() }

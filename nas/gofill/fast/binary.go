@@ -19,6 +19,34 @@ func Max[T Float](lhs, rhs, out []T, workers int) error {
 	return binary("Max", lhs, rhs, out, workers, max32, maxScalar[float64])
 }
 
+// MulSign writes v[i] * Sign(y[i]) into out (Sign as in package Sign: 0
+// for zeros and NaN): the same products as Mul(v, Sign(y)) in one pass,
+// without the Sign tensor (the ReLU's gradient). y has len(v) values.
+func MulSign[T Float](v, y, out []T, workers int) error {
+	if len(y) != len(v) {
+		return fmt.Errorf("MulSign: %d values and %d signs", len(v), len(y))
+	}
+	return binary("MulSign", v, y, out, workers, mulSign32, mulSignScalar64)
+}
+
+// mulSignScalar64 is MulSign on a float64 part.
+func mulSignScalar64(v, y, out []float64) {
+	out = out[:len(v)]
+	y = y[:len(v)]
+	for i, x := range v {
+		out[i] = x * signOf64(y[i])
+	}
+}
+
+// mulSignScalar32 is MulSign on a float32 part in plain Go.
+func mulSignScalar32(v, y, out []float32) {
+	out = out[:len(v)]
+	y = y[:len(v)]
+	for i, x := range v {
+		out[i] = x * signOf32(y[i])
+	}
+}
+
 // binary checks the lengths and runs f32 or f64 over parts of the values.
 func binary[T Float](name string, lhs, rhs, out []T, workers int, f32 func(lhs, rhs, out []float32), f64 func(lhs, rhs, out []float64)) error {
 	if len(lhs) != len(out) || (len(rhs) != len(out) && len(rhs) != 1) {

@@ -6,3 +6,6 @@ package fast
 // binary_simd.go for AVX2).
 func mul32(lhs, rhs, out []float32) { mulScalar(lhs, rhs, out) }
 func max32(lhs, rhs, out []float32) { maxScalar(lhs, rhs, out) }
+
+// mulSign32 is MulSign on a float32 part (plain Go).
+func mulSign32(v, y, out []float32) { mulSignScalar32(v, y, out) }

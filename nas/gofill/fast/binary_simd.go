@@ -48,6 +48,28 @@ func lanes32(isMax bool, lhs, rhs, out []float32) {
 	tail(lhs[i:], rhs, out[i:])
 }
 
+// mulSign32 is MulSign on a float32 part, eight values at a time with AVX2
+// where the CPU has it: the sign vector is built as sign32 builds it.
+func mulSign32(v, y, out []float32) {
+	if !archsimd.X86.AVX2() {
+		mulSignScalar32(v, y, out)
+		return
+	}
+	out = out[:len(v)]
+	y = y[:len(v)]
+	zero := archsimd.BroadcastFloat32x8(0)
+	one := archsimd.BroadcastFloat32x8(1)
+	minusOne := archsimd.BroadcastFloat32x8(-1)
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := archsimd.LoadFloat32x8((*[8]float32)(v[i : i+8]))
+		s := archsimd.LoadFloat32x8((*[8]float32)(y[i : i+8]))
+		sg := one.Masked(s.Greater(zero)).Add(minusOne.Masked(s.Less(zero)))
+		x.Mul(sg).Store((*[8]float32)(out[i : i+8]))
+	}
+	mulSignScalar32(v[i:], y[i:], out[i:])
+}
+
 // max8 is Go's max on eight pairs. VMAXPS answers one of its operands for
 // NaNs and for zeros of either sign, so equal pairs take x AND y (+0 for
 // -0, +0; the value itself otherwise) and pairs with a NaN take x + y (a

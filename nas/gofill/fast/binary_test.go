@@ -90,6 +90,33 @@ func TestMulMax(t *testing.T) {
 	}
 }
 
+// TestMulSign: MulSign gives the bits of Mul(v, Sign(y)), every pair of
+// special values included, for each parallelism.
+func TestMulSign(t *testing.T) {
+	l64, r64, l32, r32 := binaryInputs()
+	for _, workers := range []int{1, 3} {
+		out64 := make([]float64, len(l64))
+		out32 := make([]float32, len(l32))
+		if err := fast.MulSign(l64, r64, out64, workers); err != nil {
+			t.Fatal(err)
+		}
+		if err := fast.MulSign(l32, r32, out32, workers); err != nil {
+			t.Fatal(err)
+		}
+		for i := range l64 {
+			if want := l64[i] * refSign(r64[i]); !sameFloat(out64[i], want) {
+				t.Fatalf("float64 MulSign(%g, %g) = %g, want %g", l64[i], r64[i], out64[i], want)
+			}
+			if want := l32[i] * float32(refSign(float64(r32[i]))); !sameFloat(float64(out32[i]), float64(want)) {
+				t.Fatalf("float32 MulSign(%g, %g) = %g, want %g", l32[i], r32[i], out32[i], want)
+			}
+		}
+	}
+	if err := fast.MulSign(l32, r32[:1], make([]float32, len(l32)), 2); err == nil {
+		t.Error("MulSign with one sign for many values: no error")
+	}
+}
+
 func BenchmarkMax(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	in := make([]float32, 1<<20)

@@ -1,4 +1,5 @@
-// Package fast computes BroadcastInDim, ReduceSum, Sign, Mul, Max and the
+// Package fast computes BroadcastInDim, ReduceSum, Sign, Mul, Max, the
+// product of a tensor and the sign of another (MulSign) and the
 // conversion of Bool masks of float32 and float64 tensors on flat
 // row-major data, with GoMLX SimpleGo's semantics (XLA's, except Sign of
 // NaN and -0, which SimpleGo makes 0), for package gofill's kernel steps.
