@@ -3,8 +3,9 @@
 // conversion of Bool masks of float32 and float64 tensors on flat
 // row-major data, with GoMLX SimpleGo's semantics (XLA's, except Sign of
 // NaN and -0, which SimpleGo makes 0), for package gofill's kernel steps.
-// Sign, Max and FromBool have no branches on the data; the simd build
-// (GOEXPERIMENT=simd) uses AVX2 for float32 Sign, Mul, Max and row sums.
+// Sign, Max, MulSign and FromBool have no branches on the data; the simd
+// build (GOEXPERIMENT=simd) uses AVX2 for float32 Sign, Mul, Max, MulSign
+// and row sums.
 //
 // Broadcast and ReduceSum first drop axes of size 1 and merge neighbouring
 // axes that are contiguous in both the input and the output, which leaves
