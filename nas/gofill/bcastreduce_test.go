@@ -390,24 +390,29 @@ func TestFromBoolMatchSimpleGo(t *testing.T) {
 	}
 }
 
+// specialPairs returns two inputs of n values: every pair of the special
+// values first, then normal random values (seeded).
+func specialPairs(special []float64, n int, seed uint64) (a, b []float64) {
+	for _, x := range special {
+		for _, y := range special {
+			a, b = append(a, x), append(b, y)
+		}
+	}
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	for len(a) < n {
+		a, b = append(a, r.NormFloat64()), append(b, r.NormFloat64())
+	}
+	return a, b
+}
+
 // TestBinaryMatchSimpleGo: Mul and Max as kernel steps give SimpleGo's
 // values (special values included) for same-shape operands, a scalar on
 // either side and one value used twice, and cut the graph only where an
 // operand comes from the open segment.
 func TestBinaryMatchSimpleGo(t *testing.T) {
 	ref := newSimpleGo(t)
-	special := []float64{0, math.Copysign(0, -1), 1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), 1e-40, 3}
-	r := rand.New(rand.NewPCG(23, 24))
 	dims := []int{10, 500}
-	var a, b []float64
-	for _, x := range special {
-		for _, y := range special {
-			a, b = append(a, x), append(b, y)
-		}
-	}
-	for len(a) < numel(dims) {
-		a, b = append(a, r.NormFloat64()), append(b, r.NormFloat64())
-	}
+	a, b := specialPairs([]float64{0, math.Copysign(0, -1), 1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), 1e-40, 3}, numel(dims), 23)
 	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
 		fn := func(bl backends.Builder, p []backends.Op) ([]backends.Op, error) {
 			zero := must(bl.Constant(typed(dt, []float64{0})))
@@ -451,18 +456,8 @@ func TestBinaryMatchSimpleGo(t *testing.T) {
 // and the Sign step drops out of the plan unless something else uses it.
 func TestMulSignMatchSimpleGo(t *testing.T) {
 	ref := newSimpleGo(t)
-	special := []float64{0, math.Copysign(0, -1), 1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), 1e-40}
-	r := rand.New(rand.NewPCG(25, 26))
 	dims := []int{10, 500}
-	var a, b []float64
-	for _, x := range special {
-		for _, y := range special {
-			a, b = append(a, x), append(b, y)
-		}
-	}
-	for len(a) < numel(dims) {
-		a, b = append(a, r.NormFloat64()), append(b, r.NormFloat64())
-	}
+	a, b := specialPairs([]float64{0, math.Copysign(0, -1), 1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), 1e-40}, numel(dims), 25)
 	fused := func(bl backends.Builder, p []backends.Op) ([]backends.Op, error) {
 		s := must(bl.Sign(p[1]))
 		return []backends.Op{must(bl.Mul(p[0], s)), must(bl.Mul(s, p[0]))}, nil

@@ -4,48 +4,58 @@ package fast
 
 import "simd/archsimd"
 
-// mul32 and max32 are Mul and Max on a float32 part, eight values at a
-// time with AVX2 where the CPU has it.
-func mul32(lhs, rhs, out []float32) { lanes32(false, lhs, rhs, out) }
-func max32(lhs, rhs, out []float32) { lanes32(true, lhs, rhs, out) }
-
-// lanes32 runs Max (isMax) or Mul on lhs and rhs (len(lhs) values, or one
-// used for all) into out, eight values at a time, the rest in plain Go.
-// The op's branch is the same for every vector, so it predicts.
-func lanes32(isMax bool, lhs, rhs, out []float32) {
-	tail := mulScalar[float32]
-	if isMax {
-		tail = maxScalar[float32]
-	}
+// mul32 is Mul on a float32 part, eight values at a time with AVX2 where
+// the CPU has it.
+func mul32(lhs, rhs, out []float32) {
 	if !archsimd.X86.AVX2() {
-		tail(lhs, rhs, out)
+		mulScalar(lhs, rhs, out)
 		return
 	}
 	out = out[:len(lhs)]
-	scalar := len(rhs) == 1 && len(lhs) != 1
-	if !scalar {
-		rhs = rhs[:len(lhs)]
-	}
-	var y archsimd.Float32x8
-	if scalar {
-		y = archsimd.BroadcastFloat32x8(rhs[0])
-	}
 	i := 0
+	if len(rhs) == 1 && len(lhs) != 1 {
+		y := archsimd.BroadcastFloat32x8(rhs[0])
+		for ; i+8 <= len(lhs); i += 8 {
+			x := archsimd.LoadFloat32x8((*[8]float32)(lhs[i : i+8]))
+			x.Mul(y).Store((*[8]float32)(out[i : i+8]))
+		}
+		mulScalar(lhs[i:], rhs, out[i:])
+		return
+	}
+	rhs = rhs[:len(lhs)]
 	for ; i+8 <= len(lhs); i += 8 {
 		x := archsimd.LoadFloat32x8((*[8]float32)(lhs[i : i+8]))
-		if !scalar {
-			y = archsimd.LoadFloat32x8((*[8]float32)(rhs[i : i+8]))
-		}
-		r := x.Mul(y)
-		if isMax {
-			r = max8(x, y)
-		}
-		r.Store((*[8]float32)(out[i : i+8]))
+		y := archsimd.LoadFloat32x8((*[8]float32)(rhs[i : i+8]))
+		x.Mul(y).Store((*[8]float32)(out[i : i+8]))
 	}
-	if !scalar {
-		rhs = rhs[i:]
+	mulScalar(lhs[i:], rhs[i:], out[i:])
+}
+
+// max32 is Max on a float32 part, eight values at a time with AVX2 where
+// the CPU has it.
+func max32(lhs, rhs, out []float32) {
+	if !archsimd.X86.AVX2() {
+		maxScalar(lhs, rhs, out)
+		return
 	}
-	tail(lhs[i:], rhs, out[i:])
+	out = out[:len(lhs)]
+	i := 0
+	if len(rhs) == 1 && len(lhs) != 1 {
+		y := archsimd.BroadcastFloat32x8(rhs[0])
+		for ; i+8 <= len(lhs); i += 8 {
+			x := archsimd.LoadFloat32x8((*[8]float32)(lhs[i : i+8]))
+			max8(x, y).Store((*[8]float32)(out[i : i+8]))
+		}
+		maxScalar(lhs[i:], rhs, out[i:])
+		return
+	}
+	rhs = rhs[:len(lhs)]
+	for ; i+8 <= len(lhs); i += 8 {
+		x := archsimd.LoadFloat32x8((*[8]float32)(lhs[i : i+8]))
+		y := archsimd.LoadFloat32x8((*[8]float32)(rhs[i : i+8]))
+		max8(x, y).Store((*[8]float32)(out[i : i+8]))
+	}
+	maxScalar(lhs[i:], rhs[i:], out[i:])
 }
 
 // mulSign32 is MulSign on a float32 part, eight values at a time with AVX2
