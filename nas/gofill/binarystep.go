@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 
 	"github.com/trgnas/trgnas/nas/gofill/fast"
 )
@@ -20,14 +21,14 @@ func (b *builder) Max(lhs, rhs backends.Op) (backends.Op, error) {
 
 // fastBinary builds Mul or Max. Float32 or float64 operands of the same
 // shape, or one of them a scalar (a one-element Constant is taken as a
-// value, so the step does not depend on the segment that holds it), with at least the backend's minimum
-// number of output elements, become a kernel step run by fast.Mul or
-// fast.Max on all workers (SimpleGo runs each element-wise op on one
-// core; the ReLU's Max and its gradient's product are the largest left),
-// unless the backend was configured with OptionNoFastKernels. A Mul of a
-// value and the output of a Sign step becomes one MulSign step that reads
-// the Sign's input instead. Anything else runs inside the current segment
-// as SimpleGo's op.
+// value, so the step does not depend on the segment that holds it), with
+// at least the backend's minimum number of output elements, become a
+// kernel step run by fast.Mul or fast.Max on all workers (SimpleGo runs
+// each element-wise op on one core; the ReLU's Max and its gradient's
+// product are the largest left), unless the backend was configured with
+// OptionNoFastKernels. A Mul of a value and the output of a Sign step
+// becomes one MulSign step that reads the Sign's input instead. Anything
+// else runs inside the current segment as SimpleGo's op.
 func (b *builder) fastBinary(op string, lhs, rhs backends.Op, build func(backends.Builder, backends.Op, backends.Op) (backends.Op, error)) (backends.Op, error) {
 	if b.compiled {
 		return nil, b.fail(op, errCompiled)
@@ -46,7 +47,7 @@ func (b *builder) fastBinary(op string, lhs, rhs backends.Op, build func(backend
 			// else uses it (none: the plan drops it).
 			op, l, r = "MulSign", v, y
 		}
-		st := &binaryStep{op: op, l: l, r: r, c: r.scalar}
+		st := &binaryStep{oneInput: oneInput{x: l}, op: op, r: r, c: r.scalar}
 		st.out = b.newValue(l.shape.Clone())
 		st.out.step = st
 		b.place(st)
@@ -70,56 +71,45 @@ func mulOfSign(op string, l, r *value) (v, y *value) {
 	return nil, nil
 }
 
-// binaryStep is a Mul, Max or MulSign (l * Sign(r)) run by package fast.
+// binaryStep is a Mul, Max or MulSign (x * Sign(r)) run by package fast.
 type binaryStep struct {
-	index     int
-	op        string // "Mul", "Max" or "MulSign"
-	l, r, out *value // r has l's shape, or is a scalar
-	c         any    // r's flat data when r is a one-element Constant
+	oneInput        // x is the first operand
+	op       string // "Mul", "Max" or "MulSign"
+	r        *value // x's shape, or a scalar
+	c        any    // r's flat data when r is a one-element Constant
 }
 
-func (k *binaryStep) stepIndex() int         { return k.index }
-func (k *binaryStep) setIndex(i int)         { k.index = i }
-func (k *binaryStep) outputs() []*value      { return []*value{k.out} }
-func (k *binaryStep) prepare(*backend) error { return nil }
-func (k *binaryStep) finalize()              {}
-func (k *binaryStep) letter() byte           { return 'E' }
+func (k *binaryStep) letter() byte { return 'E' }
 
-// uses is l and r, or l alone when r is a constant (then the step does not
-// depend on the segment that holds it) or l itself.
+// uses is x and r, or x alone when r is a constant (then the step does not
+// depend on the segment that holds it) or x itself.
 func (k *binaryStep) uses() []*value {
-	if k.l == k.r || k.c != nil {
-		return []*value{k.l}
+	if k.x == k.r || k.c != nil {
+		return []*value{k.x}
 	}
-	return []*value{k.l, k.r}
+	return []*value{k.x, k.r}
 }
 
 // String describes the step for error messages.
 func (k *binaryStep) String() string {
-	return fmt.Sprintf("%s %s, %s", k.op, k.l.shape, k.r.shape)
+	return fmt.Sprintf("%s %s, %s", k.op, k.x.shape, k.r.shape)
 }
 
-// exec computes the op from the buffers of uses().
+// exec computes the op from the buffers of uses(): the second operand is
+// the constant, or the last buffer (the first when x is both operands).
 func (k *binaryStep) exec(be *backend, ins []backends.Buffer) ([]backends.Buffer, error) {
-	return runFast(be, ins[0], k.out.shape, func(in, out any) error {
+	return runFlat(be, ins, []shapes.Shape{k.out.shape}, func(in, outs []any) error {
 		rhs := k.c
-		switch {
-		case rhs != nil:
-		case len(ins) == 1:
-			rhs = in
-		default:
-			var err error
-			if rhs, err = be.Backend.BufferData(ins[1]); err != nil {
-				return err
-			}
+		if rhs == nil {
+			rhs = in[len(in)-1]
 		}
-		switch l := in.(type) {
+		switch l := in[0].(type) {
 		case []float32:
-			return binaryFlat(k.op, l, rhs.([]float32), out.([]float32), be.workers)
+			return binaryFlat(k.op, l, rhs.([]float32), outs[0].([]float32), be.workers)
 		case []float64:
-			return binaryFlat(k.op, l, rhs.([]float64), out.([]float64), be.workers)
+			return binaryFlat(k.op, l, rhs.([]float64), outs[0].([]float64), be.workers)
 		}
-		return fmt.Errorf("flat data of type %T", in)
+		return fmt.Errorf("flat data of type %T", in[0])
 	})
 }
 

@@ -27,8 +27,9 @@ type value struct {
 
 	// What the folds of fold.go know of the value.
 	zero   bool        // every element is zero (x - x)
-	scalar any         // flat data of a one-element float Constant, or nil
 	concat *concatInfo // the value is the concatenation of parts
+
+	scalar any // flat data of a one-element float Constant (for kernel steps), or nil
 }
 
 // describe names where a value comes from, for error messages.
