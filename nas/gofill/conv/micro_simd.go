@@ -91,7 +91,9 @@ func micro64(kc int, a, b []float64, acc []float64) {
 	c13.Store((*[4]float64)(acc[28:32]))
 }
 
-func hasFMA() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
+// hasFMA reports whether the CPU has AVX2 and FMA (the check of the
+// assembly kernel, micro_asm_amd64.go).
+func hasFMA() bool { return asmOK }
 
 // dwPoint computes one output position of a depthwise problem with one
 // output channel per group (see dwPointScalar): 16 channels at a time in
