@@ -34,20 +34,27 @@ func cifarTrain() []string {
 // of records, an empty file or a label above 9 is an error naming the file,
 // the record and its offset.
 func CIFAR10(dir string) (train, test *Dataset, err error) {
-	dir = cifarDir(dir)
-	classes, err := readCIFARMeta(filepath.Join(dir, cifarMeta))
-	if err != nil {
+	if train, err = cifarPart(dir, false); err != nil {
 		return nil, nil, err
 	}
-	train, err = readCIFARFiles(dir, cifarTrain(), "cifar10-train", classes)
-	if err != nil {
-		return nil, nil, err
-	}
-	test, err = readCIFARFiles(dir, []string{cifarTest}, "cifar10-test", classes)
-	if err != nil {
+	if test, err = cifarPart(dir, true); err != nil {
 		return nil, nil, err
 	}
 	return train, test, nil
+}
+
+// cifarPart reads the CIFAR-10 training set, or the test set when test is
+// set.
+func cifarPart(dir string, test bool) (*Dataset, error) {
+	dir = cifarDir(dir)
+	classes, err := readCIFARMeta(filepath.Join(dir, cifarMeta))
+	if err != nil {
+		return nil, err
+	}
+	if test {
+		return readCIFARFiles(dir, []string{cifarTest}, "cifar10-test", classes)
+	}
+	return readCIFARFiles(dir, cifarTrain(), "cifar10-train", classes)
 }
 
 // cifarDir returns dir, or dir/cifar-10-batches-bin when dir is its parent.

@@ -17,6 +17,8 @@ func (d *Dataset) String() string {
 //
 //	mnist                 MNIST from the Go module cache (see MNISTDir)
 //	mnist:DIR             MNIST idx files in DIR
+//	fashion-mnist         Fashion-MNIST from Debian's package (see FashionMNISTDir)
+//	fashion-mnist:DIR     Fashion-MNIST idx files in DIR
 //	cifar10:DIR           CIFAR-10 binary files in DIR (or DIR/cifar-10-batches-bin)
 //	synthetic             Synthetic, 5000 training and 1000 test images, 32x32x3, 10 classes
 //	synthetic:KEY=V,...   with keys n, test, h, w, c, classes, seed, noise
@@ -28,6 +30,8 @@ func Load(spec string) (train, test *Dataset, err error) {
 	switch kind {
 	case "mnist":
 		return MNIST(arg)
+	case "fashion-mnist":
+		return FashionMNIST(arg)
 	case "cifar10":
 		if arg == "" {
 			return nil, nil, fmt.Errorf("data: dataset %q: cifar10 needs a directory, e.g. cifar10:/data/cifar-10-batches-bin", spec)
@@ -36,7 +40,7 @@ func Load(spec string) (train, test *Dataset, err error) {
 	case "synthetic":
 		return loadSynthetic(spec, arg)
 	}
-	return nil, nil, fmt.Errorf("data: dataset %q: unknown kind %q, want mnist, cifar10 or synthetic", spec, kind)
+	return nil, nil, fmt.Errorf("data: dataset %q: unknown kind %q, want mnist, fashion-mnist, cifar10 or synthetic", spec, kind)
 }
 
 // loadSynthetic parses the options of a synthetic spec.

@@ -33,20 +33,27 @@ var mnistFiles = [4]string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
 // and t10k-labels-idx1-ubyte, each gzipped (".gz", as distributed) or not.
 // With dir "", it reads the copy in the Go module cache (see MNISTDir).
 func MNIST(dir string) (train, test *Dataset, err error) {
-	if dir == "" {
-		if dir, err = MNISTDir(); err != nil {
-			return nil, nil, err
-		}
-	}
-	train, err = readMNIST(dir, mnistFiles[0], mnistFiles[1], "mnist-train")
-	if err != nil {
+	if train, err = mnistPart(dir, false); err != nil {
 		return nil, nil, err
 	}
-	test, err = readMNIST(dir, mnistFiles[2], mnistFiles[3], "mnist-test")
-	if err != nil {
+	if test, err = mnistPart(dir, true); err != nil {
 		return nil, nil, err
 	}
 	return train, test, nil
+}
+
+// mnistPart reads the MNIST training set, or the test set when test is set.
+func mnistPart(dir string, test bool) (*Dataset, error) {
+	if dir == "" {
+		var err error
+		if dir, err = MNISTDir(); err != nil {
+			return nil, err
+		}
+	}
+	if test {
+		return readMNIST(dir, mnistFiles[2], mnistFiles[3], "mnist-test")
+	}
+	return readMNIST(dir, mnistFiles[0], mnistFiles[1], "mnist-train")
 }
 
 // MNISTDir returns the directory holding the MNIST idx files of the Go
