@@ -41,6 +41,13 @@ type Config struct {
 	AllLayers bool  `json:"all_layers"`
 	Order     Order `json:"order"`
 
+	// MaxParams, when > 0, is a parameter budget: the search never proposes
+	// a candidate with more parameters (counted for InChannels and
+	// Classes). A deeper network over budget ends the depth stage; an
+	// operation or kernel over budget is skipped. 0 (the published run)
+	// means no budget.
+	MaxParams int `json:"max_params,omitempty"`
+
 	// InChannels and Classes describe the data, for parameter counts.
 	InChannels int `json:"in_channels"`
 	Classes    int `json:"classes"`
@@ -108,6 +115,8 @@ func (c Config) Validate() error {
 		return bad("in_channels %d, must be >= 1", c.InChannels)
 	case c.Classes < 2:
 		return bad("classes %d, must be >= 2", c.Classes)
+	case c.MaxParams < 0:
+		return bad("max_params %d, must be >= 0 (0: no budget)", c.MaxParams)
 	}
 	for _, f := range []struct {
 		name string
@@ -144,6 +153,11 @@ func (c Config) Stages() []Stage {
 		return []Stage{StageDepth, StageWidth, StageJoint}
 	}
 	return []Stage{StageDepth, StageWidth, StageOperation, StageKernel}
+}
+
+// fits reports whether a is within the parameter budget.
+func (c Config) fits(a Arch) bool {
+	return c.MaxParams <= 0 || a.Params(c.InChannels, c.Classes) <= c.MaxParams
 }
 
 // searchedLayers is how many leading layers of a depth-L network the

@@ -465,7 +465,13 @@ func (s *Search) depthNext(st *state) {
 	case !st.curRes.Failed && st.curRes.TrainAcc >= 100:
 		s.end(st, fmt.Sprintf("training accuracy of the current network is %.2f", st.curRes.TrainAcc))
 	default:
-		st.pending, st.hasPending = Uniform(st.cur.Width, st.depth+1, OpSepConv, 3), true
+		a := Uniform(st.cur.Width, st.depth+1, OpSepConv, 3)
+		if !c.fits(a) {
+			s.end(st, fmt.Sprintf("depth %d would have %s params, over the budget of %s", a.Depth(),
+				Thousands(a.Params(c.InChannels, c.Classes)), Thousands(c.MaxParams)))
+			return
+		}
+		st.pending, st.hasPending = a, true
 	}
 }
 
@@ -491,7 +497,7 @@ func (s *Search) layerNext(st *state) {
 			st.options = st.options[1:]
 			a := st.cur.Clone()
 			a.Ops[st.layer], a.Kernels[st.layer] = o[0], o[1]
-			if a.Key() != st.cur.Key() {
+			if a.Key() != st.cur.Key() && s.cfg.fits(a) {
 				st.pending, st.hasPending = a, true
 				return
 			}

@@ -466,3 +466,62 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func nanValue() float64 { var z float64; return z / z }
+
+// TestSearchMaxParams checks the parameter budget: no candidate over it is
+// trained, the depth stage ends when the next depth does not fit, and the
+// operation and kernel stages skip what does not fit but try what does.
+func TestSearchMaxParams(t *testing.T) {
+	c := nas.DefaultConfig()
+	c.MinDepth, c.MaxDepth, c.MinWidth, c.MaxWidth, c.WidthStep = 3, 9, 8, 8, 4
+	c.InChannels, c.Classes = 1, 10
+	d6 := nas.Uniform(8, 6, nas.OpSepConv, 3)
+	// Room for a 5x5 depthwise kernel on layer 0 (+256), not for 7x7 or a Conv.
+	c.MaxParams = d6.Params(1, 10) + 300
+	k5, conv := d6.Clone(), d6.Clone()
+	k5.Kernels[0] = 5
+	conv.Ops[0] = nas.OpConv
+	if k5.Params(1, 10) > c.MaxParams || conv.Params(1, 10) <= c.MaxParams {
+		t.Fatalf("budget %d does not separate %d and %d", c.MaxParams, k5.Params(1, 10), conv.Params(1, 10))
+	}
+	s, err := nas.NewSearch(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every deeper network and every change gains, so only the budget limits.
+	if err := s.Run(context.Background(), depthGainEval{}); err != nil {
+		t.Fatal(err)
+	}
+	tried := map[string]bool{}
+	for _, d := range s.Decisions() {
+		tried[d.Arch.Key()] = true
+		if p := d.Arch.Params(1, 10); p > c.MaxParams {
+			t.Errorf("candidate %d %s has %d params, over the budget %d", d.Seq, d.Arch.Key(), p, c.MaxParams)
+		}
+	}
+	if !tried[k5.Key()] || tried[conv.Key()] {
+		t.Errorf("tried %s: %v (fits), %s: %v (over budget)", k5.Key(), tried[k5.Key()], conv.Key(), tried[conv.Key()])
+	}
+	best, _, _ := s.Best()
+	if best.Depth() != 6 {
+		t.Errorf("found depth %d, want 6 (the deepest within budget)", best.Depth())
+	}
+	if !strings.Contains(strings.Join(s.Notes(), "\n"), "over the budget") {
+		t.Errorf("notes do not say the budget ended the depth stage: %q", s.Notes())
+	}
+	c.MaxParams = -1
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "max_params") {
+		t.Errorf("negative budget: %v", err)
+	}
+}
+
+// depthGainEval scores a network 80 + depth + 0.5 per Conv layer + 0.5 per
+// kernel above 3.
+type depthGainEval struct{}
+
+func (depthGainEval) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error) {
+	v := 80 + float64(a.Depth())
+	for i, op := range a.Ops {
+		v += 0.5*float64(op) + 0.5*float64(a.Kernels[i]-3)/2
+	}
+	return nas.Result{Arch: a, ValidAcc: v, TrainAcc: 90}, nil
+}
