@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/trgnas/trgnas/data"
 	"os"
 	"reflect"
 	"sort"
@@ -25,6 +26,10 @@ type LedgerHeader struct {
 	Dataset  string    `json:"dataset"` // name and content fingerprint of the data
 	Versions string    `json:"versions,omitempty"`
 	Created  time.Time `json:"created"`
+	// Source says where the data came from, so that later steps (the final
+	// training) read the same data; Dataset, not Source, identifies it.
+	// Ledgers written before it existed have none.
+	Source *data.Spec `json:"source,omitempty"`
 }
 
 // LedgerStart is a ledger line saying that the user started a stage from an

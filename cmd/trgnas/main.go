@@ -78,6 +78,13 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// Help texts of flags that several subcommands share.
+const (
+	annealHelp = "when the cosine schedule moves: step (every step) or epoch (the published run: at each epoch's start, so the last epoch trains at rate 0)"
+	cropHelp   = "random-crop padding in pixels (default: 4 cifar10, 2 mnist and fashion-mnist, 0 synthetic)"
+	flipHelp   = "random horizontal flip (default: on for cifar10 and fashion-mnist, off otherwise)"
+)
+
 // annealValue is the Recipe.Anneal of an --anneal value: "epoch", the
 // published schedule, is the field's zero value, so that such a recipe
 // equals the default one (and those of ledgers written before the field).

@@ -41,9 +41,10 @@ func configFlags(fs *flag.FlagSet, c *nas.Config) func() {
 	fs.Float64Var(&c.WidthDropTol, "width-drop-tol", c.WidthDropTol, "a narrower network may lose this much against the depth stage's accuracy")
 	fs.Float64Var(&c.OpMargin, "op-margin", c.OpMargin, "an operation (or joint) change must gain more than this")
 	fs.Float64Var(&c.KernelMargin, "kernel-margin", c.KernelMargin, "a kernel change must gain more than this")
+	fs.IntVar(&c.MaxParams, "max-params", c.MaxParams, "parameter budget: candidates with more parameters are never trained (0: none)")
 	fs.BoolVar(&c.AllLayers, "all-layers", c.AllLayers, "search operations and kernels on all layers (default: the first 2L/3)")
 	order := fs.String("order", string(c.Order), "stages after depth and width: ops-kernels, kernels-ops or joint")
-	released := fs.Bool("released", false, "the authors' released script: all layers, no margins")
+	released := fs.Bool("released", false, "the authors' released script: all layers, no margins, and the published per-epoch annealing (unless -anneal)")
 	return func() {
 		c.Order = nas.Order(*order)
 		if *released {
@@ -59,7 +60,8 @@ func recipeFlags(fs *flag.FlagSet, r *nas.Recipe, aug *augFlags) {
 	fs.IntVar(&r.Epochs, "epochs", r.Epochs, "epochs per candidate")
 	fs.IntVar(&r.BatchSize, "batch", r.BatchSize, "batch size")
 	fs.Float64Var(&r.LearningRate, "lr", r.LearningRate, "initial learning rate (cosine-annealed to 0)")
-	fs.Func("anneal", "when the cosine schedule moves: epoch (default, the published run: at each epoch's start, the last epoch at 0) or step (every step)", func(v string) error {
+	r.Anneal = nas.AnnealStep
+	fs.Func("anneal", annealHelp, func(v string) error {
 		if v != nas.AnnealEpoch && v != nas.AnnealStep {
 			return fmt.Errorf("want %q or %q", nas.AnnealEpoch, nas.AnnealStep)
 		}
@@ -72,9 +74,9 @@ func recipeFlags(fs *flag.FlagSet, r *nas.Recipe, aug *augFlags) {
 	fs.IntVar(&r.TrainLimit, "train-limit", r.TrainLimit, "train on at most this many images (0: all)")
 	fs.IntVar(&r.ValidLimit, "valid-limit", r.ValidLimit, "validate on at most this many images (0: all)")
 	fs.Int64Var(&r.Seed, "seed", r.Seed, "seed of the split, the initialisation and the batches")
-	fs.IntVar(&aug.cropPad, "crop-pad", 0, "random-crop padding in pixels (default: 4 cifar10, 2 mnist, 0 synthetic)")
+	fs.IntVar(&aug.cropPad, "crop-pad", 0, cropHelp)
 	fs.IntVar(&aug.cutout, "cutout", 0, "Cutout square side, 0 off (default: 16 cifar10, 0 otherwise)")
-	fs.BoolVar(&aug.flip, "flip", false, "random horizontal flip (default: on for cifar10, off otherwise)")
+	fs.BoolVar(&aug.flip, "flip", false, flipHelp)
 }
 
 // augFlags are the augmentation flags, applied over the dataset's defaults
@@ -88,13 +90,7 @@ type augFlags struct {
 // train: CIFAR-10 crop 4, Cutout 16, flips; MNIST crop 2; synthetic none),
 // then the flags that were given (set).
 func datasetRecipe(r *nas.Recipe, dataset string, aug augFlags, set map[string]bool) {
-	crop, cutout, flip := 0, 0, false
-	switch dataset {
-	case "cifar10":
-		crop, cutout, flip = 4, 16, true
-	case "mnist":
-		crop = 2
-	}
+	crop, cutout, flip := augDefaults(dataset)
 	if set["crop-pad"] {
 		crop = aug.cropPad
 	}
@@ -128,6 +124,7 @@ type evalOptions struct {
 type evalSetup struct {
 	ev      nas.Evaluator
 	dataset string // the data, with its fingerprint, for the ledger header
+	source  *data.Spec
 	backend string // the backend's name, for the ledger header
 	close   func()
 }
@@ -143,7 +140,11 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 			dataset: fmt.Sprintf("fake-scores seed %d", o.recipe.Seed), backend: "none", close: func() {},
 		}, nil
 	case "trainer":
-		train, valid, name, err := loadData(o)
+		spec, err := o.spec()
+		if err != nil {
+			return evalSetup{}, err
+		}
+		train, valid, name, err := spec.Split()
 		if err != nil {
 			return evalSetup{}, err
 		}
@@ -153,9 +154,7 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 			return evalSetup{}, err
 		}
 		t := &nas.Trainer{Backend: backend, Recipe: o.recipe, Train: train, Valid: valid}
-		if o.dataset == "cifar10" {
-			t.Mean, t.Std = data.CIFAR10Norm()
-		}
+		t.Mean, t.Std = normOf(o.dataset)
 		if o.progress != nil {
 			w := o.progress
 			t.Progress = func(a nas.Arch, p nas.Progress) {
@@ -165,7 +164,7 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 				}
 			}
 		}
-		return evalSetup{ev: t, dataset: name, backend: gofill.BackendName(backend), close: backend.Finalize}, nil
+		return evalSetup{ev: t, dataset: name, source: &spec, backend: gofill.BackendName(backend), close: backend.Finalize}, nil
 	case "slurm":
 		if o.slurm.WorkDir == "" {
 			return evalSetup{}, errors.New("-evaluator slurm needs -slurm-dir (a job directory on the filesystem the nodes share)")
@@ -174,7 +173,11 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 		if o.recipe.Momentum != def.Momentum || o.recipe.WeightDecay != def.WeightDecay || o.recipe.GradClip != def.GradClip {
 			return evalSetup{}, errors.New("-evaluator slurm trains with trgnas train, which has the published momentum, weight decay and gradient clipping only: drop -momentum, -weight-decay and -grad-clip")
 		}
-		train, _, name, err := loadData(o)
+		spec, err := o.spec()
+		if err != nil {
+			return evalSetup{}, err
+		}
+		train, _, name, err := spec.Split()
 		if err != nil {
 			return evalSetup{}, err
 		}
@@ -185,7 +188,7 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 		if err != nil {
 			return evalSetup{}, err
 		}
-		return evalSetup{ev: ev, dataset: name, backend: "slurm jobs", close: func() {}}, nil
+		return evalSetup{ev: ev, dataset: name, source: &spec, backend: "slurm jobs", close: func() {}}, nil
 	}
 	return evalSetup{}, fmt.Errorf("-evaluator %q: want trainer, slurm or fake", o.evaluator)
 }
@@ -215,57 +218,9 @@ func dataArgs(o evalOptions) string {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// loadData reads the training images of -dataset, keeps the -classes
-// subset and holds out the validation split (seeded by the recipe's seed),
-// as trgnas train does. name describes the data for the ledger: dataset,
-// content fingerprint, split.
-func loadData(o evalOptions) (train, valid *data.Dataset, name string, err error) {
-	var full *data.Dataset
-	switch o.dataset {
-	case "mnist":
-		full, _, err = data.MNIST(o.dataDir)
-	case "cifar10":
-		if o.dataDir == "" {
-			return nil, nil, "", errors.New("-dataset cifar10 needs -data-dir (the directory of the CIFAR-10 binary files)")
-		}
-		full, _, err = data.CIFAR10(o.dataDir)
-	case "synthetic":
-		var all *data.Dataset
-		sc := o.synth
-		sc.Seed = o.recipe.Seed
-		if all, err = data.NewSynthetic(sc); err == nil {
-			full, _, err = all.Split(1.0/6, 0) // a sixth is trgnas train's test set
-		}
-	default:
-		return nil, nil, "", fmt.Errorf("-dataset %q: want mnist, cifar10 or synthetic", o.dataset)
-	}
-	if err != nil {
-		return nil, nil, "", err
-	}
-	if o.classes != "" {
-		var ids []int
-		for i, f := range strings.Split(o.classes, ",") {
-			v, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil {
-				return nil, nil, "", fmt.Errorf("-classes: item %d %q: not an integer", i+1, f)
-			}
-			ids = append(ids, v)
-		}
-		if full, err = full.Subset(ids); err != nil {
-			return nil, nil, "", fmt.Errorf("-classes: %w", err)
-		}
-	}
-	if !(o.validFrac > 0 && o.validFrac < 1) {
-		return nil, nil, "", fmt.Errorf("-valid-frac %g, must be in (0, 1)", o.validFrac)
-	}
-	if train, valid, err = full.Split(o.validFrac, o.recipe.Seed); err != nil {
-		return nil, nil, "", err
-	}
-	name = fmt.Sprintf("%s %s, %d train / %d valid (split %g, seed %d)", full.Name, full.Fingerprint(), train.N, valid.N, o.validFrac, o.recipe.Seed)
-	if o.classes != "" {
-		name += ", classes " + o.classes
-	}
-	return train, valid, name, nil
+// spec is the data.Spec of the search's flags.
+func (o evalOptions) spec() (data.Spec, error) {
+	return dataSpec(o.dataset, o.dataDir, o.classes, o.validFrac, o.recipe.Seed, o.synth)
 }
 
 // fakeEvaluator trains nothing: it scores a network by a hash of its key and
@@ -312,7 +267,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	recipeFlags(fs, &recipe, &aug)
 	o := evalOptions{}
 	ledger := fs.String("ledger", "", "ledger file (JSON lines); created, or resumed when it exists (required)")
-	fs.StringVar(&o.dataset, "dataset", "mnist", "dataset: mnist (embedded copy unless -data-dir), cifar10 (needs -data-dir) or synthetic")
+	fs.StringVar(&o.dataset, "dataset", "mnist", datasetHelp)
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory of the dataset files")
 	fs.StringVar(&o.classes, "classes", "", "comma-separated class ids to keep (relabelled 0..n-1); empty keeps all")
 	fs.StringVar(&o.backend, "backend", os.Getenv("GOMLX_BACKEND"), "backend spec: go, xla:cuda, ... (default $GOMLX_BACKEND, else go)")
@@ -348,6 +303,9 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	datasetRecipe(&recipe, o.dataset, aug, set)
+	if set["released"] && !set["anneal"] {
+		recipe.Anneal = "" // the authors' script anneals per epoch
+	}
 	if *ledger == "" {
 		return errors.New("-ledger is required")
 	}
@@ -379,7 +337,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Versions: buildVersions(o.evaluator, setup.backend)})
+	l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Source: setup.source, Versions: buildVersions(o.evaluator, setup.backend)})
 	if err != nil {
 		return err
 	}

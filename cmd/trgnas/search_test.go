@@ -115,10 +115,10 @@ func TestSearchFlagErrors(t *testing.T) {
 		{[]string{"search", "-ledger", filepath.Join(dir, "b"), "-evaluator", "fake", "-epochs", "0"}, "epochs"},
 		{[]string{"search", "-ledger", filepath.Join(dir, "c"), "-evaluator", "magic"}, `-evaluator "magic"`},
 		{[]string{"search", "-ledger", filepath.Join(dir, "d"), "-evaluator", "fake", "-order", "x"}, "order"},
-		{[]string{"search", "-ledger", filepath.Join(dir, "e"), "-dataset", "cifar10"}, "needs -data-dir"},
+		{[]string{"search", "-ledger", filepath.Join(dir, "e"), "-dataset", "cifar10"}, "needs --data-dir"},
 		{[]string{"search", "-ledger", filepath.Join(dir, "f"), "-dataset", "cifar10", "-data-dir", dir}, dir},
 		{[]string{"search", "-ledger", filepath.Join(dir, "i"), "-dataset", "synthetic", "-classes", "0,x"}, `-classes: item 2 "x"`},
-		{[]string{"search", "-ledger", filepath.Join(dir, "j"), "-dataset", "synthetic", "-classes", "0,9"}, "-classes"},
+		{[]string{"search", "-ledger", filepath.Join(dir, "j"), "-dataset", "synthetic", "-classes", "0,9"}, "classes[1] = 9: unknown class id"},
 		{[]string{"search", "-ledger", filepath.Join(dir, "g"), "-dataset", "imagenet"}, `-dataset "imagenet"`},
 		{[]string{"search", "-ledger", filepath.Join(dir, "h"), "-dataset", "synthetic", "-valid-frac", "1"}, "-valid-frac 1"},
 		{[]string{"search", "-ledger", filepath.Join(dir, "k"), "-evaluator", "fake", "-anneal", "linear"}, `-anneal: want "epoch" or "step"`},
@@ -274,10 +274,12 @@ func TestSearchRecipeDefaultsByDataset(t *testing.T) {
 		flip, hasCutout bool
 		anneal          string
 	}{
-		{[]string{"-dataset", "cifar10"}, 4, 16, true, true, ""},
-		{[]string{"-dataset", "mnist"}, 2, 0, false, false, ""},
-		{[]string{"-dataset", "synthetic"}, 0, 0, false, false, ""},
-		{[]string{"-dataset", "cifar10", "-cutout", "0", "-crop-pad", "1", "-flip=false"}, 1, 0, false, false, ""},
+		{[]string{"-dataset", "cifar10"}, 4, 16, true, true, nas.AnnealStep},
+		{[]string{"-dataset", "mnist"}, 2, 0, false, false, nas.AnnealStep},
+		{[]string{"-dataset", "synthetic"}, 0, 0, false, false, nas.AnnealStep},
+		{[]string{"-dataset", "cifar10", "-cutout", "0", "-crop-pad", "1", "-flip=false"}, 1, 0, false, false, nas.AnnealStep},
+		{[]string{"-dataset", "mnist", "-released"}, 2, 0, false, false, ""},
+		{[]string{"-dataset", "mnist", "-released", "-anneal", "step"}, 2, 0, false, false, nas.AnnealStep},
 		{[]string{"-dataset", "mnist", "-anneal", "step"}, 2, 0, false, false, nas.AnnealStep},
 		{[]string{"-dataset", "mnist", "-anneal", "epoch"}, 2, 0, false, false, ""},
 	} {
@@ -326,7 +328,7 @@ func TestSearchSlurmFlags(t *testing.T) {
 	}{
 		{[]string{"-evaluator", "slurm"}, "needs -slurm-dir"},
 		{[]string{"-evaluator", "slurm", "-slurm-dir", dir, "-momentum", "0.5"}, "drop -momentum"},
-		{[]string{"-evaluator", "slurm", "-slurm-dir", dir, "-dataset", "cifar10"}, "needs -data-dir"},
+		{[]string{"-evaluator", "slurm", "-slurm-dir", dir, "-dataset", "cifar10"}, "needs --data-dir"},
 	} {
 		args := append([]string{"search", "-ledger", filepath.Join(dir, "l.jsonl")}, tc.args...)
 		if _, errOut, code := runCmd(t, args...); code == 0 || !strings.Contains(errOut, tc.want) {
@@ -345,7 +347,11 @@ func TestDataArgsAreTrainFlags(t *testing.T) {
 	if got != want {
 		t.Fatalf("dataArgs %q, want %q", got, want)
 	}
-	train, valid, _, err := loadData(o)
+	spec, err := o.spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, valid, _, err := spec.Split()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	def := nas.DefaultRecipe()
 	fs := flag.NewFlagSet("trgnas train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.dataset, "dataset", "mnist", "dataset: mnist (embedded copy unless --data-dir), cifar10 (needs --data-dir) or synthetic")
+	fs.StringVar(&f.dataset, "dataset", "mnist", datasetHelp)
 	fs.StringVar(&f.dataDir, "data-dir", "", "directory of the dataset files")
 	fs.StringVar(&f.classes, "classes", "", "comma-separated class ids to keep (relabelled 0..n-1); empty keeps all")
 	fs.IntVar(&f.synthN, "synth-n", 1200, "synthetic: number of images (a sixth is held out as the test set)")
@@ -60,14 +60,14 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.IntVar(&f.epochs, "epochs", def.Epochs, "epochs")
 	fs.IntVar(&f.batch, "batch", def.BatchSize, "batch size")
 	fs.Float64Var(&f.lr, "lr", def.LearningRate, "initial learning rate (cosine-annealed to 0)")
-	fs.StringVar(&f.anneal, "anneal", nas.AnnealEpoch, "when the cosine schedule moves: epoch (the published run: at each epoch's start, the last epoch at 0) or step (every step)")
+	fs.StringVar(&f.anneal, "anneal", nas.AnnealStep, annealHelp)
 	fs.IntVar(&f.trainLimit, "train-limit", 0, "train on at most this many images (0: all)")
 	fs.IntVar(&f.validLimit, "valid-limit", 0, "validate on at most this many images (0: all)")
 	fs.Float64Var(&f.validFrac, "valid-frac", 0.1, "fraction of the training set held out for validation (stratified, seeded)")
 	fs.Int64Var(&f.seed, "seed", 1, "seed of the split, the initialisation and the batches")
-	fs.IntVar(&f.cropPad, "crop-pad", 0, "random-crop padding in pixels (default: 4 cifar10, 2 mnist, 0 synthetic)")
+	fs.IntVar(&f.cropPad, "crop-pad", 0, cropHelp)
 	fs.IntVar(&f.cutout, "cutout", 0, "Cutout square side, 0 off (default: 16 cifar10, 0 otherwise)")
-	fs.BoolVar(&f.flip, "flip", false, "random horizontal flip (default: on for cifar10, off otherwise)")
+	fs.BoolVar(&f.flip, "flip", false, flipHelp)
 	fs.StringVar(&f.backend, "backend", os.Getenv("GOMLX_BACKEND"), "backend spec: go, xla:cuda, ... (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object on stdout")
 	fs.BoolVar(&f.classAcc, "class-acc", false, "report per-class validation accuracy")
@@ -80,19 +80,6 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	return f, nil
-}
-
-// intList parses "1,2,3".
-func intList(flagName, s string) ([]int, error) {
-	var out []int
-	for i, p := range strings.Split(s, ",") {
-		v, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil {
-			return nil, fmt.Errorf("--%s: item %d %q: not an integer", flagName, i+1, p)
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }
 
 // archOf builds the architecture from the flags.
@@ -141,13 +128,7 @@ func (f *trainFlags) recipeOf() nas.Recipe {
 	r.Epochs, r.BatchSize, r.LearningRate = f.epochs, f.batch, f.lr
 	r.TrainLimit, r.ValidLimit, r.Seed = f.trainLimit, f.validLimit, f.seed
 	r.Anneal = annealValue(f.anneal) // Validate names a bad value
-	crop, cutout, flip := 0, 0, false
-	switch f.dataset {
-	case "cifar10":
-		crop, cutout, flip = 4, 16, true
-	case "mnist":
-		crop = 2
-	}
+	crop, cutout, flip := augDefaults(f.dataset)
 	if f.set["crop-pad"] {
 		crop = f.cropPad
 	}
@@ -165,53 +146,11 @@ func (f *trainFlags) recipeOf() nas.Recipe {
 	return r
 }
 
-// loadData returns the training and test sets of the flags, with the
-// class subset applied.
-func (f *trainFlags) loadData() (train, test *data.Dataset, err error) {
-	switch f.dataset {
-	case "mnist":
-		train, test, err = data.MNIST(f.dataDir)
-	case "cifar10":
-		if f.dataDir == "" {
-			return nil, nil, errors.New("--dataset cifar10 needs --data-dir (the directory of the CIFAR-10 binary files)")
-		}
-		train, test, err = data.CIFAR10(f.dataDir)
-	case "synthetic":
-		var all *data.Dataset
-		all, err = data.NewSynthetic(data.SyntheticConfig{
-			N: f.synthN, H: f.synthSize, W: f.synthSize, C: f.synthC, Classes: f.synthK, Seed: f.seed, Noise: f.synthNoise,
-		})
-		if err == nil {
-			train, test, err = all.Split(1.0/6, 0)
-		}
-	default:
-		return nil, nil, fmt.Errorf("--dataset %q: want mnist, cifar10 or synthetic", f.dataset)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if f.classes != "" {
-		ids, err := intList("classes", f.classes)
-		if err != nil {
-			return nil, nil, err
-		}
-		if train, err = train.Subset(ids); err != nil {
-			return nil, nil, fmt.Errorf("--classes: %w", err)
-		}
-		if test, err = test.Subset(ids); err != nil {
-			return nil, nil, fmt.Errorf("--classes: %w", err)
-		}
-	}
-	return train, test, nil
-}
-
-// norm is the normalisation of the dataset: the published constants for
-// CIFAR-10, nil (computed from the training set) otherwise.
-func (f *trainFlags) norm() (mean, std []float32) {
-	if f.dataset == "cifar10" {
-		return data.CIFAR10Norm()
-	}
-	return nil, nil
+// spec is the data.Spec of the flags.
+func (f *trainFlags) spec() (data.Spec, error) {
+	return dataSpec(f.dataset, f.dataDir, f.classes, f.validFrac, f.seed, data.SyntheticConfig{
+		N: f.synthN, H: f.synthSize, C: f.synthC, Classes: f.synthK, Noise: f.synthNoise,
+	})
 }
 
 func trainCmd(args []string, stdout, stderr io.Writer) error {
@@ -237,14 +176,11 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr, "warning:", w)
 		}
 	}
-	full, _, err := f.loadData()
+	spec, err := f.spec()
 	if err != nil {
 		return err
 	}
-	if !(f.validFrac > 0 && f.validFrac < 1) {
-		return fmt.Errorf("--valid-frac %g, must be in (0, 1)", f.validFrac)
-	}
-	train, valid, err := full.Split(f.validFrac, f.seed)
+	train, valid, _, err := spec.Split()
 	if err != nil {
 		return err
 	}
@@ -253,7 +189,7 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer backend.Finalize()
-	mean, std := f.norm()
+	mean, std := normOf(f.dataset)
 	cfg := nas.TrainConfig{
 		Backend: backend, Arch: a, Recipe: r, Train: train, Valid: valid, Mean: mean, Std: std,
 		ClassAcc: f.classAcc, CheckpointDir: f.checkpoint,
@@ -290,7 +226,11 @@ func nonZero(v, d int) int {
 }
 
 func evalCheckpointCmd(ctx context.Context, f *trainFlags, stdout io.Writer) error {
-	_, test, err := f.loadData()
+	spec, err := f.spec()
+	if err != nil {
+		return err
+	}
+	test, err := spec.Test()
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,7 @@ import (
 // clipping: with this command they must be the published ones.
 const DefaultCommand = `trgnas train --arch {{.Key}}` +
 	` --epochs {{.Recipe.Epochs}} --batch {{.Recipe.BatchSize}} --lr {{.Recipe.LearningRate}}` +
+	` --anneal {{if eq .Recipe.Anneal "step"}}step{{else}}epoch{{end}}` +
 	` --train-limit {{.Recipe.TrainLimit}} --valid-limit {{.Recipe.ValidLimit}} --seed {{.Recipe.Seed}}` +
 	` --crop-pad {{.Recipe.CropPad}} --cutout {{if .Recipe.Cutout}}{{.Recipe.CutoutSize}}{{else}}0{{end}} --flip={{.Recipe.Flip}}` +
 	`{{with .DataArgs}} {{.}}{{end}} --json`

@@ -375,8 +375,8 @@ func TestDefaultCommand(t *testing.T) {
 		cutout bool
 		want   string
 	}{
-		{true, "train --arch w16-o010-k357 --epochs 50 --batch 64 --lr 0.025 --train-limit 5000 --valid-limit 0 --seed 3 --crop-pad 4 --cutout 16 --flip=true --dataset cifar10 --data-dir /shared/c10 --json"},
-		{false, "train --arch w16-o010-k357 --epochs 50 --batch 64 --lr 0.025 --train-limit 5000 --valid-limit 0 --seed 3 --crop-pad 4 --cutout 0 --flip=true --dataset cifar10 --data-dir /shared/c10 --json"},
+		{true, "train --arch w16-o010-k357 --epochs 50 --batch 64 --lr 0.025 --anneal epoch --train-limit 5000 --valid-limit 0 --seed 3 --crop-pad 4 --cutout 16 --flip=true --dataset cifar10 --data-dir /shared/c10 --json"},
+		{false, "train --arch w16-o010-k357 --epochs 50 --batch 64 --lr 0.025 --anneal epoch --train-limit 5000 --valid-limit 0 --seed 3 --crop-pad 4 --cutout 0 --flip=true --dataset cifar10 --data-dir /shared/c10 --json"},
 	} {
 		cfg.Recipe.Cutout = tc.cutout
 		r, err := newEval(t, cfg).Evaluate(context.Background(), nas.Arch{Width: 16, Ops: []int{0, 1, 0}, Kernels: []int{3, 5, 7}})
