@@ -54,12 +54,14 @@ type LedgerOverride struct {
 }
 
 // LedgerEntry is one valid line of a ledger after the header: exactly one
-// of Record, Start and Override is set. Line is its 1-based line number.
+// of Record, Start, Override and Final is set. Line is its 1-based line
+// number.
 type LedgerEntry struct {
 	Line     int
 	Record   *Record
 	Start    *LedgerStart
 	Override *LedgerOverride
+	Final    *FinalRecord
 }
 
 // LedgerFile is the parsed content of a ledger file.
@@ -190,6 +192,17 @@ func parseLedger(path string, data []byte) (*LedgerFile, []error) {
 				continue
 			}
 			lf.Entries = append(lf.Entries, LedgerEntry{Line: lineNo, Override: &ov})
+		case probe.Event != nil && *probe.Event == "final":
+			var fr FinalRecord
+			if err := decodeLine(ln, &fr); err != nil {
+				warn(lineNo, fmt.Errorf("bad final record, skipped: %v", err))
+				continue
+			}
+			if err := fr.Result.Arch.Validate(); err != nil {
+				warn(lineNo, fmt.Errorf("bad final record, skipped: %v", err))
+				continue
+			}
+			lf.Entries = append(lf.Entries, LedgerEntry{Line: lineNo, Final: &fr})
 		case probe.Event != nil:
 			warn(lineNo, fmt.Errorf("unknown event %q, skipped", *probe.Event))
 		case probe.Key != nil:
@@ -279,6 +292,25 @@ func OpenLedger(path string, hdr LedgerHeader) (*Ledger, error) {
 		}
 	}
 	return l, nil
+}
+
+// OpenLedgerAppend opens an existing ledger for appending with the header
+// it has, for steps that add to a search's ledger without being the search
+// (the final step).
+func OpenLedgerAppend(path string) (*Ledger, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	lf, warns := parseLedger(path, data)
+	if lf.Header == nil {
+		return nil, fmt.Errorf("%s: ledger has no header line", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &Ledger{path: path, f: f, hdr: *lf.Header, read: lf, warn: warns}, nil
 }
 
 // Path returns the ledger's file name.

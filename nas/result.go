@@ -37,7 +37,8 @@ type Result struct {
 	ImagesPerSec   float64   `json:"images_per_sec,omitempty"`
 	Backend        string    `json:"backend,omitempty"`
 	ClassAcc       []float64 `json:"class_acc,omitempty"` // per-class accuracy, on request
-	TestAcc        float64   `json:"test_acc,omitempty"`  // set only by a final test-set report
+	TestAcc        float64   `json:"test_acc,omitempty"`  // set only by the final step (TrainConfig.Test)
+	TestLoss       float64   `json:"test_loss,omitempty"` // mean cross-entropy on the test set, with TestAcc
 	Failed         bool      `json:"failed,omitempty"`    // diverged (NaN/Inf loss) or errored
 	Error          string    `json:"error,omitempty"`     // why it failed
 	Finished       time.Time `json:"finished,omitempty"`

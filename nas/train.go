@@ -25,11 +25,17 @@ type TrainConfig struct {
 	Arch    Arch
 	Recipe  Recipe
 	Train   *data.Dataset // training images (Recipe.TrainLimit applies)
-	Valid   *data.Dataset // validation images, evaluated after every epoch (Recipe.ValidLimit applies)
+	Valid   *data.Dataset // validation images, evaluated after every epoch (Recipe.ValidLimit applies); nil for none
+	// Test, when set, is evaluated once, after the last epoch, into
+	// Result.TestAcc and TestLoss (and ClassAcc when asked for): the final
+	// step of a search trains on all training images with no validation
+	// split and scores the network on the test set only.
+	Test *data.Dataset
 	// Mean and Std are the per-channel normalisation constants (on the [0, 1]
 	// scale); nil means computed from Train.
 	Mean, Std []float32
-	// ClassAcc asks for the per-class validation accuracy of the final model.
+	// ClassAcc asks for the per-class accuracy of the final model: on the
+	// test set when there is one, else on the validation set.
 	ClassAcc bool
 	// Progress, if set, is called after every training step and after every
 	// epoch's evaluation, from the calling goroutine.
@@ -97,14 +103,14 @@ func Train(ctx context.Context, cfg TrainConfig) (Result, error) {
 
 // run is the state of one Train call.
 type run struct {
-	cfg          TrainConfig
-	model        Model
-	train, valid *data.Dataset
-	batcher      *data.Batcher
-	mean, std    []float32
-	mctx         *mlctx.Context
-	trainExec    *mlctx.Exec
-	evalExec     *mlctx.Exec
+	cfg                TrainConfig
+	model              Model
+	train, valid, test *data.Dataset
+	batcher            *data.Batcher
+	mean, std          []float32
+	mctx               *mlctx.Context
+	trainExec          *mlctx.Exec
+	evalExec           *mlctx.Exec
 }
 
 func newRun(cfg TrainConfig) (*run, error) {
@@ -114,28 +120,36 @@ func newRun(cfg TrainConfig) (*run, error) {
 	if err := cfg.Recipe.Validate(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if cfg.Train == nil || cfg.Valid == nil {
-		return nil, fmt.Errorf("train: training and validation datasets are required")
+	if cfg.Train == nil || (cfg.Valid == nil && cfg.Test == nil) {
+		return nil, fmt.Errorf("train: a training set and a validation or test set are required")
 	}
 	if err := cfg.Train.Validate(); err != nil {
 		return nil, fmt.Errorf("train: training set: %w", err)
 	}
-	if err := cfg.Valid.Validate(); err != nil {
-		return nil, fmt.Errorf("train: validation set: %w", err)
-	}
-	tr, va := cfg.Train, cfg.Valid
-	if tr.H != va.H || tr.W != va.W || tr.C != va.C || len(tr.Classes) != len(va.Classes) {
-		return nil, fmt.Errorf("train: training set %q is %dx%dx%d with %d classes, validation set %q is %dx%dx%d with %d classes",
-			tr.Name, tr.H, tr.W, tr.C, len(tr.Classes), va.Name, va.H, va.W, va.C, len(va.Classes))
+	tr, va, te := cfg.Train, cfg.Valid, cfg.Test
+	for _, o := range []struct {
+		what string
+		d    *data.Dataset
+	}{{"validation", va}, {"test", te}} {
+		if o.d == nil {
+			continue
+		}
+		if err := o.d.Validate(); err != nil {
+			return nil, fmt.Errorf("train: %s set: %w", o.what, err)
+		}
+		if tr.H != o.d.H || tr.W != o.d.W || tr.C != o.d.C || len(tr.Classes) != len(o.d.Classes) {
+			return nil, fmt.Errorf("train: training set %q is %dx%dx%d with %d classes, %s set %q is %dx%dx%d with %d classes",
+				tr.Name, tr.H, tr.W, tr.C, len(tr.Classes), o.what, o.d.Name, o.d.H, o.d.W, o.d.C, len(o.d.Classes))
+		}
 	}
 	if cfg.Recipe.TrainLimit > 0 && cfg.Recipe.TrainLimit < tr.N {
 		tr = tr.Take(cfg.Recipe.TrainLimit)
 	}
-	if cfg.Recipe.ValidLimit > 0 && cfg.Recipe.ValidLimit < va.N {
+	if va != nil && cfg.Recipe.ValidLimit > 0 && cfg.Recipe.ValidLimit < va.N {
 		va = va.Take(cfg.Recipe.ValidLimit)
 	}
-	if tr.N == 0 || va.N == 0 {
-		return nil, fmt.Errorf("train: empty dataset (%d training, %d validation images)", tr.N, va.N)
+	if tr.N == 0 || (va != nil && va.N == 0) || (te != nil && te.N == 0) {
+		return nil, fmt.Errorf("train: empty dataset (%d training images)", tr.N)
 	}
 	if cfg.CheckpointDir != "" {
 		if err := checkEmptyDir(cfg.CheckpointDir); err != nil {
@@ -155,7 +169,7 @@ func newRun(cfg TrainConfig) (*run, error) {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	mean, std := b.Norm()
-	return &run{cfg: cfg, model: m, train: tr, valid: va, batcher: b, mean: mean, std: std}, nil
+	return &run{cfg: cfg, model: m, train: tr, valid: va, test: te, batcher: b, mean: mean, std: std}, nil
 }
 
 // catch runs fn and turns a panic into an error.
@@ -372,12 +386,14 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		trainSeconds += epochTrain
 		trainImages += seen
 		if failed == "" {
-			ev, err := r.evaluate(ctx, r.valid, false)
-			if err != nil {
-				if ctx.Err() != nil {
-					return Result{}, ctx.Err()
+			var ev evaluation
+			if r.valid != nil {
+				if ev, err = r.evaluate(ctx, r.valid, false); err != nil {
+					if ctx.Err() != nil {
+						return Result{}, ctx.Err()
+					}
+					return Result{}, fmt.Errorf("train %s: epoch %d: validation: %w", cfg.Arch.Key(), e, err)
 				}
-				return Result{}, fmt.Errorf("train %s: epoch %d: validation: %w", cfg.Arch.Key(), e, err)
 			}
 			if ev.nonFinite {
 				failed = fmt.Sprintf("diverged: validation logits not finite after epoch %d", e)
@@ -407,7 +423,21 @@ func (r *run) run(ctx context.Context) (Result, error) {
 	if trainSeconds > 0 {
 		res.ImagesPerSec = float64(trainImages) / trainSeconds
 	}
-	if !res.Failed && cfg.ClassAcc {
+	if !res.Failed && r.test != nil {
+		// The one look at the test set.
+		ev, err := r.evaluate(ctx, r.test, cfg.ClassAcc)
+		if err != nil {
+			if ctx.Err() != nil {
+				return Result{}, ctx.Err()
+			}
+			return Result{}, fmt.Errorf("train %s: test set: %w", cfg.Arch.Key(), err)
+		}
+		if ev.nonFinite {
+			res.Failed, res.Error = true, "diverged: test logits not finite"
+		}
+		res.TestAcc, res.TestLoss, res.ClassAcc = ev.acc, ev.loss, ev.classAcc
+		res.WallSeconds = time.Since(start).Seconds()
+	} else if !res.Failed && cfg.ClassAcc {
 		ev, err := r.evaluate(ctx, r.valid, true)
 		if err != nil {
 			return Result{}, fmt.Errorf("train %s: class accuracy: %w", cfg.Arch.Key(), err)
