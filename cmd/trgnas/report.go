@@ -45,9 +45,28 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err := s.WriteTable(stdout); err != nil {
 		return err
 	}
+	writeFinals(stdout, lf.Finals())
 	recs := lf.Records()
 	if used := len(s.Decisions()); len(recs) > used {
 		fmt.Fprintf(stdout, "%d of the ledger's %d records were not used by the search (repeated or left by an interrupted run)\n", len(recs)-used, len(recs))
 	}
 	return nil
+}
+
+// writeFinals lists the final records: the networks retrained on all
+// training images and scored once on the test set.
+func writeFinals(w io.Writer, finals []nas.FinalRecord) {
+	if len(finals) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nfinal training (all training images, scored once on the test set):")
+	fmt.Fprintf(w, "  %-9s %-34s %9s %11s %7s %9s %10s\n", "role", "network", "params", "MACs", "epochs", "test acc", "wall time")
+	for _, f := range finals {
+		acc := fmt.Sprintf("%.2f%%", f.Result.TestAcc)
+		if f.Result.Failed {
+			acc = "failed"
+		}
+		fmt.Fprintf(w, "  %-9s %-34s %9s %11s %7d %9s %9.0fs\n", f.Role, f.Result.Arch.Key(), nas.Thousands(f.Result.Params),
+			nas.Thousands(int(f.Result.MACs)), f.Recipe.Epochs, acc, f.Result.WallSeconds)
+	}
 }

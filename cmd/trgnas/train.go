@@ -259,12 +259,8 @@ func printResult(w io.Writer, res nas.Result, r nas.Recipe, classes []string) {
 		fmt.Fprintf(w, "%-6d %-9.5f %-10.4f %-10.2f %-10.4f %-10.2f %-8.1f\n", e.Epoch, e.LR, e.TrainLoss, e.TrainAcc, e.ValidLoss, e.ValidAcc, e.Seconds)
 	}
 	fmt.Fprintf(w, "\narch             %s (key %s)\n", res.Arch, res.Arch.Key())
-	anneal := r.Anneal
-	if anneal == "" {
-		anneal = nas.AnnealEpoch
-	}
 	fmt.Fprintf(w, "recipe           epochs %d, batch %d, lr %g, anneal %s, crop-pad %d, flip %t, cutout %d, seed %d\n",
-		r.Epochs, r.BatchSize, r.LearningRate, anneal, r.CropPad, r.Flip, r.CutoutSize, r.Seed)
+		r.Epochs, r.BatchSize, r.LearningRate, annealName(r.Anneal), r.CropPad, r.Flip, r.CutoutSize, r.Seed)
 	fmt.Fprintf(w, "params           %d\nMACs             %d\n", res.Params, res.MACs)
 	fmt.Fprintf(w, "best valid acc   %.2f%%\nbest train acc   %.2f%%\n", res.ValidAcc, res.TrainAcc)
 	fmt.Fprintf(w, "final valid acc  %.2f%%\nfinal train acc  %.2f%%\n", res.FinalValidAcc, res.FinalTrainAcc)
@@ -292,13 +288,18 @@ func printClassAcc(w io.Writer, acc []float64, classes []string) {
 
 // progressBar renders nas.Progress on one terminal line per epoch.
 type progressBar struct {
-	w    io.Writer
-	last time.Time
+	w       io.Writer
+	last    time.Time
+	noValid bool // training without a validation set (the final step)
 }
 
 func (b *progressBar) update(p nas.Progress) {
 	if p.Done != nil {
-		fmt.Fprintf(b.w, "\r%s valid %.2f%%  %.1fs\n", b.line(p), p.Done.ValidAcc, p.Done.Seconds)
+		if b.noValid {
+			fmt.Fprintf(b.w, "\r%s  %.1fs\n", b.line(p), p.Done.Seconds)
+		} else {
+			fmt.Fprintf(b.w, "\r%s valid %.2f%%  %.1fs\n", b.line(p), p.Done.ValidAcc, p.Done.Seconds)
+		}
 		return
 	}
 	if time.Since(b.last) < 250*time.Millisecond && p.Step != p.Steps {
