@@ -144,6 +144,35 @@ func TestFinal(t *testing.T) {
 		"-epochs", "1", "-batch", "32", "-lr", "0.05", "-target-acc", "100"); code != 0 {
 		t.Errorf("search after final: %s", errOut)
 	}
+
+	// Three of the candidates again at a longer budget, into a second
+	// ledger: the best and the worst of the search among them.
+	long := filepath.Join(dir, "long.jsonl")
+	out, errOut, code = runCmd(t, "retrain", "-ledger", ledger, "-out", long, "-count", "3", "-epochs", "3")
+	if code != 0 || !strings.Contains(out, "rank agreement of 3 candidates") {
+		t.Fatalf("retrain: exit %d: %s\n%s", code, errOut, out)
+	}
+	recs := lf.Records()
+	best, worst := recs[0], recs[0]
+	for _, r := range recs {
+		if r.Result.ValidAcc > best.Result.ValidAcc {
+			best = r
+		}
+		if r.Result.ValidAcc < worst.Result.ValidAcc {
+			worst = r
+		}
+	}
+	got := strings.Join(ledgerKeys(t, long), " ")
+	if len(ledgerKeys(t, long)) != 3 || !strings.Contains(got, best.Key) || !strings.Contains(got, worst.Key) {
+		t.Errorf("retrained %s; search's best %s, worst %s", got, best.Key, worst.Key)
+	}
+	if lf2, _, _ := nas.ReadLedgerFile(long); lf2 == nil || lf2.Header.Recipe.Epochs != 3 || lf2.Header.Dataset != lf.Header.Dataset {
+		t.Errorf("retrain header %+v", lf2.Header)
+	}
+	out, _, code = runCmd(t, "retrain", "-ledger", ledger, "-out", long, "-count", "3", "-epochs", "3")
+	if code != 0 || strings.Count(out, "already in") != 3 || len(ledgerKeys(t, long)) != 3 {
+		t.Errorf("retrain again trained something:\n%s", out)
+	}
 }
 
 func TestFinalErrors(t *testing.T) {
