@@ -70,6 +70,9 @@ type Options struct {
 	// budget; when set, WriteAll draws the rank agreement of Compare (x)
 	// against the main ledger (y).
 	Compare []nas.Record
+	// Finals are the search's final records (nas.LedgerFile.Finals): the
+	// trade-off plots draw each at its test accuracy.
+	Finals []nas.FinalRecord
 	// Skipped, when set, is told which plots WriteAll left out because
 	// the records lack their data (the reason wraps ErrNoData).
 	Skipped func(name string, reason error)

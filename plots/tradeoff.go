@@ -2,6 +2,7 @@ package plots
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -120,6 +121,12 @@ func Tradeoff(recs []nas.Record, cost Cost, opt Options) (*plot.Plot, error) {
 		fl.texts = append(fl.texts, fmt.Sprintf("#%d", items[k].r.Seq))
 	}
 	p.Add(fl, lg)
+	if err := addFinals(p, opt.Finals, cost, lg, &ys); err != nil {
+		return nil, err
+	}
+	if len(opt.Finals) > 0 {
+		p.Y.Label.Text = "best validation accuracy; final networks: test (%)"
+	}
 
 	// Room above the data for the legend (top left), a little on the right.
 	ylo, yhi := minMax(ys)
@@ -128,8 +135,58 @@ func Tradeoff(recs []nas.Record, cost Cost, opt Options) (*plot.Plot, error) {
 		span = 1
 	}
 	p.Y.Min, p.Y.Max = ylo-0.05*span, yhi+0.75*span
+	if yhi <= 100 {
+		p.Y.Max = math.Min(p.Y.Max, 100) // an accuracy axis never goes past 100
+	}
 	p.X.Min, p.X.Max = lo/math.Pow(hi/lo, 0.04)/1.02, hi*math.Pow(hi/lo, 0.12)*1.05
 	return p, nil
+}
+
+// addFinals draws the final records as black crosses at their test
+// accuracy, labelled with their role, and adds their accuracies to ys (for
+// the axis range).
+func addFinals(p *plot.Plot, finals []nas.FinalRecord, cost Cost, lg *legend, ys *[]float64) error {
+	var pts plotter.XYs
+	var texts []string
+	for _, f := range finals {
+		r := nas.Record{Result: f.Result, Key: f.Result.Arch.Key()}
+		c := cost.of(r)
+		if f.Result.Failed || !(c > 0) || !finite(f.Result.TestAcc) {
+			continue
+		}
+		pts = append(pts, plotter.XY{X: c, Y: f.Result.TestAcc})
+		texts = append(texts, fmt.Sprintf("%s %.2f%%", f.Role, f.Result.TestAcc))
+		*ys = append(*ys, f.Result.TestAcc)
+	}
+	if len(pts) == 0 {
+		return nil
+	}
+	sc, err := plotter.NewScatter(pts)
+	if err != nil {
+		return err
+	}
+	sc.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(5), Shape: draw.CrossGlyph{}}
+	p.Add(sc)
+	lg.add("final (test set)", sc)
+	lg.avoid(pts...)
+	p.Add(&pointLabels{xs: xsOf(pts), ys: ysOf(pts), texts: texts})
+	return nil
+}
+
+func xsOf(pts plotter.XYs) []float64 {
+	out := make([]float64, len(pts))
+	for i, p := range pts {
+		out[i] = p.X
+	}
+	return out
+}
+
+func ysOf(pts plotter.XYs) []float64 {
+	out := make([]float64, len(pts))
+	for i, p := range pts {
+		out[i] = p.Y
+	}
+	return out
 }
 
 func minMax(v []float64) (lo, hi float64) {

@@ -68,6 +68,9 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if lf, _, err := nas.ReadLedgerFile(*ledger); err == nil {
+		opt.Finals = lf.Finals()
+	}
 	if *compare != "" {
 		if opt.Compare, err = readRecords(*compare, stderr); err != nil {
 			return err
