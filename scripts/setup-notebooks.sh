@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup-notebooks.sh installs what the TRG-NAS notebooks need on Debian or
-# Ubuntu: Jupyter (nbconvert and nbclient, plus the classic notebook UI) from
-# the distribution, goimports and gopls at pinned versions, GoNB v0.11.1, and
+# Ubuntu: Jupyter (nbconvert and nbclient, plus the classic notebook UI) and
+# the Fashion-MNIST files (dataset-fashion-mnist) from the distribution, goimports and gopls at pinned versions, GoNB v0.11.1, and
 # the GoNB kernel registration. It is idempotent: what is already there at the
 # right version is skipped. Every step says what it does; a failing step stops
 # the script with a message naming the step, and the kernel is registered only
@@ -83,11 +83,13 @@ export PATH="$gobin:$goroot_bin:$PATH"
 say "  $gov, binaries go to $gobin"
 
 # --- apt packages ------------------------------------------------------------
-pkgs=(jupyter-nbconvert python3-nbclient)
+# dataset-fashion-mnist: the Fashion-MNIST idx files (30 MB) that
+# --dataset fashion-mnist and notebooks/fashion-mnist.ipynb read.
+pkgs=(jupyter-nbconvert python3-nbclient dataset-fashion-mnist)
 if [ "$ui" = 1 ]; then
 	pkgs+=(jupyter-notebook)
 fi
-begin apt "Jupyter packages: ${pkgs[*]}"
+begin apt "Jupyter and dataset packages: ${pkgs[*]}"
 missing=()
 for p in "${pkgs[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
