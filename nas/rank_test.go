@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
@@ -156,4 +157,37 @@ func ExampleKendallTau() {
 	fmt.Printf("tau-b %.3f rho %.3f\n", tau, rho)
 	// Output:
 	// tau-b 0.738 rho 0.821
+}
+
+func TestSpread(t *testing.T) {
+	var ds []nas.Decision
+	for i, acc := range []float64{80, 95, 70, 90, 85, 60, 75, 95} {
+		a := nas.Uniform(8, 2+i, nas.OpSepConv, 3)
+		if i == 7 {
+			a = ds[1].Arch // the same network again counts once
+		}
+		ds = append(ds, nas.Decision{Seq: i, Arch: a, Result: nas.Result{ValidAcc: acc}})
+	}
+	ds = append(ds, nas.Decision{Seq: 8, Arch: nas.Uniform(8, 20, 0, 3), Result: nas.Result{ValidAcc: 99, Failed: true}})
+	accs := func(ds []nas.Decision) []float64 {
+		var out []float64
+		for _, d := range ds {
+			out = append(out, d.Result.ValidAcc)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		n    int
+		want []float64
+	}{
+		{3, []float64{95, 80, 60}},
+		{4, []float64{95, 85, 75, 60}},
+		{1, []float64{95}},
+		{0, []float64{95, 90, 85, 80, 75, 70, 60}},
+		{20, []float64{95, 90, 85, 80, 75, 70, 60}},
+	} {
+		if got := accs(nas.Spread(ds, tc.n)); !slices.Equal(got, tc.want) {
+			t.Errorf("Spread(%d) = %v, want %v", tc.n, got, tc.want)
+		}
+	}
 }

@@ -6,10 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -63,13 +61,7 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 	if err := s.Replay(lf); err != nil {
 		return err
 	}
-	var pool []nas.Decision
-	for _, d := range s.Decisions() {
-		if !d.Result.Failed {
-			pool = append(pool, d)
-		}
-	}
-	chosen, err := pickCandidates(pool, *count, *keys)
+	chosen, err := pickCandidates(s.Decisions(), *count, *keys)
 	if err != nil {
 		return err
 	}
@@ -151,47 +143,25 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// pickCandidates chooses the decisions to retrain: those named in keys, or
-// n spread evenly over the ranking by validation accuracy (the best and
-// the worst included), in ranking order, best first.
+// pickCandidates chooses the decisions to retrain: those named in keys,
+// or n spread over the ranking (nas.Spread).
 func pickCandidates(pool []nas.Decision, n int, keys string) ([]nas.Decision, error) {
+	if keys == "" {
+		return nas.Spread(pool, n), nil
+	}
 	byKey := map[string]nas.Decision{}
-	var uniq []nas.Decision
 	for _, d := range pool {
 		if _, ok := byKey[d.Arch.Key()]; !ok {
 			byKey[d.Arch.Key()] = d
-			uniq = append(uniq, d)
 		}
 	}
-	if keys != "" {
-		var out []nas.Decision
-		for _, k := range strings.Split(keys, ",") {
-			d, ok := byKey[strings.TrimSpace(k)]
-			if !ok {
-				return nil, fmt.Errorf("-keys: %q is not a trained candidate of the search", k)
-			}
-			out = append(out, d)
+	var out []nas.Decision
+	for _, k := range strings.Split(keys, ",") {
+		d, ok := byKey[strings.TrimSpace(k)]
+		if !ok {
+			return nil, fmt.Errorf("-keys: %q is not a trained candidate of the search", k)
 		}
-		return out, nil
-	}
-	slices.SortStableFunc(uniq, func(a, b nas.Decision) int {
-		switch {
-		case a.Result.ValidAcc > b.Result.ValidAcc:
-			return -1
-		case a.Result.ValidAcc < b.Result.ValidAcc:
-			return 1
-		}
-		return 0
-	})
-	if n <= 0 || n >= len(uniq) {
-		return uniq, nil
-	}
-	if n == 1 {
-		return uniq[:1], nil
-	}
-	out := make([]nas.Decision, 0, n)
-	for i := range n {
-		out = append(out, uniq[int(math.Round(float64(i)*float64(len(uniq)-1)/float64(n-1)))])
+		out = append(out, d)
 	}
 	return out, nil
 }
