@@ -32,6 +32,8 @@ func FuzzLedger(f *testing.F) {
 	f.Add(seed)
 	f.Add(seed[:len(seed)/2])
 	f.Add([]byte("{}\n{\"event\":\"override\",\"seq\":-4}\n{\"key\":\"w1-o0-k3\"}\n"))
+	f.Add(append(seed, []byte(`{"event":"final","role":"found","result":{"arch":{"width":8,"ops":[0],"kernels":[3]},"test_acc":91.5}}`+"\n")...))
+	f.Add(append(seed, []byte(`{"event":"final","result":{"arch":{"width":0}}}`+"\n")...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := filepath.Join(t.TempDir(), "l.jsonl")
 		if err := os.WriteFile(p, b, 0o644); err != nil {
@@ -40,6 +42,14 @@ func FuzzLedger(f *testing.F) {
 		recs, _, err := nas.ReadLedger(p)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if lf, _, err := nas.ReadLedgerFile(p); err == nil {
+			nas.FoundArch(lf)
+			for _, fr := range lf.Finals() {
+				if err := fr.Arch().Validate(); err != nil {
+					t.Fatalf("final record with an invalid network read: %v", err)
+				}
+			}
 		}
 		l, err := nas.OpenLedger(p, testHeader(smallConfig()))
 		if err != nil {
