@@ -34,13 +34,7 @@ func cifarTrain() []string {
 // of records, an empty file or a label above 9 is an error naming the file,
 // the record and its offset.
 func CIFAR10(dir string) (train, test *Dataset, err error) {
-	if train, err = cifarPart(dir, false); err != nil {
-		return nil, nil, err
-	}
-	if test, err = cifarPart(dir, true); err != nil {
-		return nil, nil, err
-	}
-	return train, test, nil
+	return bothParts(cifarPart, dir)
 }
 
 // cifarPart reads the CIFAR-10 training set, or the test set when test is

@@ -22,13 +22,7 @@ var FashionMNISTClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress"
 // dir "" it reads FashionMNISTDir. When the files are missing the error
 // wraps ErrNotFound and says which package installs them.
 func FashionMNIST(dir string) (train, test *Dataset, err error) {
-	if train, err = fashionPart(dir, false); err != nil {
-		return nil, nil, err
-	}
-	if test, err = fashionPart(dir, true); err != nil {
-		return nil, nil, err
-	}
-	return train, test, nil
+	return bothParts(fashionPart, dir)
 }
 
 // fashionPart reads the Fashion-MNIST training set, or the test set when

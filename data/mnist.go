@@ -33,13 +33,7 @@ var mnistFiles = [4]string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
 // and t10k-labels-idx1-ubyte, each gzipped (".gz", as distributed) or not.
 // With dir "", it reads the copy in the Go module cache (see MNISTDir).
 func MNIST(dir string) (train, test *Dataset, err error) {
-	if train, err = mnistPart(dir, false); err != nil {
-		return nil, nil, err
-	}
-	if test, err = mnistPart(dir, true); err != nil {
-		return nil, nil, err
-	}
-	return train, test, nil
+	return bothParts(mnistPart, dir)
 }
 
 // mnistPart reads the MNIST training set, or the test set when test is set.

@@ -45,31 +45,14 @@ func (s Spec) Validate() error {
 
 // Train reads the whole training set (training and validation split
 // together), class subset applied. It reads no test file.
-func (s Spec) Train() (*Dataset, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	var d *Dataset
-	var err error
-	switch s.Dataset {
-	case "mnist":
-		d, err = mnistPart(s.Dir, false)
-	case "fashion-mnist":
-		d, err = fashionPart(s.Dir, false)
-	case "cifar10":
-		d, err = cifarPart(s.Dir, false)
-	case "synthetic":
-		d, err = s.synthetic(false)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return s.subset(d)
-}
+func (s Spec) Train() (*Dataset, error) { return s.read(false) }
 
 // Test reads the test set, class subset applied. Only the final step of a
 // search calls it.
-func (s Spec) Test() (*Dataset, error) {
+func (s Spec) Test() (*Dataset, error) { return s.read(true) }
+
+// read reads the training set, or the test set when test is set.
+func (s Spec) read(test bool) (*Dataset, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -77,13 +60,13 @@ func (s Spec) Test() (*Dataset, error) {
 	var err error
 	switch s.Dataset {
 	case "mnist":
-		d, err = mnistPart(s.Dir, true)
+		d, err = mnistPart(s.Dir, test)
 	case "fashion-mnist":
-		d, err = fashionPart(s.Dir, true)
+		d, err = fashionPart(s.Dir, test)
 	case "cifar10":
-		d, err = cifarPart(s.Dir, true)
+		d, err = cifarPart(s.Dir, test)
 	case "synthetic":
-		d, err = s.synthetic(true)
+		d, err = s.synthetic(test)
 	}
 	if err != nil {
 		return nil, err
@@ -161,4 +144,15 @@ func (s Spec) synthetic(test bool) (*Dataset, error) {
 		return tst, nil
 	}
 	return train, nil
+}
+
+// bothParts reads the training and the test set with a dataset's reader.
+func bothParts(part func(dir string, test bool) (*Dataset, error), dir string) (train, test *Dataset, err error) {
+	if train, err = part(dir, false); err != nil {
+		return nil, nil, err
+	}
+	if test, err = part(dir, true); err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
 }
