@@ -23,8 +23,8 @@ func TestSpecReadsTestFilesOnlyInTest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := ds + "-train " + full.Fingerprint() + ", 6 train / 2 valid (split 0.25, seed 2), classes 3,0"
-		if name != want {
+		want := full.Name + " " + full.Fingerprint() + ", 6 train / 2 valid (split 0.25, seed 2), classes 3,0"
+		if name != want || !strings.HasPrefix(name, ds+"-train") {
 			t.Errorf("name %q, want %q", name, want)
 		}
 		if _, err := s.Test(); !errors.Is(err, data.ErrNotFound) || !strings.Contains(err.Error(), "t10k-images") {
