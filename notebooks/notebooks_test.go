@@ -29,7 +29,7 @@ type expect struct {
 var suite = []expect{
 	{file: "cifar10-gpu.ipynb", want: []string{"hardware:", "budget: CI", "download skipped", "found network: depth", "started:", "candidates recorded", "headless search done; found network: depth"}, pngs: 1, budget: 6 * time.Minute},
 	{file: "stages.ipynb", want: []string{"hardware:", "budget: CI", "candidates of stage depth", "replayed 2 candidates from the ledger, trained again: 0", "by override (rules said", "State reset", "resumed from ledger", "trained again: 0;", "found network: depth"}, pngs: 1, budget: 6 * time.Minute},
-	{file: "quickstart.ipynb", want: []string{"hardware:", "budget: CI", "found network: depth", "architecture: depth", "parameters"}, pngs: 3, budget: 6 * time.Minute},
+	{file: "quickstart.ipynb", want: []string{"hardware:", "budget: CI", "found network: depth", "final training:", "test accuracy:", "architecture: depth", "parameters"}, pngs: 3, budget: 6 * time.Minute},
 	{file: "fashion-mnist.ipynb", want: []string{"hardware:", "budget: CI", "data: fashion-mnist-train", "found network: depth", "final recipe:", "found ", "baseline w8-o00-k33", "found minus baseline", "rank agreement, 1 epochs against 2"}, pngs: 4, budget: 6 * time.Minute},
 	{file: "published.ipynb", want: []string{"46 candidates", "found network: depth 16 width 56", "453,498", "7.3x"}, pngs: 4, budget: 3 * time.Minute},
 }

@@ -3,8 +3,8 @@
 // panic or log.Fatal leaves on the GoNB kernel while nbconvert still exits
 // 0). It prints one line per problem, naming the file and the cell.
 //
-// With -print PREFIX it also prints the output lines that start with
-// PREFIX, e.g. -print "found network:".
+// With -print PREFIX (repeatable) it also prints the output lines that
+// start with PREFIX, e.g. -print "found network:".
 //
 // Usage: go run ./scripts/nbcheck [-png N] [-print PREFIX] EXECUTED.ipynb...
 package main
@@ -20,7 +20,11 @@ import (
 
 func main() {
 	pngs := flag.Int("png", 0, "fail unless each notebook shows at least this many image/png outputs")
-	prefix := flag.String("print", "", "print the output lines that start with this prefix")
+	var prefixes []string
+	flag.Func("print", "print the output lines that start with this prefix (repeatable)", func(v string) error {
+		prefixes = append(prefixes, v)
+		return nil
+	})
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: nbcheck [-png N] [-print PREFIX] EXECUTED.ipynb...")
@@ -38,9 +42,9 @@ func main() {
 			fmt.Fprintf(os.Stderr, "nbcheck: %s: %v\n", path, p)
 			bad++
 		}
-		if *prefix != "" {
-			for _, line := range strings.Split(nb.Text(), "\n") {
-				if strings.HasPrefix(line, *prefix) {
+		for _, line := range strings.Split(nb.Text(), "\n") {
+			for _, p := range prefixes {
+				if strings.HasPrefix(line, p) {
 					fmt.Println(line)
 				}
 			}
