@@ -93,11 +93,16 @@ type FinalConfig struct {
 	Mean, Std []float32
 	ClassAcc  bool
 	Progress  func(Progress)
+	// Cache holds final records of other ledgers (LedgerFile.Finals): one
+	// of the same data (the ledger header's Dataset), role, network,
+	// recipe and test set is copied into the ledger instead of training.
+	Cache []FinalRecord
 }
 
 // Final runs the final step: unless the ledger already has a finished final
 // record of the same role, network, recipe and test set (which it returns
-// with cached set, training nothing), it trains cfg.Arch from scratch on
+// with cached set, training nothing), or cfg.Cache has one of the same data
+// (which it appends to the ledger and returns with cached set), it trains cfg.Arch from scratch on
 // cfg.Train with cfg.Recipe, scores it once on cfg.Test and appends the
 // record to the ledger. A failed (diverged) run is recorded too, and
 // trained again by the next call.
@@ -118,8 +123,18 @@ func Final(ctx context.Context, cfg FinalConfig) (rec FinalRecord, cached bool, 
 		return FinalRecord{}, false, fmt.Errorf("final: %w", err)
 	}
 	testSet := cfg.Test.Name + " " + cfg.Test.Fingerprint()
-	if prev, ok := findFinal(cfg.Ledger.Content(), cfg.Role, cfg.Arch, cfg.Recipe, testSet); ok {
+	if prev, ok := findFinal(cfg.Ledger.Content().Finals(), cfg.Role, cfg.Arch, cfg.Recipe, testSet); ok {
 		return prev, true, nil
+	}
+	hdr := cfg.Ledger.Header()
+	var same []FinalRecord
+	for _, f := range cfg.Cache {
+		if f.Dataset == hdr.Dataset {
+			same = append(same, f)
+		}
+	}
+	if prev, ok := findFinal(same, cfg.Role, cfg.Arch, cfg.Recipe, testSet); ok {
+		return prev, true, cfg.Ledger.appendFinal(prev)
 	}
 	res, err := Train(ctx, TrainConfig{
 		Backend: cfg.Backend, Arch: cfg.Arch, Recipe: cfg.Recipe, Train: cfg.Train, Test: cfg.Test,
@@ -128,26 +143,26 @@ func Final(ctx context.Context, cfg FinalConfig) (rec FinalRecord, cached bool, 
 	if err != nil {
 		return FinalRecord{}, false, err
 	}
-	hdr := cfg.Ledger.Header()
 	rec = FinalRecord{
 		Event: "final", Role: cfg.Role, Recipe: cfg.Recipe, Dataset: hdr.Dataset,
 		TrainImages: cfg.Train.N, TestSet: testSet, TestImages: cfg.Test.N,
 		Result: res, Versions: hdr.Versions, Time: time.Now().UTC(),
 	}
-	if err := cfg.Ledger.appendJSON(rec); err != nil {
-		return rec, false, err
+	return rec, false, cfg.Ledger.appendFinal(rec)
+}
+
+// appendFinal writes a final record and keeps it in the ledger's content.
+func (l *Ledger) appendFinal(rec FinalRecord) error {
+	if err := l.appendJSON(rec); err != nil {
+		return err
 	}
-	cfg.Ledger.read.Entries = append(cfg.Ledger.read.Entries, LedgerEntry{Final: &rec})
-	return rec, false, nil
+	l.read.Entries = append(l.read.Entries, LedgerEntry{Final: &rec})
+	return nil
 }
 
 // findFinal returns the last finished final record of role, a, recipe
 // and test set.
-func findFinal(lf *LedgerFile, role string, a Arch, r Recipe, testSet string) (FinalRecord, bool) {
-	if lf == nil {
-		return FinalRecord{}, false
-	}
-	finals := lf.Finals()
+func findFinal(finals []FinalRecord, role string, a Arch, r Recipe, testSet string) (FinalRecord, bool) {
 	for i := len(finals) - 1; i >= 0; i-- {
 		f := finals[i]
 		if f.Role == role && f.Result.Arch.Key() == a.Key() && f.TestSet == testSet && !f.Result.Failed &&

@@ -77,6 +77,39 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 		t.Errorf("after reopening: cached %v, %v", cached, err)
 	}
 
+	// Another ledger of the same data takes the record from the cache; one
+	// of other data does not.
+	other := filepath.Join(t.TempDir(), "other.jsonl")
+	cfg2 := smallConfig()
+	cfg2.WidthDropTol = 0
+	l3, err := nas.OpenLedger(other, testHeader(cfg2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l3.Close()
+	fromCache := fc
+	fromCache.Ledger, fromCache.Cache = l3, lf.Finals()
+	rec, cached, err := nas.Final(ctx, fromCache)
+	if err != nil || !cached || rec.Result.TestAcc != first.Result.TestAcc {
+		t.Fatalf("from the cache: cached %v, %v", cached, err)
+	}
+	if lf3, _, _ := nas.ReadLedgerFile(other); len(lf3.Finals()) != 1 {
+		t.Errorf("the cached record was not copied into the ledger")
+	}
+	otherData := lf.Finals()
+	for i := range otherData {
+		otherData[i].Dataset = "another dataset"
+	}
+	l4, err := nas.OpenLedger(filepath.Join(t.TempDir(), "o.jsonl"), testHeader(cfg2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l4.Close()
+	fromCache.Ledger, fromCache.Cache = l4, otherData
+	if _, cached, err := nas.Final(ctx, fromCache); err != nil || cached {
+		t.Errorf("a record of other data was used: cached %v, %v", cached, err)
+	}
+
 	bad := fc
 	bad.Recipe.TrainLimit = 10
 	if _, _, err := nas.Final(ctx, bad); err == nil {

@@ -40,6 +40,8 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 	classAcc := fs.Bool("class-acc", false, "record per-class test accuracy")
 	jsonOut := fs.Bool("json", false, "print the final record as one JSON object on stdout")
 	quiet := fs.Bool("quiet", false, "no progress bar on stderr")
+	var caches listFlag
+	fs.Var(&caches, "cache", "reuse a finished final record of another ledger with the same data, network, role, recipe and test set (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -136,6 +138,16 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 			role, a.Key(), nas.Thousands(a.Params(full.C, len(full.Classes))), full.N, full.Name, r.Epochs, test.N)
 		bar := &progressBar{w: stderr, noValid: true}
 		cfg.Progress = bar.update
+	}
+	for _, c := range caches {
+		lf, warns, err := nas.ReadLedgerFile(c)
+		if err != nil {
+			return fmt.Errorf("-cache: %w", err)
+		}
+		for _, w := range warns {
+			fmt.Fprintf(stderr, "warning: %v\n", w)
+		}
+		cfg.Cache = append(cfg.Cache, lf.Finals()...)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
