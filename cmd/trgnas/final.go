@@ -108,12 +108,8 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("ledger %s: %w", *path, err)
 	}
-	_, _, name, err := spec.Split()
-	if err != nil {
+	if _, _, err := ledgerSplit(*path, hdr, spec); err != nil {
 		return err
-	}
-	if name != hdr.Dataset {
-		return fmt.Errorf("ledger %s: these files are not the search's data: the ledger has %q, they give %q", *path, hdr.Dataset, name)
 	}
 	full, err := spec.Train()
 	if err != nil {
@@ -212,4 +208,17 @@ func annealName(v string) string {
 		return nas.AnnealEpoch
 	}
 	return v
+}
+
+// ledgerSplit reads the training and validation split of spec and checks
+// that it is the data the ledger at path names.
+func ledgerSplit(path string, hdr nas.LedgerHeader, spec data.Spec) (train, valid *data.Dataset, err error) {
+	train, valid, name, err := spec.Split()
+	if err != nil {
+		return nil, nil, err
+	}
+	if name != hdr.Dataset {
+		return nil, nil, fmt.Errorf("ledger %s: these files are not the search's data: the ledger has %q, they give %q", path, hdr.Dataset, name)
+	}
+	return train, valid, nil
 }

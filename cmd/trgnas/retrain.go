@@ -83,13 +83,11 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	spec := *lf.Header.Source
-	train, valid, name, err := spec.Split()
+	train, valid, err := ledgerSplit(*path, *lf.Header, spec)
 	if err != nil {
 		return err
 	}
-	if name != lf.Header.Dataset {
-		return fmt.Errorf("%s: the data files are not the search's data: the ledger has %q, they give %q", *path, lf.Header.Dataset, name)
-	}
+	name := lf.Header.Dataset
 	backend, err := gofill.Backend(*backendSpec)
 	if err != nil {
 		return err
