@@ -100,8 +100,9 @@ type FinalConfig struct {
 }
 
 // Final runs the final step: unless the ledger already has a finished final
-// record of the same role, network, recipe and test set (which it returns
-// with cached set, training nothing), or cfg.Cache has one of the same data
+// record of the same network, recipe and test set (which it returns with
+// cached set, training nothing; one made for the other role is recorded
+// again under this role), or cfg.Cache has one of the same data
 // (which it appends to the ledger and returns with cached set), it trains cfg.Arch from scratch on
 // cfg.Train with cfg.Recipe, scores it once on cfg.Test and appends the
 // record to the ledger. A failed (diverged) run is recorded too, and
@@ -124,6 +125,9 @@ func Final(ctx context.Context, cfg FinalConfig) (rec FinalRecord, cached bool, 
 	}
 	testSet := cfg.Test.Name + " " + cfg.Test.Fingerprint()
 	if prev, ok := findFinal(cfg.Ledger.Content().Finals(), cfg.Role, cfg.Arch, cfg.Recipe, testSet); ok {
+		if !hasRole(cfg.Ledger.Content().Finals(), prev) {
+			return prev, true, cfg.Ledger.appendFinal(prev) // the other role's run, recorded for this one
+		}
 		return prev, true, nil
 	}
 	hdr := cfg.Ledger.Header()
@@ -151,6 +155,16 @@ func Final(ctx context.Context, cfg FinalConfig) (rec FinalRecord, cached bool, 
 	return rec, false, cfg.Ledger.appendFinal(rec)
 }
 
+// hasRole reports whether finals hold f's run under f's role.
+func hasRole(finals []FinalRecord, f FinalRecord) bool {
+	for _, g := range finals {
+		if g.Role == f.Role && g.Time.Equal(f.Time) && g.Result.Arch.Key() == f.Result.Arch.Key() {
+			return true
+		}
+	}
+	return false
+}
+
 // appendFinal writes a final record and keeps it in the ledger's content.
 func (l *Ledger) appendFinal(rec FinalRecord) error {
 	if err := l.appendJSON(rec); err != nil {
@@ -160,14 +174,18 @@ func (l *Ledger) appendFinal(rec FinalRecord) error {
 	return nil
 }
 
-// findFinal returns the last finished final record of role, a, recipe
-// and test set.
+// findFinal returns the last finished final record of a, recipe and test
+// set, with role as its role: training is deterministic, so a record of
+// the same network and recipe made for the other role is the same run.
 func findFinal(finals []FinalRecord, role string, a Arch, r Recipe, testSet string) (FinalRecord, bool) {
-	for i := len(finals) - 1; i >= 0; i-- {
-		f := finals[i]
-		if f.Role == role && f.Result.Arch.Key() == a.Key() && f.TestSet == testSet && !f.Result.Failed &&
-			len(diffJSON("recipe", f.Recipe, r)) == 0 {
-			return f, true
+	for _, want := range []bool{true, false} { // the same role first
+		for i := len(finals) - 1; i >= 0; i-- {
+			f := finals[i]
+			if (f.Role == role) == want && f.Result.Arch.Key() == a.Key() && f.TestSet == testSet && !f.Result.Failed &&
+				len(diffJSON("recipe", f.Recipe, r)) == 0 {
+				f.Role = role
+				return f, true
+			}
 		}
 	}
 	return FinalRecord{}, false

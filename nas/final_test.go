@@ -48,10 +48,15 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	if err != nil || !cached || again.Result.TestAcc != first.Result.TestAcc {
 		t.Errorf("same again: cached %v, %v", cached, err)
 	}
+	// The same network as a baseline is the same run: recorded again under
+	// its role, not trained.
 	base := fc
 	base.Role = nas.RoleBaseline
-	if _, cached, err := nas.Final(ctx, base); err != nil || cached {
-		t.Errorf("baseline of the same network: cached %v, %v", cached, err)
+	if rec, cached, err := nas.Final(ctx, base); err != nil || !cached || rec.Role != nas.RoleBaseline || rec.Result.TestAcc != first.Result.TestAcc {
+		t.Errorf("baseline of the same network: cached %v, role %s, %v", cached, rec.Role, err)
+	}
+	if rec, cached, err := nas.Final(ctx, base); err != nil || !cached || rec.Role != nas.RoleBaseline {
+		t.Errorf("baseline again: cached %v, %v", cached, err)
 	}
 	longer := fc
 	longer.Recipe.Epochs = 3
@@ -65,7 +70,7 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := len(lf.Finals()); n != 3 {
-		t.Fatalf("%d final records, want 3", n)
+		t.Fatalf("%d final records, want 3 (found, the same run as baseline, a longer found)", n)
 	}
 	l2, err := nas.OpenLedgerAppend(path)
 	if err != nil {
