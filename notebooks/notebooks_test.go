@@ -293,7 +293,7 @@ func TestSetupIdempotent(t *testing.T) {
 		t.Fatalf("setup-notebooks.sh: %v\n%s", err, out)
 	}
 	for _, want := range []string{
-		"[apt] Jupyter packages: jupyter-nbconvert python3-nbclient\n",
+		"[apt] Jupyter and dataset packages: jupyter-nbconvert python3-nbclient dataset-fashion-mnist\n",
 		"already installed, skipping apt",
 		"[goimports] golang.org/x/tools/cmd/goimports@v0.52.0\nsetup-notebooks:   already at v0.52.0, skipping",
 		"[gopls] golang.org/x/tools/gopls@v0.23.0\nsetup-notebooks:   already at v0.23.0, skipping",
