@@ -128,21 +128,7 @@ func (f *trainFlags) recipeOf() nas.Recipe {
 	r.Epochs, r.BatchSize, r.LearningRate = f.epochs, f.batch, f.lr
 	r.TrainLimit, r.ValidLimit, r.Seed = f.trainLimit, f.validLimit, f.seed
 	r.Anneal = annealValue(f.anneal) // Validate names a bad value
-	crop, cutout, flip := augDefaults(f.dataset)
-	if f.set["crop-pad"] {
-		crop = f.cropPad
-	}
-	if f.set["cutout"] {
-		cutout = f.cutout
-	}
-	if f.set["flip"] {
-		flip = f.flip
-	}
-	r.CropPad, r.Flip = crop, flip
-	r.Cutout, r.CutoutSize = cutout > 0, cutout
-	if cutout <= 0 {
-		r.CutoutSize = 0
-	}
+	datasetRecipe(&r, f.dataset, augFlags{cropPad: f.cropPad, cutout: f.cutout, flip: f.flip}, f.set)
 	return r
 }
 
