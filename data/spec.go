@@ -83,6 +83,12 @@ func (s Spec) Split() (train, valid *Dataset, name string, err error) {
 	if err != nil {
 		return nil, nil, "", err
 	}
+	return s.SplitOf(full)
+}
+
+// SplitOf is Split of the whole training set full, as Train returned it:
+// for callers that need full too, without reading the files twice.
+func (s Spec) SplitOf(full *Dataset) (train, valid *Dataset, name string, err error) {
 	if train, valid, err = full.Split(s.ValidFrac, s.Seed); err != nil {
 		return nil, nil, "", err
 	}

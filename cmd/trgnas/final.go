@@ -108,10 +108,7 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("ledger %s: %w", *path, err)
 	}
-	if _, _, err := ledgerSplit(*path, hdr, spec); err != nil {
-		return err
-	}
-	full, err := spec.Train()
+	full, _, _, err := ledgerSplit(*path, hdr, spec)
 	if err != nil {
 		return err
 	}
@@ -210,15 +207,19 @@ func annealName(v string) string {
 	return v
 }
 
-// ledgerSplit reads the training and validation split of spec and checks
-// that it is the data the ledger at path names.
-func ledgerSplit(path string, hdr nas.LedgerHeader, spec data.Spec) (train, valid *data.Dataset, err error) {
-	train, valid, name, err := spec.Split()
+// ledgerSplit reads the whole training set of spec and its training and
+// validation split, and checks that it is the data the ledger at path
+// names.
+func ledgerSplit(path string, hdr nas.LedgerHeader, spec data.Spec) (full, train, valid *data.Dataset, err error) {
+	if full, err = spec.Train(); err != nil {
+		return nil, nil, nil, err
+	}
+	train, valid, name, err := spec.SplitOf(full)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if name != hdr.Dataset {
-		return nil, nil, fmt.Errorf("ledger %s: these files are not the search's data: the ledger has %q, they give %q", path, hdr.Dataset, name)
+		return nil, nil, nil, fmt.Errorf("ledger %s: these files are not the search's data: the ledger has %q, they give %q", path, hdr.Dataset, name)
 	}
-	return train, valid, nil
+	return full, train, valid, nil
 }

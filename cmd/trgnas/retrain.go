@@ -83,7 +83,7 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	spec := *lf.Header.Source
-	train, valid, err := ledgerSplit(*path, *lf.Header, spec)
+	_, train, valid, err := ledgerSplit(*path, *lf.Header, spec)
 	if err != nil {
 		return err
 	}
