@@ -124,20 +124,22 @@ func Final(ctx context.Context, cfg FinalConfig) (rec FinalRecord, cached bool, 
 		return FinalRecord{}, false, fmt.Errorf("final: %w", err)
 	}
 	testSet := cfg.Test.Name + " " + cfg.Test.Fingerprint()
-	if prev, ok := findFinal(cfg.Ledger.Content().Finals(), cfg.Role, cfg.Arch, cfg.Recipe, testSet); ok {
-		if !hasRole(cfg.Ledger.Content().Finals(), prev) {
-			return prev, true, cfg.Ledger.appendFinal(prev) // the other role's run, recorded for this one
-		}
-		return prev, true, nil
-	}
 	hdr := cfg.Ledger.Header()
-	var same []FinalRecord
+	var same []FinalRecord // the cache's records of this ledger's data
 	for _, f := range cfg.Cache {
 		if f.Dataset == hdr.Dataset {
 			same = append(same, f)
 		}
 	}
+	if prev, ok := findFinal(cfg.Ledger.Content().Finals(), cfg.Role, cfg.Arch, cfg.Recipe, testSet); ok {
+		if prev.Role == cfg.Role {
+			return prev, true, nil
+		}
+		prev.Role = cfg.Role // the other role's run, recorded again for this one
+		return prev, true, cfg.Ledger.appendFinal(prev)
+	}
 	if prev, ok := findFinal(same, cfg.Role, cfg.Arch, cfg.Recipe, testSet); ok {
+		prev.Role = cfg.Role
 		return prev, true, cfg.Ledger.appendFinal(prev)
 	}
 	res, err := Train(ctx, TrainConfig{
@@ -155,16 +157,6 @@ func Final(ctx context.Context, cfg FinalConfig) (rec FinalRecord, cached bool, 
 	return rec, false, cfg.Ledger.appendFinal(rec)
 }
 
-// hasRole reports whether finals hold f's run under f's role.
-func hasRole(finals []FinalRecord, f FinalRecord) bool {
-	for _, g := range finals {
-		if g.Role == f.Role && g.Time.Equal(f.Time) && g.Result.Arch.Key() == f.Result.Arch.Key() {
-			return true
-		}
-	}
-	return false
-}
-
 // appendFinal writes a final record and keeps it in the ledger's content.
 func (l *Ledger) appendFinal(rec FinalRecord) error {
 	if err := l.appendJSON(rec); err != nil {
@@ -175,15 +167,14 @@ func (l *Ledger) appendFinal(rec FinalRecord) error {
 }
 
 // findFinal returns the last finished final record of a, recipe and test
-// set, with role as its role: training is deterministic, so a record of
-// the same network and recipe made for the other role is the same run.
+// set, one of role if there is one: training is deterministic, so a record
+// of the same network and recipe made for the other role is the same run.
 func findFinal(finals []FinalRecord, role string, a Arch, r Recipe, testSet string) (FinalRecord, bool) {
-	for _, want := range []bool{true, false} { // the same role first
+	for _, sameRole := range []bool{true, false} {
 		for i := len(finals) - 1; i >= 0; i-- {
 			f := finals[i]
-			if (f.Role == role) == want && f.Result.Arch.Key() == a.Key() && f.TestSet == testSet && !f.Result.Failed &&
+			if (f.Role == role) == sameRole && f.Result.Arch.Key() == a.Key() && f.TestSet == testSet && !f.Result.Failed &&
 				len(diffJSON("recipe", f.Recipe, r)) == 0 {
-				f.Role = role
 				return f, true
 			}
 		}
