@@ -237,20 +237,25 @@ func decodeLine(b []byte, v any) error { return json.Unmarshal(b, v) }
 // Ledger is an open ledger file that a search appends to. Each line is
 // written whole with one write on a file opened with O_APPEND and synced
 // before Append returns, so a killed process loses at most the line in
-// flight and several processes may append to one ledger.
+// flight. One process writes a ledger at a time: opening one holds an
+// exclusive lock on it until Close or the end of the process (see
+// ErrLedgerLocked); readers (ReadLedger, ReadLedgerFile) do not lock.
 type Ledger struct {
-	path string
-	f    *os.File
-	hdr  LedgerHeader
-	read *LedgerFile // content when opened
-	warn []error
+	path   string
+	f      *os.File
+	hdr    LedgerHeader
+	read   *LedgerFile // content when opened
+	warn   []error
+	locked bool
 }
 
 // OpenLedger opens the ledger at path for appending, creating it with hdr
 // as its header when it does not exist or holds nothing. An existing ledger
 // must have been written with the same config, recipe and dataset as hdr:
 // otherwise the error wraps ErrLedgerMismatch and lists what differs.
-// Unreadable lines are skipped; Warnings returns them.
+// Unreadable lines are skipped; Warnings returns them. While another
+// process (or another open Ledger of this one) writes the ledger, the error
+// wraps ErrLedgerLocked and names the holder.
 func OpenLedger(path string, hdr LedgerHeader) (*Ledger, error) {
 	hdr.Format = LedgerFormat
 	if err := hdr.Config.Validate(); err != nil {
@@ -264,9 +269,13 @@ func OpenLedger(path string, hdr LedgerHeader) (*Ledger, error) {
 		return nil, err
 	}
 	l := &Ledger{path: path, f: f}
+	if err := l.lock(); err != nil {
+		f.Close()
+		return nil, err
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		f.Close()
+		l.Close()
 		return nil, err
 	}
 	lf, warns := parseLedger(path, data)
@@ -274,12 +283,12 @@ func OpenLedger(path string, hdr LedgerHeader) (*Ledger, error) {
 	switch {
 	case lf.Header != nil:
 		if diffs := hdr.diff(*lf.Header); len(diffs) > 0 {
-			f.Close()
+			l.Close()
 			return nil, fmt.Errorf("%w: %s: %s", ErrLedgerMismatch, path, strings.Join(diffs, "; "))
 		}
 		l.hdr = *lf.Header
 	case len(lf.Entries) > 0:
-		f.Close()
+		l.Close()
 		return nil, fmt.Errorf("%s: ledger has records but no header line", path)
 	default:
 		if hdr.Created.IsZero() {
@@ -287,7 +296,7 @@ func OpenLedger(path string, hdr LedgerHeader) (*Ledger, error) {
 		}
 		l.hdr = hdr
 		if err := l.appendJSON(hdr); err != nil {
-			f.Close()
+			l.Close()
 			return nil, err
 		}
 	}
@@ -296,21 +305,30 @@ func OpenLedger(path string, hdr LedgerHeader) (*Ledger, error) {
 
 // OpenLedgerAppend opens an existing ledger for appending with the header
 // it has, for steps that add to a search's ledger without being the search
-// (the final step).
+// (the final step). It takes the same lock as OpenLedger, so it is refused
+// while the search runs.
 func OpenLedgerAppend(path string) (*Ledger, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	lf, warns := parseLedger(path, data)
-	if lf.Header == nil {
-		return nil, fmt.Errorf("%s: ledger has no header line", path)
-	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return nil, err
 	}
-	return &Ledger{path: path, f: f, hdr: *lf.Header, read: lf, warn: warns}, nil
+	l := &Ledger{path: path, f: f}
+	if err := l.lock(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	lf, warns := parseLedger(path, data)
+	if lf.Header == nil {
+		l.Close()
+		return nil, fmt.Errorf("%s: ledger has no header line", path)
+	}
+	l.hdr, l.read, l.warn = *lf.Header, lf, warns
+	return l, nil
 }
 
 // Path returns the ledger's file name.
@@ -325,8 +343,11 @@ func (l *Ledger) Warnings() []error { return append([]error(nil), l.warn...) }
 // Content returns what the ledger held when it was opened.
 func (l *Ledger) Content() *LedgerFile { return l.read }
 
-// Close closes the file.
-func (l *Ledger) Close() error { return l.f.Close() }
+// Close ends the lock and closes the file.
+func (l *Ledger) Close() error {
+	l.unlock()
+	return l.f.Close()
+}
 
 // diff lists the differences between h (this run) and the ledger's header
 // old, as "config.max_depth: ledger has 20, this run has 18".

@@ -87,13 +87,14 @@ func TestLedgerResumeNeverReevaluates(t *testing.T) {
 			l.Close()
 			// Resume twice: the second resume must evaluate nothing.
 			for round := 0; round < 2; round++ {
-				s, _ = openLedgerSearch(t, path, smallConfig())
+				s, l = openLedgerSearch(t, path, smallConfig())
 				if got := len(s.Decisions()); got != killAt && round == 0 {
 					t.Fatalf("resumed with %d decisions, want %d", got, killAt)
 				}
 				if err := s.Run(context.Background(), f); err != nil {
 					t.Fatal(err)
 				}
+				l.Close()
 			}
 			for k, c := range f.calls {
 				if c != 1 {
@@ -278,7 +279,10 @@ func TestLedgerReadWhileAppending(t *testing.T) {
 	}
 }
 
-func TestLedgerSeveralWriters(t *testing.T) {
+// With the lock off (filesystems without locks), lines of concurrent
+// writers still never interleave.
+func TestLedgerSeveralWritersLockOff(t *testing.T) {
+	t.Setenv(nas.LockOffEnv, "off")
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
 	h := testHeader(smallConfig())
 	const writers, each = 4, 50

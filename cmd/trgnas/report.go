@@ -42,6 +42,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	}
 	h := lf.Header
 	fmt.Fprintf(stdout, "ledger %s: dataset %s, %d epochs per candidate, seed %d, order %s\n", *path, h.Dataset, h.Recipe.Epochs, h.Recipe.Seed, h.Config.Order)
+	if w, busy := nas.LedgerWriter(*path); busy {
+		fmt.Fprintf(stdout, "being written now by %s: what follows is the ledger so far\n", w)
+	}
 	if err := s.WriteTable(stdout); err != nil {
 		return err
 	}

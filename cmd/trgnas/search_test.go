@@ -210,6 +210,11 @@ func killAndResume(t *testing.T, searchArgs []string, kill int) {
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Fatalf("process not killed by SIGKILL: %v", err)
 	}
+	// The killed process's lock note is left behind; the resume below must
+	// not be blocked by it.
+	if h, err := nas.ReadLockHolder(path); err != nil || h.PID != cmd.Process.Pid {
+		t.Errorf("lock note after the kill: %+v, %v", h, err)
+	}
 	recorded := ledgerKeys(t, path)
 	if len(recorded) != kill {
 		t.Fatalf("%d records after the kill, want %d", len(recorded), kill)
