@@ -51,9 +51,9 @@ type Progress struct {
 	Step, Steps   int           // training steps done in this epoch and per epoch
 	Loss          float64       // mean training loss of the epoch so far
 	Acc           float64       // training accuracy of the epoch so far, percent
-	LR            float64       // learning rate of the epoch
+	LR            float64       // learning rate of the last step
 	ImagesPerSec  float64       // training throughput of the epoch so far
-	ETA           time.Duration // estimated time to the end of the run
+	ETA           time.Duration // estimated time to the end of the run (0 after the last epoch)
 	Done          *Epoch        // set once per epoch, after its evaluation
 }
 
@@ -408,7 +408,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 				res.FinalTrainAcc, res.FinalValidAcc = ep.TrainAcc, ep.ValidAcc
 				if cfg.Progress != nil {
 					cfg.Progress(Progress{
-						Epoch: e, Epochs: epochs, Step: step, Steps: steps, Loss: ep.TrainLoss, Acc: ep.TrainAcc, LR: epochLR,
+						Epoch: e, Epochs: epochs, Step: step, Steps: steps, Loss: ep.TrainLoss, Acc: ep.TrainAcc, LR: curLR,
 						ImagesPerSec: float64(seen) / epochTrain, ETA: eta(start, e+1, epochs), Done: &ep,
 					})
 				}

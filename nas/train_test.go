@@ -45,10 +45,18 @@ func TestTrainLearns(t *testing.T) {
 	cfg := tinyConfig(t)
 	cfg.ClassAcc = true
 	var calls, done int
+	var lastStep nas.Progress
 	cfg.Progress = func(p nas.Progress) {
 		calls++
 		if p.Done != nil {
 			done++
+			// The epoch's end reports the rate its last step trained at and
+			// no time left after the last epoch.
+			if p.LR != lastStep.LR || p.Step != p.Steps || (p.Epoch == p.Epochs-1) != (p.ETA == 0) {
+				t.Errorf("end of epoch %d: lr %g (last step %g), step %d/%d, ETA %v", p.Epoch, p.LR, lastStep.LR, p.Step, p.Steps, p.ETA)
+			}
+		} else {
+			lastStep = p
 		}
 		if p.Epochs != 3 || p.Steps != 16 || p.Step < 1 || p.Step > p.Steps {
 			t.Errorf("progress %+v", p)
@@ -223,10 +231,12 @@ func TestTrainerEvaluator(t *testing.T) {
 func TestTrainAnnealStep(t *testing.T) {
 	cfg := tinyConfig(t)
 	cfg.Recipe.Epochs, cfg.Recipe.Anneal = 2, nas.AnnealStep
-	var lrs []float64
+	var lrs, ends []float64
 	cfg.Progress = func(p nas.Progress) {
 		if p.Done == nil {
 			lrs = append(lrs, p.LR)
+		} else {
+			ends = append(ends, p.LR)
 		}
 	}
 	res, err := nas.Train(context.Background(), cfg)
@@ -246,6 +256,10 @@ func TestTrainAnnealStep(t *testing.T) {
 		if want, _ := nas.CosineStepLR(0.1, i, 32); math.Abs(lr-want) > 1e-12 {
 			t.Errorf("step %d trained at %g, want %g", i, lr, want)
 		}
+	}
+	// An epoch's end reports the rate of its last step, not of its first.
+	if len(ends) != 2 || ends[0] != lrs[15] || ends[1] != lrs[31] {
+		t.Errorf("rates at the epochs' ends %v, want the last steps' %g %g", ends, lrs[15], lrs[31])
 	}
 	if want, _ := nas.CosineStepLR(0.1, 16, 32); res.Curve[1].LR != want {
 		t.Errorf("second epoch's rate %g, want %g", res.Curve[1].LR, want)

@@ -277,22 +277,40 @@ type progressBar struct {
 	w       io.Writer
 	last    time.Time
 	noValid bool // training without a validation set (the final step)
+	width   int  // length of the line now on the row
 }
 
 func (b *progressBar) update(p nas.Progress) {
 	if p.Done != nil {
-		if b.noValid {
-			fmt.Fprintf(b.w, "\r%s  %.1fs\n", b.line(p), p.Done.Seconds)
-		} else {
-			fmt.Fprintf(b.w, "\r%s valid %.2f%%  %.1fs\n", b.line(p), p.Done.ValidAcc, p.Done.Seconds)
+		// The line stays on screen: the epoch's own figures, then the time
+		// the rest of the run should take (measured over whole epochs).
+		line := b.line(p)
+		if !b.noValid {
+			line += fmt.Sprintf("  valid %.2f%%", p.Done.ValidAcc)
 		}
+		line += fmt.Sprintf("  %.1fs", p.Done.Seconds)
+		if p.Epoch < p.Epochs-1 {
+			line += fmt.Sprintf(", about %s left", p.ETA.Round(time.Second))
+		}
+		fmt.Fprintf(b.w, "\r%s\n", b.pad(line))
+		b.width = 0
 		return
 	}
 	if time.Since(b.last) < 250*time.Millisecond && p.Step != p.Steps {
 		return
 	}
 	b.last = time.Now()
-	fmt.Fprintf(b.w, "\r%s", b.line(p))
+	fmt.Fprintf(b.w, "\r%s", b.pad(b.line(p)))
+}
+
+// pad blanks what is left of a longer line printed before on the same row.
+func (b *progressBar) pad(line string) string {
+	n := len(line)
+	if n < b.width {
+		line += strings.Repeat(" ", b.width-n)
+	}
+	b.width = n
+	return line
 }
 
 func (b *progressBar) line(p nas.Progress) string {
@@ -301,7 +319,11 @@ func (b *progressBar) line(p nas.Progress) string {
 	if p.Steps > 0 {
 		filled = width * p.Step / p.Steps
 	}
-	return fmt.Sprintf("epoch %d/%d [%s%s] %d/%d  %.0f img/s  loss %.4f  acc %.2f%%  lr %.5f  ETA %s",
+	s := fmt.Sprintf("epoch %d/%d [%s%s] %d/%d  %.0f img/s  loss %.4f  acc %.2f%%  lr %.5f",
 		p.Epoch+1, p.Epochs, strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.Step, p.Steps,
-		p.ImagesPerSec, p.Loss, p.Acc, p.LR, p.ETA.Round(time.Second))
+		p.ImagesPerSec, p.Loss, p.Acc, p.LR)
+	if p.Done == nil {
+		s += "  ETA " + p.ETA.Round(time.Second).String()
+	}
+	return s
 }
