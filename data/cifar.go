@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -76,6 +77,11 @@ func readCIFARMeta(path string) ([]string, error) {
 	if err != nil {
 		return nil, notFound(path, err)
 	}
+	return parseCIFARMeta(path, b)
+}
+
+// parseCIFARMeta parses the content b of the class names file path.
+func parseCIFARMeta(path string, b []byte) ([]string, error) {
 	var names []string
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
@@ -136,22 +142,37 @@ func readCIFARFiles(dir string, files []string, name string, classes []string) (
 		if len(d.Labels)+n > total {
 			return nil, &FileError{File: path, Record: -1, Offset: -1, Err: fmt.Errorf("%w: file grew while being read", ErrFormat)}
 		}
-		for i := range n {
-			rec := b[i*cifarRecord : (i+1)*cifarRecord]
-			if rec[0] > 9 {
-				return nil, &FileError{File: path, Record: i, Offset: int64(i) * cifarRecord, Err: fmt.Errorf("%w: label %d, want 0..9", ErrLabel, rec[0])}
-			}
-			d.Labels = append(d.Labels, int32(rec[0]))
-			r, g, bl := rec[1:1025], rec[1025:2049], rec[2049:3073]
-			img := d.Images[len(d.Images) : len(d.Images)+3072]
-			for p := range 1024 {
-				img[3*p], img[3*p+1], img[3*p+2] = r[p], g[p], bl[p]
-			}
-			d.Images = d.Images[:len(d.Images)+3072]
+		if err := parseCIFAR(path, b, d); err != nil {
+			return nil, err
 		}
 	}
-	d.N = len(d.Labels)
 	return d, nil
+}
+
+// parseCIFAR appends the records of b, the content of the record file
+// path, to d, turning each image from CHW to HWC.
+func parseCIFAR(path string, b []byte, d *Dataset) error {
+	n, err := cifarRecords(path, int64(len(b)))
+	if err != nil {
+		return err
+	}
+	d.Images = slices.Grow(d.Images, n*3072)
+	d.Labels = slices.Grow(d.Labels, n)
+	for i := range n {
+		rec := b[i*cifarRecord : (i+1)*cifarRecord]
+		if rec[0] > 9 {
+			return &FileError{File: path, Record: i, Offset: int64(i) * cifarRecord, Err: fmt.Errorf("%w: label %d, want 0..9", ErrLabel, rec[0])}
+		}
+		d.Labels = append(d.Labels, int32(rec[0]))
+		r, g, bl := rec[1:1025], rec[1025:2049], rec[2049:3073]
+		img := d.Images[len(d.Images) : len(d.Images)+3072]
+		for p := range 1024 {
+			img[3*p], img[3*p+1], img[3*p+2] = r[p], g[p], bl[p]
+		}
+		d.Images = d.Images[:len(d.Images)+3072]
+	}
+	d.N = len(d.Labels)
+	return nil
 }
 
 // checkCIFARDir reports whether dir holds a complete CIFAR-10 copy: the

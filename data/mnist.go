@@ -3,6 +3,7 @@ package data
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
@@ -176,6 +177,12 @@ func readMNIST(dir, imagesBase, labelsBase, name string) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	return mnistDataset(name, ip, idims, images, lp, ldims, labels)
+}
+
+// mnistDataset builds a dataset from the parsed images file ip and labels
+// file lp, checking that the counts agree and the labels are in range.
+func mnistDataset(name, ip string, idims []int, images []byte, lp string, ldims []int, labels []byte) (*Dataset, error) {
 	if idims[0] != ldims[0] {
 		return nil, &FileError{File: lp, Record: -1, Offset: 4, Err: fmt.Errorf("%w: %d labels for the %d images of %s", ErrFormat, ldims[0], idims[0], ip)}
 	}
@@ -202,8 +209,23 @@ func readIDX(path string, ndims int) ([]int, []byte, error) {
 		return nil, nil, &FileError{File: path, Record: -1, Offset: -1, Err: err}
 	}
 	defer f.Close()
-	var r io.Reader = bufio.NewReader(f)
-	if strings.HasSuffix(path, ".gz") {
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	return parseIDX(path, bufio.NewReader(f), size, strings.HasSuffix(path, ".gz"), ndims)
+}
+
+// idxDimNames name the dimensions of idx1 and idx3 files in errors.
+var idxDimNames = []string{"count", "rows", "columns"}
+
+// parseIDX parses an idx file of unsigned bytes with ndims dimensions read
+// from r, gunzipping it when gzipped. size is the file's length (-1 when
+// unknown) and path its name in errors. The body is never allocated beyond
+// what the file can hold: a plain file's size is checked against the
+// header first, a gzip stream's buffer grows only as bytes arrive.
+func parseIDX(path string, r io.Reader, size int64, gzipped bool, ndims int) ([]int, []byte, error) {
+	if gzipped {
 		zr, err := gzip.NewReader(r)
 		if err != nil {
 			return nil, nil, &FileError{File: path, Record: -1, Offset: 0, Err: fmt.Errorf("%w: not a gzip stream: %v", ErrFormat, err)}
@@ -226,30 +248,71 @@ func readIDX(path string, ndims int) ([]int, []byte, error) {
 	for i := range dims {
 		dims[i] = int(binary.BigEndian.Uint32(header[4+4*i:]))
 		if dims[i] == 0 || dims[i] > 1<<28 || total > (1<<34)/dims[i] {
-			return fail(int64(4+4*i), -1, fmt.Errorf("%w: dimension %d = %d is not plausible", ErrFormat, i, dims[i]))
+			name := "size"
+			if i < len(idxDimNames) {
+				name = idxDimNames[i]
+			}
+			return fail(int64(4+4*i), -1, fmt.Errorf("%w: dimension %d (%s) = %d is not plausible", ErrFormat, i, name, dims[i]))
 		}
 		total *= dims[i]
 		if i > 0 {
 			rec *= dims[i]
 		}
 	}
-	body := make([]byte, total)
-	if n, err := io.ReadFull(r, body); err != nil {
-		return fail(int64(len(header)+n), n/rec, readErr(err, fmt.Sprintf("%d records of %d bytes", dims[0], rec), total, n))
+	what := fmt.Sprintf("%d records of %d bytes", dims[0], rec)
+	hlen := int64(len(header))
+	if !gzipped && size >= hlen {
+		if got := size - hlen; got < int64(total) {
+			return fail(size, int(got)/rec, readErr(io.ErrUnexpectedEOF, what, total, int(got)))
+		} else if got > int64(total) {
+			return fail(hlen+int64(total), dims[0], fmt.Errorf("%w: trailing bytes after %d records of %d bytes", ErrFormat, dims[0], rec))
+		}
+	}
+	body, err := readBody(r, total, !gzipped && size >= 0)
+	if err != nil {
+		return fail(hlen+int64(len(body)), len(body)/rec, readErr(err, what, total, len(body)))
 	}
 	var extra [1]byte
 	if n, err := io.ReadFull(r, extra[:]); n > 0 {
-		return fail(int64(len(header)+total), dims[0], fmt.Errorf("%w: trailing bytes after %d records of %d bytes", ErrFormat, dims[0], rec))
+		return fail(hlen+int64(total), dims[0], fmt.Errorf("%w: trailing bytes after %d records of %d bytes", ErrFormat, dims[0], rec))
+	} else if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fail(hlen+int64(total), -1, fmt.Errorf("%w: the gzip stream ends inside its trailer", ErrTruncated))
 	} else if err != nil && err != io.EOF {
-		return fail(int64(len(header)+total), -1, err)
+		return fail(hlen+int64(total), -1, readErr(err, "the end of the file", 0, 0))
 	}
 	return dims, body, nil
 }
 
-// readErr describes a short read of want bytes of which got arrived.
+// readBody reads want bytes from r. Unless the length is known to be there
+// (sized), the buffer starts small and doubles as bytes arrive, so that a
+// header claiming gigabytes costs no more memory than the stream holds.
+func readBody(r io.Reader, want int, sized bool) ([]byte, error) {
+	c := want
+	if !sized {
+		c = min(want, 64<<10)
+	}
+	buf := make([]byte, 0, c)
+	for {
+		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil || len(buf) == want {
+			return buf, err
+		}
+		grown := make([]byte, len(buf), min(2*cap(buf), want))
+		copy(grown, buf)
+		buf = grown
+	}
+}
+
+// readErr describes a short read of want bytes of which got arrived. A
+// corrupt gzip stream is a format error.
 func readErr(err error, what string, want, got int) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	var corrupt flate.CorruptInputError
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: file ends after %d of the %d bytes of %s", ErrTruncated, got, want, what)
+	case errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, &corrupt):
+		return fmt.Errorf("%w: corrupt gzip stream reading %s: %v", ErrFormat, what, err)
 	}
 	return fmt.Errorf("reading %s: %w", what, err)
 }

@@ -115,7 +115,7 @@ func TestMNISTCorrupt(t *testing.T) {
 		{"count mismatch", map[string][]byte{"train-labels-idx1-ubyte.gz": gz(idx([]int{24}, make([]byte, 24)))}, data.ErrFormat, "24 labels for the 25 images"},
 		{"label out of range", map[string][]byte{"train-labels-idx1-ubyte.gz": gz(idx([]int{25}, append(make([]byte, 12), append([]byte{10}, make([]byte, 12)...)...)))}, data.ErrLabel, "record 12 (offset 20)"},
 		{"not gzip", map[string][]byte{"train-labels-idx1-ubyte.gz": idx([]int{25}, make([]byte, 25))}, data.ErrFormat, "not a gzip stream"},
-		{"zero dimension", map[string][]byte{"t10k-images-idx3-ubyte.gz": gz(idx([]int{7, 0, 2}, nil))}, data.ErrFormat, "dimension 1 = 0"},
+		{"zero dimension", map[string][]byte{"t10k-images-idx3-ubyte.gz": gz(idx([]int{7, 0, 2}, nil))}, data.ErrFormat, "dimension 1 (rows) = 0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
