@@ -1,6 +1,7 @@
 package nas_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -31,6 +32,26 @@ func FuzzLedger(f *testing.F) {
 	seed, _ := os.ReadFile(path)
 	f.Add(seed)
 	f.Add(seed[:len(seed)/2])
+	// Real ledgers of the notebooks' runs: their header and first records,
+	// whole and cut inside a record.
+	ledgers, _ := filepath.Glob("../notebooks/results/*.jsonl")
+	if len(ledgers) == 0 {
+		f.Fatal("no ledgers in ../notebooks/results")
+	}
+	for _, p := range ledgers {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		lines := bytes.SplitAfter(b, []byte("\n"))
+		head := bytes.Join(lines[:min(3, len(lines))], nil)
+		f.Add(head)
+		f.Add(head[:len(head)-len(head)/5])
+		// With the last record too: a final record where the run made one.
+		last := bytes.TrimSpace(b)
+		last = last[bytes.LastIndexByte(last, '\n')+1:]
+		f.Add(append(append(head[:len(head):len(head)], last...), '\n'))
+	}
 	f.Add([]byte("{}\n{\"event\":\"override\",\"seq\":-4}\n{\"key\":\"w1-o0-k3\"}\n"))
 	f.Add(append(seed, []byte(`{"event":"final","role":"found","result":{"arch":{"width":8,"ops":[0],"kernels":[3]},"test_acc":91.5}}`+"\n")...))
 	f.Add(append(seed, []byte(`{"event":"final","result":{"arch":{"width":0}}}`+"\n")...))
