@@ -114,6 +114,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchFlags, error) {
 	f := &benchFlags{}
 	fs := flag.NewFlagSet("trgnas bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = usageFunc(fs, "")
 	fs.StringVar(&f.nets, "nets", "all", "comma-separated networks: sep16, mix16, final (or all)")
 	fs.StringVar(&f.backend, "backend", "", "GoMLX backend spec (default $GOMLX_BACKEND, else go)")
 	fs.IntVar(&f.steps, "steps", 10, "timed training steps (after the warm-up)")

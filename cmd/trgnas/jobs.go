@@ -21,6 +21,7 @@ func init() {
 func runJobs(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("trgnas jobs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = usageFunc(fs, "--slurm-dir DIR")
 	dir := fs.String("slurm-dir", "", "job directory of the search (its -slurm-dir; required)")
 	asJSON := fs.Bool("json", false, "print the jobs as a JSON array")
 	all := fs.Bool("all", false, "list finished candidates too (default: only those not done)")

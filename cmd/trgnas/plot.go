@@ -20,6 +20,7 @@ func init() {
 func runPlot(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("trgnas plot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = usageFunc(fs, "--ledger F --out DIR")
 	ledger := fs.String("ledger", "", "ledger to draw (required)")
 	out := fs.String("out", "", "folder to write the plots into, created if missing (required)")
 	compare := fs.String("compare", "", "ledger of the same candidates under another budget: adds the rank agreement plot (this ledger on x, --ledger on y)")
@@ -28,14 +29,7 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 	curves := fs.String("curves", "", "comma-separated keys whose training curves to draw (default: the last accepted candidate of each stage)")
 	width := fs.Float64("width", 7, "width of the images in inches")
 	height := fs.Float64("height", 0, "height of the images in inches (0: 5, and the ranking grows with the number of candidates)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: trgnas plot --ledger F --out DIR [--compare F2] [--title T] [--final KEY] [--curves K1,K2]")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	switch {

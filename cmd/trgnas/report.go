@@ -16,6 +16,7 @@ func init() {
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("trgnas report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = usageFunc(fs, "--ledger F")
 	path := fs.String("ledger", "", "ledger file (required); it may be in use by a running search")
 	if err := fs.Parse(args); err != nil {
 		return err

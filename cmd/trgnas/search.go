@@ -261,6 +261,7 @@ func (f fakeEvaluator) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, er
 func runSearch(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("trgnas search", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = usageFunc(fs, "--ledger F")
 	cfg, recipe := nas.DefaultConfig(), nas.DefaultRecipe()
 	applyCfg := configFlags(fs, &cfg)
 	var aug augFlags
