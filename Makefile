@@ -26,6 +26,8 @@ test: vet
 	# The kernels' vector paths (conv, fast: built only with GOEXPERIMENT=simd).
 	GOEXPERIMENT=simd $(GO) vet ./nas/gofill/...
 	GOEXPERIMENT=simd $(GO) test -count=1 ./nas/gofill/...
+	# The race detector on the packages that train and on a real search.
+	GO=$(GO) bash scripts/race.sh
 
 check: setup test
 

@@ -1,16 +1,23 @@
 package nas_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/trgnas/trgnas/nas/gofill"
 )
 
-// testBackend returns the project's pure-Go backend for tests.
+// testBackend returns the project's pure-Go backend for tests, or the one
+// TRGNAS_TEST_BACKEND names (the race check runs SimpleGo's ops one at a
+// time: see scripts/race.sh).
 func testBackend(t testing.TB) backends.Backend {
 	t.Helper()
-	b, err := gofill.Backend("go")
+	spec := os.Getenv("TRGNAS_TEST_BACKEND")
+	if spec == "" {
+		spec = "go"
+	}
+	b, err := gofill.Backend(spec)
 	if err != nil {
 		t.Fatalf("backend: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -247,6 +248,9 @@ type Ledger struct {
 	read   *LedgerFile // content when opened
 	warn   []error
 	locked bool
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // OpenLedger opens the ledger at path for appending, creating it with hdr
@@ -343,10 +347,14 @@ func (l *Ledger) Warnings() []error { return append([]error(nil), l.warn...) }
 // Content returns what the ledger held when it was opened.
 func (l *Ledger) Content() *LedgerFile { return l.read }
 
-// Close ends the lock and closes the file.
+// Close ends the lock and closes the file. Calls after the first do
+// nothing.
 func (l *Ledger) Close() error {
-	l.unlock()
-	return l.f.Close()
+	l.closeOnce.Do(func() {
+		l.unlock()
+		l.closeErr = l.f.Close()
+	})
+	return l.closeErr
 }
 
 // diff lists the differences between h (this run) and the ledger's header

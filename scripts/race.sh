@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The race check of `make test`: the packages that train, and a real
+# two-candidates-at-once search, final step and report, built with -race
+# (a race makes the test fail, and the binary exit with status 66).
+#
+# GoMLX v0.26.0's SimpleGo runs a graph's ops on several goroutines and
+# reads its buffer-use counters there without a lock (backends/simplego
+# exec.go: the read of numUsed in executeNode, written under execBuf.mu
+# after each op), which the detector reports as a race in SimpleGo, not in
+# this project. The check therefore runs SimpleGo's ops in sequence
+# ("ops_sequential"); the project's own kernels keep their parallel workers,
+# and the search its parallel candidates.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+SIMD=${SIMD-$([ "$($GO env GOARCH)" = amd64 ] && echo GOEXPERIMENT=simd)}
+backend=go:ops_sequential
+
+# nas/layers and nas/gofill's own tests are left out: they build SimpleGo
+# backends in their default parallel mode to compare against, so the
+# detector would report SimpleGo's race there; the kernels under nas/gofill
+# (conv, norm, fast) run their worker pools without SimpleGo and are in.
+echo "race: go test -race (nas, data, nas/gofill/conv, norm, fast)"
+env $SIMD TRGNAS_TEST_BACKEND=$backend $GO test -race -count=1 ./nas/ ./data/ ./nas/gofill/conv/ ./nas/gofill/norm/ ./nas/gofill/fast/
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "race: a search with two candidates in flight, its final step and report, built with -race"
+env $SIMD $GO build -race -o "$tmp/trgnas" ./cmd/trgnas
+"$tmp/trgnas" search --ledger "$tmp/l.jsonl" --backend $backend --dataset synthetic --synth-n 400 --synth-size 8 \
+  --epochs 2 --batch 32 --min-depth 2 --max-depth 3 --min-width 4 --max-width 8 --width-step 4 --parallel 2 >/dev/null
+"$tmp/trgnas" final --ledger "$tmp/l.jsonl" --epochs 1 --backend $backend --quiet >/dev/null
+"$tmp/trgnas" report --ledger "$tmp/l.jsonl" >/dev/null
+echo "race: clean"
