@@ -108,7 +108,7 @@ func AgreementPlot(x, y []nas.Record, opt Options) (*plot.Plot, error) {
 	if ys0 <= 0 {
 		ys0 = 1
 	}
-	p.X.Min, p.X.Max = xlo-0.05*xs0, xhi+0.12*xs0
-	p.Y.Min, p.Y.Max = ylo-0.05*ys0, yhi+0.75*ys0
+	p.X.Min, p.X.Max = accuracyAxis(xlo-0.05*xs0, xhi+0.12*xs0, xhi)
+	p.Y.Min, p.Y.Max = accuracyAxis(ylo-0.05*ys0, yhi+0.75*ys0, yhi)
 	return p, nil
 }

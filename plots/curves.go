@@ -176,7 +176,7 @@ func curves(recs []nas.Record, opt Options, loss bool) (*plot.Plot, error) {
 	if loss {
 		p.Y.Min, p.Y.Max = math.Max(0, lo-0.03*span), hi+0.09*rows*span
 	} else {
-		p.Y.Min, p.Y.Max = lo-0.09*rows*span, hi+0.03*span
+		p.Y.Min, p.Y.Max = accuracyAxis(lo-0.09*rows*span, hi+0.03*span, hi)
 		if lo >= 0 && p.Y.Min < 0 {
 			p.Y.Min = 0 // accuracies are not negative
 		}

@@ -66,8 +66,7 @@ func Ranking(recs []nas.Record, opt Options) (*plot.Plot, error) {
 	if span <= 0 {
 		span = 1
 	}
-	p.X.Min = lo - 0.04*span
-	p.X.Max = hi + 0.55*span
+	p.X.Min, p.X.Max = accuracyAxis(lo-0.04*span, hi+0.55*span, hi)
 	p.Y.Min, p.Y.Max = -0.8, float64(n)-0.2
 	return p, nil
 }

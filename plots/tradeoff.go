@@ -134,10 +134,7 @@ func Tradeoff(recs []nas.Record, cost Cost, opt Options) (*plot.Plot, error) {
 	if span <= 0 {
 		span = 1
 	}
-	p.Y.Min, p.Y.Max = ylo-0.05*span, yhi+0.75*span
-	if yhi <= 100 {
-		p.Y.Max = math.Min(p.Y.Max, 100) // an accuracy axis never goes past 100
-	}
+	p.Y.Min, p.Y.Max = accuracyAxis(ylo-0.05*span, yhi+0.75*span, yhi)
 	p.X.Min, p.X.Max = lo/math.Pow(hi/lo, 0.04)/1.02, hi*math.Pow(hi/lo, 0.12)*1.05
 	return p, nil
 }
@@ -187,6 +184,16 @@ func ysOf(pts plotter.XYs) []float64 {
 		out[i] = p.Y
 	}
 	return out
+}
+
+// accuracyAxis keeps an accuracy axis from min to max (the data up to hi,
+// the rest room for a legend or labels) within 100: past it, the range
+// keeps its width and moves down, so the room stays on the same side.
+func accuracyAxis(min, max, hi float64) (float64, float64) {
+	if max <= 100 || hi > 100 {
+		return min, max
+	}
+	return min - (max - 100), 100
 }
 
 func minMax(v []float64) (lo, hi float64) {

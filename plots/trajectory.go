@@ -35,7 +35,7 @@ func Trajectory(recs []nas.Record, opt Options) (*plot.Plot, error) {
 	if span <= 0 {
 		span = 1
 	}
-	bottom, top := ylo-0.2*span, yhi+0.45*span
+	bottom, top := accuracyAxis(ylo-0.2*span, yhi+0.45*span, yhi)
 	all := bySeq(decided(recs))
 	first, last := float64(all[0].Seq), float64(all[len(all)-1].Seq)
 
