@@ -1,6 +1,8 @@
 // Package nas holds the TRG-NAS search space (Arch), its parameter and
-// multiply-accumulate counts, the GoMLX model builder and trainer, the staged
-// search, its ledger, and replay of published search logs.
+// multiply-accumulate counts, the staged search, its ledger, the final
+// step's record, and replay of published search logs. It does not import
+// GoMLX: training lives in nas/train, so that readers of records (plots,
+// the Slurm evaluator) do not link it.
 package nas
 
 import (
@@ -219,8 +221,8 @@ func (a Arch) Params(inCh, classes int) int {
 	return n + a.FinalChannels()*classes + classes
 }
 
-// convOut is the output size of a "same"-padded convolution (pad k/2, odd k).
-func convOut(n, stride int) int { return (n-1)/stride + 1 }
+// ConvOut is the output size of a "same"-padded convolution (pad k/2, odd k).
+func ConvOut(n, stride int) int { return (n-1)/stride + 1 }
 
 // MACs counts multiply-accumulates of one forward pass of one h x w x inCh
 // image: convolutions (depthwise and pointwise included) and the classifier.
@@ -229,7 +231,7 @@ func (a Arch) MACs(h, w, inCh, classes int) int64 {
 	stem := int64(a.StemChannels())
 	m := int64(h) * int64(w) * 9 * int64(inCh) * stem
 	for _, l := range a.Layers() {
-		h, w = convOut(h, l.Stride), convOut(w, l.Stride)
+		h, w = ConvOut(h, l.Stride), ConvOut(w, l.Stride)
 		hw, kk := int64(h)*int64(w), int64(l.Kernel*l.Kernel)
 		if l.Op == OpSepConv {
 			m += hw * (kk*int64(l.In) + int64(l.In)*int64(l.Out))

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/gomlx/gomlx/backends"
-	"github.com/trgnas/trgnas/data"
 )
 
 // Roles of a final record.
@@ -78,83 +75,80 @@ func FoundArch(lf *LedgerFile) (Arch, Result, error) {
 	return a, res, nil
 }
 
-// FinalConfig is one final training run.
-type FinalConfig struct {
-	Backend backends.Backend
-	Ledger  *Ledger // the search's ledger: looked up first, the record appended to it
-	Arch    Arch    // the network to train
-	Role    string  // RoleFound or RoleBaseline
+// FinalStep is one final training run, as the ledger sees it: the
+// lookup of a finished record and the record itself. The training is
+// Train's, given by the caller (train.Final trains with GoMLX).
+type FinalStep struct {
+	Ledger *Ledger // the search's ledger: looked up first, the record appended to it
+	Arch   Arch    // the network to train
+	Role   string  // RoleFound or RoleBaseline
 	// Recipe is the final recipe: usually the search's with more epochs.
 	// TrainLimit and ValidLimit must be 0: the final step trains on every
 	// training image.
-	Recipe    Recipe
-	Train     *data.Dataset // every training image (training and validation split together)
-	Test      *data.Dataset // the test set, read by nothing before this step
-	Mean, Std []float32
-	ClassAcc  bool
-	Progress  func(Progress)
+	Recipe      Recipe
+	TrainImages int    // every training image (training and validation split together)
+	TestSet     string // the test set's name and fingerprint
+	TestImages  int
 	// Cache holds final records of other ledgers (LedgerFile.Finals): one
 	// of the same data (the ledger header's Dataset), role, network,
 	// recipe and test set is copied into the ledger instead of training.
 	Cache []FinalRecord
+	// Train trains Arch from scratch with Recipe on every training image
+	// and scores it once on the test set (Result.TestAcc).
+	Train func(ctx context.Context) (Result, error)
 }
 
-// Final runs the final step: unless the ledger already has a finished final
-// record of the same network, recipe and test set (which it returns with
-// cached set, training nothing; one made for the other role is recorded
-// again under this role), or cfg.Cache has one of the same data
-// (which it appends to the ledger and returns with cached set), it trains cfg.Arch from scratch on
-// cfg.Train with cfg.Recipe, scores it once on cfg.Test and appends the
-// record to the ledger. A failed (diverged) run is recorded too, and
-// trained again by the next call.
-func Final(ctx context.Context, cfg FinalConfig) (rec FinalRecord, cached bool, err error) {
-	if cfg.Ledger == nil {
+// RunFinal runs the final step: unless the ledger already has a finished
+// final record of the same network, recipe and test set (which it returns
+// with cached set, training nothing; one made for the other role is
+// recorded again under this role), or st.Cache has one of the same data
+// (which it appends to the ledger and returns with cached set), it calls
+// st.Train and appends the record to the ledger. A failed (diverged) run is
+// recorded too, and trained again by the next call.
+func RunFinal(ctx context.Context, st FinalStep) (rec FinalRecord, cached bool, err error) {
+	if st.Ledger == nil {
 		return FinalRecord{}, false, errors.New("final: no ledger")
 	}
-	if cfg.Role != RoleFound && cfg.Role != RoleBaseline {
-		return FinalRecord{}, false, fmt.Errorf("final: role %q, want %q or %q", cfg.Role, RoleFound, RoleBaseline)
+	if st.Role != RoleFound && st.Role != RoleBaseline {
+		return FinalRecord{}, false, fmt.Errorf("final: role %q, want %q or %q", st.Role, RoleFound, RoleBaseline)
 	}
-	if cfg.Recipe.TrainLimit != 0 || cfg.Recipe.ValidLimit != 0 {
-		return FinalRecord{}, false, fmt.Errorf("final: recipe has train_limit %d and valid_limit %d: the final step trains on every training image", cfg.Recipe.TrainLimit, cfg.Recipe.ValidLimit)
+	if st.Recipe.TrainLimit != 0 || st.Recipe.ValidLimit != 0 {
+		return FinalRecord{}, false, fmt.Errorf("final: recipe has train_limit %d and valid_limit %d: the final step trains on every training image", st.Recipe.TrainLimit, st.Recipe.ValidLimit)
 	}
-	if cfg.Train == nil || cfg.Test == nil {
-		return FinalRecord{}, false, errors.New("final: training and test sets are required")
+	if st.Train == nil || st.TestSet == "" {
+		return FinalRecord{}, false, errors.New("final: a trainer and a test set are required")
 	}
-	if err := cfg.Arch.Validate(); err != nil {
+	if err := st.Arch.Validate(); err != nil {
 		return FinalRecord{}, false, fmt.Errorf("final: %w", err)
 	}
-	testSet := cfg.Test.Name + " " + cfg.Test.Fingerprint()
-	hdr := cfg.Ledger.Header()
+	hdr := st.Ledger.Header()
 	var same []FinalRecord // the cache's records of this ledger's data
-	for _, f := range cfg.Cache {
+	for _, f := range st.Cache {
 		if f.Dataset == hdr.Dataset {
 			same = append(same, f)
 		}
 	}
-	if prev, ok := findFinal(cfg.Ledger.Content().Finals(), cfg.Role, cfg.Arch, cfg.Recipe, testSet); ok {
-		if prev.Role == cfg.Role {
+	if prev, ok := findFinal(st.Ledger.Content().Finals(), st.Role, st.Arch, st.Recipe, st.TestSet); ok {
+		if prev.Role == st.Role {
 			return prev, true, nil
 		}
-		prev.Role = cfg.Role // the other role's run, recorded again for this one
-		return prev, true, cfg.Ledger.appendFinal(prev)
+		prev.Role = st.Role // the other role's run, recorded again for this one
+		return prev, true, st.Ledger.appendFinal(prev)
 	}
-	if prev, ok := findFinal(same, cfg.Role, cfg.Arch, cfg.Recipe, testSet); ok {
-		prev.Role = cfg.Role
-		return prev, true, cfg.Ledger.appendFinal(prev)
+	if prev, ok := findFinal(same, st.Role, st.Arch, st.Recipe, st.TestSet); ok {
+		prev.Role = st.Role
+		return prev, true, st.Ledger.appendFinal(prev)
 	}
-	res, err := Train(ctx, TrainConfig{
-		Backend: cfg.Backend, Arch: cfg.Arch, Recipe: cfg.Recipe, Train: cfg.Train, Test: cfg.Test,
-		Mean: cfg.Mean, Std: cfg.Std, ClassAcc: cfg.ClassAcc, Progress: cfg.Progress,
-	})
+	res, err := st.Train(ctx)
 	if err != nil {
 		return FinalRecord{}, false, err
 	}
 	rec = FinalRecord{
-		Event: "final", Role: cfg.Role, Recipe: cfg.Recipe, Dataset: hdr.Dataset,
-		TrainImages: cfg.Train.N, TestSet: testSet, TestImages: cfg.Test.N,
+		Event: "final", Role: st.Role, Recipe: st.Recipe, Dataset: hdr.Dataset,
+		TrainImages: st.TrainImages, TestSet: st.TestSet, TestImages: st.TestImages,
 		Result: res, Versions: hdr.Versions, Time: time.Now().UTC(),
 	}
-	return rec, false, cfg.Ledger.appendFinal(rec)
+	return rec, false, st.Ledger.appendFinal(rec)
 }
 
 // appendFinal writes a final record and keeps it in the ledger's content.

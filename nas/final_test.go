@@ -6,26 +6,25 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 )
+
+// fakeFinal is a final step whose training is counted and whose test
+// accuracy follows from the network and recipe (training is deterministic).
+func fakeFinal(l *nas.Ledger, a nas.Arch, r nas.Recipe, trained *int) nas.FinalStep {
+	st := nas.FinalStep{Ledger: l, Arch: a, Role: nas.RoleFound, Recipe: r,
+		TrainImages: 192, TestSet: "synthetic/test sha256:01", TestImages: 48}
+	st.Train = func(context.Context) (nas.Result, error) {
+		*trained++
+		return nas.Result{Arch: st.Arch, Curve: make([]nas.Epoch, st.Recipe.Epochs), TestAcc: 50 + float64(st.Recipe.Epochs+len(st.Arch.Ops))}, nil
+	}
+	return st
+}
 
 // TestFinalRecordsAndReuses checks the final step's bookkeeping: a record
 // per role, network, recipe and test set; the same again is read back;
 // another recipe or test set trains anew; the record survives reopening.
 func TestFinalRecordsAndReuses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains networks")
-	}
-	spec := data.Spec{Dataset: "synthetic", ValidFrac: 0.2, Seed: 1, Synthetic: &data.SyntheticConfig{N: 240, H: 8, W: 8, C: 1, Classes: 3, Noise: 0.1}}
-	full, err := spec.Train()
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, err := spec.Test()
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "l.jsonl")
 	cfg := smallConfig()
 	l, err := nas.OpenLedger(path, testHeader(cfg))
@@ -34,17 +33,17 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	}
 	r := nas.DefaultRecipe()
 	r.Epochs, r.BatchSize, r.Anneal, r.Cutout, r.CutoutSize, r.CropPad, r.Flip = 2, 16, nas.AnnealStep, false, 0, 0, false
-	fc := nas.FinalConfig{Backend: testBackend(t), Ledger: l, Arch: nas.Uniform(4, 2, nas.OpSepConv, 3), Role: nas.RoleFound,
-		Recipe: r, Train: full, Test: test}
+	trained := 0
+	fc := fakeFinal(l, nas.Uniform(4, 2, nas.OpSepConv, 3), r, &trained)
 	ctx := context.Background()
-	first, cached, err := nas.Final(ctx, fc)
-	if err != nil || cached {
-		t.Fatalf("first: cached %v, %v", cached, err)
+	first, cached, err := nas.RunFinal(ctx, fc)
+	if err != nil || cached || trained != 1 {
+		t.Fatalf("first: cached %v, trained %d, %v", cached, trained, err)
 	}
-	if first.TrainImages != full.N || first.TestImages != test.N || len(first.Result.Curve) != 2 || first.Result.TestAcc <= 0 {
+	if first.TrainImages != 192 || first.TestImages != 48 || len(first.Result.Curve) != 2 || first.Result.TestAcc <= 0 || first.Event != "final" {
 		t.Errorf("record %+v", first)
 	}
-	again, cached, err := nas.Final(ctx, fc)
+	again, cached, err := nas.RunFinal(ctx, fc)
 	if err != nil || !cached || again.Result.TestAcc != first.Result.TestAcc {
 		t.Errorf("same again: cached %v, %v", cached, err)
 	}
@@ -52,16 +51,19 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	// its role, not trained.
 	base := fc
 	base.Role = nas.RoleBaseline
-	if rec, cached, err := nas.Final(ctx, base); err != nil || !cached || rec.Role != nas.RoleBaseline || rec.Result.TestAcc != first.Result.TestAcc {
+	if rec, cached, err := nas.RunFinal(ctx, base); err != nil || !cached || rec.Role != nas.RoleBaseline || rec.Result.TestAcc != first.Result.TestAcc {
 		t.Errorf("baseline of the same network: cached %v, role %s, %v", cached, rec.Role, err)
 	}
-	if rec, cached, err := nas.Final(ctx, base); err != nil || !cached || rec.Role != nas.RoleBaseline {
+	if rec, cached, err := nas.RunFinal(ctx, base); err != nil || !cached || rec.Role != nas.RoleBaseline {
 		t.Errorf("baseline again: cached %v, %v", cached, err)
 	}
 	longer := fc
 	longer.Recipe.Epochs = 3
-	if _, cached, err := nas.Final(ctx, longer); err != nil || cached {
+	if _, cached, err := nas.RunFinal(ctx, longer); err != nil || cached {
 		t.Errorf("another recipe: cached %v, %v", cached, err)
+	}
+	if trained != 2 {
+		t.Errorf("%d trainings, want 2 (the first run and the longer recipe)", trained)
 	}
 	l.Close()
 
@@ -78,7 +80,7 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	}
 	defer l2.Close()
 	fc.Ledger = l2
-	if _, cached, err := nas.Final(ctx, fc); err != nil || !cached {
+	if _, cached, err := nas.RunFinal(ctx, fc); err != nil || !cached {
 		t.Errorf("after reopening: cached %v, %v", cached, err)
 	}
 
@@ -94,7 +96,7 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	defer l3.Close()
 	fromCache := fc
 	fromCache.Ledger, fromCache.Cache = l3, lf.Finals()
-	rec, cached, err := nas.Final(ctx, fromCache)
+	rec, cached, err := nas.RunFinal(ctx, fromCache)
 	if err != nil || !cached || rec.Result.TestAcc != first.Result.TestAcc {
 		t.Fatalf("from the cache: cached %v, %v", cached, err)
 	}
@@ -111,13 +113,16 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	}
 	defer l4.Close()
 	fromCache.Ledger, fromCache.Cache = l4, otherData
-	if _, cached, err := nas.Final(ctx, fromCache); err != nil || cached {
+	if _, cached, err := nas.RunFinal(ctx, fromCache); err != nil || cached {
 		t.Errorf("a record of other data was used: cached %v, %v", cached, err)
+	}
+	if trained != 3 {
+		t.Errorf("%d trainings, want 3", trained)
 	}
 
 	bad := fc
 	bad.Recipe.TrainLimit = 10
-	if _, _, err := nas.Final(ctx, bad); err == nil {
+	if _, _, err := nas.RunFinal(ctx, bad); err == nil {
 		t.Error("a final recipe with a train limit was accepted")
 	}
 	if _, _, err := nas.FoundArch(lf); !errors.Is(err, nas.ErrSearchNotDone) {

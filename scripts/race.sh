@@ -20,8 +20,8 @@ backend=go:ops_sequential
 # backends in their default parallel mode to compare against, so the
 # detector would report SimpleGo's race there; the kernels under nas/gofill
 # (conv, norm, fast) run their worker pools without SimpleGo and are in.
-echo "race: go test -race (nas, data, nas/gofill/conv, norm, fast)"
-env $SIMD TRGNAS_TEST_BACKEND=$backend $GO test -race -count=1 ./nas/ ./data/ ./nas/gofill/conv/ ./nas/gofill/norm/ ./nas/gofill/fast/
+echo "race: go test -race (nas, nas/train, data, nas/gofill/conv, norm, fast)"
+env $SIMD TRGNAS_TEST_BACKEND=$backend $GO test -race -count=1 ./nas/ ./nas/train/ ./data/ ./nas/gofill/conv/ ./nas/gofill/norm/ ./nas/gofill/fast/
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

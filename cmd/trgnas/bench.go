@@ -21,6 +21,7 @@ import (
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/train"
 )
 
 func init() {
@@ -261,7 +262,7 @@ func cpuSeconds() float64 {
 	return tvSeconds(ru.Utime) + tvSeconds(ru.Stime)
 }
 
-// benchOne trains n with the real trainer (nas.Train: the model builder and
+// benchOne trains n with the real trainer (train.Train: the model builder and
 // the SGD optimizer of package nas) on synthetic 32x32x3 images for
 // warmup+steps steps of one epoch, then evaluates evalSteps batches. The
 // training rate is timed from the end of the warm-up steps to the end of the
@@ -277,7 +278,7 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 	if err != nil {
 		return benchResult{}, err
 	}
-	train := all.Take(total * f.batch)
+	trainSet := all.Take(total * f.batch)
 	valid := all.Take(f.evalSteps * f.batch)
 	r := nas.DefaultRecipe()
 	r.Epochs, r.BatchSize, r.Seed = 1, f.batch, f.seed
@@ -292,9 +293,9 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 		}
 		defer prof.Close()
 	}
-	cfg := nas.TrainConfig{
-		Backend: backend, Arch: n.Arch, Recipe: r, Train: train, Valid: valid,
-		Progress: func(p nas.Progress) {
+	cfg := train.Config{
+		Backend: backend, Arch: n.Arch, Recipe: r, Train: trainSet, Valid: valid,
+		Progress: func(p train.Progress) {
 			now := time.Now()
 			switch {
 			case p.Done != nil:
@@ -315,7 +316,7 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 			}
 		},
 	}
-	res, err := nas.Train(ctx, cfg)
+	res, err := train.Train(ctx, cfg)
 	if err != nil {
 		return benchResult{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/train"
 )
 
 func init() {
@@ -123,7 +124,7 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 	}
 	defer backend.Finalize()
 	mean, std := normOf(spec.Dataset)
-	cfg := nas.FinalConfig{
+	cfg := train.FinalConfig{
 		Backend: backend, Ledger: l, Arch: a, Role: role, Recipe: r, Train: full, Test: test,
 		Mean: mean, Std: std, ClassAcc: *classAcc,
 	}
@@ -145,7 +146,7 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rec, cached, err := nas.Final(ctx, cfg)
+	rec, cached, err := train.Final(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -211,16 +212,16 @@ func annealName(v string) string {
 // ledgerSplit reads the whole training set of spec and its training and
 // validation split, and checks that it is the data the ledger at path
 // names.
-func ledgerSplit(path string, hdr nas.LedgerHeader, spec data.Spec) (full, train, valid *data.Dataset, err error) {
+func ledgerSplit(path string, hdr nas.LedgerHeader, spec data.Spec) (full, trainSet, valid *data.Dataset, err error) {
 	if full, err = spec.Train(); err != nil {
 		return nil, nil, nil, err
 	}
-	train, valid, name, err := spec.SplitOf(full)
+	trainSet, valid, name, err := spec.SplitOf(full)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if name != hdr.Dataset {
 		return nil, nil, nil, fmt.Errorf("ledger %s: these files are not the search's data: the ledger has %q, they give %q", path, hdr.Dataset, name)
 	}
-	return full, train, valid, nil
+	return full, trainSet, valid, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/train"
 )
 
 // The line left at an epoch's end says what that epoch did (its last
@@ -15,7 +16,7 @@ import (
 func TestProgressBarEpochEnd(t *testing.T) {
 	var buf bytes.Buffer
 	b := &progressBar{w: &buf}
-	step := nas.Progress{Epoch: 0, Epochs: 2, Step: 157, Steps: 157, LR: 0.05, ETA: 12 * time.Second, ImagesPerSec: 300}
+	step := train.Progress{Epoch: 0, Epochs: 2, Step: 157, Steps: 157, LR: 0.05, ETA: 12 * time.Second, ImagesPerSec: 300}
 	b.update(step)
 	end := step
 	end.ETA = 14 * time.Second

@@ -14,6 +14,7 @@ import (
 
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/train"
 	"github.com/trgnas/trgnas/plots"
 )
 
@@ -84,7 +85,7 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	spec := *lf.Header.Source
-	_, train, valid, err := ledgerSplit(*path, *lf.Header, spec)
+	_, trainSet, valid, err := ledgerSplit(*path, *lf.Header, spec)
 	if err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 		done[rec.Key] = true
 	}
 	mean, std := normOf(spec.Dataset)
-	t := &nas.Trainer{Backend: backend, Recipe: r, Train: train, Valid: valid, Mean: mean, Std: std}
+	t := &train.Trainer{Backend: backend, Recipe: r, Train: trainSet, Valid: valid, Mean: mean, Std: std}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	for i, d := range chosen {

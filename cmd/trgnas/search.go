@@ -19,6 +19,7 @@ import (
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/gofill"
 	"github.com/trgnas/trgnas/nas/slurm"
+	"github.com/trgnas/trgnas/nas/train"
 )
 
 func init() {
@@ -129,7 +130,7 @@ type evalSetup struct {
 	close   func()
 }
 
-// newEvaluator builds the evaluator of trgnas search: the trainer (nas.Trainer
+// newEvaluator builds the evaluator of trgnas search: the trainer (train.Trainer
 // on the -dataset data with the recipe, on the -backend backend), or the
 // fake. For the trainer it sets o.cfg's InChannels and Classes from the data.
 func newEvaluator(o evalOptions) (evalSetup, error) {
@@ -144,20 +145,20 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 		if err != nil {
 			return evalSetup{}, err
 		}
-		train, valid, name, err := spec.Split()
+		trainSet, valid, name, err := spec.Split()
 		if err != nil {
 			return evalSetup{}, err
 		}
-		o.cfg.InChannels, o.cfg.Classes = train.C, len(train.Classes)
+		o.cfg.InChannels, o.cfg.Classes = trainSet.C, len(trainSet.Classes)
 		backend, err := gofill.Backend(o.backend)
 		if err != nil {
 			return evalSetup{}, err
 		}
-		t := &nas.Trainer{Backend: backend, Recipe: o.recipe, Train: train, Valid: valid}
+		t := &train.Trainer{Backend: backend, Recipe: o.recipe, Train: trainSet, Valid: valid}
 		t.Mean, t.Std = normOf(o.dataset)
 		if o.progress != nil {
 			w := o.progress
-			t.Progress = func(a nas.Arch, p nas.Progress) {
+			t.Progress = func(a nas.Arch, p train.Progress) {
 				if e := p.Done; e != nil {
 					fmt.Fprintf(w, "    epoch %d/%d loss %.4f train %.2f valid %.2f lr %.5f (%.1f s, %.0f img/s)\n",
 						p.Epoch+1, p.Epochs, e.TrainLoss, e.TrainAcc, e.ValidAcc, e.LR, e.Seconds, p.ImagesPerSec)
@@ -177,11 +178,11 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 		if err != nil {
 			return evalSetup{}, err
 		}
-		train, _, name, err := spec.Split()
+		trainSet, _, name, err := spec.Split()
 		if err != nil {
 			return evalSetup{}, err
 		}
-		o.cfg.InChannels, o.cfg.Classes = train.C, len(train.Classes)
+		o.cfg.InChannels, o.cfg.Classes = trainSet.C, len(trainSet.Classes)
 		sc := o.slurm
 		sc.Recipe, sc.Dataset, sc.DataArgs = o.recipe, name, dataArgs(o)
 		ev, err := slurm.New(sc)

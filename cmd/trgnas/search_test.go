@@ -356,7 +356,7 @@ func TestDataArgsAreTrainFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	train, valid, _, err := spec.Split()
+	trainSet, valid, _, err := spec.Split()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestDataArgsAreTrainFlags(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err)
 	}
-	if want := nas.Uniform(2, 1, 0, 3).Params(train.C, len(train.Classes)); res.Params != want {
+	if want := nas.Uniform(2, 1, 0, 3).Params(trainSet.C, len(trainSet.Classes)); res.Params != want {
 		t.Errorf("trgnas train counted %d params, the search's data gives %d", res.Params, want)
 	}
 	if len(valid.Labels) == 0 {

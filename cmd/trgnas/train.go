@@ -16,6 +16,7 @@ import (
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/train"
 )
 
 func init() {
@@ -167,7 +168,7 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	train, valid, _, err := spec.Split()
+	trainSet, valid, _, err := spec.Split()
 	if err != nil {
 		return err
 	}
@@ -177,18 +178,18 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	defer backend.Finalize()
 	mean, std := normOf(f.dataset)
-	cfg := nas.TrainConfig{
-		Backend: backend, Arch: a, Recipe: r, Train: train, Valid: valid, Mean: mean, Std: std,
+	cfg := train.Config{
+		Backend: backend, Arch: a, Recipe: r, Train: trainSet, Valid: valid, Mean: mean, Std: std,
 		ClassAcc: f.classAcc, CheckpointDir: f.checkpoint,
 	}
 	if !f.quiet {
 		fmt.Fprintf(stderr, "training %s on %s (%d train, %d valid images; %d params) with backend %s\n",
-			a, train.Name, min(train.N, nonZero(r.TrainLimit, train.N)), min(valid.N, nonZero(r.ValidLimit, valid.N)),
-			a.Params(train.C, len(train.Classes)), gofill.BackendName(backend))
+			a, trainSet.Name, min(trainSet.N, nonZero(r.TrainLimit, trainSet.N)), min(valid.N, nonZero(r.ValidLimit, valid.N)),
+			a.Params(trainSet.C, len(trainSet.Classes)), gofill.BackendName(backend))
 		bar := &progressBar{w: stderr}
 		cfg.Progress = bar.update
 	}
-	res, err := nas.Train(ctx, cfg)
+	res, err := train.Train(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -197,7 +198,7 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		printResult(stdout, res, r, train.Classes)
+		printResult(stdout, res, r, trainSet.Classes)
 	}
 	if res.Failed {
 		return fmt.Errorf("candidate failed: %s", res.Error)
@@ -226,7 +227,7 @@ func evalCheckpointCmd(ctx context.Context, f *trainFlags, stdout io.Writer) err
 		return err
 	}
 	defer backend.Finalize()
-	ev, err := nas.EvalCheckpoint(ctx, backend, f.evalCheckpoint, test, f.batch)
+	ev, err := train.EvalCheckpoint(ctx, backend, f.evalCheckpoint, test, f.batch)
 	if err != nil {
 		return err
 	}
@@ -273,7 +274,7 @@ func printClassAcc(w io.Writer, acc []float64, classes []string) {
 	}
 }
 
-// progressBar renders nas.Progress on one terminal line per epoch.
+// progressBar renders train.Progress on one terminal line per epoch.
 type progressBar struct {
 	w       io.Writer
 	last    time.Time
@@ -281,7 +282,7 @@ type progressBar struct {
 	width   int  // length of the line now on the row
 }
 
-func (b *progressBar) update(p nas.Progress) {
+func (b *progressBar) update(p train.Progress) {
 	if p.Done != nil {
 		// The line stays on screen: the epoch's own figures, then the time
 		// the rest of the run should take (measured over whole epochs).
@@ -314,7 +315,7 @@ func (b *progressBar) pad(line string) string {
 	return line
 }
 
-func (b *progressBar) line(p nas.Progress) string {
+func (b *progressBar) line(p train.Progress) string {
 	const width = 24
 	filled := 0
 	if p.Steps > 0 {

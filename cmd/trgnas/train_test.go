@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/train"
 )
 
 var tinyTrain = []string{"train", "--dataset", "synthetic", "--synth-n", "300", "--synth-size", "8",
@@ -46,7 +47,7 @@ func TestTrainJSON(t *testing.T) {
 	if code := run(args, &out, &errb); code != 0 {
 		t.Fatalf("eval-checkpoint: exit %d, stderr:\n%s", code, errb.String())
 	}
-	var ev nas.Evaluation
+	var ev train.Evaluation
 	if err := json.Unmarshal(out.Bytes(), &ev); err != nil {
 		t.Fatalf("eval-checkpoint stdout: %v\n%s", err, out.String())
 	}

@@ -1,4 +1,4 @@
-package nas_test
+package train_test
 
 import (
 	"os"

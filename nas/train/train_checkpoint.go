@@ -1,4 +1,4 @@
-package nas
+package train
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 	"github.com/trgnas/trgnas/data"
+	"github.com/trgnas/trgnas/nas"
 )
 
 // ModelFile is the file beside a saved checkpoint that describes its model.
@@ -22,15 +23,15 @@ const ModelFile = "model.json"
 // SavedModel is the content of ModelFile: what is needed to rebuild the
 // network of a checkpoint and feed it images.
 type SavedModel struct {
-	Arch    Arch      `json:"arch"`
-	H       int       `json:"h"`
-	W       int       `json:"w"`
-	C       int       `json:"c"`
-	Classes []string  `json:"classes"`
-	Mean    []float32 `json:"mean"`
-	Std     []float32 `json:"std"`
-	Recipe  Recipe    `json:"recipe"`
-	Dataset string    `json:"dataset"`
+	Arch    nas.Arch   `json:"arch"`
+	H       int        `json:"h"`
+	W       int        `json:"w"`
+	C       int        `json:"c"`
+	Classes []string   `json:"classes"`
+	Mean    []float32  `json:"mean"`
+	Std     []float32  `json:"std"`
+	Recipe  nas.Recipe `json:"recipe"`
+	Dataset string     `json:"dataset"`
 }
 
 // Evaluation is the accuracy of a saved model on a dataset.

@@ -1,4 +1,4 @@
-package nas
+package train
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/layers"
 )
 
@@ -18,7 +19,7 @@ import (
 // architecture, the input image shape (NHWC, channels last) and the number
 // of classes. Seed makes the weight initialisation reproducible.
 type Model struct {
-	Arch    Arch
+	Arch    nas.Arch
 	H, W, C int // input height, width, channels
 	Classes int
 	Seed    int64
@@ -90,7 +91,7 @@ func (m Model) Logits(ctx *context.Context, x *graph.Node, training bool) *graph
 		lc := ctx.In(fmt.Sprintf("layer_%03d", i))
 		x = layers.ReLU(x)
 		k := l.Kernel
-		if l.Op == OpSepConv {
+		if l.Op == nas.OpSepConv {
 			// Depthwise: groups = In, so fan_in = k*k.
 			x = layers.DepthwiseConv2D(x, m.weight(lc, g, "depthwise", k, k, 1, l.In, k*k), l.Stride)
 			x = layers.Conv2D(x, m.weight(lc, g, "pointwise", 1, 1, l.In, l.Out, l.In), 1)
@@ -98,7 +99,7 @@ func (m Model) Logits(ctx *context.Context, x *graph.Node, training bool) *graph
 			x = layers.Conv2D(x, m.weight(lc, g, "conv", k, k, l.In, l.Out, l.In*k*k), l.Stride)
 		}
 		x = layers.BatchNorm(lc.In("bn"), x, training)
-		h, w = convOut(h, l.Stride), convOut(w, l.Stride)
+		h, w = nas.ConvOut(h, l.Stride), nas.ConvOut(w, l.Stride)
 		assertShape(x, fmt.Sprintf("layer %d (%s k%d stride %d)", i, opName(l.Op), k, l.Stride), batch, h, w, l.Out)
 	}
 
@@ -159,7 +160,7 @@ func assertShape(x *graph.Node, block string, dims ...int) {
 }
 
 func opName(op int) string {
-	if op == OpSepConv {
+	if op == nas.OpSepConv {
 		return "SepConv"
 	}
 	return "Conv"

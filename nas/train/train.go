@@ -1,4 +1,4 @@
-package nas
+package train
 
 import (
 	"context"
@@ -16,14 +16,15 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/trgnas/trgnas/data"
+	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/gofill"
 )
 
-// TrainConfig is one training run of one candidate.
-type TrainConfig struct {
+// Config is one training run of one candidate.
+type Config struct {
 	Backend backends.Backend // required; see gofill.Backend
-	Arch    Arch
-	Recipe  Recipe
+	Arch    nas.Arch
+	Recipe  nas.Recipe
 	Train   *data.Dataset // training images (Recipe.TrainLimit applies)
 	Valid   *data.Dataset // validation images, evaluated after every epoch (Recipe.ValidLimit applies); nil for none
 	// Test, when set, is evaluated once, after the last epoch, into
@@ -54,7 +55,7 @@ type Progress struct {
 	LR            float64       // learning rate of the last step
 	ImagesPerSec  float64       // training throughput of the epoch so far
 	ETA           time.Duration // estimated time to the end of the run (0 after the last epoch)
-	Done          *Epoch        // set once per epoch, after its evaluation
+	Done          *nas.Epoch    // set once per epoch, after its evaluation
 }
 
 // Trainer trains candidates from scratch with one recipe on fixed data. It
@@ -62,17 +63,17 @@ type Progress struct {
 // its own GoMLX context).
 type Trainer struct {
 	Backend   backends.Backend
-	Recipe    Recipe
+	Recipe    nas.Recipe
 	Train     *data.Dataset
 	Valid     *data.Dataset
 	Mean, Std []float32
 	ClassAcc  bool
-	Progress  func(Arch, Progress)
+	Progress  func(nas.Arch, Progress)
 }
 
 // Evaluate trains a from scratch. See Train.
-func (t *Trainer) Evaluate(ctx context.Context, a Arch) (Result, error) {
-	cfg := TrainConfig{
+func (t *Trainer) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error) {
+	cfg := Config{
 		Backend: t.Backend, Arch: a, Recipe: t.Recipe, Train: t.Train, Valid: t.Valid,
 		Mean: t.Mean, Std: t.Std, ClassAcc: t.ClassAcc,
 	}
@@ -82,7 +83,7 @@ func (t *Trainer) Evaluate(ctx context.Context, a Arch) (Result, error) {
 	return Train(ctx, cfg)
 }
 
-var _ Evaluator = (*Trainer)(nil)
+var _ nas.Evaluator = (*Trainer)(nil)
 
 // ErrNoBackend is returned by Train without a backend.
 var ErrNoBackend = errors.New("no backend")
@@ -93,17 +94,17 @@ var ErrNoBackend = errors.New("no backend")
 // are for runs that cannot start or finish: invalid configuration, input
 // too small for the network, a graph that cannot be built, a cancelled ctx
 // (checked between steps).
-func Train(ctx context.Context, cfg TrainConfig) (Result, error) {
+func Train(ctx context.Context, cfg Config) (nas.Result, error) {
 	r, err := newRun(cfg)
 	if err != nil {
-		return Result{}, err
+		return nas.Result{}, err
 	}
 	return r.run(ctx)
 }
 
 // run is the state of one Train call.
 type run struct {
-	cfg                TrainConfig
+	cfg                Config
 	model              Model
 	train, valid, test *data.Dataset
 	batcher            *data.Batcher
@@ -113,7 +114,7 @@ type run struct {
 	evalExec           *mlctx.Exec
 }
 
-func newRun(cfg TrainConfig) (*run, error) {
+func newRun(cfg Config) (*run, error) {
 	if cfg.Backend == nil {
 		return nil, fmt.Errorf("train: %w", ErrNoBackend)
 	}
@@ -288,19 +289,19 @@ func diverged(what string, epoch, step int, v float64) string {
 	return fmt.Sprintf("diverged: %s is %v at epoch %d step %d", what, v, epoch, step)
 }
 
-func (r *run) run(ctx context.Context) (Result, error) {
+func (r *run) run(ctx context.Context) (nas.Result, error) {
 	cfg, m := r.cfg, r.model
-	res := Result{
+	res := nas.Result{
 		Arch: cfg.Arch.Clone(), Params: m.Params(), MACs: m.MACs(),
 		Backend: gofill.BackendName(cfg.Backend),
 	}
 	if err := ctx.Err(); err != nil {
-		return Result{}, err
+		return nas.Result{}, err
 	}
 	t0 := time.Now()
 	defer r.finalize()
 	if err := catch("building the model", r.build); err != nil {
-		return Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
+		return nas.Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
 	}
 	res.CompileSeconds = time.Since(t0).Seconds()
 
@@ -315,7 +316,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		es := time.Now()
 		epochLR, err := cfg.Recipe.StepLR(e, 0, steps) // recorded in the curve
 		if err != nil {
-			return Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
+			return nas.Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
 		}
 		var lossSum float64
 		var correct, seen, step int
@@ -378,9 +379,9 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		}
 		if stepErr != nil {
 			if ctx.Err() != nil {
-				return Result{}, ctx.Err()
+				return nas.Result{}, ctx.Err()
 			}
-			return Result{}, fmt.Errorf("train %s: epoch %d: %w", cfg.Arch.Key(), e, stepErr)
+			return nas.Result{}, fmt.Errorf("train %s: epoch %d: %w", cfg.Arch.Key(), e, stepErr)
 		}
 		epochTrain := time.Since(es).Seconds()
 		trainSeconds += epochTrain
@@ -390,15 +391,15 @@ func (r *run) run(ctx context.Context) (Result, error) {
 			if r.valid != nil {
 				if ev, err = r.evaluate(ctx, r.valid, false); err != nil {
 					if ctx.Err() != nil {
-						return Result{}, ctx.Err()
+						return nas.Result{}, ctx.Err()
 					}
-					return Result{}, fmt.Errorf("train %s: epoch %d: validation: %w", cfg.Arch.Key(), e, err)
+					return nas.Result{}, fmt.Errorf("train %s: epoch %d: validation: %w", cfg.Arch.Key(), e, err)
 				}
 			}
 			if ev.nonFinite {
 				failed = fmt.Sprintf("diverged: validation logits not finite after epoch %d", e)
 			} else {
-				ep := Epoch{
+				ep := nas.Epoch{
 					Epoch: e, LR: epochLR, TrainLoss: lossSum / float64(seen), TrainAcc: 100 * float64(correct) / float64(seen),
 					ValidLoss: ev.loss, ValidAcc: ev.acc, Seconds: time.Since(es).Seconds(),
 				}
@@ -428,9 +429,9 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		ev, err := r.evaluate(ctx, r.test, cfg.ClassAcc)
 		if err != nil {
 			if ctx.Err() != nil {
-				return Result{}, ctx.Err()
+				return nas.Result{}, ctx.Err()
 			}
-			return Result{}, fmt.Errorf("train %s: test set: %w", cfg.Arch.Key(), err)
+			return nas.Result{}, fmt.Errorf("train %s: test set: %w", cfg.Arch.Key(), err)
 		}
 		if ev.nonFinite {
 			res.Failed, res.Error = true, "diverged: test logits not finite"
@@ -440,13 +441,13 @@ func (r *run) run(ctx context.Context) (Result, error) {
 	} else if !res.Failed && cfg.ClassAcc {
 		ev, err := r.evaluate(ctx, r.valid, true)
 		if err != nil {
-			return Result{}, fmt.Errorf("train %s: class accuracy: %w", cfg.Arch.Key(), err)
+			return nas.Result{}, fmt.Errorf("train %s: class accuracy: %w", cfg.Arch.Key(), err)
 		}
 		res.ClassAcc = ev.classAcc
 	}
 	if !res.Failed && cfg.CheckpointDir != "" {
 		if err := r.save(cfg.CheckpointDir); err != nil {
-			return Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
+			return nas.Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
 		}
 	}
 	res.Finished = time.Now().UTC()

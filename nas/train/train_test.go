@@ -1,4 +1,4 @@
-package nas_test
+package train_test
 
 import (
 	"context"
@@ -9,20 +9,21 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/train"
 )
 
 // tinyData is a small learnable synthetic problem: 8x8x1 images, 4 classes.
-func tinyData(t *testing.T) (train, valid *data.Dataset) {
+func tinyData(t *testing.T) (tr, valid *data.Dataset) {
 	t.Helper()
 	all, err := data.NewSynthetic(data.SyntheticConfig{N: 640, H: 8, W: 8, C: 1, Classes: 4, Seed: 3, Noise: 0.2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	train, valid, err = all.Split(0.2, 1)
+	tr, valid, err = all.Split(0.2, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return train, valid
+	return tr, valid
 }
 
 func tinyRecipe() nas.Recipe {
@@ -33,11 +34,11 @@ func tinyRecipe() nas.Recipe {
 	return r
 }
 
-func tinyConfig(t *testing.T) nas.TrainConfig {
-	train, valid := tinyData(t)
-	return nas.TrainConfig{
+func tinyConfig(t *testing.T) train.Config {
+	tr, valid := tinyData(t)
+	return train.Config{
 		Backend: testBackend(t), Arch: nas.Uniform(4, 3, nas.OpSepConv, 3),
-		Recipe: tinyRecipe(), Train: train, Valid: valid,
+		Recipe: tinyRecipe(), Train: tr, Valid: valid,
 	}
 }
 
@@ -45,8 +46,8 @@ func TestTrainLearns(t *testing.T) {
 	cfg := tinyConfig(t)
 	cfg.ClassAcc = true
 	var calls, done int
-	var lastStep nas.Progress
-	cfg.Progress = func(p nas.Progress) {
+	var lastStep train.Progress
+	cfg.Progress = func(p train.Progress) {
 		calls++
 		if p.Done != nil {
 			done++
@@ -62,7 +63,7 @@ func TestTrainLearns(t *testing.T) {
 			t.Errorf("progress %+v", p)
 		}
 	}
-	res, err := nas.Train(context.Background(), cfg)
+	res, err := train.Train(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestTrainDiverges(t *testing.T) {
 	cfg.Recipe.LearningRate = 1e30
 	cfg.Recipe.GradClip = 0
 	cfg.Recipe.Epochs = 2
-	res, err := nas.Train(context.Background(), cfg)
+	res, err := train.Train(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("a diverging run must not be an error: %v", err)
 	}
@@ -119,22 +120,22 @@ func TestTrainDiverges(t *testing.T) {
 func TestTrainErrors(t *testing.T) {
 	tests := []struct {
 		name    string
-		edit    func(*nas.TrainConfig)
+		edit    func(*train.Config)
 		wantErr error
 		want    string
 	}{
-		{"bad arch", func(c *nas.TrainConfig) { c.Arch.Ops[0] = 2 }, nas.ErrInvalidArch, "ops[0] = 2"},
-		{"bad recipe", func(c *nas.TrainConfig) { c.Recipe.BatchSize = 0 }, nas.ErrInvalidRecipe, "batch_size 0"},
-		{"too small", func(c *nas.TrainConfig) { c.Arch = nas.Uniform(4, 3, 0, 3); c.Train.H, c.Train.W = 2, 32 }, nil, "training set"},
-		{"no backend", func(c *nas.TrainConfig) { c.Backend = nil }, nas.ErrNoBackend, "no backend"},
-		{"no valid", func(c *nas.TrainConfig) { c.Valid = nil }, nil, "validation"},
-		{"bad norm", func(c *nas.TrainConfig) { c.Mean, c.Std = []float32{0.5}, []float32{0} }, nil, "Std"},
+		{"bad arch", func(c *train.Config) { c.Arch.Ops[0] = 2 }, nas.ErrInvalidArch, "ops[0] = 2"},
+		{"bad recipe", func(c *train.Config) { c.Recipe.BatchSize = 0 }, nas.ErrInvalidRecipe, "batch_size 0"},
+		{"too small", func(c *train.Config) { c.Arch = nas.Uniform(4, 3, 0, 3); c.Train.H, c.Train.W = 2, 32 }, nil, "training set"},
+		{"no backend", func(c *train.Config) { c.Backend = nil }, train.ErrNoBackend, "no backend"},
+		{"no valid", func(c *train.Config) { c.Valid = nil }, nil, "validation"},
+		{"bad norm", func(c *train.Config) { c.Mean, c.Std = []float32{0.5}, []float32{0} }, nil, "Std"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tinyConfig(t)
 			tc.edit(&cfg)
-			_, err := nas.Train(context.Background(), cfg)
+			_, err := train.Train(context.Background(), cfg)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -155,8 +156,8 @@ func TestTrainInputTooSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Train, cfg.Valid = small, small
-	_, err = nas.Train(context.Background(), cfg)
-	if !errors.Is(err, nas.ErrInputTooSmall) {
+	_, err = train.Train(context.Background(), cfg)
+	if !errors.Is(err, train.ErrInputTooSmall) {
 		t.Fatalf("error %v, want ErrInputTooSmall", err)
 	}
 }
@@ -164,12 +165,12 @@ func TestTrainInputTooSmall(t *testing.T) {
 func TestTrainCancelled(t *testing.T) {
 	cfg := tinyConfig(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg.Progress = func(p nas.Progress) {
+	cfg.Progress = func(p train.Progress) {
 		if p.Step == 2 {
 			cancel()
 		}
 	}
-	_, err := nas.Train(ctx, cfg)
+	_, err := train.Train(ctx, cfg)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
@@ -183,11 +184,11 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	cfg.Recipe.Epochs = 1
 	cfg.Recipe.LearningRate = 0.1
 	cfg.CheckpointDir = t.TempDir() + "/ckpt"
-	res, err := nas.Train(context.Background(), cfg)
+	res, err := train.Train(context.Background(), cfg)
 	if err != nil || res.Failed {
 		t.Fatalf("train: %v %s", err, res.Error)
 	}
-	ev, err := nas.EvalCheckpoint(context.Background(), cfg.Backend, cfg.CheckpointDir, cfg.Valid, 50)
+	ev, err := train.EvalCheckpoint(context.Background(), cfg.Backend, cfg.CheckpointDir, cfg.Valid, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,15 +199,15 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		t.Errorf("evaluation %+v", ev)
 	}
 	// A second run into the same directory is refused.
-	if _, err := nas.Train(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if _, err := train.Train(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("second save into the same directory: %v", err)
 	}
 	// Wrong data shape and missing checkpoint are errors.
 	other, _ := data.NewSynthetic(data.SyntheticConfig{N: 10, H: 16, W: 16, C: 1, Classes: 4, Seed: 1})
-	if _, err := nas.EvalCheckpoint(context.Background(), cfg.Backend, cfg.CheckpointDir, other, 8); err == nil {
+	if _, err := train.EvalCheckpoint(context.Background(), cfg.Backend, cfg.CheckpointDir, other, 8); err == nil {
 		t.Error("16x16 data on an 8x8 model: no error")
 	}
-	if _, err := nas.EvalCheckpoint(context.Background(), cfg.Backend, t.TempDir(), cfg.Valid, 8); err == nil {
+	if _, err := train.EvalCheckpoint(context.Background(), cfg.Backend, t.TempDir(), cfg.Valid, 8); err == nil {
 		t.Error("empty directory: no error")
 	}
 }
@@ -214,7 +215,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 func TestTrainerEvaluator(t *testing.T) {
 	cfg := tinyConfig(t)
 	cfg.Recipe.Epochs = 1
-	var ev nas.Evaluator = &nas.Trainer{Backend: cfg.Backend, Recipe: cfg.Recipe, Train: cfg.Train, Valid: cfg.Valid}
+	var ev nas.Evaluator = &train.Trainer{Backend: cfg.Backend, Recipe: cfg.Recipe, Train: cfg.Train, Valid: cfg.Valid}
 	a := nas.Uniform(4, 2, nas.OpConv, 5)
 	res, err := ev.Evaluate(context.Background(), a)
 	if err != nil {
@@ -232,14 +233,14 @@ func TestTrainAnnealStep(t *testing.T) {
 	cfg := tinyConfig(t)
 	cfg.Recipe.Epochs, cfg.Recipe.Anneal = 2, nas.AnnealStep
 	var lrs, ends []float64
-	cfg.Progress = func(p nas.Progress) {
+	cfg.Progress = func(p train.Progress) {
 		if p.Done == nil {
 			lrs = append(lrs, p.LR)
 		} else {
 			ends = append(ends, p.LR)
 		}
 	}
-	res, err := nas.Train(context.Background(), cfg)
+	res, err := train.Train(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

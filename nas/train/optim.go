@@ -1,4 +1,4 @@
-package nas
+package train
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/trgnas/trgnas/nas"
 )
 
 // SGD is stochastic gradient descent with momentum, coupled weight decay and
@@ -42,7 +43,7 @@ const clipEps = 1e-6
 const momentumScope = "/" + optimizers.Scope + "/sgd"
 
 // NewSGD returns the optimizer of a recipe.
-func NewSGD(r Recipe) SGD {
+func NewSGD(r nas.Recipe) SGD {
 	return SGD{Momentum: r.Momentum, WeightDecay: r.WeightDecay, ClipNorm: r.GradClip}
 }
 

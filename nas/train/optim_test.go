@@ -1,4 +1,4 @@
-package nas_test
+package train_test
 
 import (
 	"math"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/train"
 )
 
 // TestSGDSteps runs two optimizer steps on loss = sum(c * w), whose
@@ -16,7 +16,7 @@ func TestSGDSteps(t *testing.T) {
 	backend := testBackend(t)
 	tests := []struct {
 		name         string
-		opt          nas.SGD
+		opt          train.SGD
 		c            []float32
 		lr           float64
 		step1, step2 []float64 // w after each step, from w0 = [1, -2]
@@ -25,27 +25,27 @@ func TestSGDSteps(t *testing.T) {
 			// norm 50 -> g scaled by 5/(50+1e-6) to [3, 4];
 			// d1 = [3, 4] + 0.01*[1, -2] = [3.01, 3.98]; w1 = w0 - 0.1*d1.
 			// d2 = [3, 4] + 0.01*w1 = [3.00699, 3.97602]; buf2 = 0.9*d1 + d2 = [5.71599, 7.55802].
-			name: "clipped", opt: nas.SGD{Momentum: 0.9, WeightDecay: 0.01, ClipNorm: 5},
+			name: "clipped", opt: train.SGD{Momentum: 0.9, WeightDecay: 0.01, ClipNorm: 5},
 			c: []float32{30, 40}, lr: 0.1,
 			step1: []float64{0.699, -2.398}, step2: []float64{0.127401, -3.153802},
 		},
 		{
 			// norm 0.5 < 5: not clipped. d1 = [0.31, 0.38]; w1 = [0.969, -2.038].
 			// d2 = [0.3, 0.4] + 0.01*w1 = [0.30969, 0.37962]; buf2 = 0.9*d1 + d2 = [0.58869, 0.72162].
-			name: "under the norm", opt: nas.SGD{Momentum: 0.9, WeightDecay: 0.01, ClipNorm: 5},
+			name: "under the norm", opt: train.SGD{Momentum: 0.9, WeightDecay: 0.01, ClipNorm: 5},
 			c: []float32{0.3, 0.4}, lr: 0.1,
 			step1: []float64{0.969, -2.038}, step2: []float64{0.9101310, -2.110162},
 		},
 		{
 			// clipping off: d1 = [30.01, 39.98]; w1 = [-2.001, -5.998];
 			// d2 = [30, 40] + 0.01*w1 = [29.97999, 39.94002]; buf2 = [56.98899, 75.92202].
-			name: "no clipping", opt: nas.SGD{Momentum: 0.9, WeightDecay: 0.01},
+			name: "no clipping", opt: train.SGD{Momentum: 0.9, WeightDecay: 0.01},
 			c: []float32{30, 40}, lr: 0.1,
 			step1: []float64{-2.001, -5.998}, step2: []float64{-7.699899, -13.590202},
 		},
 		{
 			// plain SGD: w1 = w0 - 0.5*[3, 4]; w2 = w1 - 0.5*[3, 4].
-			name: "plain", opt: nas.SGD{ClipNorm: 5},
+			name: "plain", opt: train.SGD{ClipNorm: 5},
 			c: []float32{30, 40}, lr: 0.5,
 			step1: []float64{-0.5, -4}, step2: []float64{-2, -6},
 		},
@@ -53,7 +53,7 @@ func TestSGDSteps(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.New()
-			if err := nas.SetLR(ctx, tc.lr); err != nil {
+			if err := train.SetLR(ctx, tc.lr); err != nil {
 				t.Fatal(err)
 			}
 			exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, g *graph.Graph) *graph.Node {
@@ -89,10 +89,10 @@ func TestSGDSteps(t *testing.T) {
 func TestSGDClear(t *testing.T) {
 	backend := testBackend(t)
 	ctx := context.New()
-	if err := nas.SetLR(ctx, 0.1); err != nil {
+	if err := train.SetLR(ctx, 0.1); err != nil {
 		t.Fatal(err)
 	}
-	opt := nas.SGD{Momentum: 0.9}
+	opt := train.SGD{Momentum: 0.9}
 	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, g *graph.Graph) *graph.Node {
 		w := ctx.In("layer").VariableWithValue("w", []float32{1})
 		loss := graph.ReduceAllSum(w.ValueGraph(g))

@@ -1,4 +1,4 @@
-package nas_test
+package train_test
 
 import (
 	"errors"
@@ -12,11 +12,12 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/train"
 )
 
 // buildModel builds m's logits graph for a batch of 2 and returns the
 // context and the logits shape.
-func buildModel(t *testing.T, m nas.Model, training bool) (*context.Context, shapes.Shape) {
+func buildModel(t *testing.T, m train.Model, training bool) (*context.Context, shapes.Shape) {
 	t.Helper()
 	ctx := context.New()
 	g := graph.NewGraph(testBackend(t), "model")
@@ -28,19 +29,19 @@ func buildModel(t *testing.T, m nas.Model, training bool) (*context.Context, sha
 func TestModelParamsMatchArch(t *testing.T) {
 	tests := []struct {
 		name string
-		m    nas.Model
+		m    train.Model
 	}{
-		{"sepconv depth 3", nas.Model{Arch: nas.Uniform(4, 3, nas.OpSepConv, 3), H: 8, W: 8, C: 1, Classes: 4}},
-		{"conv depth 2 k5", nas.Model{Arch: nas.Uniform(6, 2, nas.OpConv, 5), H: 8, W: 8, C: 3, Classes: 10}},
-		{"mixed depth 6", nas.Model{Arch: nas.Arch{Width: 8, Ops: []int{1, 0, 1, 0, 0, 1}, Kernels: []int{3, 5, 7, 3, 7, 5}}, H: 16, W: 12, C: 3, Classes: 10}},
-		{"depth 1", nas.Model{Arch: nas.Uniform(5, 1, nas.OpSepConv, 7), H: 4, W: 4, C: 2, Classes: 3}},
-		{"published C72 L10", nas.Model{Arch: nas.Uniform(72, 10, nas.OpSepConv, 3), H: 8, W: 8, C: 3, Classes: 10}},
+		{"sepconv depth 3", train.Model{Arch: nas.Uniform(4, 3, nas.OpSepConv, 3), H: 8, W: 8, C: 1, Classes: 4}},
+		{"conv depth 2 k5", train.Model{Arch: nas.Uniform(6, 2, nas.OpConv, 5), H: 8, W: 8, C: 3, Classes: 10}},
+		{"mixed depth 6", train.Model{Arch: nas.Arch{Width: 8, Ops: []int{1, 0, 1, 0, 0, 1}, Kernels: []int{3, 5, 7, 3, 7, 5}}, H: 16, W: 12, C: 3, Classes: 10}},
+		{"depth 1", train.Model{Arch: nas.Uniform(5, 1, nas.OpSepConv, 7), H: 4, W: 4, C: 2, Classes: 3}},
+		{"published C72 L10", train.Model{Arch: nas.Uniform(72, 10, nas.OpSepConv, 3), H: 8, W: 8, C: 3, Classes: 10}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, training := range []bool{true, false} {
 				ctx, shape := buildModel(t, tc.m, training)
-				if got, want := nas.TrainableParams(ctx), tc.m.Params(); got != want {
+				if got, want := train.TrainableParams(ctx), tc.m.Params(); got != want {
 					t.Errorf("training=%v: trainable parameters %d, Arch.Params %d", training, got, want)
 				}
 				if want := shapes.Make(dtypes.Float32, 2, tc.m.Classes); !shape.Equal(want) {
@@ -50,7 +51,7 @@ func TestModelParamsMatchArch(t *testing.T) {
 		})
 	}
 	// The published log's first candidate: 388,450 parameters.
-	m := nas.Model{Arch: nas.Uniform(72, 10, nas.OpSepConv, 3), H: 32, W: 32, C: 3, Classes: 10}
+	m := train.Model{Arch: nas.Uniform(72, 10, nas.OpSepConv, 3), H: 32, W: 32, C: 3, Classes: 10}
 	if m.Params() != 388450 {
 		t.Errorf("C72 L10 params %d, want 388450", m.Params())
 	}
@@ -59,7 +60,7 @@ func TestModelParamsMatchArch(t *testing.T) {
 // TestModelInit checks PyTorch's default initialisation bounds and that the
 // values depend only on the seed.
 func TestModelInit(t *testing.T) {
-	m := nas.Model{Arch: nas.Arch{Width: 4, Ops: []int{0, 1}, Kernels: []int{3, 5}}, H: 8, W: 8, C: 3, Classes: 5, Seed: 7}
+	m := train.Model{Arch: nas.Arch{Width: 4, Ops: []int{0, 1}, Kernels: []int{3, 5}}, H: 8, W: 8, C: 3, Classes: 5, Seed: 7}
 	ctx, _ := buildModel(t, m, true)
 	ctx2, _ := buildModel(t, m, true)
 	m.Seed = 8
@@ -141,21 +142,21 @@ func equalF32(a, b []float32) bool {
 }
 
 func TestModelValidate(t *testing.T) {
-	ok := nas.Model{Arch: nas.Uniform(4, 3, nas.OpSepConv, 3), H: 4, W: 4, C: 1, Classes: 2}
+	ok := train.Model{Arch: nas.Uniform(4, 3, nas.OpSepConv, 3), H: 4, W: 4, C: 1, Classes: 2}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("valid model: %v", err)
 	}
 	tests := []struct {
 		name    string
-		edit    func(*nas.Model)
+		edit    func(*train.Model)
 		wantErr error
 		want    string
 	}{
-		{"too small", func(m *nas.Model) { m.H = 3 }, nas.ErrInputTooSmall, "input 3x4, 2 stride-2 layers need at least 4x4"},
-		{"one downsample", func(m *nas.Model) { m.Arch = nas.Uniform(4, 1, 0, 3); m.W = 1 }, nas.ErrInputTooSmall, "1 stride-2 layers need at least 2x2"},
-		{"bad arch", func(m *nas.Model) { m.Arch.Kernels[1] = 4 }, nas.ErrInvalidArch, "kernels[1] = 4"},
-		{"zero channels", func(m *nas.Model) { m.C = 0 }, nil, "input shape 4x4x0"},
-		{"one class", func(m *nas.Model) { m.Classes = 1 }, nil, "classes 1"},
+		{"too small", func(m *train.Model) { m.H = 3 }, train.ErrInputTooSmall, "input 3x4, 2 stride-2 layers need at least 4x4"},
+		{"one downsample", func(m *train.Model) { m.Arch = nas.Uniform(4, 1, 0, 3); m.W = 1 }, train.ErrInputTooSmall, "1 stride-2 layers need at least 2x2"},
+		{"bad arch", func(m *train.Model) { m.Arch.Kernels[1] = 4 }, nas.ErrInvalidArch, "kernels[1] = 4"},
+		{"zero channels", func(m *train.Model) { m.C = 0 }, nil, "input shape 4x4x0"},
+		{"one class", func(m *train.Model) { m.Classes = 1 }, nil, "classes 1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,7 +178,7 @@ func TestModelValidate(t *testing.T) {
 }
 
 func ExampleModel_Validate() {
-	m := nas.Model{Arch: nas.Uniform(16, 10, nas.OpSepConv, 3), H: 3, W: 3, C: 1, Classes: 10}
+	m := train.Model{Arch: nas.Uniform(16, 10, nas.OpSepConv, 3), H: 3, W: 3, C: 1, Classes: 10}
 	fmt.Println(m.Validate())
 	m.H, m.W = 28, 28
 	fmt.Println(m.Validate(), m.Params(), m.MACs())
