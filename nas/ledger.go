@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/trgnas/trgnas/data"
 	"os"
 	"reflect"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/trgnas/trgnas/data"
 )
 
 // LedgerFormat is the value of the "ledger" field of a ledger's header line.

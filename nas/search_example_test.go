@@ -52,32 +52,6 @@ func ExampleSearch_Override() {
 	// next: depth 12 layers
 }
 
-// Replaying the published log re-makes its decisions without training.
-func ExampleReplayLog() {
-	f, err := os.Open("testdata/trgnas-cifar10-searchlog.txt")
-	if err != nil {
-		panic(err)
-	}
-	defer f.Close()
-	lg, err := nas.ParseLog(f, "searchlog.txt")
-	if err != nil {
-		panic(err)
-	}
-	cfg, _ := lg.Config()
-	s, err := nas.ReplayLog(context.Background(), lg, cfg)
-	if err != nil {
-		panic(err)
-	}
-	a, res, _ := s.Best()
-	fmt.Println(len(s.Decisions()), "candidates")
-	fmt.Println(a)
-	fmt.Printf("%s parameters, %.2f%%\n", nas.Thousands(a.Params(3, 10)), res.ValidAcc)
-	// Output:
-	// 46 candidates
-	// depth 16 width 56 ops [1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0] kernels [3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3]
-	// 453,498 parameters, 96.00%
-}
-
 // A search attached to a ledger records each decision; running the same
 // code again resumes from the ledger without evaluating anything twice.
 func ExampleSearch_UseLedger() {

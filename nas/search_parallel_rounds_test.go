@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/replay"
 )
 
 // rounds runs s to its end the way RunParallel does when every candidate
@@ -56,7 +57,10 @@ func rounds(t *testing.T, s *nas.Search, ev nas.Evaluator, slots int) (n, evals 
 // the same time): more slots never need more rounds, and the decisions are
 // those of the sequential search.
 func TestReplayRoundsBySlots(t *testing.T) {
-	lg := parsePublishedLog(t)
+	lg, err := replay.ParseFile(publishedLog)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := lg.Config()
 	if err != nil {
 		t.Fatal(err)

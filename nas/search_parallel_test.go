@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/replay"
 )
 
 // gauge wraps an evaluator with a delay and records the most calls in flight.
@@ -56,7 +57,10 @@ func TestLookaheadDoesNotChangeTheSearch(t *testing.T) {
 }
 
 func TestRunParallelDecidesAsRun(t *testing.T) {
-	lg := parsePublishedLog(t)
+	lg, err := replay.ParseFile(publishedLog)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg, _ := lg.Config()
 	for _, tc := range []struct {
 		name string
@@ -271,3 +275,6 @@ func TestSpeculativeRecordIsACacheHit(t *testing.T) {
 		t.Errorf("decision records %+v: want the second one for %s from the speculative result", dec, ahead.Key())
 	}
 }
+
+// publishedLog is the published CIFAR-10 search log (see nas/replay).
+const publishedLog = "testdata/trgnas-cifar10-searchlog.txt"

@@ -7,10 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/replay"
 )
 
 func init() {
@@ -61,12 +61,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	if *logPath == "" {
 		return errors.New("-log is required")
 	}
-	f, err := os.Open(*logPath)
-	if err != nil {
-		return err
-	}
-	lg, err := nas.ParseLog(f, *logPath)
-	f.Close()
+	lg, err := replay.ParseFile(*logPath)
 	if err != nil {
 		return err
 	}
@@ -128,7 +123,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 
 // replayObject builds the --json object. logged_params comes from the log
 // candidate that answered each request, in the log's order.
-func replayObject(s *nas.Search, lg *nas.Log) replayJSON {
+func replayObject(s *nas.Search, lg *replay.Log) replayJSON {
 	cfg := s.Config()
 	next := map[string]int{}
 	logged := func(key string) int {

@@ -1,4 +1,4 @@
-package nas_test
+package replay_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/replay"
 )
 
 // FuzzParseLog checks that no input makes the parser, the config derivation
@@ -22,7 +22,7 @@ func FuzzParseLog(f *testing.F) {
 	f.Add("Model Depth 2 Model Width 4\nModel Layers [0 1] Model Kernels [3 7]\nBest Training Accuracy 1 Best Validation Accuracy 2\n")
 	f.Add("Arguments = Namespace(min_depth=1, max_depth=2, class_labels=[0, 1], x='a,b')\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		lg, err := nas.ParseLog(strings.NewReader(s), "fuzz.log")
+		lg, err := replay.Parse(strings.NewReader(s), "fuzz.log")
 		if err != nil {
 			return
 		}
@@ -33,7 +33,7 @@ func FuzzParseLog(f *testing.F) {
 		lg.Recipe()
 		cfg.MaxDepth = min(cfg.MaxDepth, cfg.MinDepth+3)
 		cfg.MinWidth = max(cfg.MinWidth, cfg.MaxWidth-4*cfg.WidthStep)
-		if s, err := nas.ReplayLog(context.Background(), lg, cfg); err == nil || s != nil {
+		if s, err := replay.Run(context.Background(), lg, cfg); err == nil || s != nil {
 			_ = lg.Divergence(s.Decisions())
 		}
 	})

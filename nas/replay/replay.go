@@ -1,4 +1,7 @@
-package nas
+// Package replay reads search logs in the published format of the TRG-NAS
+// authors' code and re-makes their decisions with this project's search
+// rules, answering each candidate from the log instead of training it.
+package replay
 
 import (
 	"bufio"
@@ -7,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/trgnas/trgnas/nas"
 )
 
 // Log is a search log in the published format of the authors' code.
@@ -20,25 +26,25 @@ type Log struct {
 	Args       map[string]string // the Arguments = Namespace(...) line, values as written
 	ArgsLine   int
 	Classes    []string // "Classes under consideration"
-	Candidates []LogCandidate
-	Final      *LogCandidate // "FINAL DISCOVERED ARCHITECTURE DETAILS", nil if absent
+	Candidates []Candidate
+	Final      *Candidate // "FINAL DISCOVERED ARCHITECTURE DETAILS", nil if absent
 	// FoundDepth and FoundWidth are the "Discovered Final Depth/Width" lines (0 if absent).
 	FoundDepth, FoundWidth int
 	TotalSeconds           float64 // "Total Search Time", 0 if absent
 }
 
-// LogCandidate is one candidate block of a log.
-type LogCandidate struct {
-	Line         int   // line of its "Model Depth" line
-	Stage        Stage // from the section the block is in ("" before any)
-	LoggedDepth  int   // the "Model Depth" value (during the width stage, the loop's counter)
-	Arch         Arch  // depth from the length of "Model Layers"
-	LoggedParams int   // "Model Parameters = x MB" times 10^6, rounded
+// Candidate is one candidate block of a log.
+type Candidate struct {
+	Line         int       // line of its "Model Depth" line
+	Stage        nas.Stage // from the section the block is in ("" before any)
+	LoggedDepth  int       // the "Model Depth" value (during the width stage, the loop's counter)
+	Arch         nas.Arch  // depth from the length of "Model Layers"
+	LoggedParams int       // "Model Parameters = x MB" times 10^6, rounded
 	TrainAcc     float64
 	ValidAcc     float64
-	Complete     bool    // the best accuracies were logged
-	Curve        []Epoch // the per-epoch points the log reports
-	TestAcc      float64 // "Test Accuracy (Overall)", 0 if absent
+	Complete     bool        // the best accuracies were logged
+	Curve        []nas.Epoch // the per-epoch points the log reports
+	TestAcc      float64     // "Test Accuracy (Overall)", 0 if absent
 	ClassAcc     []float64
 	Seconds      float64 // from "Training Model..." to the best accuracies, by the timestamps
 }
@@ -59,23 +65,33 @@ var (
 	reFound      = regexp.MustCompile(`^Discovered Final (Depth|Width) (\d+)$`)
 )
 
-// ParseLog reads a search log in the published format. name is used in
+// ParseFile reads the search log at path (see Parse).
+func ParseFile(path string) (*Log, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Parse(f, path)
+}
+
+// Parse reads a search log in the published format. name is used in
 // errors, which name the line ("name:12: ..."). Lines the format does not
 // know are ignored; known lines that do not parse are errors.
-func ParseLog(r io.Reader, name string) (*Log, error) {
+func Parse(r io.Reader, name string) (*Log, error) {
 	lg := &Log{Name: name}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	var (
-		cur       *LogCandidate
-		stage     Stage
+		cur       *Candidate
+		stage     nas.Stage
 		inFinal   bool
 		trainFrom time.Time
 		stamp     time.Time
 		lineNo    int
 	)
 	fail := func(format string, args ...any) error {
-		return &LineError{Path: name, Line: lineNo, Err: fmt.Errorf(format, args...)}
+		return &nas.LineError{Path: name, Line: lineNo, Err: fmt.Errorf(format, args...)}
 	}
 	num := func(s, what string) (float64, error) {
 		v, err := strconv.ParseFloat(s, 64)
@@ -112,20 +128,20 @@ func ParseLog(r io.Reader, name string) (*Log, error) {
 		case strings.HasPrefix(msg, "Classes under consideration:"):
 			lg.Classes = parseList(strings.TrimSpace(strings.TrimPrefix(msg, "Classes under consideration:")))
 		case strings.HasPrefix(msg, "RUNNING DEPTH SEARCH"):
-			stage = StageDepth
+			stage = nas.StageDepth
 		case strings.HasPrefix(msg, "RUNNING WIDTH SEARCH"):
-			stage = StageWidth
+			stage = nas.StageWidth
 		case strings.HasPrefix(msg, "RUNNING OPERATION SEARCH"):
-			stage = StageOperation
+			stage = nas.StageOperation
 		case strings.HasPrefix(msg, "RUNNING KERNEL SEARCH"):
-			stage = StageKernel
+			stage = nas.StageKernel
 		case strings.HasPrefix(msg, "FINAL DISCOVERED ARCHITECTURE"):
 			inFinal = true
 		case reDepthWidth.MatchString(msg):
 			m := reDepthWidth.FindStringSubmatch(msg)
 			d, _ := strconv.Atoi(m[1])
 			w, _ := strconv.Atoi(m[2])
-			c := LogCandidate{Line: lineNo, Stage: stage, LoggedDepth: d, Arch: Arch{Width: w}}
+			c := Candidate{Line: lineNo, Stage: stage, LoggedDepth: d, Arch: nas.Arch{Width: w}}
 			if inFinal {
 				lg.Final = &c
 				cur = lg.Final
@@ -175,7 +191,7 @@ func ParseLog(r io.Reader, name string) (*Log, error) {
 			if err != nil {
 				return nil, err
 			}
-			cur.Curve = append(cur.Curve, Epoch{Epoch: e, LR: lr})
+			cur.Curve = append(cur.Curve, nas.Epoch{Epoch: e, LR: lr})
 		case strings.HasPrefix(msg, "train_acc") || strings.HasPrefix(msg, "valid_acc"):
 			m := reAcc.FindStringSubmatch(msg)
 			if m == nil {
@@ -294,16 +310,16 @@ func ParseLog(r io.Reader, name string) (*Log, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &LineError{Path: name, Line: lineNo + 1, Err: err}
+		return nil, &nas.LineError{Path: name, Line: lineNo + 1, Err: err}
 	}
 	for i := range lg.Candidates {
 		c := &lg.Candidates[i]
 		if len(c.Arch.Ops) == 0 {
-			return nil, &LineError{Path: name, Line: c.Line, Err: errors.New("candidate has no \"Model Layers\" line")}
+			return nil, &nas.LineError{Path: name, Line: c.Line, Err: errors.New("candidate has no \"Model Layers\" line")}
 		}
 	}
 	if lg.Final != nil && len(lg.Final.Arch.Ops) == 0 {
-		return nil, &LineError{Path: name, Line: lg.Final.Line, Err: errors.New("final architecture has no \"Model Layers\" line")}
+		return nil, &nas.LineError{Path: name, Line: lg.Final.Line, Err: errors.New("final architecture has no \"Model Layers\" line")}
 	}
 	if len(lg.Candidates) == 0 {
 		return nil, fmt.Errorf("%s: no candidate blocks (\"Model Depth D Model Width W\" lines) found", name)
@@ -390,8 +406,8 @@ func parseNamespace(s string) (map[string]string, error) {
 // tolerance, margins, layers searched, order) keep DefaultConfig's values,
 // and the data are taken to have 3 channels (CIFAR-10). Errors name the
 // argument.
-func (lg *Log) Config() (Config, error) {
-	c := DefaultConfig()
+func (lg *Log) Config() (nas.Config, error) {
+	c := nas.DefaultConfig()
 	if lg.Args == nil {
 		return c, fmt.Errorf("%s: no \"Arguments = Namespace(...)\" line", lg.Name)
 	}
@@ -409,7 +425,7 @@ func (lg *Log) Config() (Config, error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return c, &LineError{Path: lg.Name, Line: lg.ArgsLine, Err: fmt.Errorf("argument %s=%q is not an integer", f.key, v)}
+			return c, &nas.LineError{Path: lg.Name, Line: lg.ArgsLine, Err: fmt.Errorf("argument %s=%q is not an integer", f.key, v)}
 		}
 		*f.dst = n
 	}
@@ -426,7 +442,7 @@ func (lg *Log) Config() (Config, error) {
 		}
 		x, err := strconv.ParseFloat(v, 64)
 		if err != nil {
-			return c, &LineError{Path: lg.Name, Line: lg.ArgsLine, Err: fmt.Errorf("argument %s=%q is not a number", f.key, v)}
+			return c, &nas.LineError{Path: lg.Name, Line: lg.ArgsLine, Err: fmt.Errorf("argument %s=%q is not a number", f.key, v)}
 		}
 		*f.dst = x
 	}
@@ -436,7 +452,7 @@ func (lg *Log) Config() (Config, error) {
 		c.Classes = len(lg.Classes)
 	}
 	if err := c.Validate(); err != nil {
-		return c, &LineError{Path: lg.Name, Line: lg.ArgsLine, Err: err}
+		return c, &nas.LineError{Path: lg.Name, Line: lg.ArgsLine, Err: err}
 	}
 	return c, nil
 }
@@ -444,15 +460,15 @@ func (lg *Log) Config() (Config, error) {
 // Recipe derives the training recipe from the log's arguments (epochs,
 // batch_size, learning_rate, momentum, weight_decay, grad_clip, cutout,
 // cutout_length, seed); the rest keeps DefaultRecipe's values.
-func (lg *Log) Recipe() (Recipe, error) {
-	r := DefaultRecipe()
+func (lg *Log) Recipe() (nas.Recipe, error) {
+	r := nas.DefaultRecipe()
 	set := func(key string, f func(string) error) error {
 		v, ok := lg.Args[key]
 		if !ok {
 			return nil
 		}
 		if err := f(v); err != nil {
-			return &LineError{Path: lg.Name, Line: lg.ArgsLine, Err: fmt.Errorf("argument %s=%q: %v", key, v, err)}
+			return &nas.LineError{Path: lg.Name, Line: lg.ArgsLine, Err: fmt.Errorf("argument %s=%q: %v", key, v, err)}
 		}
 		return nil
 	}
@@ -490,10 +506,10 @@ func (lg *Log) Recipe() (Recipe, error) {
 // Result returns the candidate as an evaluation result; params and MACs
 // are the project's own counts for the given data (MACs of one 32x32 image,
 // the size of the published log's CIFAR-10).
-func (c LogCandidate) Result(inCh, classes int) Result {
-	return Result{
+func (c Candidate) Result(inCh, classes int) nas.Result {
+	return nas.Result{
 		Arch: c.Arch.Clone(), TrainAcc: c.TrainAcc, ValidAcc: c.ValidAcc,
-		Curve: append([]Epoch(nil), c.Curve...), Params: c.Arch.Params(inCh, classes),
+		Curve: append([]nas.Epoch(nil), c.Curve...), Params: c.Arch.Params(inCh, classes),
 		MACs:        c.Arch.MACs(32, 32, inCh, classes),
 		WallSeconds: c.Seconds, ClassAcc: append([]float64(nil), c.ClassAcc...),
 	}
@@ -503,7 +519,7 @@ func (c LogCandidate) Result(inCh, classes int) Result {
 // served by the next unused complete candidate of the log with that
 // architecture. A candidate the log lacks is an error naming it. The
 // evaluator is safe for concurrent use.
-func (lg *Log) Evaluator(inCh, classes int) Evaluator {
+func (lg *Log) Evaluator(inCh, classes int) nas.Evaluator {
 	return &logEvaluator{lg: lg, inCh: inCh, classes: classes, used: map[int]bool{}}
 }
 
@@ -518,9 +534,9 @@ type logEvaluator struct {
 // candidate the log lacks.
 var ErrNotInLog = errors.New("candidate not in the log")
 
-func (e *logEvaluator) Evaluate(ctx context.Context, a Arch) (Result, error) {
+func (e *logEvaluator) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error) {
 	if err := ctx.Err(); err != nil {
-		return Result{}, err
+		return nas.Result{}, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -531,15 +547,15 @@ func (e *logEvaluator) Evaluate(ctx context.Context, a Arch) (Result, error) {
 			return c.Result(e.inCh, e.classes), nil
 		}
 	}
-	return Result{}, fmt.Errorf("%w: %s has no trained candidate %s (%s)", ErrNotInLog, e.lg.Name, key, a)
+	return nas.Result{}, fmt.Errorf("%w: %s has no trained candidate %s (%s)", ErrNotInLog, e.lg.Name, key, a)
 }
 
-// ReplayLog runs a fresh search with cfg against the log's evaluator, so
+// Run runs a fresh search with cfg against the log's evaluator, so
 // that the search re-makes the log's decisions without training. The search
 // is returned also on error (a candidate the log lacks), holding the
 // decisions made before it.
-func ReplayLog(ctx context.Context, lg *Log, cfg Config) (*Search, error) {
-	s, err := NewSearch(cfg)
+func Run(ctx context.Context, lg *Log, cfg nas.Config) (*nas.Search, error) {
+	s, err := nas.NewSearch(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -549,7 +565,7 @@ func ReplayLog(ctx context.Context, lg *Log, cfg Config) (*Search, error) {
 // Divergence compares the candidates of decisions, in order, with the log's
 // candidates and describes the first difference, or returns "" when the two
 // sequences are the same.
-func (lg *Log) Divergence(ds []Decision) string {
+func (lg *Log) Divergence(ds []nas.Decision) string {
 	for i := 0; i < len(ds) || i < len(lg.Candidates); i++ {
 		switch {
 		case i >= len(ds):

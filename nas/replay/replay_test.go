@@ -1,26 +1,21 @@
-package nas_test
+package replay_test
 
 import (
 	"context"
 	"errors"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/replay"
 )
 
-const searchLogPath = "testdata/trgnas-cifar10-searchlog.txt"
+const searchLogPath = "../testdata/trgnas-cifar10-searchlog.txt"
 
-func parsePublishedLog(t *testing.T) *nas.Log {
+func parsePublishedLog(t *testing.T) *replay.Log {
 	t.Helper()
-	f, err := os.Open(searchLogPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	lg, err := nas.ParseLog(f, searchLogPath)
+	lg, err := replay.ParseFile(searchLogPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +99,7 @@ func TestReplayPublishedLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := nas.ReplayLog(context.Background(), lg, cfg)
+	s, err := replay.Run(context.Background(), lg, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +155,8 @@ func TestReplayPublishedLog(t *testing.T) {
 
 func TestReplayReleasedScriptStopsAtMissingCandidate(t *testing.T) {
 	lg := parsePublishedLog(t)
-	s, err := nas.ReplayLog(context.Background(), lg, nas.ReleasedScriptConfig())
-	if !errors.Is(err, nas.ErrNotInLog) {
+	s, err := replay.Run(context.Background(), lg, nas.ReleasedScriptConfig())
+	if !errors.Is(err, replay.ErrNotInLog) {
 		t.Fatalf("err %v, want ErrNotInLog", err)
 	}
 	// With no margin, layer 7's op (96.01 > 96.00) is accepted; the log has no
@@ -187,7 +182,7 @@ func TestParseLogErrors(t *testing.T) {
 		{"empty", "hello\n", "no candidate blocks"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := nas.ParseLog(strings.NewReader(tc.log), "x.log")
+			_, err := replay.Parse(strings.NewReader(tc.log), "x.log")
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err %v, want %q", err, tc.want)
 			}
@@ -196,7 +191,7 @@ func TestParseLogErrors(t *testing.T) {
 }
 
 func TestLogConfigErrorNamesArgument(t *testing.T) {
-	lg, err := nas.ParseLog(strings.NewReader("Arguments = Namespace(min_depth=x, max_depth=20)\nModel Depth 2 Model Width 4\nModel Layers [0 0] Model Kernels [3 3]\n"), "a.log")
+	lg, err := replay.Parse(strings.NewReader("Arguments = Namespace(min_depth=x, max_depth=20)\nModel Depth 2 Model Width 4\nModel Layers [0 0] Model Kernels [3 3]\n"), "a.log")
 	if err != nil {
 		t.Fatal(err)
 	}

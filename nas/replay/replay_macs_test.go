@@ -1,4 +1,4 @@
-package nas_test
+package replay_test
 
 import "testing"
 
