@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -170,10 +171,6 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 		if o.slurm.WorkDir == "" {
 			return evalSetup{}, errors.New("-evaluator slurm needs -slurm-dir (a job directory on the filesystem the nodes share)")
 		}
-		def := nas.DefaultRecipe()
-		if o.recipe.Momentum != def.Momentum || o.recipe.WeightDecay != def.WeightDecay || o.recipe.GradClip != def.GradClip {
-			return evalSetup{}, errors.New("-evaluator slurm trains with trgnas train, which has the published momentum, weight decay and gradient clipping only: drop -momentum, -weight-decay and -grad-clip")
-		}
 		spec, err := o.spec()
 		if err != nil {
 			return evalSetup{}, err
@@ -183,8 +180,16 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 			return evalSetup{}, err
 		}
 		o.cfg.InChannels, o.cfg.Classes = trainSet.C, len(trainSet.Classes)
+		// The jobs read the data from their spec.json, from wherever they
+		// run: a relative directory is made absolute.
+		jobData := spec
+		if jobData.Dir != "" {
+			if jobData.Dir, err = filepath.Abs(jobData.Dir); err != nil {
+				return evalSetup{}, err
+			}
+		}
 		sc := o.slurm
-		sc.Recipe, sc.Dataset, sc.DataArgs = o.recipe, name, dataArgs(o)
+		sc.Recipe, sc.Dataset, sc.Data, sc.DataArgs = o.recipe, name, &jobData, dataArgs(o)
 		ev, err := slurm.New(sc)
 		if err != nil {
 			return evalSetup{}, err
@@ -282,7 +287,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.slurm.Mem, "slurm-mem", "", "slurm: --mem, e.g. 32G")
 	fs.DurationVar(&o.slurm.Time, "slurm-time", 0, "slurm: --time limit of a job")
 	fs.StringVar(&o.slurm.Setup, "slurm-setup", "", "slurm: shell text run in each job before trgnas train")
-	fs.StringVar(&o.slurm.Command, "slurm-command", "", "slurm: the job's training command, a text/template of slurm.Spec printing a nas.Result as JSON (default: trgnas train with the search's recipe and data)")
+	fs.StringVar(&o.slurm.Command, "slurm-command", "", "slurm: the job's training command, a text/template of slurm.Spec printing a nas.Result as JSON (default: trgnas train --spec with the job directory's spec.json: network, recipe and data)")
 	fs.StringVar(&o.slurm.Name, "slurm-name", "", "slurm: prefix of the job names (default trgnas-)")
 	fs.IntVar(&o.slurm.Retries, "slurm-retries", 0, "slurm: resubmissions of a failed or lost job")
 	fs.DurationVar(&o.slurm.Poll, "slurm-poll", 0, "slurm: interval between looks at the queue (default 10s)")

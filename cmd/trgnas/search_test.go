@@ -332,7 +332,6 @@ func TestSearchSlurmFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"-evaluator", "slurm"}, "needs -slurm-dir"},
-		{[]string{"-evaluator", "slurm", "-slurm-dir", dir, "-momentum", "0.5"}, "drop -momentum"},
 		{[]string{"-evaluator", "slurm", "-slurm-dir", dir, "-dataset", "cifar10"}, "needs --data-dir"},
 	} {
 		args := append([]string{"search", "-ledger", filepath.Join(dir, "l.jsonl")}, tc.args...)

@@ -16,6 +16,7 @@ import (
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/slurm"
 	"github.com/trgnas/trgnas/nas/train"
 )
 
@@ -36,7 +37,7 @@ type trainFlags struct {
 	flip, jsonOut, classAcc, quiet        bool
 	seed                                  int64
 	backend, checkpoint, evalCheckpoint   string
-	anneal                                string
+	anneal, specFile                      string
 	set                                   map[string]bool
 }
 
@@ -76,6 +77,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no warnings on stderr")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "save the trained model to this (empty or new) directory")
 	fs.StringVar(&f.evalCheckpoint, "eval-checkpoint", "", "evaluate the model saved in this directory on the test set, instead of training")
+	fs.StringVar(&f.specFile, "spec", "", "train the network with the recipe and data of this job spec (a Slurm job directory's spec.json); --data-dir may move the data")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -151,12 +153,8 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	if f.evalCheckpoint != "" {
 		return evalCheckpointCmd(ctx, f, stdout)
 	}
-	a, err := f.archOf()
+	a, r, spec, want, err := f.setup()
 	if err != nil {
-		return err
-	}
-	r := f.recipeOf()
-	if err := r.Validate(); err != nil {
 		return err
 	}
 	for _, w := range r.Warnings() {
@@ -164,20 +162,19 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr, "warning:", w)
 		}
 	}
-	spec, err := f.spec()
+	trainSet, valid, name, err := spec.Split()
 	if err != nil {
 		return err
 	}
-	trainSet, valid, _, err := spec.Split()
-	if err != nil {
-		return err
+	if want != "" && name != want {
+		return fmt.Errorf("%s: the data found is %q, not the search's %q (another directory or other files: see --data-dir)", f.specFile, name, want)
 	}
 	backend, err := gofill.Backend(f.backend)
 	if err != nil {
 		return err
 	}
 	defer backend.Finalize()
-	mean, std := normOf(f.dataset)
+	mean, std := normOf(spec.Dataset)
 	cfg := train.Config{
 		Backend: backend, Arch: a, Recipe: r, Train: trainSet, Valid: valid, Mean: mean, Std: std,
 		ClassAcc: f.classAcc, CheckpointDir: f.checkpoint,
@@ -204,6 +201,40 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("candidate failed: %s", res.Error)
 	}
 	return nil
+}
+
+// specFlags are the flags that --spec allows beside it: how to train and
+// report, not what.
+var specFlags = map[string]bool{"spec": true, "data-dir": true, "backend": true, "json": true, "quiet": true, "class-acc": true, "checkpoint": true}
+
+// setup returns the network, recipe and data to train, from the flags or
+// from a job spec (with the data name the spec expects).
+func (f *trainFlags) setup() (a nas.Arch, r nas.Recipe, spec data.Spec, want string, err error) {
+	if f.specFile == "" {
+		if a, err = f.archOf(); err != nil {
+			return
+		}
+		r = f.recipeOf()
+		if err = r.Validate(); err != nil {
+			return
+		}
+		spec, err = f.spec()
+		return a, r, spec, "", err
+	}
+	for n := range f.set {
+		if !specFlags[n] {
+			return a, r, spec, "", fmt.Errorf("--%s with --spec: the job spec gives the network, recipe and data", n)
+		}
+	}
+	js, err := slurm.ReadJobSpec(f.specFile)
+	if err != nil {
+		return a, r, spec, "", err
+	}
+	spec = *js.Data
+	if f.set["data-dir"] {
+		spec.Dir = f.dataDir
+	}
+	return js.Arch, js.Recipe, spec, js.Dataset, nil
 }
 
 func nonZero(v, d int) int {

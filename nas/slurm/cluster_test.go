@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/slurm"
 	"github.com/trgnas/trgnas/nas/slurm/slurmtest"
@@ -468,24 +469,31 @@ func TestClusterContextCancelScancels(t *testing.T) {
 }
 
 // TestClusterRealTrainer trains two tiny candidates with the real
-// "trgnas train" through DefaultCommand, on the synthetic dataset. It runs
-// only when TRGNAS_SLURM_TRAINER names a trgnas binary (built from a tree
-// that has the train command).
+// "trgnas train --spec" through DefaultCommand, on the synthetic dataset,
+// with the trgnas binary TRGNAS_SLURM_TRAINER names or one built here.
 func TestClusterRealTrainer(t *testing.T) {
+	cl := cluster(t)
 	bin := os.Getenv("TRGNAS_SLURM_TRAINER")
 	if bin == "" {
-		t.Skip("set TRGNAS_SLURM_TRAINER=/path/to/trgnas to train real candidates through Slurm")
+		bin = filepath.Join(t.TempDir(), "trgnas")
+		if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/trgnas").CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
 	}
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFake(t, cluster(t))
+	f := newFake(t, cl)
 	cfg := f.config(0)
 	cfg.Command = ""
 	cfg.Setup = "export PATH=" + filepath.Dir(bin) + ":$PATH GOMLX_BACKEND=go"
 	cfg.Recipe.Epochs, cfg.Recipe.Seed = 2, 7
-	cfg.DataArgs = "--dataset synthetic --synth-n 600"
+	cfg.Data = &data.Spec{Dataset: "synthetic", ValidFrac: 0.1, Seed: 7,
+		Synthetic: &data.SyntheticConfig{N: 600, H: 8, W: 8, C: 1, Classes: 4, Noise: 0.2}}
+	if _, _, cfg.Dataset, err = cfg.Data.Split(); err != nil {
+		t.Fatal(err)
+	}
 	e := newEval(t, cfg)
 	archs := []nas.Arch{{Width: 4, Ops: []int{0, 1}, Kernels: []int{3, 5}}, {Width: 8, Ops: []int{1, 0, 1}, Kernels: []int{7, 3, 3}}}
 	results := make([]nas.Result, len(archs))

@@ -12,7 +12,7 @@
 // architecture key and a hash of the recipe (seed included) and dataset:
 // JobDir. It holds:
 //
-//	spec.json        arch, recipe and dataset the directory is for
+//	spec.json        arch, recipe and data the directory is for (JobSpec)
 //	job.sh           the batch script of the latest attempt
 //	attempts         one line per sbatch: attempt number, job id, time
 //	jobid            the job id of the attempt in flight (absent otherwise)
@@ -59,21 +59,16 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 )
 
 // DefaultCommand is the training command a job runs when Config.Command is
-// empty: "trgnas train" (on the nodes' PATH; Setup may extend it) training
-// one candidate with the configured recipe on the data that
-// Config.DataArgs names, and printing its nas.Result as JSON on stdout.
-// trgnas train has no flags for momentum, weight decay and gradient
-// clipping: with this command they must be the published ones.
-const DefaultCommand = `trgnas train --arch {{.Key}}` +
-	` --epochs {{.Recipe.Epochs}} --batch {{.Recipe.BatchSize}} --lr {{.Recipe.LearningRate}}` +
-	` --anneal {{if eq .Recipe.Anneal "step"}}step{{else}}epoch{{end}}` +
-	` --train-limit {{.Recipe.TrainLimit}} --valid-limit {{.Recipe.ValidLimit}} --seed {{.Recipe.Seed}}` +
-	` --crop-pad {{.Recipe.CropPad}} --cutout {{if .Recipe.Cutout}}{{.Recipe.CutoutSize}}{{else}}0{{end}} --flip={{.Recipe.Flip}}` +
-	`{{with .DataArgs}} {{.}}{{end}} --json`
+// empty: "trgnas train" (on the nodes' PATH; Setup may extend it) reading
+// the job directory's spec.json (JobSpec: network, the whole recipe, and
+// Config.Data, the data to read) and printing its nas.Result as JSON on
+// stdout. A custom Command (a site's wrapper) can pass the same file.
+const DefaultCommand = `trgnas train --spec {{q .SpecFile}} --json`
 
 // Config says what a job runs, with which resources, and how it is watched.
 // The zero values of the optional fields pick the defaults documented on
@@ -98,10 +93,14 @@ type Config struct {
 	// be valid; Dataset names the data and its fingerprint.
 	Recipe  nas.Recipe
 	Dataset string
-	// DataArgs is shell text given to the command (DefaultCommand puts it
-	// after the recipe flags) to find the data on the nodes, e.g.
-	// "--dataset cifar10 --data-dir /shared/cifar10". It is hashed into the
-	// job directory name too.
+	// Data is the data the jobs read (written into each spec.json, see
+	// JobSpec); DefaultCommand needs it. Its directory must be the same on
+	// the nodes (trgnas train --data-dir overrides it there), and the
+	// data found must have the name Dataset, fingerprint included.
+	Data *data.Spec
+	// DataArgs is shell text for a custom Command to find the data on the
+	// nodes, e.g. "--dataset cifar10 --data-dir /shared/cifar10". It is
+	// hashed into the job directory name too.
 	DataArgs string
 
 	// Name prefixes every job name (the rest is the job directory's name),
@@ -156,6 +155,7 @@ type Spec struct {
 	Dataset  string
 	DataArgs string
 	Dir      string // the job directory (absolute)
+	SpecFile string // the job directory's spec.json (JobSpec)
 	Attempt  int    // 1 for the first submission
 }
 
@@ -202,11 +202,12 @@ func (c Config) parse() (*template.Template, error) {
 	if err := c.Recipe.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: Recipe: %v", ErrConfig, err)
 	}
-	if c.Command == DefaultCommand {
-		d := nas.DefaultRecipe()
-		if c.Recipe.Momentum != d.Momentum || c.Recipe.WeightDecay != d.WeightDecay || c.Recipe.GradClip != d.GradClip {
-			return nil, fmt.Errorf("%w: Recipe: DefaultCommand cannot pass momentum %g, weight_decay %g, grad_clip %g (trgnas train uses %g, %g, %g): set Command",
-				ErrConfig, c.Recipe.Momentum, c.Recipe.WeightDecay, c.Recipe.GradClip, d.Momentum, d.WeightDecay, d.GradClip)
+	if c.Command == DefaultCommand && c.Data == nil {
+		return nil, fmt.Errorf("%w: Data: DefaultCommand (trgnas train --spec) needs the data the jobs read", ErrConfig)
+	}
+	if c.Data != nil {
+		if err := c.Data.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: Data: %v", ErrConfig, err)
 		}
 	}
 	for i, f := range c.Flags {

@@ -310,29 +310,25 @@ func (e *Evaluator) evaluate(ctx context.Context, f *flight, a nas.Arch) (nas.Re
 }
 
 // prepare creates the job directory and its spec.json, or checks that an
-// existing spec.json is for the same candidate.
+// existing spec.json is for the same candidate (one written before spec.json
+// held the data gets it added).
 func (e *Evaluator) prepare(dir string, a nas.Arch) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	type specJSON struct {
-		Key     string     `json:"key"`
-		Arch    nas.Arch   `json:"arch"`
-		Recipe  nas.Recipe `json:"recipe"`
-		Dataset string     `json:"dataset"`
-		Data    string     `json:"data_args,omitempty"`
-	}
-	want := specJSON{a.Key(), a, e.cfg.Recipe, e.cfg.Dataset, e.cfg.DataArgs}
+	want := JobSpec{Key: a.Key(), Arch: a, Recipe: e.cfg.Recipe, Dataset: e.cfg.Dataset, DataArgs: e.cfg.DataArgs, Data: e.cfg.Data}
 	path := filepath.Join(dir, specFile)
 	if b, err := os.ReadFile(path); err == nil {
-		var got specJSON
+		var got JobSpec
 		if err := json.Unmarshal(b, &got); err != nil {
 			return fmt.Errorf("%s: %v", path, err)
 		}
-		if got.Key != want.Key || got.Recipe != want.Recipe || got.Dataset != want.Dataset || got.Data != want.Data {
+		if got.Key != want.Key || got.Recipe != want.Recipe || got.Dataset != want.Dataset || got.DataArgs != want.DataArgs {
 			return fmt.Errorf("%s: is for %s (dataset %q), not for %s (dataset %q) with this recipe", path, got.Key, got.Dataset, want.Key, want.Dataset)
 		}
-		return nil
+		if got.Data != nil || want.Data == nil {
+			return nil
+		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}

@@ -2,14 +2,17 @@ package slurm_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/slurm"
 )
@@ -359,6 +362,9 @@ func TestCancelPendingCallScancels(t *testing.T) {
 	}
 }
 
+// DefaultCommand passes the job directory's spec.json, which holds the
+// network, the whole recipe (momentum, weight decay and clipping included)
+// and the data.
 func TestDefaultCommand(t *testing.T) {
 	cfg, bin := fakeSlurm(t)
 	writeFile(t, filepath.Join(bin, "run"), "")
@@ -369,29 +375,69 @@ func TestDefaultCommand(t *testing.T) {
 	cfg.Command = ""
 	cfg.Setup = "export PATH=" + bin + ":$PATH"
 	cfg.Recipe = nas.DefaultRecipe()
-	cfg.Recipe.Epochs, cfg.Recipe.Seed, cfg.Recipe.TrainLimit = 50, 3, 5000
-	cfg.DataArgs = "--dataset cifar10 --data-dir /shared/c10"
+	cfg.Recipe.Epochs, cfg.Recipe.Seed, cfg.Recipe.TrainLimit, cfg.Recipe.Momentum = 50, 3, 5000, 0.8
+	cfg.Data = &data.Spec{Dataset: "cifar10", Dir: "/shared/c10", ValidFrac: 0.1, Seed: 3}
+	e := newEval(t, cfg)
+	a := nas.Arch{Width: 16, Ops: []int{0, 1, 0}, Kernels: []int{3, 5, 7}}
+	r, err := e.Evaluate(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(e.JobDir(a), "spec.json")
+	if want := "train --spec " + specPath + " --json"; r.Error != want {
+		t.Errorf("trgnas called with\n%s\nwant\n%s", r.Error, want)
+	}
+	js, err := slurm.ReadJobSpec(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !js.Arch.Equal(a) || js.Recipe != cfg.Recipe || js.Dataset != cfg.Dataset || js.Data == nil || !reflect.DeepEqual(*js.Data, *cfg.Data) {
+		t.Errorf("spec.json %+v", js)
+	}
+}
+
+// A job spec that lacks a field or holds a bad one is refused, naming the
+// file and the field.
+func TestReadJobSpecErrors(t *testing.T) {
+	dir := t.TempDir()
+	a := nas.Uniform(8, 2, 0, 3)
+	good := slurm.JobSpec{Key: a.Key(), Arch: a, Recipe: nas.DefaultRecipe(), Dataset: "synthetic x", Data: &data.Spec{Dataset: "synthetic", ValidFrac: 0.1}}
 	for _, tc := range []struct {
-		cutout bool
-		want   string
+		name string
+		edit func(js *slurm.JobSpec)
+		want string
 	}{
-		{true, "train --arch w16-o010-k357 --epochs 50 --batch 64 --lr 0.025 --anneal epoch --train-limit 5000 --valid-limit 0 --seed 3 --crop-pad 4 --cutout 16 --flip=true --dataset cifar10 --data-dir /shared/c10 --json"},
-		{false, "train --arch w16-o010-k357 --epochs 50 --batch 64 --lr 0.025 --anneal epoch --train-limit 5000 --valid-limit 0 --seed 3 --crop-pad 4 --cutout 0 --flip=true --dataset cifar10 --data-dir /shared/c10 --json"},
+		{"good", func(js *slurm.JobSpec) {}, ""},
+		{"no data", func(js *slurm.JobSpec) { js.Data = nil }, "no data"},
+		{"bad data", func(js *slurm.JobSpec) { js.Data = &data.Spec{Dataset: "imagenet", ValidFrac: 0.1} }, "data:"},
+		{"other key", func(js *slurm.JobSpec) { js.Key = "w8-o0-k3" }, "key"},
+		{"bad recipe", func(js *slurm.JobSpec) { js.Recipe.Epochs = 0 }, "recipe:"},
 	} {
-		cfg.Recipe.Cutout = tc.cutout
-		r, err := newEval(t, cfg).Evaluate(context.Background(), nas.Arch{Width: 16, Ops: []int{0, 1, 0}, Kernels: []int{3, 5, 7}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Error != tc.want {
-			t.Errorf("trgnas called with\n%s\nwant\n%s", r.Error, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			js := good
+			d := *good.Data
+			js.Data = &d
+			tc.edit(&js)
+			b, _ := json.Marshal(js)
+			path := filepath.Join(dir, tc.name+".json")
+			writeFile(t, path, string(b))
+			_, err := slurm.ReadJobSpec(path)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err %v, want %s and %q", err, path, tc.want)
+			}
+		})
 	}
 }
 
 func TestConfigValidate(t *testing.T) {
 	ok := func() slurm.Config {
-		return slurm.Config{WorkDir: "/w", Recipe: nas.DefaultRecipe()}
+		return slurm.Config{WorkDir: "/w", Recipe: nas.DefaultRecipe(), Data: &data.Spec{Dataset: "synthetic", ValidFrac: 0.1}}
 	}
 	for _, tc := range []struct {
 		name string
@@ -408,8 +454,10 @@ func TestConfigValidate(t *testing.T) {
 		{"env without =", func(c *slurm.Config) { c.Env = []string{"SLURM_CONF"} }, "Env[0]"},
 		{"template syntax", func(c *slurm.Config) { c.Command = "train {{.Key" }, "Command"},
 		{"template field", func(c *slurm.Config) { c.Command = "train {{.Nope}}" }, "Nope"},
-		{"default command, other momentum", func(c *slurm.Config) { c.Recipe.Momentum = 0.8 }, "momentum 0.8"},
-		{"own command, other momentum", func(c *slurm.Config) { c.Recipe.Momentum = 0.8; c.Command = "train {{.Recipe.Momentum}}" }, ""},
+		{"default command, other momentum", func(c *slurm.Config) { c.Recipe.Momentum = 0.8 }, ""},
+		{"default command, no data", func(c *slurm.Config) { c.Data = nil }, "Data"},
+		{"own command, no data", func(c *slurm.Config) { c.Data = nil; c.Command = "train {{.Recipe.Momentum}}" }, ""},
+		{"bad data", func(c *slurm.Config) { c.Data = &data.Spec{Dataset: "synthetic", ValidFrac: 1} }, "Data"},
 		{"template quote", func(c *slurm.Config) { c.Command = "train --arch {{q .ArchJSON}} --dir {{q .Dir}}" }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -434,7 +482,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestJobDirDependsOnRecipeAndData(t *testing.T) {
 	a := nas.Uniform(16, 3, 0, 3)
-	base := slurm.Config{WorkDir: t.TempDir(), Recipe: nas.DefaultRecipe(), Dataset: "cifar10:abc"}
+	base := slurm.Config{WorkDir: t.TempDir(), Recipe: nas.DefaultRecipe(), Dataset: "cifar10:abc", Data: &data.Spec{Dataset: "cifar10", Dir: "/shared/c10", ValidFrac: 0.1}}
 	dirs := map[string]string{}
 	for name, edit := range map[string]func(c *slurm.Config){
 		"base":    func(c *slurm.Config) {},
@@ -472,7 +520,8 @@ func TestEvaluateRejectsInvalidArch(t *testing.T) {
 func ExampleEvaluator_JobDir() {
 	r := nas.DefaultRecipe()
 	r.Epochs, r.Seed = 50, 1
-	e, err := slurm.New(slurm.Config{WorkDir: os.TempDir(), Recipe: r, Dataset: "cifar10", GPUs: 1})
+	e, err := slurm.New(slurm.Config{WorkDir: os.TempDir(), Recipe: r, Dataset: "cifar10", GPUs: 1,
+		Data: &data.Spec{Dataset: "cifar10", Dir: "/shared/cifar10", ValidFrac: 0.1, Seed: 1}})
 	if err != nil {
 		fmt.Println(err)
 		return

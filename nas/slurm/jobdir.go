@@ -51,7 +51,7 @@ func spec(a nas.Arch, c Config, dir string, attempt int) Spec {
 	return Spec{
 		Arch: a.Clone(), Key: a.Key(), ArchJSON: string(aj), Width: a.Width, Depth: a.Depth(),
 		Ops: joinInts(a.Ops), Kernels: joinInts(a.Kernels),
-		Recipe: c.Recipe, Dataset: c.Dataset, DataArgs: c.DataArgs, Dir: dir, Attempt: attempt,
+		Recipe: c.Recipe, Dataset: c.Dataset, DataArgs: c.DataArgs, Dir: dir, SpecFile: filepath.Join(dir, specFile), Attempt: attempt,
 	}
 }
 
