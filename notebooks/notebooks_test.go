@@ -21,6 +21,7 @@ type expect struct {
 	file   string   // under notebooks/
 	want   []string // substrings of the text outputs, in this order
 	pngs   int      // at least this many image/png outputs
+	view   bool     // shows a live search view (nb.View), which must end finished
 	budget time.Duration
 }
 
@@ -29,8 +30,8 @@ type expect struct {
 var suite = []expect{
 	{file: "cifar10-gpu.ipynb", want: []string{"hardware:", "budget: CI", "download skipped", "found network: depth", "started:", "candidates recorded", "headless search done; found network: depth"}, pngs: 1, budget: 6 * time.Minute},
 	{file: "stages.ipynb", want: []string{"hardware:", "budget: CI", "candidates of stage depth", "replayed 2 candidates from the ledger, trained again: 0", "by override (rules said", "State reset", "resumed from ledger", "trained again: 0;", "found network: depth"}, pngs: 1, budget: 6 * time.Minute},
-	{file: "quickstart.ipynb", want: []string{"hardware:", "budget: CI", "found network: depth", "final training:", "test accuracy:", "architecture: depth", "parameters"}, pngs: 3, budget: 6 * time.Minute},
-	{file: "fashion-mnist.ipynb", want: []string{"hardware:", "budget: CI", "data: fashion-mnist-train", "found network: depth", "final recipe:", "found ", "baseline w8-o00-k33", "found minus baseline", "rank agreement, 1 epochs against 2"}, pngs: 4, budget: 6 * time.Minute},
+	{file: "quickstart.ipynb", want: []string{"hardware:", "budget: CI", "Quickstart search: MNIST", "search finished: found", "decisions:", "found network: depth", "final training:", "test accuracy:", "architecture: depth", "parameters"}, pngs: 3, view: true, budget: 6 * time.Minute},
+	{file: "fashion-mnist.ipynb", want: []string{"hardware:", "budget: CI", "data: fashion-mnist-train", "Fashion-MNIST search", "search finished: found", "decisions:", "found network: depth", "final recipe:", "found ", "baseline w8-o00-k33", "found minus baseline", "rank agreement, 1 epochs against 2"}, pngs: 4, view: true, budget: 6 * time.Minute},
 	{file: "published.ipynb", want: []string{"46 candidates", "found network: depth 16 width 56", "453,498", "7.3x"}, pngs: 4, budget: 3 * time.Minute},
 }
 
@@ -260,6 +261,36 @@ func TestNotebooks(t *testing.T) {
 			for _, p := range nb.Problems() {
 				t.Errorf("%s: %v", e.file, p)
 			}
+			// Setup cells say one line when they succeed: no stderr (which
+			// Jupyter shows as a red block).
+			for i, c := range nb.Cells {
+				if c.Type != "code" || !strings.HasPrefix(c.Source.String(), "!*") {
+					continue
+				}
+				for _, o := range c.Outputs {
+					if o.Type == "stream" && o.Name == "stderr" {
+						t.Errorf("%s: setup cell %d wrote to stderr: %q", e.file, i, last(o.Text.String(), 300))
+					}
+					if o.Type == "stream" && o.Name == "stdout" && !strings.HasPrefix(o.Text.String(), "module ready:") {
+						t.Errorf("%s: setup cell %d said %q", e.file, i, last(o.Text.String(), 300))
+					}
+				}
+			}
+			// A live search view ends in its finished state, kept in the
+			// saved notebook (one block, updated in place).
+			if e.view {
+				views := 0
+				for _, c := range nb.Cells {
+					for _, o := range c.Outputs {
+						if h, ok := o.Data["text/html"]; ok && strings.Contains(h.String(), "search finished") {
+							views++
+						}
+					}
+				}
+				if views != 1 {
+					t.Errorf("%s: %d finished search views, want 1", e.file, views)
+				}
+			}
 			txt := nb.Text()
 			rest := txt
 			for _, w := range e.want {
@@ -318,4 +349,12 @@ func TestSetupRejectsUnknownFlags(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "unknown argument --bogus") {
 		t.Errorf("setup-notebooks.sh --bogus: %v, %q; want exit status 2 naming the argument", err, out)
 	}
+}
+
+// last is the end of s, at most n bytes.
+func last(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
 }
