@@ -269,22 +269,11 @@ func OpenLedger(path string, hdr LedgerHeader) (*Ledger, error) {
 	if err := hdr.Recipe.Validate(); err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	l, err := openLocked(path, os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
-	l := &Ledger{path: path, f: f}
-	if err := l.lock(); err != nil {
-		f.Close()
-		return nil, err
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		l.Close()
-		return nil, err
-	}
-	lf, warns := parseLedger(path, data)
-	l.read, l.warn = lf, warns
+	lf := l.read
 	switch {
 	case lf.Header != nil:
 		if diffs := hdr.diff(*lf.Header); len(diffs) > 0 {
@@ -313,7 +302,23 @@ func OpenLedger(path string, hdr LedgerHeader) (*Ledger, error) {
 // (the final step). It takes the same lock as OpenLedger, so it is refused
 // while the search runs.
 func OpenLedgerAppend(path string) (*Ledger, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	l, err := openLocked(path, 0)
+	if err != nil {
+		return nil, err
+	}
+	if l.read.Header == nil {
+		l.Close()
+		return nil, fmt.Errorf("%s: ledger has no header line", path)
+	}
+	l.hdr = *l.read.Header
+	return l, nil
+}
+
+// openLocked opens the ledger at path for appending (flag adds to the open
+// flags), takes its lock, then reads what it holds: read after the lock, so
+// that no other writer adds to it unseen.
+func openLocked(path string, flag int) (*Ledger, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|flag, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -327,12 +332,7 @@ func OpenLedgerAppend(path string) (*Ledger, error) {
 		l.Close()
 		return nil, err
 	}
-	lf, warns := parseLedger(path, data)
-	if lf.Header == nil {
-		l.Close()
-		return nil, fmt.Errorf("%s: ledger has no header line", path)
-	}
-	l.hdr, l.read, l.warn = *lf.Header, lf, warns
+	l.read, l.warn = parseLedger(path, data)
 	return l, nil
 }
 

@@ -42,14 +42,21 @@ func needFlock(t *testing.T) {
 	}
 }
 
-func TestLedgerLockOneWriter(t *testing.T) {
+// newLedger creates a ledger in a temporary folder and returns it open.
+func newLedger(t *testing.T) (path string, h nas.LedgerHeader, l *nas.Ledger) {
+	t.Helper()
 	needFlock(t)
-	path := filepath.Join(t.TempDir(), "ledger.jsonl")
-	h := testHeader(smallConfig())
+	path = filepath.Join(t.TempDir(), "ledger.jsonl")
+	h = testHeader(smallConfig())
 	l, err := nas.OpenLedger(path, h)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return path, h, l
+}
+
+func TestLedgerLockOneWriter(t *testing.T) {
+	path, h, l := newLedger(t)
 	holder, err := nas.ReadLockHolder(path)
 	if err != nil || holder.PID != os.Getpid() || holder.Host == "" {
 		t.Fatalf("lock note %+v, %v", holder, err)
@@ -92,13 +99,7 @@ func TestLedgerLockOneWriter(t *testing.T) {
 // host; once the holder is killed with SIGKILL (no chance to clean up), the
 // next writer proceeds and nothing recorded is lost.
 func TestLedgerLockOtherProcessKilled(t *testing.T) {
-	needFlock(t)
-	path := filepath.Join(t.TempDir(), "ledger.jsonl")
-	h := testHeader(smallConfig())
-	l, err := nas.OpenLedger(path, h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, h, l := newLedger(t)
 	a := nas.Uniform(4, 8, 0, 3)
 	if err := l.Append(nas.Record{Key: a.Key(), Stage: nas.StageDepth, Result: nas.Result{Arch: a, ValidAcc: 50}}); err != nil {
 		t.Fatal(err)
@@ -120,7 +121,7 @@ func TestLedgerLockOtherProcessKilled(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("holder said %q", line)
 	}
-	_, err = nas.OpenLedger(path, h)
+	_, err := nas.OpenLedger(path, h)
 	host, _ := os.Hostname()
 	if !errors.Is(err, nas.ErrLedgerLocked) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(cmd.Process.Pid)) ||
 		!strings.Contains(err.Error(), "host "+host) || !strings.Contains(err.Error(), path) {
