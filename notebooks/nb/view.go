@@ -36,6 +36,7 @@ type View struct {
 	title     string
 	cfg       nas.Config
 	recipe    nas.Recipe
+	dataset   string
 	started   time.Time
 	seq       int
 	stage     nas.Stage
@@ -61,6 +62,9 @@ func NewView(title string, s *nas.Search, t *train.Trainer) *View {
 		decisions: s.Decisions(), stageTime: map[nas.Stage][]float64{}, publish: gonbui.UpdateHTML, seq: -1}
 	if t != nil {
 		v.recipe = t.Recipe
+		if t.Train != nil {
+			v.dataset, _, _ = strings.Cut(t.Train.Name, "/") // the data, without the split's suffixes
+		}
 		prev := t.Progress
 		t.Progress = func(a nas.Arch, p train.Progress) {
 			v.Train(a, p)
@@ -188,7 +192,7 @@ func (v *View) redraw() {
 	recs := make([]nas.Record, len(v.decisions))
 	for i, d := range v.decisions {
 		recs[i] = nas.Record{Seq: d.Seq, Key: d.Arch.Key(), Stage: d.Stage, Accepted: d.Accepted, Reason: d.Reason,
-			Override: d.Override, Recipe: v.recipe, Result: d.Result}
+			Override: d.Override, Recipe: v.recipe, Dataset: v.dataset, Result: d.Result}
 	}
 	p, err := plots.Trajectory(recs, plots.Options{})
 	if err != nil {
