@@ -111,7 +111,6 @@ func (l *Ledger) unlock() {
 	if h, err := ReadLockHolder(l.path); err == nil && h.PID == os.Getpid() {
 		os.Remove(LockFile(l.path))
 	}
-	unlockFile(l.f)
 }
 
 // LedgerWriter tells whether a process writes the ledger at path now, and
@@ -122,12 +121,8 @@ func LedgerWriter(path string) (LockHolder, bool) {
 	if err != nil {
 		return LockHolder{}, false
 	}
-	defer f.Close()
-	busy, err := tryLock(f)
-	if err != nil || !busy {
-		if err == nil {
-			unlockFile(f)
-		}
+	defer f.Close() // which drops the lock if the probe took it
+	if busy, err := tryLock(f); err != nil || !busy {
 		return LockHolder{}, false
 	}
 	h, _ := ReadLockHolder(path)

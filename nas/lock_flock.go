@@ -24,5 +24,3 @@ func tryLock(f *os.File) (busy bool, err error) {
 	}
 	return false, err
 }
-
-func unlockFile(f *os.File) { syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
