@@ -34,7 +34,6 @@ type View struct {
 	search    *nas.Search
 	id        string
 	title     string
-	cfg       nas.Config
 	recipe    nas.Recipe
 	dataset   string
 	started   time.Time
@@ -45,7 +44,6 @@ type View struct {
 	prog      *train.Progress
 	decisions []nas.Decision
 	stageTime map[nas.Stage][]float64 // seconds of each candidate trained in this view, per stage
-	jobs      func() []slurm.Job
 	jobList   []slurm.Job
 	png       []byte
 	state     string // "" while running
@@ -58,7 +56,7 @@ type View struct {
 // resumed search), and to t's progress when t is not nil (it keeps any
 // Progress, Before and decision hooks already set and calls them too).
 func NewView(title string, s *nas.Search, t *train.Trainer) *View {
-	v := &View{search: s, id: "trgnas-view-" + gonbui.UniqueId(), title: title, cfg: s.Config(), started: time.Now(),
+	v := &View{search: s, id: "trgnas-view-" + gonbui.UniqueId(), title: title, started: time.Now(),
 		decisions: s.Decisions(), stageTime: map[nas.Stage][]float64{}, publish: gonbui.UpdateHTML, seq: -1}
 	if t != nil {
 		v.recipe = t.Recipe
@@ -127,9 +125,9 @@ func (v *View) Decision(d nas.Decision) {
 // WatchJobs shows the Slurm jobs in flight (slurm.Evaluator.Jobs) every
 // interval until Done.
 func (v *View) WatchJobs(jobs func() []slurm.Job, every time.Duration) {
+	stop := make(chan struct{})
 	v.mu.Lock()
-	v.jobs, v.stop = jobs, make(chan struct{})
-	stop := v.stop
+	v.stop = stop
 	v.mu.Unlock()
 	go func() {
 		tick := time.NewTicker(every)
@@ -211,8 +209,8 @@ func (v *View) html() string {
 	switch {
 	case v.state == "finished":
 		b.WriteString(` · <b>search finished`)
-		if d, ok := v.found(); ok {
-			fmt.Fprintf(&b, `: found %s</b>, %s params, %.2f%% validation`, esc(d.Arch.Key()), nas.Thousands(d.Result.Params), d.Result.ValidAcc)
+		if a, res, ok := v.search.Best(); ok {
+			fmt.Fprintf(&b, `: found %s</b>, %s params, %.2f%% validation`, esc(a.Key()), nas.Thousands(res.Params), res.ValidAcc)
 		} else {
 			b.WriteString(`</b>`)
 		}
@@ -221,8 +219,9 @@ func (v *View) html() string {
 	}
 	b.WriteString("<br>")
 	if v.arch.Width > 0 {
+		cfg := v.search.Config()
 		fmt.Fprintf(&b, `stage <b>%s</b> · candidate #%d <b>%s</b> (%s params)`, v.stage, v.seq, esc(v.arch.Key()),
-			nas.Thousands(v.arch.Params(v.cfg.InChannels, v.cfg.Classes)))
+			nas.Thousands(v.arch.Params(cfg.InChannels, cfg.Classes)))
 		if p := v.prog; p != nil {
 			fmt.Fprintf(&b, `<br>epoch %d/%d · step %d/%d · %.0f img/s · loss %.4f · acc %.2f%% · lr %.5f · candidate ETA %s`,
 				p.Epoch+1, p.Epochs, p.Step, p.Steps, p.ImagesPerSec, p.Loss, p.Acc, p.LR, p.ETA.Round(time.Second))
@@ -258,23 +257,18 @@ func (v *View) html() string {
 	return b.String()
 }
 
-// found is the search's network once it has finished.
-func (v *View) found() (nas.Decision, bool) {
-	a, res, ok := v.search.Best()
-	return nas.Decision{Arch: a, Result: res}, ok
-}
-
 // stageETA is a rough time left in the depth and width stages, whose
 // length the configuration bounds: the mean candidate time of the stage
 // so far times the candidates the stage can still ask for.
 func (v *View) stageETA() string {
+	cfg := v.search.Config()
 	var left int
 	switch v.stage {
 	case nas.StageDepth:
-		left = v.cfg.MaxDepth - v.arch.Depth()
+		left = cfg.MaxDepth - v.arch.Depth()
 	case nas.StageWidth:
-		if v.cfg.WidthStep > 0 {
-			left = (v.arch.Width - v.cfg.MinWidth) / v.cfg.WidthStep
+		if cfg.WidthStep > 0 {
+			left = (v.arch.Width - cfg.MinWidth) / cfg.WidthStep
 		}
 	default:
 		return ""
