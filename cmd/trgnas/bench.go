@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -113,9 +112,7 @@ type benchFlags struct {
 
 func parseBenchFlags(args []string, stderr io.Writer) (*benchFlags, error) {
 	f := &benchFlags{}
-	fs := flag.NewFlagSet("trgnas bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = usageFunc(fs, "")
+	fs := newFlagSet("bench", "", stderr)
 	fs.StringVar(&f.nets, "nets", "all", "comma-separated networks: sep16, mix16, final (or all)")
 	fs.StringVar(&f.backend, "backend", "", "GoMLX backend spec (default $GOMLX_BACKEND, else go)")
 	fs.IntVar(&f.steps, "steps", 10, "timed training steps (after the warm-up)")

@@ -22,9 +22,7 @@ func init() {
 }
 
 func runFinal(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("trgnas final", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = usageFunc(fs, "--ledger F --epochs N")
+	fs := newFlagSet("final", "--ledger F --epochs N", stderr)
 	path := fs.String("ledger", "", "the search's ledger (required); the final record is appended to it")
 	epochs := fs.Int("epochs", 0, "epochs of the final training (required)")
 	arch := fs.String("arch", "", "train this network (a baseline, e.g. w32-o000000000-k333333333) instead of the one the search found")

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -19,9 +18,7 @@ func init() {
 // runJobs lists a Slurm work dir with slurm.Scan: it reads the job
 // directories only, so it works while a search runs in another process.
 func runJobs(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("trgnas jobs", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = usageFunc(fs, "--slurm-dir DIR")
+	fs := newFlagSet("jobs", "--slurm-dir DIR", stderr)
 	dir := fs.String("slurm-dir", "", "job directory of the search (its -slurm-dir; required)")
 	asJSON := fs.Bool("json", false, "print the jobs as a JSON array")
 	all := fs.Bool("all", false, "list finished candidates too (default: only those not done)")

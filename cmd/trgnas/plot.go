@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -18,9 +17,7 @@ func init() {
 }
 
 func runPlot(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("trgnas plot", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = usageFunc(fs, "--ledger F --out DIR")
+	fs := newFlagSet("plot", "--ledger F --out DIR", stderr)
 	ledger := fs.String("ledger", "", "ledger to draw (required)")
 	out := fs.String("out", "", "folder to write the plots into, created if missing (required)")
 	compare := fs.String("compare", "", "ledger of the same candidates under another budget: adds the rank agreement plot (this ledger on x, --ledger on y)")

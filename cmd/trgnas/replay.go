@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -47,9 +46,7 @@ type replayJSON struct {
 }
 
 func runReplay(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("trgnas replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = usageFunc(fs, "--log F")
+	fs := newFlagSet("replay", "--log F", stderr)
 	logPath := fs.String("log", "", "search log in the published format (required)")
 	asJSON := fs.Bool("json", false, "print one JSON object: the final network and every candidate")
 	ledger := fs.String("ledger", "", "also write the replayed search to this ledger (resumed if it exists)")

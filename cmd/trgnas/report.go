@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -14,9 +13,7 @@ func init() {
 }
 
 func runReport(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("trgnas report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = usageFunc(fs, "--ledger F")
+	fs := newFlagSet("report", "--ledger F", stderr)
 	path := fs.String("ledger", "", "ledger file (required); it may be in use by a running search")
 	if err := fs.Parse(args); err != nil {
 		return err

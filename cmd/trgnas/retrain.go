@@ -23,9 +23,7 @@ func init() {
 }
 
 func runRetrain(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("trgnas retrain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = usageFunc(fs, "--ledger F --out F2")
+	fs := newFlagSet("retrain", "--ledger F --out F2", stderr)
 	path := fs.String("ledger", "", "the search's ledger (required; read only)")
 	out := fs.String("out", "", "ledger to write the retrained candidates to (required); created, or resumed when it exists")
 	count := fs.Int("count", 8, "how many candidates: spread evenly over the search's ranking, best and worst included (0: all)")

@@ -265,9 +265,7 @@ func (f fakeEvaluator) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, er
 }
 
 func runSearch(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("trgnas search", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = usageFunc(fs, "--ledger F")
+	fs := newFlagSet("search", "--ledger F", stderr)
 	cfg, recipe := nas.DefaultConfig(), nas.DefaultRecipe()
 	applyCfg := configFlags(fs, &cfg)
 	var aug augFlags

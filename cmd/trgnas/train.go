@@ -44,9 +44,7 @@ type trainFlags struct {
 func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	f := &trainFlags{}
 	def := nas.DefaultRecipe()
-	fs := flag.NewFlagSet("trgnas train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = usageFunc(fs, "")
+	fs := newFlagSet("train", "", stderr)
 	fs.StringVar(&f.dataset, "dataset", "mnist", datasetHelp)
 	fs.StringVar(&f.dataDir, "data-dir", "", "directory of the dataset files")
 	fs.StringVar(&f.classes, "classes", "", "comma-separated class ids to keep (relabelled 0..n-1); empty keeps all")

@@ -3,25 +3,27 @@ package main
 import (
 	"flag"
 	"fmt"
-	"strings"
+	"io"
 )
 
-// usageFunc returns the fs.Usage of a subcommand, so that every -h has the
-// same shape: "usage: trgnas NAME REQUIRED [flags]", the command's summary
-// from the command table, then the flags. fs is named "trgnas NAME" and
+// newFlagSet is the flag set of subcommand name, writing to stderr, whose
+// -h has the shape every subcommand shares: "usage: trgnas NAME REQUIRED
+// [flags]", the command's summary from the command table, then the flags.
 // required lists its required flags, e.g. "--ledger F" ("" when none).
-func usageFunc(fs *flag.FlagSet, required string) func() {
-	return func() {
-		w := fs.Output()
+func newFlagSet(name, required string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("trgnas "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
 		line := fs.Name()
 		if required != "" {
 			line += " " + required
 		}
-		fmt.Fprintf(w, "usage: %s [flags]\n", line)
-		if c, ok := commands[strings.TrimPrefix(fs.Name(), "trgnas ")]; ok {
-			fmt.Fprintln(w, c.summary)
+		fmt.Fprintf(stderr, "usage: %s [flags]\n", line)
+		if c, ok := commands[name]; ok {
+			fmt.Fprintln(stderr, c.summary)
 		}
-		fmt.Fprintln(w, "\nflags:")
+		fmt.Fprintln(stderr, "\nflags:")
 		fs.PrintDefaults()
 	}
+	return fs
 }
