@@ -121,19 +121,19 @@ func RunFinal(ctx context.Context, st FinalStep) (rec FinalRecord, cached bool, 
 	if err := st.Arch.Validate(); err != nil {
 		return FinalRecord{}, false, fmt.Errorf("final: %w", err)
 	}
-	hdr := st.Ledger.Header()
-	var same []FinalRecord // the cache's records of this ledger's data
-	for _, f := range st.Cache {
-		if f.Dataset == hdr.Dataset {
-			same = append(same, f)
-		}
-	}
 	if prev, ok := findFinal(st.Ledger.Content().Finals(), st.Role, st.Arch, st.Recipe, st.TestSet); ok {
 		if prev.Role == st.Role {
 			return prev, true, nil
 		}
 		prev.Role = st.Role // the other role's run, recorded again for this one
 		return prev, true, st.Ledger.appendFinal(prev)
+	}
+	hdr := st.Ledger.Header()
+	var same []FinalRecord // the cache's records of this ledger's data
+	for _, f := range st.Cache {
+		if f.Dataset == hdr.Dataset {
+			same = append(same, f)
+		}
 	}
 	if prev, ok := findFinal(same, st.Role, st.Arch, st.Recipe, st.TestSet); ok {
 		prev.Role = st.Role
