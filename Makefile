@@ -5,7 +5,7 @@ GO ?= go
 
 .PHONY: run check setup test vet build
 
-# On amd64 the kernels of nas/gofill/conv, norm and fast have an AVX2/FMA path
+# On amd64 the kernels of nas/backend/cpu/conv, norm and fast have an AVX2/FMA path
 # that needs Go 1.26's experimental SIMD package (the conv GEMM's assembly
 # kernel runs in every build); binaries built here use it (it checks the CPU
 # at run time and falls back to plain Go). SIMD= builds plain.
@@ -24,8 +24,8 @@ vet:
 test: vet
 	TRGNAS_NOTEBOOK_TESTS=1 $(GO) test -count=1 -timeout 40m ./...
 	# The kernels' vector paths (conv, fast: built only with GOEXPERIMENT=simd).
-	GOEXPERIMENT=simd $(GO) vet ./nas/gofill/...
-	GOEXPERIMENT=simd $(GO) test -count=1 ./nas/gofill/...
+	GOEXPERIMENT=simd $(GO) vet ./nas/backend/cpu/...
+	GOEXPERIMENT=simd $(GO) test -count=1 ./nas/backend/cpu/...
 	# The race detector on the packages that train and on a real search.
 	GO=$(GO) bash scripts/race.sh
 

@@ -16,12 +16,12 @@ GO=${GO:-go}
 SIMD=${SIMD-$([ "$($GO env GOARCH)" = amd64 ] && echo GOEXPERIMENT=simd)}
 backend=go:ops_sequential
 
-# nas/layers and nas/gofill's own tests are left out: they build SimpleGo
+# nas/layers and nas/backend/cpu's own tests are left out: they build SimpleGo
 # backends in their default parallel mode to compare against, so the
-# detector would report SimpleGo's race there; the kernels under nas/gofill
+# detector would report SimpleGo's race there; the kernels under nas/backend/cpu
 # (conv, norm, fast) run their worker pools without SimpleGo and are in.
-echo "race: go test -race (nas, nas/train, data, nas/gofill/conv, norm, fast)"
-env $SIMD TRGNAS_TEST_BACKEND=$backend $GO test -race -count=1 ./nas/ ./nas/train/ ./data/ ./nas/gofill/conv/ ./nas/gofill/norm/ ./nas/gofill/fast/
+echo "race: go test -race (nas, nas/train, data, nas/backend/cpu/conv, norm, fast)"
+env $SIMD TRGNAS_TEST_BACKEND=$backend $GO test -race -count=1 ./nas/ ./nas/train/ ./data/ ./nas/backend/cpu/conv/ ./nas/backend/cpu/norm/ ./nas/backend/cpu/fast/
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

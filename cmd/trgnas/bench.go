@@ -19,7 +19,7 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
-	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/train"
 )
 
@@ -265,11 +265,11 @@ func cpuSeconds() float64 {
 // training rate is timed from the end of the warm-up steps to the end of the
 // last step, the inference rate over the evaluation after the epoch.
 func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, error) {
-	backend, err := gofill.Backend(f.backend)
+	be, err := backend.Open(f.backend)
 	if err != nil {
 		return benchResult{}, err
 	}
-	defer backend.Finalize()
+	defer be.Finalize()
 	total := f.warmup + f.steps
 	all, err := data.NewSynthetic(data.SyntheticConfig{N: (total + f.evalSteps) * f.batch, H: 32, W: 32, C: 3, Classes: 10, Seed: f.seed, Noise: 0.2})
 	if err != nil {
@@ -291,7 +291,7 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 		defer prof.Close()
 	}
 	cfg := train.Config{
-		Backend: backend, Arch: n.Arch, Recipe: r, Train: trainSet, Valid: valid,
+		Backend: be, Arch: n.Arch, Recipe: r, Train: trainSet, Valid: valid,
 		Progress: func(p train.Progress) {
 			now := time.Now()
 			switch {

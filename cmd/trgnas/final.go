@@ -13,7 +13,7 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
-	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/train"
 )
 
@@ -116,14 +116,14 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	backend, err := gofill.Backend(*backendSpec)
+	be, err := backend.Open(*backendSpec)
 	if err != nil {
 		return err
 	}
-	defer backend.Finalize()
+	defer be.Finalize()
 	mean, std := normOf(spec.Dataset)
 	cfg := train.FinalConfig{
-		Backend: backend, Ledger: l, Arch: a, Role: role, Recipe: r, Train: full, Test: test,
+		Backend: be, Ledger: l, Arch: a, Role: role, Recipe: r, Train: full, Test: test,
 		Mean: mean, Std: std, ClassAcc: *classAcc,
 	}
 	if !*quiet {

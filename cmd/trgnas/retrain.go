@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
-	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/train"
 	"github.com/trgnas/trgnas/plots"
 )
@@ -88,12 +88,12 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	name := lf.Header.Dataset
-	backend, err := gofill.Backend(*backendSpec)
+	be, err := backend.Open(*backendSpec)
 	if err != nil {
 		return err
 	}
-	defer backend.Finalize()
-	hdr := nas.LedgerHeader{Config: lf.Header.Config, Recipe: r, Dataset: name, Source: &spec, Versions: buildVersions("trainer", gofill.BackendName(backend))}
+	defer be.Finalize()
+	hdr := nas.LedgerHeader{Config: lf.Header.Config, Recipe: r, Dataset: name, Source: &spec, Versions: buildVersions("trainer", backend.Name(be))}
 	l, err := nas.OpenLedger(*out, hdr)
 	if err != nil {
 		return err
@@ -104,7 +104,7 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 		done[rec.Key] = true
 	}
 	mean, std := normOf(spec.Dataset)
-	t := &train.Trainer{Backend: backend, Recipe: r, Train: trainSet, Valid: valid, Mean: mean, Std: std}
+	t := &train.Trainer{Backend: be, Recipe: r, Train: trainSet, Valid: valid, Mean: mean, Std: std}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	for i, d := range chosen {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
-	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/slurm"
 	"github.com/trgnas/trgnas/nas/train"
 )
@@ -151,11 +151,11 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 			return evalSetup{}, err
 		}
 		o.cfg.InChannels, o.cfg.Classes = trainSet.C, len(trainSet.Classes)
-		backend, err := gofill.Backend(o.backend)
+		be, err := backend.Open(o.backend)
 		if err != nil {
 			return evalSetup{}, err
 		}
-		t := &train.Trainer{Backend: backend, Recipe: o.recipe, Train: trainSet, Valid: valid}
+		t := &train.Trainer{Backend: be, Recipe: o.recipe, Train: trainSet, Valid: valid}
 		t.Mean, t.Std = normOf(o.dataset)
 		if o.progress != nil {
 			w := o.progress
@@ -166,7 +166,7 @@ func newEvaluator(o evalOptions) (evalSetup, error) {
 				}
 			}
 		}
-		return evalSetup{ev: t, dataset: name, source: &spec, backend: gofill.BackendName(backend), close: backend.Finalize}, nil
+		return evalSetup{ev: t, dataset: name, source: &spec, backend: backend.Name(be), close: be.Finalize}, nil
 	case "slurm":
 		if o.slurm.WorkDir == "" {
 			return evalSetup{}, errors.New("-evaluator slurm needs -slurm-dir (a job directory on the filesystem the nodes share)")

@@ -15,7 +15,7 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
-	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/slurm"
 	"github.com/trgnas/trgnas/nas/train"
 )
@@ -167,20 +167,20 @@ func trainCmd(args []string, stdout, stderr io.Writer) error {
 	if want != "" && name != want {
 		return fmt.Errorf("%s: the data found is %q, not the search's %q (another directory or other files: see --data-dir)", f.specFile, name, want)
 	}
-	backend, err := gofill.Backend(f.backend)
+	be, err := backend.Open(f.backend)
 	if err != nil {
 		return err
 	}
-	defer backend.Finalize()
+	defer be.Finalize()
 	mean, std := normOf(spec.Dataset)
 	cfg := train.Config{
-		Backend: backend, Arch: a, Recipe: r, Train: trainSet, Valid: valid, Mean: mean, Std: std,
+		Backend: be, Arch: a, Recipe: r, Train: trainSet, Valid: valid, Mean: mean, Std: std,
 		ClassAcc: f.classAcc, CheckpointDir: f.checkpoint,
 	}
 	if !f.quiet {
 		fmt.Fprintf(stderr, "training %s on %s (%d train, %d valid images; %d params) with backend %s\n",
 			a, trainSet.Name, min(trainSet.N, nonZero(r.TrainLimit, trainSet.N)), min(valid.N, nonZero(r.ValidLimit, valid.N)),
-			a.Params(trainSet.C, len(trainSet.Classes)), gofill.BackendName(backend))
+			a.Params(trainSet.C, len(trainSet.Classes)), backend.Name(be))
 		bar := &progressBar{w: stderr}
 		cfg.Progress = bar.update
 	}
@@ -251,11 +251,11 @@ func evalCheckpointCmd(ctx context.Context, f *trainFlags, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
-	backend, err := gofill.Backend(f.backend)
+	be, err := backend.Open(f.backend)
 	if err != nil {
 		return err
 	}
-	defer backend.Finalize()
+	defer be.Finalize()
 	ev, err := train.EvalCheckpoint(ctx, backend, f.evalCheckpoint, test, f.batch)
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
-	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/slurm"
 	"github.com/trgnas/trgnas/nas/train"
 )
@@ -47,7 +47,7 @@ func TestTrainSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	trained := func(momentum float64) nas.Result {
-		b, err := gofill.Backend("go")
+		b, err := backend.Open("go")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,11 +3,11 @@ package layers
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // PyTorch's BatchNorm2d defaults.
@@ -44,10 +44,10 @@ const (
 // functions do in GoMLX.
 //
 // Where the backend has XLA's batch normalization ops (XLA itself, and
-// nas/gofill) they compute it: BatchNormForTraining, whose gradient is
+// nas/backend/cpu) they compute it: BatchNormForTraining, whose gradient is
 // BatchNormGradient, and BatchNormForInference. Elsewhere it is built from
 // reductions, broadcasts and element-wise ops.
-func BatchNorm(ctx *context.Context, x *graph.Node, training bool) *graph.Node {
+func BatchNorm(scope *model.Scope, x *graph.Node, training bool) *graph.Node {
 	if x.Rank() != 4 {
 		panic(fmt.Errorf("layers.BatchNorm: input must be [N,H,W,C], got %s", x.Shape()))
 	}
@@ -56,10 +56,10 @@ func BatchNorm(ctx *context.Context, x *graph.Node, training bool) *graph.Node {
 	d := x.Shape().Dimensions
 	c := d[3]
 	varShape := shapes.Make(dtype, c)
-	scale := ctx.WithInitializer(initializers.One).VariableWithShape(BatchNormScale, varShape).SetTrainable(true)
-	offset := ctx.WithInitializer(initializers.Zero).VariableWithShape(BatchNormOffset, varShape).SetTrainable(true)
-	runMean := ctx.WithInitializer(initializers.Zero).VariableWithShape(BatchNormRunningMean, varShape).SetTrainable(false)
-	runVar := ctx.WithInitializer(initializers.One).VariableWithShape(BatchNormRunningVar, varShape).SetTrainable(false)
+	scale := scope.WithInitializer(initializers.One).VariableWithShape(BatchNormScale, varShape).SetTrainable(true)
+	offset := scope.WithInitializer(initializers.Zero).VariableWithShape(BatchNormOffset, varShape).SetTrainable(true)
+	runMean := scope.WithInitializer(initializers.Zero).VariableWithShape(BatchNormRunningMean, varShape).SetTrainable(false)
+	runVar := scope.WithInitializer(initializers.One).VariableWithShape(BatchNormRunningVar, varShape).SetTrainable(false)
 
 	ops := g.Backend().Capabilities().Operations
 	if training {
@@ -68,24 +68,24 @@ func BatchNorm(ctx *context.Context, x *graph.Node, training bool) *graph.Node {
 			panic(fmt.Errorf("layers.BatchNorm: training needs more than 1 value per channel, got input %s", x.Shape()))
 		}
 		var y, mean, variance *graph.Node
-		if ops[backends.OpTypeBatchNormForTraining] && ops[backends.OpTypeBatchNormGradient] {
-			y, mean, variance = graph.InternalBatchNormForTraining(x, scale.ValueGraph(g), offset.ValueGraph(g), BatchNormEpsilon, 3)
+		if ops[compute.OpTypeBatchNormForTraining] && ops[compute.OpTypeBatchNormGradient] {
+			y, mean, variance = graph.InternalBatchNormForTraining(x, scale.NodeValue(g), offset.NodeValue(g), BatchNormEpsilon, 3)
 		} else {
-			y, mean, variance = batchNormPlain(x, scale.ValueGraph(g), offset.ValueGraph(g))
+			y, mean, variance = batchNormPlain(x, scale.NodeValue(g), offset.NodeValue(g))
 		}
 		momentum := graph.Scalar(g, dtype, BatchNormMomentum)
 		keep := graph.Scalar(g, dtype, 1-BatchNormMomentum)
 		unbiased := graph.MulScalar(graph.StopGradient(variance), float64(n)/float64(n-1))
-		runMean.SetValueGraph(graph.Add(graph.Mul(keep, runMean.ValueGraph(g)), graph.Mul(momentum, graph.StopGradient(mean))))
-		runVar.SetValueGraph(graph.Add(graph.Mul(keep, runVar.ValueGraph(g)), graph.Mul(momentum, unbiased)))
+		runMean.SetNodeValue(graph.Add(graph.Mul(keep, runMean.NodeValue(g)), graph.Mul(momentum, graph.StopGradient(mean))))
+		runVar.SetNodeValue(graph.Add(graph.Mul(keep, runVar.NodeValue(g)), graph.Mul(momentum, unbiased)))
 		return y
 	}
-	if ops[backends.OpTypeBatchNormForInference] {
-		return graph.InternalBatchNormForInference(x, scale.ValueGraph(g), offset.ValueGraph(g),
-			runMean.ValueGraph(g), runVar.ValueGraph(g), BatchNormEpsilon, 3)
+	if ops[compute.OpTypeBatchNormForInference] {
+		return graph.InternalBatchNormForInference(x, scale.NodeValue(g), offset.NodeValue(g),
+			runMean.NodeValue(g), runVar.NodeValue(g), BatchNormEpsilon, 3)
 	}
-	centered := graph.Sub(x, broadcastChannels(runMean.ValueGraph(g), d))
-	return normalize(centered, runVar.ValueGraph(g), scale.ValueGraph(g), offset.ValueGraph(g))
+	centered := graph.Sub(x, broadcastChannels(runMean.NodeValue(g), d))
+	return normalize(centered, runVar.NodeValue(g), scale.NodeValue(g), offset.NodeValue(g))
 }
 
 // batchNormPlain is batch normalization in training mode made of plain

@@ -5,12 +5,12 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/backend/cpu"
 	"github.com/trgnas/trgnas/nas/layers"
 )
 
@@ -42,20 +42,20 @@ func refNormalize(x, mean, variance, scale, offset []float64) []float64 {
 
 // bnContext returns a context whose "bn" scope holds the BatchNorm variables
 // with the given values.
-func bnContext(t *testing.T, scale, offset, runMean, runVar []float64) *context.Context {
+func bnContext(t *testing.T, scale, offset, runMean, runVar []float64) *model.Scope {
 	t.Helper()
-	ctx := context.New().Checked(false)
-	bn := ctx.In("bn")
+	scope := model.New().Checked(false)
+	bn := scope.In("bn")
 	bn.VariableWithValue(layers.BatchNormScale, scale)
 	bn.VariableWithValue(layers.BatchNormOffset, offset)
 	bn.VariableWithValue(layers.BatchNormRunningMean, runMean).SetTrainable(false)
 	bn.VariableWithValue(layers.BatchNormRunningVar, runVar).SetTrainable(false)
-	return ctx
+	return scope
 }
 
-func varValue(t *testing.T, ctx *context.Context, name string) []float64 {
+func varValue(t *testing.T, scope *model.Scope, name string) []float64 {
 	t.Helper()
-	v := ctx.In("bn").GetVariable(name)
+	v := scope.In("bn").GetVariable(name)
 	if v == nil {
 		t.Fatalf("variable %q not found", name)
 	}
@@ -80,15 +80,15 @@ func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
 
 // eachBatchNorm runs test with the backend's batch normalization ops and
 // with the plain-op BatchNorm (gofill without them).
-func eachBatchNorm(t *testing.T, test func(*testing.T, backends.Backend)) {
-	for _, cfg := range []string{"", gofill.OptionNoBatchNorm} {
+func eachBatchNorm(t *testing.T, test func(*testing.T, compute.Backend)) {
+	for _, cfg := range []string{"", cpu.OptionNoBatchNorm} {
 		t.Run("config="+cfg, func(t *testing.T) {
-			b, err := gofill.New(cfg)
+			b, err := cpu.New(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer b.Finalize()
-			if got := b.Capabilities().Operations[backends.OpTypeBatchNormForTraining]; got != (cfg == "") {
+			if got := b.Capabilities().Operations[compute.OpTypeBatchNormForTraining]; got != (cfg == "") {
 				t.Fatalf("config %q: BatchNormForTraining capability %v", cfg, got)
 			}
 			test(t, b)
@@ -98,12 +98,12 @@ func eachBatchNorm(t *testing.T, test func(*testing.T, backends.Backend)) {
 
 func TestBatchNormTraining(t *testing.T) { eachBatchNorm(t, testBatchNormTraining) }
 
-func testBatchNormTraining(t *testing.T, b backends.Backend) {
+func testBatchNormTraining(t *testing.T, b compute.Backend) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	scale, offset := []float64{1.5, -0.5, 2}, []float64{0.1, 0.2, -0.3}
-	ctx := bnContext(t, scale, offset, []float64{0, 0, 0}, []float64{1, 1, 1})
-	exec := context.MustNewExec(b, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		return layers.BatchNorm(ctx.In("bn"), x, true)
+	scope := bnContext(t, scale, offset, []float64{0, 0, 0}, []float64{1, 1, 1})
+	exec := model.MustNewExec(b, scope, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		return layers.BatchNorm(scope.In("bn"), x, true)
 	})
 	n := float64(bnN * bnH * bnW)
 	runMean, runVar := []float64{0, 0, 0}, []float64{1, 1, 1}
@@ -122,11 +122,11 @@ func testBatchNormTraining(t *testing.T, b backends.Backend) {
 			runMean[ch] = 0.9*runMean[ch] + 0.1*mean[ch]
 			runVar[ch] = 0.9*runVar[ch] + 0.1*variance[ch]*n/(n-1)
 		}
-		assertClose(t, "running_mean", varValue(t, ctx, layers.BatchNormRunningMean), runMean, 1e-12)
-		assertClose(t, "running_var", varValue(t, ctx, layers.BatchNormRunningVar), runVar, 1e-12)
+		assertClose(t, "running_mean", varValue(t, scope, layers.BatchNormRunningMean), runMean, 1e-12)
+		assertClose(t, "running_var", varValue(t, scope, layers.BatchNormRunningVar), runVar, 1e-12)
 	}
 	// Scale and offset are trainable, the running statistics are not.
-	bn := ctx.In("bn")
+	bn := scope.In("bn")
 	for name, want := range map[string]bool{
 		layers.BatchNormScale: true, layers.BatchNormOffset: true,
 		layers.BatchNormRunningMean: false, layers.BatchNormRunningVar: false,
@@ -139,30 +139,30 @@ func testBatchNormTraining(t *testing.T, b backends.Backend) {
 
 func TestBatchNormInference(t *testing.T) { eachBatchNorm(t, testBatchNormInference) }
 
-func testBatchNormInference(t *testing.T, b backends.Backend) {
+func testBatchNormInference(t *testing.T, b compute.Backend) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	scale, offset := []float64{0.5, 1, -2}, []float64{1, 0, 0.5}
 	runMean, runVar := []float64{0.3, -1, 2}, []float64{0.5, 2, 4}
-	ctx := bnContext(t, scale, offset, runMean, runVar)
+	scope := bnContext(t, scale, offset, runMean, runVar)
 	x := randn(rng, bnN*bnH*bnW*bnC)
-	out, err := context.ExecOnce(b, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		return layers.BatchNorm(ctx.In("bn"), x, false)
+	out, err := model.ExecOnce(b, scope, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		return layers.BatchNorm(scope.In("bn"), x, false)
 	}, tensors.FromFlatDataAndDimensions(x, bnN, bnH, bnW, bnC))
 	if err != nil {
 		t.Fatal(err)
 	}
 	assertClose(t, "y", tensors.MustCopyFlatData[float64](out), refNormalize(x, runMean, runVar, scale, offset), 1e-12)
-	assertClose(t, "running_mean", varValue(t, ctx, layers.BatchNormRunningMean), runMean, 0)
-	assertClose(t, "running_var", varValue(t, ctx, layers.BatchNormRunningVar), runVar, 0)
+	assertClose(t, "running_mean", varValue(t, scope, layers.BatchNormRunningMean), runMean, 0)
+	assertClose(t, "running_var", varValue(t, scope, layers.BatchNormRunningVar), runVar, 0)
 }
 
 // TestBatchNormNewVariables checks the initial values of freshly created variables.
 func TestBatchNormNewVariables(t *testing.T) {
 	b := newBackend(t)
-	ctx := context.New()
+	scope := model.New()
 	x := randn(rand.New(rand.NewPCG(1, 1)), bnN*bnH*bnW*bnC)
-	if _, err := context.ExecOnce(b, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		return layers.BatchNorm(ctx.In("bn"), x, false)
+	if _, err := model.ExecOnce(b, scope, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		return layers.BatchNorm(scope.In("bn"), x, false)
 	}, tensors.FromFlatDataAndDimensions(x, bnN, bnH, bnW, bnC)); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestBatchNormNewVariables(t *testing.T) {
 		layers.BatchNormScale: 1, layers.BatchNormOffset: 0,
 		layers.BatchNormRunningMean: 0, layers.BatchNormRunningVar: 1,
 	} {
-		assertClose(t, name, varValue(t, ctx, name), []float64{want, want, want}, 0)
+		assertClose(t, name, varValue(t, scope, name), []float64{want, want, want}, 0)
 	}
 }
 
@@ -178,33 +178,33 @@ func TestBatchNormNewVariables(t *testing.T) {
 // to x, scale and offset with central finite differences.
 func TestBatchNormGradient(t *testing.T) { eachBatchNorm(t, testBatchNormGradient) }
 
-func testBatchNormGradient(t *testing.T, b backends.Backend) {
+func testBatchNormGradient(t *testing.T, b compute.Backend) {
 	rng := rand.New(rand.NewPCG(8, 9))
-	ctx := bnContext(t, []float64{1.5, -0.5, 2}, []float64{0.1, 0.2, -0.3}, []float64{0, 0, 0}, []float64{1, 1, 1})
+	scope := bnContext(t, []float64{1.5, -0.5, 2}, []float64{0.1, 0.2, -0.3}, []float64{0, 0, 0}, []float64{1, 1, 1})
 	dims := []int{bnN, bnH, bnW, bnC}
 	x := randn(rng, prod(dims))
 	r := tensors.FromFlatDataAndDimensions(randn(rng, prod(dims)), dims...)
-	lossFn := func(ctx *context.Context, x, r *graph.Node) *graph.Node {
-		return graph.ReduceAllSum(graph.Mul(graph.Square(layers.BatchNorm(ctx.In("bn"), x, true)), r))
+	lossFn := func(scope *model.Scope, x, r *graph.Node) *graph.Node {
+		return graph.ReduceAllSum(graph.Mul(graph.Square(layers.BatchNorm(scope.In("bn"), x, true)), r))
 	}
-	gradExec := context.MustNewExec(b, ctx, func(ctx *context.Context, x, r *graph.Node) []*graph.Node {
-		loss := lossFn(ctx, x, r)
+	gradExec := model.MustNewExec(b, scope, func(scope *model.Scope, x, r *graph.Node) []*graph.Node {
+		loss := lossFn(scope, x, r)
 		g := x.Graph()
-		bn := ctx.In("bn")
+		bn := scope.In("bn")
 		return graph.Gradient(loss, x,
-			bn.GetVariable(layers.BatchNormScale).ValueGraph(g),
-			bn.GetVariable(layers.BatchNormOffset).ValueGraph(g))
+			bn.GetVariable(layers.BatchNormScale).NodeValue(g),
+			bn.GetVariable(layers.BatchNormOffset).NodeValue(g))
 	})
-	lossExec := context.MustNewExec(b, ctx, lossFn)
+	lossExec := model.MustNewExec(b, scope, lossFn)
 	outs, err := gradExec.Exec(tensors.FromFlatDataAndDimensions(x, dims...), r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	vars := map[int]string{1: layers.BatchNormScale, 2: layers.BatchNormOffset}
-	values := [][]float64{x, varValue(t, ctx, layers.BatchNormScale), varValue(t, ctx, layers.BatchNormOffset)}
+	values := [][]float64{x, varValue(t, scope, layers.BatchNormScale), varValue(t, scope, layers.BatchNormOffset)}
 	loss := func() float64 {
 		for i, name := range vars {
-			if err := ctx.In("bn").GetVariable(name).SetValue(tensors.FromFlatDataAndDimensions(values[i], bnC)); err != nil {
+			if err := scope.In("bn").GetVariable(name).SetValue(tensors.FromFlatDataAndDimensions(values[i], bnC)); err != nil {
 				t.Fatal(err)
 			}
 		}

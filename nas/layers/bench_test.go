@@ -5,12 +5,12 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/trgnas/trgnas/nas/layers"
 )
@@ -20,7 +20,7 @@ import (
 // sum(f(x, w) * r) with respect to x and w. Compilation happens before the
 // timer starts. It reports images/s and the process CPU seconds per step
 // (which, unlike wall time, other load on the machine barely changes).
-func benchStep(b *testing.B, be backends.Backend, f func(x, w *graph.Node) *graph.Node, c int, wDims []int) {
+func benchStep(b *testing.B, be compute.Backend, f func(x, w *graph.Node) *graph.Node, c int, wDims []int) {
 	const batch = 64
 	rng := rand.New(rand.NewPCG(1, 2))
 	rand32 := func(n int) []float32 {
@@ -107,15 +107,15 @@ func BenchmarkBatchNorm(b *testing.B) {
 	for _, c := range []int{16, 32} {
 		b.Run(fmt.Sprintf("c%d", c), func(b *testing.B) {
 			const batch = 64
-			ctx := context.New()
+			scope := model.New()
 			x := tensors.FromShape(shapes.Make(dtypes.Float32, batch, 32, 32, c))
-			exec := context.MustNewExec(be, ctx, func(ctx *context.Context, x *graph.Node) []*graph.Node {
-				y := layers.BatchNorm(ctx.In("bn"), x, true)
+			exec := model.MustNewExec(be, scope, func(scope *model.Scope, x *graph.Node) []*graph.Node {
+				y := layers.BatchNorm(scope.In("bn"), x, true)
 				g := x.Graph()
-				bn := ctx.In("bn")
+				bn := scope.In("bn")
 				loss := graph.ReduceAllSum(graph.Mul(y, y))
 				return graph.Gradient(loss, x,
-					bn.GetVariable(layers.BatchNormScale).ValueGraph(g), bn.GetVariable(layers.BatchNormOffset).ValueGraph(g))
+					bn.GetVariable(layers.BatchNormScale).NodeValue(g), bn.GetVariable(layers.BatchNormOffset).NodeValue(g))
 			})
 			run := func() {
 				outs, err := exec.Exec(x)

@@ -3,8 +3,8 @@ package layers
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // geometry is the shape bookkeeping of a "same"-padded square convolution.
@@ -43,14 +43,14 @@ func newGeometry(op string, x, kernel *graph.Node, stride int) geometry {
 
 // nhwc is the layout of the forward convolutions: input [N,H,W,C], kernel
 // [k,k,Cin,Cout] (HWIO), output [N,H,W,C].
-var nhwc = backends.ConvolveAxesConfig{
+var nhwc = compute.ConvolveAxesConfig{
 	InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
 	KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
 	OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2},
 }
 
 // conv is one graph.ConvGeneral with every setting passed explicitly.
-func conv(x, kernel *graph.Node, axes backends.ConvolveAxesConfig, stride int, paddings [][2]int,
+func conv(x, kernel *graph.Node, axes compute.ConvolveAxesConfig, stride int, paddings [][2]int,
 	inputDilation, kernelDilation, channelGroups, batchGroups int) *graph.Node {
 	return graph.ConvGeneral(x, kernel, axes, []int{stride, stride}, paddings,
 		[]int{inputDilation, inputDilation}, []int{kernelDilation, kernelDilation},
@@ -110,7 +110,7 @@ func (geo geometry) inputGrad(v, kernel *graph.Node, depthwise bool) *graph.Node
 // channel c. Rows and columns of x that no window reaches (stride > 1) are
 // left out by the end padding, cropped where it would be negative.
 func (geo geometry) kernelGrad(x, v *graph.Node, depthwise bool) *graph.Node {
-	axes := backends.ConvolveAxesConfig{
+	axes := compute.ConvolveAxesConfig{
 		InputBatch: 3, InputChannels: 0, InputSpatial: []int{1, 2},
 		KernelInputChannels: 0, KernelOutputChannels: 3, KernelSpatial: []int{1, 2},
 		OutputBatch: 2, OutputChannels: 3, OutputSpatial: []int{0, 1},

@@ -3,24 +3,24 @@ package layers_test
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/layers"
 )
 
 // A SepConv step of NetworkMix: a 5x5 depthwise convolution with stride 2,
 // then a 1x1 convolution from 8 to 16 channels, on the pure-Go backend.
 func Example() {
-	backend, err := gofill.Backend("go")
+	be, err := backend.Open("go")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer backend.Finalize()
+	defer be.Finalize()
 	sepConv := func(x, depthwise, pointwise *graph.Node) *graph.Node {
 		return layers.Conv2D(layers.DepthwiseConv2D(x, depthwise, 2), pointwise, 1)
 	}

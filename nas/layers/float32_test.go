@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/trgnas/trgnas/nas/layers"
 )
@@ -27,20 +27,20 @@ func TestFloat32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	const n, h, c, cout, k = 2, 6, 3, 4, 5
 	x, dw, pw := randn(rng, n*h*h*c), randn(rng, k*k*c), randn(rng, c*cout)
-	fn := func(ctx *context.Context, x, dw, pw *graph.Node) []*graph.Node {
+	fn := func(scope *model.Scope, x, dw, pw *graph.Node) []*graph.Node {
 		y := layers.Conv2D(layers.DepthwiseConv2D(x, dw, 2), pw, 1)
-		y = layers.BatchNorm(ctx.In("bn"), y, true)
+		y = layers.BatchNorm(scope.In("bn"), y, true)
 		loss := graph.ReduceAllSum(graph.Mul(y, graph.Sin(y)))
 		return append([]*graph.Node{y}, graph.Gradient(loss, x, dw, pw)...)
 	}
-	outs64, err := context.ExecOnceN(b, context.New(), fn,
+	outs64, err := model.ExecOnceN(b, model.New(), fn,
 		tensors.FromFlatDataAndDimensions(x, n, h, h, c),
 		tensors.FromFlatDataAndDimensions(dw, k, k, 1, c),
 		tensors.FromFlatDataAndDimensions(pw, 1, 1, c, cout))
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs32, err := context.ExecOnceN(b, context.New(), fn,
+	outs32, err := model.ExecOnceN(b, model.New(), fn,
 		tensors.FromFlatDataAndDimensions(toFloat32(x), n, h, h, c),
 		tensors.FromFlatDataAndDimensions(toFloat32(dw), k, k, 1, c),
 		tensors.FromFlatDataAndDimensions(toFloat32(pw), 1, 1, c, cout))

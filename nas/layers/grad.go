@@ -3,10 +3,10 @@ package layers
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
 
-	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/backend"
 )
 
 // withGradient returns value in the forward pass, while in the backward pass
@@ -121,7 +121,7 @@ const (
 func matmul(a, b *graph.Node) *graph.Node {
 	m, k, n := a.Shape().Dimensions[0], a.Shape().Dimensions[1], b.Shape().Dimensions[1]
 	plain := graph.DotGeneral(a, []int{1}, nil, b, []int{0}, nil)
-	if n >= simpleGoBlockDim || m*n <= simpleGoSmallProduct || a.Graph().Backend().String() != gofill.Name {
+	if n >= simpleGoBlockDim || m*n <= simpleGoSmallProduct || a.Graph().Backend().String() != backend.CPUName {
 		return plain
 	}
 	rows := 0

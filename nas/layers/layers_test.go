@@ -7,19 +7,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/backend/cpu"
 	"github.com/trgnas/trgnas/nas/layers"
 )
 
-func newBackend(t testing.TB) backends.Backend {
+func newBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	b, err := gofill.New("")
+	b, err := cpu.New("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func closeTo(a, b, tol float64) bool {
 
 // gradCheck compares the gradients of loss(x, w) = sum(f(x, w) * r) with
 // central finite differences for every entry of x and w.
-func gradCheck(t *testing.T, b backends.Backend, f func(x, w *graph.Node) *graph.Node,
+func gradCheck(t *testing.T, b compute.Backend, f func(x, w *graph.Node) *graph.Node,
 	x []float64, xDims []int, w []float64, wDims []int, yDims []int, rng *rand.Rand) {
 	t.Helper()
 	r := randn(rng, prod(yDims))
@@ -153,7 +153,7 @@ func TestConv2D(t *testing.T) {
 
 // checkConv runs conv on x and ker, compares the output with want (shaped
 // yDims) and checks its gradients against finite differences.
-func checkConv(t *testing.T, b backends.Backend, conv func(x, w *graph.Node) *graph.Node,
+func checkConv(t *testing.T, b compute.Backend, conv func(x, w *graph.Node) *graph.Node,
 	x []float64, xDims []int, ker []float64, kDims []int, want []float64, yDims []int, rng *rand.Rand) {
 	t.Helper()
 	got, err := graph.ExecOnce(b, conv, tensors.FromFlatDataAndDimensions(x, xDims...), tensors.FromFlatDataAndDimensions(ker, kDims...))

@@ -1,6 +1,6 @@
 package layers
 
-import "github.com/gomlx/gomlx/pkg/core/graph"
+import "github.com/gomlx/gomlx/core/graph"
 
 // ReLU returns max(x, 0), with gradient v where x > 0 and 0 elsewhere (0 at
 // x = 0 too, as PyTorch's ReLU).

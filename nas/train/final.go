@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 )
@@ -12,7 +12,7 @@ import (
 // FinalConfig is one final training run (see nas.RunFinal for the ledger's
 // side: the lookup of a finished record, the cache, the roles).
 type FinalConfig struct {
-	Backend backends.Backend
+	Backend compute.Backend
 	Ledger  *nas.Ledger // the search's ledger: looked up first, the record appended to it
 	Arch    nas.Arch    // the network to train
 	Role    string      // nas.RoleFound or nas.RoleBaseline

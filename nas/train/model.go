@@ -6,11 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/layers"
 )
@@ -68,8 +68,8 @@ func (m Model) MACs() int64 { return m.Arch.MACs(m.H, m.W, m.C, m.Classes) }
 //
 // Logits is a graph-building function: it panics on error (wrong input
 // shape included).
-func (m Model) Logits(ctx *context.Context, x *graph.Node, training bool) *graph.Node {
-	ctx = ctx.Checked(false)
+func (m Model) Logits(scope *model.Scope, x *graph.Node, training bool) *graph.Node {
+	scope = scope.Checked(false)
 	g := x.Graph()
 	if x.Rank() != 4 {
 		panic(fmt.Sprintf("model: input rank %d (shape %s), want [batch, %d, %d, %d]", x.Rank(), x.Shape(), m.H, m.W, m.C))
@@ -81,14 +81,14 @@ func (m Model) Logits(ctx *context.Context, x *graph.Node, training bool) *graph
 	// No gradient flows into the images: without the mark, the stem's
 	// custom gradient (package layers) would compute one.
 	x = graph.StopGradient(x)
-	sc := ctx.In("stem")
+	sc := scope.In("stem")
 	x = layers.Conv2D(x, m.weight(sc, g, "conv", 3, 3, m.C, a.StemChannels(), m.C*9), 1)
 	x = layers.BatchNorm(sc.In("bn"), x, training)
 	h, w := m.H, m.W
 	assertShape(x, "stem", batch, h, w, a.StemChannels())
 
 	for i, l := range a.Layers() {
-		lc := ctx.In(fmt.Sprintf("layer_%03d", i))
+		lc := scope.In(fmt.Sprintf("layer_%03d", i))
 		x = layers.ReLU(x)
 		k := l.Kernel
 		if l.Op == nas.OpSepConv {
@@ -103,12 +103,12 @@ func (m Model) Logits(ctx *context.Context, x *graph.Node, training bool) *graph
 		assertShape(x, fmt.Sprintf("layer %d (%s k%d stride %d)", i, opName(l.Op), k, l.Stride), batch, h, w, l.Out)
 	}
 
-	hc := ctx.In("head")
+	hc := scope.In("head")
 	cf := a.FinalChannels()
 	x = graph.ReduceMean(x, 1, 2) // global average pool
 	assertShape(x, "pool", batch, cf)
 	weights := m.weight(hc, g, "weights", cf, m.Classes, 0, 0, cf)
-	biases := m.uniformVar(hc, "biases", []int{m.Classes}, 1/math.Sqrt(float64(cf))).ValueGraph(g)
+	biases := m.uniformVar(hc, "biases", []int{m.Classes}, 1/math.Sqrt(float64(cf))).NodeValue(g)
 	logits := graph.Add(layers.Dot(x, weights), graph.Reshape(biases, 1, m.Classes))
 	assertShape(logits, "logits", batch, m.Classes)
 	return logits
@@ -123,23 +123,23 @@ func (m Model) Logits(ctx *context.Context, x *graph.Node, training bool) *graph
 // _ConvNd.reset_parameters, torch/nn/modules/linear.py
 // Linear.reset_parameters, torch/nn/init.py kaiming_uniform_ and
 // calculate_gain). Dense biases use the same bound (Linear.reset_parameters).
-func (m Model) weight(ctx *context.Context, g *graph.Graph, name string, kh, kw, in, out, fanIn int) *graph.Node {
+func (m Model) weight(scope *model.Scope, g *graph.Graph, name string, kh, kw, in, out, fanIn int) *graph.Node {
 	dims := []int{kh, kw, in, out}
 	if in == 0 && out == 0 {
 		dims = []int{kh, kw}
 	}
-	return m.uniformVar(ctx, name, dims, 1/math.Sqrt(float64(fanIn))).ValueGraph(g)
+	return m.uniformVar(scope, name, dims, 1/math.Sqrt(float64(fanIn))).NodeValue(g)
 }
 
 // uniformVar returns the variable name in ctx, creating it with values drawn
 // from U(-bound, bound) by a generator seeded from Model.Seed and the
 // variable's scope and name (so values do not depend on creation order).
-func (m Model) uniformVar(ctx *context.Context, name string, dims []int, bound float64) *context.Variable {
-	if v := ctx.GetVariableByScopeAndName(ctx.Scope(), name); v != nil {
+func (m Model) uniformVar(scope *model.Scope, name string, dims []int, bound float64) *model.Variable {
+	if v := scope.GetVariableByScopeAndName(scope.Scope(), name); v != nil {
 		return v
 	}
 	hsh := fnv.New64a()
-	hsh.Write([]byte(ctx.Scope() + "/" + name))
+	hsh.Write([]byte(scope.Scope() + "/" + name))
 	rng := rand.New(rand.NewPCG(uint64(m.Seed), hsh.Sum64()))
 	t := tensors.FromShape(shapes.Make(dtypes.Float32, dims...))
 	tensors.MutableFlatData(t, func(flat []float32) {
@@ -147,7 +147,7 @@ func (m Model) uniformVar(ctx *context.Context, name string, dims []int, bound f
 			flat[i] = float32((2*rng.Float64() - 1) * bound)
 		}
 	})
-	return ctx.VariableWithValue(name, t)
+	return scope.VariableWithValue(name, t)
 }
 
 // assertShape panics with a message naming the block if x is not float32
@@ -169,9 +169,9 @@ func opName(op int) string {
 // TrainableParams counts the scalars of the trainable variables of ctx
 // (BatchNorm running statistics, optimizer state and counters are not
 // trainable). For a built Model it equals Model.Params.
-func TrainableParams(ctx *context.Context) int {
+func TrainableParams(scope *model.Scope) int {
 	n := 0
-	for v := range ctx.IterVariables() {
+	for v := range scope.IterVariables() {
 		if v.Trainable {
 			n += v.Shape().Size()
 		}

@@ -7,23 +7,23 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/train"
 )
 
 // buildModel builds m's logits graph for a batch of 2 and returns the
 // context and the logits shape.
-func buildModel(t *testing.T, m train.Model, training bool) (*context.Context, shapes.Shape) {
+func buildModel(t *testing.T, m train.Model, training bool) (*model.Scope, shapes.Shape) {
 	t.Helper()
-	ctx := context.New()
+	scope := model.New()
 	g := graph.NewGraph(testBackend(t), "model")
 	x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 2, m.H, m.W, m.C))
-	logits := m.Logits(ctx, x, training)
-	return ctx, logits.Shape()
+	logits := m.Logits(scope, x, training)
+	return scope, logits.Shape()
 }
 
 func TestModelParamsMatchArch(t *testing.T) {
@@ -40,8 +40,8 @@ func TestModelParamsMatchArch(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, training := range []bool{true, false} {
-				ctx, shape := buildModel(t, tc.m, training)
-				if got, want := train.TrainableParams(ctx), tc.m.Params(); got != want {
+				scope, shape := buildModel(t, tc.m, training)
+				if got, want := train.TrainableParams(scope), tc.m.Params(); got != want {
 					t.Errorf("training=%v: trainable parameters %d, Arch.Params %d", training, got, want)
 				}
 				if want := shapes.Make(dtypes.Float32, 2, tc.m.Classes); !shape.Equal(want) {
@@ -61,7 +61,7 @@ func TestModelParamsMatchArch(t *testing.T) {
 // values depend only on the seed.
 func TestModelInit(t *testing.T) {
 	m := train.Model{Arch: nas.Arch{Width: 4, Ops: []int{0, 1}, Kernels: []int{3, 5}}, H: 8, W: 8, C: 3, Classes: 5, Seed: 7}
-	ctx, _ := buildModel(t, m, true)
+	scope, _ := buildModel(t, m, true)
 	ctx2, _ := buildModel(t, m, true)
 	m.Seed = 8
 	ctx3, _ := buildModel(t, m, true)
@@ -77,7 +77,7 @@ func TestModelInit(t *testing.T) {
 	}
 	for name, bound := range bounds {
 		scope, vname := name[:strings.LastIndex(name, "/")], name[strings.LastIndex(name, "/")+1:]
-		v := ctx.InspectVariable(scope, vname)
+		v := scope.InspectVariable(scope, vname)
 		if v == nil {
 			t.Fatalf("no variable %s", name)
 		}

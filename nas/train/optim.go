@@ -3,11 +3,11 @@ package train
 import (
 	"fmt"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/trgnas/trgnas/nas"
 )
 
@@ -50,40 +50,40 @@ func NewSGD(r nas.Recipe) SGD {
 // UpdateGraph builds one training step: gradients of loss with respect to
 // the trainable variables used by the graph, then the update above. It is
 // a graph-building function and panics on error.
-func (o SGD) UpdateGraph(ctx *context.Context, g *graph.Graph, loss *graph.Node) {
+func (o SGD) UpdateGraph(scope *model.Scope, g *graph.Graph, loss *graph.Node) {
 	if !loss.Shape().IsScalar() {
 		panic(fmt.Sprintf("SGD: loss must be a scalar, got shape %s", loss.Shape()))
 	}
-	var vars []*context.Variable
+	var vars []*model.Variable
 	var values []*graph.Node
-	for v := range ctx.IterVariables() {
+	for v := range scope.IterVariables() {
 		if v.Trainable && v.InUseByGraph(g) {
 			vars = append(vars, v)
-			values = append(values, v.ValueGraph(g))
+			values = append(values, v.NodeValue(g))
 		}
 	}
 	if len(vars) == 0 {
 		return
 	}
 	grads := graph.Gradient(loss, values...)
-	lr := optimizers.LearningRateVar(ctx.InAbsPath("/"), loss.DType(), 0).ValueGraph(g)
+	lr := optimizers.LearningRateVar(scope.InAbsPath("/"), loss.DType(), 0).NodeValue(g)
 	bufs := make([]*graph.Node, len(vars))
-	bufVars := make([]*context.Variable, len(vars))
+	bufVars := make([]*model.Variable, len(vars))
 	for i, v := range vars {
-		bufVars[i] = momentumVar(ctx, v)
-		bufs[i] = bufVars[i].ValueGraph(g)
+		bufVars[i] = momentumVar(scope, v)
+		bufs[i] = bufVars[i].NodeValue(g)
 	}
 	newValues, newBufs := o.Step(values, grads, bufs, lr)
 	for i, v := range vars {
-		v.SetValueGraph(newValues[i])
-		bufVars[i].SetValueGraph(newBufs[i])
+		v.SetNodeValue(newValues[i])
+		bufVars[i].SetNodeValue(newBufs[i])
 	}
 }
 
 // momentumVar returns (creating it with zeros if needed) the momentum buffer
 // of v.
-func momentumVar(ctx *context.Context, v *context.Variable) *context.Variable {
-	c := ctx.Checked(false).InAbsPath(momentumScope + v.Scope())
+func momentumVar(scope *model.Scope, v *model.Variable) *model.Variable {
+	c := scope.Checked(false).InAbsPath(momentumScope + v.Scope())
 	zeros := tensors.FromShape(v.Shape())
 	return c.VariableWithValue(v.Name(), zeros).SetTrainable(false)
 }
@@ -136,14 +136,14 @@ func (o SGD) Step(params, grads, bufs []*graph.Node, lr *graph.Node) (newParams,
 }
 
 // Clear deletes the momentum buffers.
-func (o SGD) Clear(ctx *context.Context) error {
-	return ctx.InAbsPath(momentumScope).DeleteVariablesInScope()
+func (o SGD) Clear(scope *model.Scope) error {
+	return scope.InAbsPath(momentumScope).DeleteVariablesInScope()
 }
 
 // SetLR sets the learning rate that the next training steps of an SGD on
 // ctx use (the float32 variable optimizers.LearningRateVar).
-func SetLR(ctx *context.Context, lr float64) error {
-	v := optimizers.LearningRateVar(ctx.InAbsPath("/"), dtypes.Float32, lr)
+func SetLR(scope *model.Scope, lr float64) error {
+	v := optimizers.LearningRateVar(scope.InAbsPath("/"), dtypes.Float32, lr)
 	return v.SetValue(tensors.FromValue(float32(lr)))
 }
 

@@ -4,8 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/trgnas/trgnas/nas/train"
 )
 
@@ -52,16 +52,16 @@ func TestSGDSteps(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.New()
-			if err := train.SetLR(ctx, tc.lr); err != nil {
+			scope := model.New()
+			if err := train.SetLR(scope, tc.lr); err != nil {
 				t.Fatal(err)
 			}
-			exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, g *graph.Graph) *graph.Node {
-				w := ctx.VariableWithValue("w", []float32{1, -2})
-				frozen := ctx.VariableWithValue("frozen", []float32{7}).SetTrainable(false)
-				loss := graph.ReduceAllSum(graph.Mul(w.ValueGraph(g), graph.Const(g, tc.c)))
-				loss = graph.Add(loss, graph.ReduceAllSum(frozen.ValueGraph(g)))
-				tc.opt.UpdateGraph(ctx, g, loss)
+			exec, err := model.NewExec(backend, scope, func(scope *model.Scope, g *graph.Graph) *graph.Node {
+				w := scope.VariableWithValue("w", []float32{1, -2})
+				frozen := scope.VariableWithValue("frozen", []float32{7}).SetTrainable(false)
+				loss := graph.ReduceAllSum(graph.Mul(w.NodeValue(g), graph.Const(g, tc.c)))
+				loss = graph.Add(loss, graph.ReduceAllSum(frozen.NodeValue(g)))
+				tc.opt.UpdateGraph(scope, g, loss)
 				return loss
 			})
 			if err != nil {
@@ -71,7 +71,7 @@ func TestSGDSteps(t *testing.T) {
 				if _, err := exec.Exec(); err != nil {
 					t.Fatal(err)
 				}
-				got := ctx.GetVariable("w").MustValue().Value().([]float32)
+				got := scope.GetVariable("w").MustValue().Value().([]float32)
 				for i := range want {
 					if math.Abs(float64(got[i])-want[i]) > 2e-5 {
 						t.Errorf("step %d: w = %v, want %v", step+1, got, want)
@@ -79,7 +79,7 @@ func TestSGDSteps(t *testing.T) {
 					}
 				}
 			}
-			if f := ctx.GetVariable("frozen").MustValue().Value().([]float32); f[0] != 7 {
+			if f := scope.GetVariable("frozen").MustValue().Value().([]float32); f[0] != 7 {
 				t.Errorf("non-trainable variable changed to %v", f)
 			}
 		})
@@ -88,15 +88,15 @@ func TestSGDSteps(t *testing.T) {
 
 func TestSGDClear(t *testing.T) {
 	backend := testBackend(t)
-	ctx := context.New()
-	if err := train.SetLR(ctx, 0.1); err != nil {
+	scope := model.New()
+	if err := train.SetLR(scope, 0.1); err != nil {
 		t.Fatal(err)
 	}
 	opt := train.SGD{Momentum: 0.9}
-	exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, g *graph.Graph) *graph.Node {
-		w := ctx.In("layer").VariableWithValue("w", []float32{1})
-		loss := graph.ReduceAllSum(w.ValueGraph(g))
-		opt.UpdateGraph(ctx, g, loss)
+	exec, err := model.NewExec(backend, scope, func(scope *model.Scope, g *graph.Graph) *graph.Node {
+		w := scope.In("layer").VariableWithValue("w", []float32{1})
+		loss := graph.ReduceAllSum(w.NodeValue(g))
+		opt.UpdateGraph(scope, g, loss)
 		return loss
 	})
 	if err != nil {
@@ -105,17 +105,17 @@ func TestSGDClear(t *testing.T) {
 	if _, err := exec.Exec(); err != nil {
 		t.Fatal(err)
 	}
-	buf := ctx.InspectVariable("/optimizers/sgd/layer", "w")
+	buf := scope.InspectVariable("/optimizers/sgd/layer", "w")
 	if buf == nil {
 		t.Fatal("no momentum buffer at /optimizers/sgd/layer w")
 	}
 	if v := buf.MustValue().Value().([]float32); v[0] != 1 {
 		t.Errorf("momentum buffer after one step = %v, want [1]", v)
 	}
-	if err := opt.Clear(ctx); err != nil {
+	if err := opt.Clear(scope); err != nil {
 		t.Fatal(err)
 	}
-	if ctx.InspectVariable("/optimizers/sgd/layer", "w") != nil {
+	if scope.InspectVariable("/optimizers/sgd/layer", "w") != nil {
 		t.Error("Clear left the momentum buffer")
 	}
 }

@@ -9,20 +9,20 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
-	"github.com/trgnas/trgnas/nas/gofill"
+	"github.com/trgnas/trgnas/nas/backend"
 )
 
 // Config is one training run of one candidate.
 type Config struct {
-	Backend backends.Backend // required; see gofill.Backend
+	Backend compute.Backend // required; see backend.Open
 	Arch    nas.Arch
 	Recipe  nas.Recipe
 	Train   *data.Dataset // training images (Recipe.TrainLimit applies)
@@ -62,7 +62,7 @@ type Progress struct {
 // implements Evaluator; Evaluate calls may run concurrently (each builds
 // its own GoMLX context).
 type Trainer struct {
-	Backend   backends.Backend
+	Backend   compute.Backend
 	Recipe    nas.Recipe
 	Train     *data.Dataset
 	Valid     *data.Dataset
@@ -109,9 +109,9 @@ type run struct {
 	train, valid, test *data.Dataset
 	batcher            *data.Batcher
 	mean, std          []float32
-	mctx               *mlctx.Context
-	trainExec          *mlctx.Exec
-	evalExec           *mlctx.Exec
+	mctx               *model.Scope
+	trainExec          *model.Exec
+	evalExec           *model.Exec
 }
 
 func newRun(cfg Config) (*run, error) {
@@ -186,13 +186,13 @@ func catch(what string, fn func() error) (err error) {
 // build creates the GoMLX context and the training and evaluation
 // executables, and compiles them for the batch shapes of the run.
 func (r *run) build() error {
-	r.mctx = mlctx.New()
+	r.mctx = model.New()
 	if err := SetLR(r.mctx, r.cfg.Recipe.LearningRate); err != nil {
 		return err
 	}
 	m, opt := r.model, NewSGD(r.cfg.Recipe)
 	var err error
-	r.trainExec, err = mlctx.NewExec(r.cfg.Backend, r.mctx, func(ctx *mlctx.Context, x, onehot *graph.Node) (*graph.Node, *graph.Node) {
+	r.trainExec, err = model.NewExec(r.cfg.Backend, r.mctx, func(ctx *model.Scope, x, onehot *graph.Node) (*graph.Node, *graph.Node) {
 		g := x.Graph()
 		ctx.SetTraining(g, true)
 		logits := m.Logits(ctx, x, true)
@@ -203,7 +203,7 @@ func (r *run) build() error {
 	if err != nil {
 		return err
 	}
-	r.evalExec, err = mlctx.NewExec(r.cfg.Backend, r.mctx, func(ctx *mlctx.Context, x *graph.Node) *graph.Node {
+	r.evalExec, err = model.NewExec(r.cfg.Backend, r.mctx, func(ctx *model.Scope, x *graph.Node) *graph.Node {
 		ctx.SetTraining(x.Graph(), false)
 		return m.Logits(ctx, x, false)
 	})
@@ -238,8 +238,8 @@ func (r *run) build() error {
 // variables that the graph changes without running it, which loses them:
 // their values are copied before and restored after. Variables that the
 // graph building creates must be momentum buffers, restored as zeros.
-func preCompileKeeping(ctx *mlctx.Context, exec *mlctx.Exec, args ...any) error {
-	saved := map[*mlctx.Variable]*tensors.Tensor{}
+func preCompileKeeping(ctx *model.Scope, exec *model.Exec, args ...any) error {
+	saved := map[*model.Variable]*tensors.Tensor{}
 	for v := range ctx.IterVariables() {
 		if !v.HasValue() {
 			continue
@@ -293,7 +293,7 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 	cfg, m := r.cfg, r.model
 	res := nas.Result{
 		Arch: cfg.Arch.Clone(), Params: m.Params(), MACs: m.MACs(),
-		Backend: gofill.BackendName(cfg.Backend),
+		Backend: backend.Name(cfg.Backend),
 	}
 	if err := ctx.Err(); err != nil {
 		return nas.Result{}, err
@@ -488,7 +488,7 @@ func (r *run) evaluate(ctx context.Context, d *data.Dataset, perClass bool) (eva
 	return evaluateExec(ctx, r.evalExec, r.model, d, r.cfg.Recipe.BatchSize, r.mean, r.std, perClass)
 }
 
-func evaluateExec(ctx context.Context, exec *mlctx.Exec, m Model, d *data.Dataset, bs int, mean, std []float32, perClass bool) (evaluation, error) {
+func evaluateExec(ctx context.Context, exec *model.Exec, m Model, d *data.Dataset, bs int, mean, std []float32, perClass bool) (evaluation, error) {
 	batches, err := data.EvalBatches(d, bs, mean, std)
 	if err != nil {
 		return evaluation{}, err

@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/checkpoint"
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 )
@@ -49,7 +49,7 @@ func (r *run) save(dir string) error {
 	if err := emptyDir(dir); err != nil {
 		return err
 	}
-	h, err := checkpoints.Build(r.mctx).Dir(dir).Done()
+	h, err := checkpoint.Build(r.mctx).Dir(dir).Done()
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
@@ -114,7 +114,7 @@ func LoadModel(dir string) (SavedModel, error) {
 // CheckpointDir) and evaluates it on d (typically the test set) in batches
 // of batch images, with the training normalisation. Every variable of the
 // network must come from the checkpoint.
-func EvalCheckpoint(ctx context.Context, backend backends.Backend, dir string, d *data.Dataset, batch int) (Evaluation, error) {
+func EvalCheckpoint(ctx context.Context, backend compute.Backend, dir string, d *data.Dataset, batch int) (Evaluation, error) {
 	if backend == nil {
 		return Evaluation{}, fmt.Errorf("eval checkpoint: %w", ErrNoBackend)
 	}
@@ -139,9 +139,9 @@ func EvalCheckpoint(ctx context.Context, backend backends.Backend, dir string, d
 	if err := m.Validate(); err != nil {
 		return Evaluation{}, fmt.Errorf("eval checkpoint %s: %w", dir, err)
 	}
-	c := mlctx.New()
+	c := model.New()
 	defer c.Finalize()
-	h, err := checkpoints.Load(c).Dir(dir).Done()
+	h, err := checkpoint.Load(c).Dir(dir).Done()
 	if err != nil {
 		return Evaluation{}, fmt.Errorf("eval checkpoint %s: %w", dir, err)
 	}
@@ -149,7 +149,7 @@ func EvalCheckpoint(ctx context.Context, backend backends.Backend, dir string, d
 	for name := range h.LoadedVariables() {
 		stored[name] = true
 	}
-	exec, err := mlctx.NewExec(backend, c, func(ctx *mlctx.Context, x *graph.Node) *graph.Node {
+	exec, err := model.NewExec(backend, c, func(ctx *model.Scope, x *graph.Node) *graph.Node {
 		return m.Logits(ctx, x, false)
 	})
 	if err != nil {

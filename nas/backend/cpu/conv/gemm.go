@@ -1,0 +1,336 @@
+package conv
+
+import "github.com/trgnas/trgnas/nas/backend/cpu/internal/par"
+
+// Block sizes of the GEMM: rows of output per work item, the target depth
+// of one packed block of A for gemmConv, and the depth of one block of
+// pointwiseGrad. The register tile mr x nr depends on the build
+// (micro_*.go).
+const (
+	mcRows   = (64 + mr - 1) / mr * mr
+	kcGemm   = 256
+	kcTarget = 128
+)
+
+// gemmConv computes q as, for each group and each phase of the input
+// dilation, one GEMM out[rows, cog] = A[rows, taps*cig] B[taps*cig, cog]
+// whose A (im2col of the input) is gathered straight into packed panels.
+func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
+	phH := phases(q.ho, q.kh, q.sh, q.dh, q.kdh, q.ph)
+	phW := phases(q.wo, q.kw, q.sw, q.dw, q.kdw, q.pw)
+	cogP := (q.cog + nr - 1) / nr * nr
+	// Taps per packed block: up to the target depth, the taps spread
+	// evenly over the blocks.
+	tpb := max(1, kcGemm/q.cig)
+	maxTaps := 0
+	for _, a := range phH {
+		for _, b := range phW {
+			maxTaps = max(maxTaps, len(a.taps)*len(b.taps))
+		}
+	}
+	tpb = min(tpb, max(maxTaps, 1))
+	if blocks := (maxTaps + tpb - 1) / tpb; blocks > 0 {
+		tpb = (maxTaps + blocks - 1) / blocks
+	}
+	bbuf := getBuf[T](maxTaps * q.cig * cogP)
+	defer putBuf(bbuf)
+	maxRows := 0
+	for _, a := range phH {
+		for _, b := range phW {
+			maxRows = max(maxRows, q.nb*len(a.outs)*len(b.outs))
+		}
+	}
+	workers = max(1, min(workers, (maxRows+mr-1)/mr))
+	abufs := make([]*[]T, workers)
+	for w := range abufs {
+		abufs[w] = getBuf[T](mcRows * tpb * q.cig)
+		defer putBuf(abufs[w])
+	}
+	rowBuf := getBuf[int](4 * maxRows)
+	defer putBuf(rowBuf)
+	for g := range q.groups {
+		for _, ah := range phH {
+			for _, aw := range phW {
+				taps := len(ah.taps) * len(aw.taps)
+				m := q.nb * len(ah.outs) * len(aw.outs)
+				rb := *rowBuf
+				rowX, rowHd, rowWd, rowOut := rb[:m], rb[m:2*m], rb[2*m:3*m], rb[3*m:4*m]
+				r := 0
+				for b := range q.nb {
+					for _, oh := range ah.outs {
+						for _, ow := range aw.outs {
+							rowX[r] = b*q.h*q.w*q.cin + g*q.cig
+							rowHd[r] = oh*q.sh - q.ph
+							rowWd[r] = ow*q.sw - q.pw
+							rowOut[r] = b*q.oB + oh*q.oH + ow*q.oW + g*q.cog*q.oC
+							r++
+						}
+					}
+				}
+				if taps == 0 {
+					for _, off := range rowOut {
+						for c := range q.cog {
+							out[off+c*q.oC] = 0
+						}
+					}
+					continue
+				}
+				bm := (*bbuf)[:taps*q.cig*cogP]
+				packB(q, k, bm, g, ah.taps, aw.taps, workers)
+				// Rows per work item: up to mcRows, at least 4 items per worker.
+				mc := min(mcRows, max(mr, ((m+4*workers-1)/(4*workers)+mr-1)/mr*mr))
+				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, tapsH: ah.taps, tapsW: aw.taps,
+					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace()}
+				chunks := (m + mc - 1) / mc
+				if parts := splitDepth(q, len(phH)*len(phW), workers, chunks, (taps+tpb-1)/tpb, len(out)); parts > 1 {
+					job.depthParts(abufs, out, parts, chunks, taps)
+					continue
+				}
+				par.For(workers, chunks, func(w, chunk int) {
+					job.chunk(*abufs[w], chunk, 0, taps, out)
+				})
+			}
+		}
+	}
+}
+
+// packB copies group g's kernel, restricted to the taps of one phase, into
+// b as panels of nr output channels, each laid out [tap][cig][nr] (the
+// last panel zero-padded), so that the micro kernel reads one panel
+// contiguously. Large kernels (the operand of a kernel gradient, an
+// output gradient) are split by taps between workers.
+func packB[T float32 | float64](q *problem, k, b []T, g int, tapsH, tapsW []int, workers int) {
+	taps := len(tapsH) * len(tapsW)
+	rows := taps * q.cig
+	parts := 1
+	if rows*q.cog >= packParallelMin {
+		parts = max(1, min(workers, taps))
+	}
+	par.For(parts, parts, func(_, p int) {
+		// Blocks of taps, channels outside: where the channels are far
+		// apart in k (the output gradient of a kernel gradient, whose
+		// channels are images), each channel's taps are then read as one
+		// run, not one cache line per page.
+		t1 := (p + 1) * taps / parts
+		for tb := p * taps / parts; tb < t1; tb += packTaps {
+			for c := range q.cig {
+				for t := tb; t < min(t1, tb+packTaps); t++ {
+					i, j := tapsH[t/len(tapsW)], tapsW[t%len(tapsW)]
+					row := t*q.cig + c
+					src := i*q.kH + j*q.kW + c*q.kIn + g*q.cog*q.kOut
+					for c0 := 0; c0 < q.cog; c0 += nr {
+						dst := b[(c0/nr*rows+row)*nr:][:nr]
+						nv := min(nr, q.cog-c0)
+						if q.kOut == 1 && nv == nr {
+							*(*[nr]T)(dst) = *(*[nr]T)(k[src+c0:])
+						} else if q.kOut == 1 {
+							copy(dst, k[src+c0:src+c0+nv])
+						} else {
+							for o := range nv {
+								dst[o] = k[src+(c0+o)*q.kOut]
+							}
+						}
+						clear(dst[nv:])
+					}
+				}
+			}
+		}
+	})
+}
+
+// packTaps is the number of taps packB copies per channel in a row.
+const packTaps = 16
+
+// packParallelMin is the number of kernel values from which packB splits
+// its work.
+const packParallelMin = 1 << 16
+
+// splitDepth returns the number of parts into which gemmConv splits the
+// depth (tap blocks) of a GEMM instead of its rows, or 1 to split rows:
+// depth is split when the rows make too few work items for the workers
+// (a kernel gradient: few output rows, a long sum over positions), the
+// problem is one GEMM (one group, one phase), there are at least two
+// blocks per worker, and the output is small enough to have a copy per
+// part.
+func splitDepth(q *problem, phases, workers, chunks, blocks, outSize int) int {
+	if workers < 2 || q.groups != 1 || phases != 1 || chunks >= 4*workers || blocks < 2*workers || outSize > 1<<20 {
+		return 1
+	}
+	return workers
+}
+
+// depthParts runs the job's GEMM with its tap blocks split into parts
+// contiguous ranges, each summed over all rows into its own copy of the
+// output, and adds the copies in part order into out: the result does
+// not depend on which goroutine ran which part.
+func (j *gemmJob[T]) depthParts(abufs []*[]T, out []T, parts, chunks, taps int) {
+	blocks := (taps + j.tpb - 1) / j.tpb
+	copies := make([]*[]T, parts)
+	for p := range copies {
+		copies[p] = getBuf[T](len(out))
+		defer putBuf(copies[p])
+	}
+	par.For(parts, parts, func(w, p int) {
+		o := *copies[p]
+		clear(o)
+		t0, t1 := p*blocks/parts*j.tpb, min(taps, (p+1)*blocks/parts*j.tpb)
+		for c := range chunks {
+			j.chunk(*abufs[w], c, t0, t1, o)
+		}
+	})
+	par.For(parts, parts, func(_, p int) {
+		lo, hi := p*len(out)/parts, (p+1)*len(out)/parts
+		dst := out[lo:hi]
+		copy(dst, (*copies[0])[lo:hi])
+		for _, c := range copies[1:] {
+			addRow(dst, (*c)[lo:hi])
+		}
+	})
+}
+
+type gemmJob[T float32 | float64] struct {
+	q                          *problem
+	xc, b                      []T
+	tpb, mc                    int
+	tapsH, tapsW               []int
+	rowX, rowHd, rowWd, rowOut []int
+	inPlace                    bool // A's rows are xc's rows (rowsInPlace)
+}
+
+// rowsInPlace reports whether the im2col matrix A is the canonical input
+// itself, row m being xc[m*cin:][:cin]: a 1x1 kernel at stride 1 with no
+// padding, dilation or groups (the pointwise convolutions and their
+// input gradients). Then A needs no packing.
+func (q *problem) rowsInPlace() bool {
+	return q.kh == 1 && q.kw == 1 && q.sh == 1 && q.sw == 1 && q.ph == 0 && q.pw == 0 &&
+		q.dh == 1 && q.dw == 1 && q.groups == 1 && q.cig == q.cin && q.ho == q.h && q.wo == q.w
+}
+
+// chunk computes rows [chunk*mc, ...) of the job's GEMM over the taps
+// [tLo, tHi) into out, using ap as the packed-A buffer. Each panel of mr
+// rows is packed once per tap block and multiplied with every panel of nr
+// columns of B.
+func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
+	q := j.q
+	m0 := chunk * j.mc
+	m1 := min(len(j.rowOut), m0+j.mc)
+	panels := (m1 - m0 + mr - 1) / mr
+	taps := len(j.tapsH) * len(j.tapsW)
+	krows := taps * q.cig
+	var acc [mr * nr]T
+	for t0 := tLo; t0 < tHi; t0 += j.tpb {
+		t1 := min(tHi, t0+j.tpb)
+		kc := (t1 - t0) * q.cig
+		if !j.inPlace {
+			j.packA(ap, m0, m1, t0, t1, kc)
+		}
+		for p := range panels {
+			rows := min(mr, m1-m0-p*mr)
+			panel := ap[p*kc*mr : (p+1)*kc*mr]
+			if j.inPlace {
+				// One tap: kc == cin and rows are consecutive.
+				src := j.xc[(m0+p*mr)*kc:][:rows*kc]
+				if rows == mr {
+					panel = src
+				} else {
+					copy(panel, src)
+					clear(panel[rows*kc:])
+				}
+			}
+			for c0 := 0; c0 < q.cog; c0 += nr {
+				nv := min(nr, q.cog-c0)
+				bp := j.b[(c0/nr*krows+t0*q.cig)*nr:][:kc*nr]
+				micro(kc, panel, bp, &acc)
+				for r := range rows {
+					base := j.rowOut[m0+p*mr+r] + c0*q.oC
+					a := acc[r*nr : r*nr+nv]
+					if q.oC == 1 {
+						if t0 == tLo {
+							storeRow(out[base:base+nv], a)
+						} else {
+							addRow(out[base:base+nv], a)
+						}
+						continue
+					}
+					if t0 == tLo {
+						for c, v := range a {
+							out[base+c*q.oC] = v
+						}
+					} else {
+						for c, v := range a {
+							out[base+c*q.oC] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA gathers rows [m0, m1) and taps [t0, t1) of the im2col matrix into
+// ap, panels of mr rows, each row contiguous: ap[p*kc*mr + r*kc + kk].
+// Taps outside the input (padding) give zeros.
+func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int) {
+	q := j.q
+	ntw := len(j.tapsW)
+	cig := q.cig
+	// With no column dilation and one group, the taps of one kernel row
+	// read one contiguous run of the input.
+	rowRuns := q.dw == 1 && q.kdw == 1 && q.cin == cig
+	for m := m0; m < m0+(m1-m0+mr-1)/mr*mr; m++ {
+		p, r := (m-m0)/mr, (m-m0)%mr
+		panel := ap[p*kc*mr : (p+1)*kc*mr]
+		row := panel[r*kc : (r+1)*kc]
+		if m >= m1 {
+			clear(row)
+			continue
+		}
+		hd0, wd0, x0 := j.rowHd[m], j.rowWd[m], j.rowX[m]
+		for t := t0; t < t1; {
+			th, tw := t/ntw, t%ntw
+			run := min(ntw-tw, t1-t) // taps left in this kernel row
+			dst := row[(t-t0)*cig : (t-t0+run)*cig]
+			hd := hd0 + j.tapsH[th]*q.kdh
+			if hd < 0 || hd >= q.dilatedH {
+				clear(dst)
+				t += run
+				continue
+			}
+			if q.dh > 1 {
+				hd /= q.dh
+			}
+			xr := x0 + hd*q.w*q.cin
+			if first := wd0 + j.tapsW[tw]; rowRuns && first >= 0 && first+run <= q.w {
+				copyShort(dst, j.xc[xr+first*q.cin:])
+				t += run
+				continue
+			}
+			for u := range run {
+				wd := wd0 + j.tapsW[tw+u]*q.kdw
+				d := dst[u*cig : (u+1)*cig]
+				if wd < 0 || wd >= q.dilatedW {
+					clear(d)
+					continue
+				}
+				if q.dw > 1 {
+					wd /= q.dw
+				}
+				copyShort(d, j.xc[xr+wd*q.cin:])
+			}
+			t += run
+		}
+	}
+}
+
+// copyShort is copy(dst, src) for packing: short runs (the few channels
+// of a stem's taps) are copied in a loop, without the call copy makes.
+func copyShort[T float32 | float64](dst, src []T) {
+	if len(dst) > 32 {
+		copy(dst, src)
+		return
+	}
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = v
+	}
+}

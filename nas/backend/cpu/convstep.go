@@ -1,0 +1,164 @@
+package cpu
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapeinference"
+
+	"github.com/trgnas/trgnas/nas/backend/cpu/conv"
+)
+
+// ConvGeneral implements backends.Builder. Nil or zero strides and
+// dilations become 1 and group counts below 1 become 1 before anything else
+// sees them (SimpleGo fails on them). A float32 or float64 convolution
+// becomes a kernel step (the current segment is closed) unless the backend
+// was configured with OptionNoConvKernels; any other runs inside the
+// current segment as SimpleGo's op.
+func (b *builder) ConvGeneral(input, kernel compute.Op, axes compute.ConvolveAxesConfig,
+	strides []int, paddings [][2]int, inputDilations, kernelDilations []int,
+	channelGroupCount, batchGroupCount int) (compute.Op, error) {
+	if b.compiled {
+		return nil, b.fail("ConvGeneral", errCompiled)
+	}
+	n := len(axes.InputSpatial)
+	strides, inputDilations, kernelDilations = ones(strides, n), ones(inputDilations, n), ones(kernelDilations, n)
+	channelGroupCount, batchGroupCount = max(channelGroupCount, 1), max(batchGroupCount, 1)
+	if paddings == nil {
+		paddings = make([][2]int, n)
+	}
+	x, err := b.value(input)
+	if err != nil {
+		return nil, b.fail("ConvGeneral", fmt.Errorf("input: %w", err))
+	}
+	k, err := b.value(kernel)
+	if err != nil {
+		return nil, b.fail("ConvGeneral", fmt.Errorf("kernel: %w", err))
+	}
+	dt := x.shape.DType
+	if !b.be.convKernels || (dt != dtypes.Float32 && dt != dtypes.Float64) || k.shape.DType != dt {
+		s := b.segment()
+		xi, err := s.use(x)
+		if err != nil {
+			return nil, b.fail("ConvGeneral", err)
+		}
+		ki, err := s.use(k)
+		if err != nil {
+			return nil, b.fail("ConvGeneral", err)
+		}
+		op, err := simpleGoConv(s.b, xi, ki, x.shape, axes, strides, paddings, inputDilations, kernelDilations,
+			channelGroupCount, batchGroupCount)
+		if err != nil {
+			return nil, b.fail("ConvGeneral", err)
+		}
+		return s.def(op), nil
+	}
+	shape, err := shapeinference.ConvGeneralOp(x.shape, k.shape, axes, strides, paddings,
+		inputDilations, kernelDilations, channelGroupCount, batchGroupCount)
+	if err != nil {
+		return nil, b.fail("ConvGeneral", err)
+	}
+	st := &kernelStep{
+		index: len(b.steps), x: x, k: k,
+		spec: conv.Spec{
+			Input: x.shape.Dimensions, Kernel: k.shape.Dimensions,
+			Axes: axes.Clone(), Strides: strides, Paddings: slices.Clone(paddings),
+			InputDilations: inputDilations, KernelDilations: kernelDilations,
+			FeatureGroups: channelGroupCount, BatchGroups: batchGroupCount,
+		},
+	}
+	st.out = b.newValue(shape)
+	st.out.step = st
+	b.steps = append(b.steps, st)
+	b.cur = nil
+	return st.out, nil
+}
+
+// ones returns v with missing or non-positive entries set to 1, length n.
+func ones(v []int, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = 1
+		if i < len(v) && v[i] > 0 {
+			out[i] = v[i]
+		}
+	}
+	return out
+}
+
+// kernelStep is a ConvGeneral that gofill runs itself between segments.
+type kernelStep struct {
+	index int
+	x, k  *value
+	out   *value
+	spec  conv.Spec // the convolution, with defaults applied
+
+	// fallback runs the convolution as a one-op SimpleGo executable; set
+	// by prepare when gofill's kernels do not take the convolution.
+	fallback compute.Executable
+}
+
+func (k *kernelStep) stepIndex() int { return k.index }
+
+func (k *kernelStep) uses() []*value {
+	if k.x == k.k {
+		return []*value{k.x}
+	}
+	return []*value{k.x, k.k}
+}
+
+// String describes the convolution for error messages.
+func (k *kernelStep) String() string {
+	c := k.spec
+	return fmt.Sprintf("ConvGeneral input %s kernel %s -> %s, strides %v, paddings %v, dilations %v/%v, groups %d/%d",
+		k.x.shape, k.k.shape, k.out.shape, c.Strides, c.Paddings, c.InputDilations, c.KernelDilations,
+		c.FeatureGroups, c.BatchGroups)
+}
+
+// prepare readies the step to run: with gofill's kernels, or with a one-op
+// SimpleGo executable.
+func (k *kernelStep) prepare(be *backend) error {
+	if !be.convFallback && k.kernelsTake() {
+		return nil
+	}
+	b := be.Backend.Builder(fmt.Sprintf("conv#%d", k.index))
+	x, err := b.Parameter("x", k.x.shape, nil)
+	if err != nil {
+		return err
+	}
+	kernel, err := b.Parameter("kernel", k.k.shape, nil)
+	if err != nil {
+		return err
+	}
+	c := k.spec
+	out, err := simpleGoConv(b, x, kernel, k.x.shape, c.Axes, c.Strides, c.Paddings, c.InputDilations, c.KernelDilations,
+		c.FeatureGroups, c.BatchGroups)
+	if err != nil {
+		return fmt.Errorf("kernel step #%d (%s): %w", k.index, k, err)
+	}
+	k.fallback, err = b.Compile([]compute.Op{out}, nil)
+	return err
+}
+
+// run computes the step's output from the buffers of its input and kernel,
+// which it leaves to the caller.
+func (k *kernelStep) run(be *backend, x, kernel compute.Buffer) (compute.Buffer, error) {
+	if k.fallback != nil {
+		outs, err := k.fallback.Execute([]compute.Buffer{x, kernel}, nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		return outs[0], nil
+	}
+	return k.runKernel(be, x, kernel)
+}
+
+// finalize releases what prepare made.
+func (k *kernelStep) finalize() {
+	if k.fallback != nil {
+		k.fallback.Finalize()
+		k.fallback = nil
+	}
+}

@@ -1,0 +1,238 @@
+package cpu
+
+import (
+	"github.com/gomlx/compute"
+)
+
+// Folds: ops the builder answers with a value it already has instead of
+// adding work to a segment. They remove the bookkeeping that graph-level
+// custom gradients leave in a training graph (see package nas/layers:
+// inputs packed by Concatenate, an Identity carrying the custom gradient,
+// x - StopGradient(x) added to the result, Slice of Pad in the backward
+// pass), which SimpleGo would otherwise run element by element:
+//
+//   - Identity(x) is x.
+//   - x - x is a zero value: Add of a zero value and y (same shape) is y,
+//     and y - zero is y. The zero value is still built (as SimpleGo's
+//     Sub), so anything else that uses it gets it computed. This treats
+//     x - x as 0 also where x is infinite or NaN (IEEE gives NaN), as
+//     algebraic simplifiers do.
+//   - A Slice of all of x (every axis from 0 to its size, unit strides)
+//     is x. The custom gradients take such slices of adjoints that
+//     already have the value's size.
+//   - Slice with unit strides of a Concatenate that takes exactly one of
+//     its operands is that operand (Pad, built from Concatenate, is undone
+//     by the Slice that crops it).
+//
+// The builder of a backend configured with OptionNoFold builds every op as
+// asked.
+
+// concatInfo records how a value was concatenated.
+type concatInfo struct {
+	axis  int
+	parts []*value
+}
+
+// opFolds reports whether the folds are on.
+func (b *builder) opFolds() bool { return !b.be.noFold }
+
+// Identity implements backends.Builder: x itself (or SimpleGo's Identity
+// with OptionNoFold).
+func (b *builder) Identity(x compute.Op) (compute.Op, error) {
+	if b.opFolds() {
+		v, err := b.value(x)
+		if err != nil {
+			return nil, b.fail("Identity", err)
+		}
+		return v, nil
+	}
+	return b.unary("Identity", x, compute.Builder.Identity)
+}
+
+// Add implements backends.Builder: y + 0 and 0 + y of equal shapes are y.
+func (b *builder) Add(lhs, rhs compute.Op) (compute.Op, error) {
+	if b.opFolds() {
+		l, r, err := b.pair("Add", lhs, rhs)
+		if err != nil {
+			return nil, err
+		}
+		if l.shape.Equal(r.shape) {
+			switch {
+			case r.zero:
+				return l, nil
+			case l.zero:
+				return r, nil
+			}
+		}
+	}
+	return b.binary("Add", lhs, rhs, compute.Builder.Add)
+}
+
+// Sub implements backends.Builder: y - 0 of equal shapes is y, and x - x is
+// a zero value.
+func (b *builder) Sub(lhs, rhs compute.Op) (compute.Op, error) {
+	if !b.opFolds() {
+		return b.binary("Sub", lhs, rhs, compute.Builder.Sub)
+	}
+	l, r, err := b.pair("Sub", lhs, rhs)
+	if err != nil {
+		return nil, err
+	}
+	if r.zero && l.shape.Equal(r.shape) {
+		return l, nil
+	}
+	op, err := b.binary("Sub", lhs, rhs, compute.Builder.Sub)
+	if err != nil {
+		return nil, err
+	}
+	if l == r {
+		if v := op.(*value); v != l {
+			v.zero = true
+		}
+	}
+	return op, nil
+}
+
+// Concatenate implements backends.Builder, remembering the operands for
+// Slice.
+func (b *builder) Concatenate(axis int, operands ...compute.Op) (compute.Op, error) {
+	s := b.segment()
+	parts := make([]*value, len(operands))
+	for i, op := range operands {
+		v, err := b.value(op)
+		if err != nil {
+			return nil, b.fail("Concatenate", err)
+		}
+		parts[i] = v
+	}
+	ins, err := s.useAll(operands)
+	if err != nil {
+		return nil, b.fail("Concatenate", err)
+	}
+	r, err := s.b.Concatenate(axis, ins...)
+	if err != nil {
+		return nil, b.fail("Concatenate", err)
+	}
+	out := s.def(r)
+	if v := out.(*value); v.concat == nil && len(parts) > 1 {
+		v.concat = &concatInfo{axis: axis, parts: parts}
+	}
+	return out, nil
+}
+
+// Slice implements backends.Builder: a unit-stride slice that takes one
+// operand of a Concatenate whole is that operand.
+func (b *builder) Slice(x compute.Op, starts, limits, strides []int) (compute.Op, error) {
+	if b.opFolds() {
+		v, err := b.value(x)
+		if err != nil {
+			return nil, b.fail("Slice", err)
+		}
+		if v.wholeSlice(starts, limits, strides) {
+			return v, nil
+		}
+		if part := v.slicedPart(starts, limits, strides); part != nil {
+			return part, nil
+		}
+	}
+	s := b.segment()
+	in, err := s.use(x)
+	if err != nil {
+		return nil, b.fail("Slice", err)
+	}
+	r, err := s.b.Slice(in, starts, limits, strides)
+	if err != nil {
+		return nil, b.fail("Slice", err)
+	}
+	return s.def(r), nil
+}
+
+// wholeSlice reports whether the slice [starts, limits) with strides is all
+// of v.
+func (v *value) wholeSlice(starts, limits, strides []int) bool {
+	rank := v.shape.Rank()
+	if len(starts) != rank || len(limits) != rank || (len(strides) != 0 && len(strides) != rank) {
+		return false
+	}
+	for axis := range rank {
+		if starts[axis] != 0 || limits[axis] != v.shape.Dimensions[axis] {
+			return false
+		}
+		if len(strides) != 0 && strides[axis] != 1 && v.shape.Dimensions[axis] > 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// slicedPart returns the operand of the Concatenate that made v which the
+// slice [starts, limits) with strides takes exactly, or nil.
+func (v *value) slicedPart(starts, limits, strides []int) *value {
+	c := v.concat
+	rank := v.shape.Rank()
+	if c == nil || len(starts) != rank || len(limits) != rank || len(strides) != rank {
+		return nil
+	}
+	for _, s := range strides {
+		if s != 1 {
+			return nil
+		}
+	}
+	for axis := range rank {
+		if axis != c.axis && (starts[axis] != 0 || limits[axis] != v.shape.Dimensions[axis]) {
+			return nil
+		}
+	}
+	off := 0
+	for _, p := range c.parts {
+		n := p.shape.Dimensions[c.axis]
+		if starts[c.axis] == off && limits[c.axis] == off+n {
+			return p
+		}
+		off += n
+	}
+	return nil
+}
+
+// pair resolves the operands of a binary op.
+func (b *builder) pair(op string, lhs, rhs compute.Op) (l, r *value, err error) {
+	if l, err = b.value(lhs); err != nil {
+		return nil, nil, b.fail(op, err)
+	}
+	if r, err = b.value(rhs); err != nil {
+		return nil, nil, b.fail(op, err)
+	}
+	return l, r, nil
+}
+
+// unary adds a one-operand op to the current segment.
+func (b *builder) unary(op string, x compute.Op, build func(compute.Builder, compute.Op) (compute.Op, error)) (compute.Op, error) {
+	s := b.segment()
+	in, err := s.use(x)
+	if err != nil {
+		return nil, b.fail(op, err)
+	}
+	r, err := build(s.b, in)
+	if err != nil {
+		return nil, b.fail(op, err)
+	}
+	return s.def(r), nil
+}
+
+// binary adds a two-operand op to the current segment.
+func (b *builder) binary(op string, lhs, rhs compute.Op, build func(compute.Builder, compute.Op, compute.Op) (compute.Op, error)) (compute.Op, error) {
+	s := b.segment()
+	l, err := s.use(lhs)
+	if err != nil {
+		return nil, b.fail(op, err)
+	}
+	r, err := s.use(rhs)
+	if err != nil {
+		return nil, b.fail(op, err)
+	}
+	out, err := build(s.b, l, r)
+	if err != nil {
+		return nil, b.fail(op, err)
+	}
+	return s.def(out), nil
+}

@@ -1,0 +1,182 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+
+	"github.com/trgnas/trgnas/nas/backend/cpu/norm"
+)
+
+// normKind is one of XLA's batch normalization ops.
+type normKind int
+
+const (
+	normTraining normKind = iota
+	normGradient
+	normInference
+)
+
+func (k normKind) String() string {
+	return [...]string{"BatchNormForTraining", "BatchNormGradient", "BatchNormForInference"}[k]
+}
+
+// normStep is a batch normalization op that gofill runs itself with
+// package norm (SimpleGo v0.26.0 has none of them).
+type normStep struct {
+	index  int
+	kind   normKind
+	ins    []*value
+	outs   []*value
+	layout norm.Layout
+	eps    float64
+}
+
+func (n *normStep) stepIndex() int            { return n.index }
+func (n *normStep) setIndex(i int)            { n.index = i }
+func (n *normStep) uses() []*value            { return n.ins }
+func (n *normStep) outputs() []*value         { return n.outs }
+func (n *normStep) letter() byte              { return 'N' }
+func (n *normStep) prepare(be *backend) error { return nil }
+func (n *normStep) finalize()                 {}
+
+// String describes the step for error messages.
+func (n *normStep) String() string {
+	return fmt.Sprintf("%s of %s, layout %+v, epsilon %g", n.kind, n.ins[0].shape, n.layout, n.eps)
+}
+
+// BatchNormForTraining implements backends.Builder: the normalized
+// operand, the batch mean and the (biased) batch variance over every axis
+// but featureAxis.
+func (b *builder) BatchNormForTraining(operand, scale, offset compute.Op, epsilon float32, featureAxis int) (
+	normalized, batchMean, batchVariance compute.Op, err error) {
+	outs, err := b.batchNorm(normTraining, []compute.Op{operand, scale, offset}, epsilon, featureAxis)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return outs[0], outs[1], outs[2], nil
+}
+
+// BatchNormGradient implements backends.Builder: the gradients of
+// BatchNormForTraining's normalized output with respect to the operand,
+// the scale and the offset, given the adjoint gradOutput.
+func (b *builder) BatchNormGradient(operand, scale, mean, variance, gradOutput compute.Op, epsilon float32, featureAxis int) (
+	gradOperand, gradScale, gradOffset compute.Op, err error) {
+	outs, err := b.batchNorm(normGradient, []compute.Op{operand, scale, mean, variance, gradOutput}, epsilon, featureAxis)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return outs[0], outs[1], outs[2], nil
+}
+
+// BatchNormForInference implements backends.Builder: the operand
+// normalized with the given mean and variance.
+func (b *builder) BatchNormForInference(operand, scale, offset, mean, variance compute.Op, epsilon float32, featureAxis int) (compute.Op, error) {
+	outs, err := b.batchNorm(normInference, []compute.Op{operand, scale, offset, mean, variance}, epsilon, featureAxis)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
+// batchNorm checks the operands of a batch normalization op and adds its
+// step. ops[0] is the operand; ops[len-1] is gradOutput for the gradient;
+// the others are per-feature vectors.
+func (b *builder) batchNorm(kind normKind, ops []compute.Op, epsilon float32, featureAxis int) ([]compute.Op, error) {
+	name := kind.String()
+	if b.compiled {
+		return nil, b.fail(name, errCompiled)
+	}
+	ins := make([]*value, len(ops))
+	for i, op := range ops {
+		v, err := b.value(op)
+		if err != nil {
+			return nil, b.fail(name, fmt.Errorf("operand #%d: %w", i, err))
+		}
+		ins[i] = v
+	}
+	x := ins[0].shape
+	if x.DType != dtypes.Float32 && x.DType != dtypes.Float64 {
+		return nil, b.fail(name, fmt.Errorf("operand %s: only float32 and float64 are supported", x))
+	}
+	layout, err := norm.LayoutOf(x.Dimensions, featureAxis)
+	if err != nil {
+		return nil, b.fail(name, err)
+	}
+	vec := shapes.Make(x.DType, layout.C)
+	for i, v := range ins[1:] {
+		want := vec
+		if kind == normGradient && i == len(ins)-2 {
+			want = x
+		}
+		if !v.shape.Equal(want) {
+			return nil, b.fail(name, fmt.Errorf("operand #%d is %s, want %s for operand %s and feature axis %d",
+				i+1, v.shape, want, x, featureAxis))
+		}
+	}
+	if epsilon < 0 {
+		return nil, b.fail(name, fmt.Errorf("negative epsilon %g", epsilon))
+	}
+	st := &normStep{kind: kind, ins: ins, layout: layout, eps: float64(epsilon)}
+	outShapes := []shapes.Shape{x, vec, vec}
+	if kind == normInference {
+		outShapes = outShapes[:1]
+	}
+	outs := make([]compute.Op, len(outShapes))
+	for i, s := range outShapes {
+		v := b.newValue(s)
+		v.step = st
+		st.outs = append(st.outs, v)
+		outs[i] = v
+	}
+	b.place(st)
+	return outs, nil
+}
+
+// exec computes the outputs from the buffers of the inputs (uses(), the
+// order of n.ins) into new buffers.
+func (n *normStep) exec(be *backend, ins []compute.Buffer) ([]compute.Buffer, error) {
+	outShapes := make([]shapes.Shape, len(n.outs))
+	for i, v := range n.outs {
+		outShapes[i] = v.shape
+	}
+	return runFlat(be, ins, outShapes, func(ins, outs []any) error {
+		switch n.outs[0].shape.DType {
+		case dtypes.Float32:
+			return runNorm[float32](n, ins, outs, be.workers)
+		case dtypes.Float64:
+			return runNorm[float64](n, ins, outs, be.workers)
+		}
+		return fmt.Errorf("dtype %s not supported", n.outs[0].shape.DType)
+	})
+}
+
+// runNorm asserts the flat slices' type and calls package norm.
+func runNorm[T float32 | float64](n *normStep, ins, outs []any, workers int) error {
+	in := make([][]T, len(ins))
+	for i, f := range ins {
+		s, ok := f.([]T)
+		if !ok {
+			return fmt.Errorf("input #%d has flat data of type %T", i, f)
+		}
+		in[i] = s
+	}
+	out := make([][]T, len(outs))
+	for i, f := range outs {
+		s, ok := f.([]T)
+		if !ok {
+			return fmt.Errorf("output #%d has flat data of type %T", i, f)
+		}
+		out[i] = s
+	}
+	switch n.kind {
+	case normTraining:
+		return norm.Training(n.layout, in[0], in[1], in[2], n.eps, out[0], out[1], out[2], workers)
+	case normGradient:
+		return norm.Gradient(n.layout, in[0], in[1], in[2], in[3], in[4], n.eps, out[0], out[1], out[2], workers)
+	default:
+		return norm.Inference(n.layout, in[0], in[1], in[2], in[3], in[4], n.eps, out[0], workers)
+	}
+}
