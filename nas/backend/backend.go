@@ -10,7 +10,8 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/gobackend"
+
+	"github.com/trgnas/trgnas/nas/backend/cpu"
 )
 
 // Open returns the backend a spec names. The spec:
@@ -31,7 +32,7 @@ func Open(spec string) (b compute.Backend, err error) {
 	name, cfg, _ := strings.Cut(spec, ":")
 	switch name {
 	case "go", CPUName:
-		return gobackend.New(cfg)
+		return cpu.New(cfg)
 	}
 	if err := prepareOther(name); err != nil {
 		return nil, err
@@ -51,7 +52,7 @@ func Open(spec string) (b compute.Backend, err error) {
 
 // CPUName is the name the project's CPU backend is registered and recorded
 // under ("gofill", the name results have carried since the first ledgers).
-const CPUName = "gofill"
+const CPUName = cpu.Name
 
 // defaultSpec is the backend spec used for "": $GOMLX_BACKEND, else "go".
 func defaultSpec() string {
@@ -68,10 +69,10 @@ func Name(b compute.Backend) string {
 	if b == nil {
 		return ""
 	}
-	if b.String() == CPUName {
-		return CPUName
-	}
 	name := b.String()
+	if name == CPUName {
+		return name
+	}
 	if b.NumDevices() > 0 {
 		if d := b.DeviceDescription(0); d != "" {
 			name += " (" + d + ")"

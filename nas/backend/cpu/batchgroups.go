@@ -7,23 +7,23 @@ import (
 	"github.com/gomlx/compute/shapes"
 )
 
-// simpleGoConv adds a ConvGeneral to a SimpleGo builder. SimpleGo v0.26.0
-// gets BatchGroupCount > 1 wrong (it picks the input batch group of output
-// feature o as o / batchGroupCount instead of o / (features per group), and
-// reads the output batch size from the input batch axis of the output), so
+// simpleGoConv adds a ConvGeneral to a Go backend function. The Go backend
+// gets BatchGroupCount > 1 wrong (compute v0.1.3 indexes out of range;
+// GoMLX v0.26.0 picked the input batch group of output feature o as o /
+// batchGroupCount instead of o / (features per group)), so
 // a batch-grouped convolution is rewritten as the channel-grouped one it
 // equals: the input batch B is split into G groups of B/G, the group axis
 // moved next to the channels ([B/G, G*C, spatial...]), and G becomes the
 // ChannelGroupCount (XLA allows only one of the two counts above 1). Delete
-// the rewrite when SimpleGo's batch groups follow XLA (see
+// the rewrite when the Go backend's batch groups follow XLA (see
 // TestBatchGroupsSimpleGo).
-func simpleGoConv(b compute.Builder, x, kernel compute.Op, xShape shapes.Shape, axes compute.ConvolveAxesConfig,
+func simpleGoConv(b compute.Function, x, kernel compute.Value, xShape shapes.Shape, axes compute.ConvolveAxesConfig,
 	strides []int, paddings [][2]int, inputDilations, kernelDilations []int,
-	channelGroupCount, batchGroupCount int) (compute.Op, error) {
+	channelGroupCount, batchGroupCount int) (compute.Value, error) {
 	g := batchGroupCount
 	dims := xShape.Dimensions
 	if g <= 1 || channelGroupCount > 1 || dims[axes.InputBatch]%g != 0 {
-		// Nothing to rewrite, or invalid: SimpleGo reports it.
+		// Nothing to rewrite, or invalid: the Go backend reports it.
 		return b.ConvGeneral(x, kernel, axes, strides, paddings, inputDilations, kernelDilations,
 			channelGroupCount, batchGroupCount)
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
 
 	"github.com/trgnas/trgnas/nas/backend/cpu"
 )
@@ -37,7 +38,7 @@ func refBatchGrouped(x []float32, n, h, w, c int, v []float32, ho, wo, k, s, p i
 
 // TestBatchGroupsSimpleGo checks a convolution with BatchGroupCount = C
 // (the kernel gradient of a depthwise convolution, N contracted, output laid
-// out [k,k,1,C]) against loops, on gofill with and without its kernels.
+// out [k,k,1,C]) against loops, on the backend with and without its kernels.
 func TestBatchGroupsSimpleGo(t *testing.T) {
 	const n, h, w, c, k, s, p = 2, 5, 5, 3, 3, 2, 1
 	ho, wo := (h+2*p-k)/s+1, (w+2*p-k)/s+1
@@ -45,31 +46,46 @@ func TestBatchGroupsSimpleGo(t *testing.T) {
 	v := input{dims: []int{n, ho, wo, c}, data: seq(n*ho*wo*c, 0.5)}
 	want := [][]float32{refBatchGrouped(x.data, n, h, w, c, v.data, ho, wo, k, s, p)}
 	end := k + (ho-1)*s - h - p
-	fn := func(b compute.Builder, ps []compute.Op) ([]compute.Op, error) {
+	fn := func(b compute.Function, ps []compute.Value) ([]compute.Value, error) {
 		axes := compute.ConvolveAxesConfig{
 			InputBatch: 3, InputChannels: 0, InputSpatial: []int{1, 2},
 			KernelInputChannels: 0, KernelOutputChannels: 3, KernelSpatial: []int{1, 2},
 			OutputBatch: 2, OutputChannels: 3, OutputSpatial: []int{0, 1},
 		}
 		y, err := b.ConvGeneral(ps[0], ps[1], axes, []int{1, 1}, [][2]int{{p, end}, {p, end}}, []int{1, 1}, []int{s, s}, 1, c)
-		return []compute.Op{y}, err
+		return []compute.Value{y}, err
 	}
-	for _, cfg := range []string{gofill.OptionNoConvKernels, gofill.OptionConvFallback, ""} {
+	for _, cfg := range []string{cpu.OptionNoConvKernels, cpu.OptionConvFallback, ""} {
 		t.Run("config="+cfg, func(t *testing.T) {
 			be := newGofill(t, cfg)
 			got, _ := run(t, be, fn, []input{x, v}, nil)
 			compare(t, cfg, got, want, 1e-4)
 		})
 	}
-	plain := newSimpleGo(t)
-	got, _ := run(t, plain, fn, []input{x, v}, nil)
-	same := true
-	for i := range want[0] {
-		if d := got[0][i] - want[0][i]; d > 1e-4 || d < -1e-4 {
-			same = false
-		}
+	// Upstream's Go backend still gets batch groups wrong: with v0.1.3 it
+	// indexes out of range. Its ops run in sequence here, so that such a
+	// panic is this goroutine's to recover.
+	plain, err := gobackend.New("ops_sequential")
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer plain.Finalize()
+	same := func() (same bool) {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Logf("plain Go backend: %v", r)
+				same = false
+			}
+		}()
+		got, _ := run(t, plain, fn, []input{x, v}, nil)
+		for i := range want[0] {
+			if d := got[0][i] - want[0][i]; d > 1e-4 || d < -1e-4 {
+				return false
+			}
+		}
+		return true
+	}()
 	if same {
-		t.Log("plain SimpleGo now gets batch groups right: gofill's rewrite (simpleGoConv) can go")
+		t.Log("the plain Go backend now gets batch groups right: the rewrite (simpleGoConv) can go")
 	}
 }

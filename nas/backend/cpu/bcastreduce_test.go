@@ -58,8 +58,8 @@ func untyped(flat any) []float64 {
 func runTyped(t *testing.T, be compute.Backend, dt dtypes.DType, dims [][]int, data [][]float64,
 	fn graphFn) ([][]float64, string) {
 	t.Helper()
-	b := be.Builder("test")
-	params := make([]compute.Op, len(dims))
+	b := be.Builder("test").Main()
+	params := make([]compute.Value, len(dims))
 	bufs := make([]compute.Buffer, len(dims))
 	for i := range dims {
 		shape := shapes.Make(dt, dims[i]...)
@@ -75,7 +75,7 @@ func runTyped(t *testing.T, be compute.Backend, dt dtypes.DType, dims [][]int, d
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec, err := b.Compile(outs, nil)
+	exec, err := compile(b, outs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,23 +86,23 @@ func runTyped(t *testing.T, be compute.Backend, dt dtypes.DType, dims [][]int, d
 	}
 	got := make([][]float64, len(res))
 	for i, r := range res {
-		flat, err := be.BufferData(r)
+		flat, err := r.Data()
 		if err != nil {
 			t.Fatal(err)
 		}
 		got[i] = untyped(flat)
-		if err := be.BufferFinalize(r); err != nil {
+		if err := r.Finalize(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, buf := range bufs {
-		if err := be.BufferFinalize(buf); err != nil {
+		if err := buf.Finalize(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	plan := ""
-	if strings.HasPrefix(be.String(), gofill.Name) {
-		plan = gofill.Plan(exec)
+	if strings.HasPrefix(be.String(), cpu.Name) {
+		plan = cpu.Plan(exec)
 	}
 	return got, plan
 }
@@ -139,12 +139,12 @@ func numel(dims []int) int {
 
 // TestBroadcastReduceMatchSimpleGo runs random BroadcastInDim and ReduceSum
 // (ranks 1-5, every subset of reduced axes, size-1 and new broadcast axes)
-// through gofill with every one intercepted, and with interception off,
-// and compares with plain SimpleGo bit for bit.
+// through the backend with every one intercepted, and with interception off,
+// and compares with plain the Go backend bit for bit.
 func TestBroadcastReduceMatchSimpleGo(t *testing.T) {
 	ref := newSimpleGo(t)
-	all := newGofill(t, gofill.OptionFastKernelMin+"=0")
-	off := newGofill(t, gofill.OptionNoFastKernels)
+	all := newGofill(t, cpu.OptionFastKernelMin+"=0")
+	off := newGofill(t, cpu.OptionNoFastKernels)
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64, dtypes.Int32} {
 		for rank := 1; rank <= 5; rank++ {
@@ -161,12 +161,12 @@ func TestBroadcastReduceMatchSimpleGo(t *testing.T) {
 			}
 			dims := randDims(r, rank)
 			subsets := 1 << rank
-			fn := func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+			fn := func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 				y, err := b.BroadcastInDim(p[0], shapes.Make(dt, outDims...), axes)
 				if err != nil {
 					return nil, err
 				}
-				outs := []compute.Op{y}
+				outs := []compute.Value{y}
 				for m := range subsets {
 					var red []int
 					for a := range rank {
@@ -197,7 +197,7 @@ func TestBroadcastReduceMatchSimpleGo(t *testing.T) {
 					wantPlan := "S"
 					if be == all && dt != dtypes.Int32 {
 						// The inputs are parameters: no step cuts the graph.
-						// SimpleGo fills from one value itself, in a segment
+						// The Go backend fills from one value itself, in a segment
 						// the sums (of a parameter) go before.
 						wantPlan = strings.Repeat("R", subsets) + "S"
 						if numel(inDims) > 1 {
@@ -220,19 +220,19 @@ func TestBroadcastReducePlacement(t *testing.T) {
 	x := input{dims: []int{4, 5, 5, 3}, data: seq(4*5*5*3, 0.25)}
 	c := input{dims: []int{3}, data: []float32{1, -2, 0.5}}
 	k := input{dims: []int{3, 3, 3, 3}, data: seq(27*3, 0.125)}
-	bn := func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
-		shape, _ := b.OpShape(p[0])
+	bn := func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
+		shape, _ := b.Shape(p[0])
 		y := must(b.Add(p[0], p[0]))
 		scale := must(b.BroadcastInDim(p[1], shape, []int{3})) // of a parameter
 		mean := must(b.ReduceSum(y, 0, 1, 2))                  // of y: cut
 		m := must(b.BroadcastInDim(mean, shape, []int{3}))     // of the reduction: no open segment
-		return []compute.Op{must(b.Div(must(b.Sub(y, m)), scale))}, nil
+		return []compute.Value{must(b.Div(must(b.Sub(y, m)), scale))}, nil
 	}
-	afterConv := func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+	afterConv := func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 		cv := conv2d(b, p[0], p[2], 1, 1)
 		a := must(b.Neg(p[0]))
 		s := must(b.ReduceSum(cv, 0, 1, 2)) // of the conv output, in the open segment's time
-		return []compute.Op{must(b.Add(must(b.ReduceSum(a, 0, 1, 2)), s))}, nil
+		return []compute.Value{must(b.Add(must(b.ReduceSum(a, 0, 1, 2)), s))}, nil
 	}
 	tests := []struct {
 		name   string
@@ -241,12 +241,12 @@ func TestBroadcastReducePlacement(t *testing.T) {
 		ins    []input
 		plan   string
 	}{
-		{"all intercepted", gofill.OptionFastKernelMin + "=0", bn, []input{x, c}, "BSRBS"},
+		{"all intercepted", cpu.OptionFastKernelMin + "=0", bn, []input{x, c}, "BSRBS"},
 		{"default threshold", "", bn, []input{x, c}, "S"},
-		{"threshold met", gofill.OptionFastKernelMin + "=300", bn, []input{x, c}, "BSRBS"},
-		{"threshold missed", gofill.OptionFastKernelMin + "=301", bn, []input{x, c}, "S"},
-		{"off", gofill.OptionNoFastKernels + "," + gofill.OptionFastKernelMin + "=0", bn, []input{x, c}, "S"},
-		{"hoisted past the open segment", gofill.OptionFastKernelMin + "=0", afterConv, []input{x, c, k}, "KRSRS"},
+		{"threshold met", cpu.OptionFastKernelMin + "=300", bn, []input{x, c}, "BSRBS"},
+		{"threshold missed", cpu.OptionFastKernelMin + "=301", bn, []input{x, c}, "S"},
+		{"off", cpu.OptionNoFastKernels + "," + cpu.OptionFastKernelMin + "=0", bn, []input{x, c}, "S"},
+		{"hoisted past the open segment", cpu.OptionFastKernelMin + "=0", afterConv, []input{x, c, k}, "KRSRS"},
 	}
 	ref := newSimpleGo(t)
 	for _, tt := range tests {
@@ -270,12 +270,12 @@ func TestReduceSumDeterministic(t *testing.T) {
 	for i := range data {
 		data[i] = r.NormFloat64()
 	}
-	fn := func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+	fn := func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 		s, err := b.ReduceSum(p[0], 0, 1, 2)
 		if err != nil {
 			return nil, err
 		}
-		return []compute.Op{s}, nil
+		return []compute.Value{s}, nil
 	}
 	ref := newSimpleGo(t)
 	want, _ := runTyped(t, ref, dtypes.Float32, [][]int{dims}, [][]float64{data}, fn)
@@ -301,8 +301,8 @@ func TestReduceSumDeterministic(t *testing.T) {
 }
 
 func TestBroadcastReduceErrors(t *testing.T) {
-	be := newGofill(t, gofill.OptionFastKernelMin+"=0")
-	b := be.Builder("g")
+	be := newGofill(t, cpu.OptionFastKernelMin+"=0")
+	b := be.Builder("g").Main()
 	p, err := b.Parameter("p", shapes.Make(dtypes.Float32, 2, 3), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -311,15 +311,15 @@ func TestBroadcastReduceErrors(t *testing.T) {
 		t.Errorf("ReduceSum over axis 2 of a rank-2 value: error %v", err)
 	}
 	_, err = b.BroadcastInDim(p, shapes.Make(dtypes.Float32, 2, 4), []int{0, 1})
-	if err == nil || !strings.Contains(err.Error(), "BroadcastInDim") || !strings.Contains(err.Error(), "(Float32)[2 4]") {
+	if err == nil || !strings.Contains(err.Error(), "BroadcastInDim") || !strings.Contains(err.Error(), "(Float32)[2, 4]") {
 		t.Errorf("BroadcastInDim [2 3] -> [2 4]: error %v", err)
 	}
-	if _, err := gofill.New(gofill.OptionFastKernelMin + "=lots"); err == nil || !strings.Contains(err.Error(), "lots") {
-		t.Errorf("New with %s=lots: error %v", gofill.OptionFastKernelMin, err)
+	if _, err := cpu.New(cpu.OptionFastKernelMin + "=lots"); err == nil || !strings.Contains(err.Error(), "lots") {
+		t.Errorf("New with %s=lots: error %v", cpu.OptionFastKernelMin, err)
 	}
 }
 
-// TestSignMatchSimpleGo: Sign as a kernel step gives SimpleGo's bits,
+// TestSignMatchSimpleGo: Sign as a kernel step gives the Go backend's bits,
 // special values included, and Sign inside a graph cuts it only where its
 // input comes from the open segment.
 func TestSignMatchSimpleGo(t *testing.T) {
@@ -330,17 +330,17 @@ func TestSignMatchSimpleGo(t *testing.T) {
 		data = append(data, r.NormFloat64())
 	}
 	dims := []int{10, 500}
-	fn := func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
-		s1 := must(b.Sign(p[0]))                      // of a parameter: no cut
-		d := must(b.Sub(p[0], s1))                    // opens a segment
-		return []compute.Op{s1, must(b.Sign(d))}, nil // of the segment's value: cut
+	fn := func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
+		s1 := must(b.Sign(p[0]))                         // of a parameter: no cut
+		d := must(b.Sub(p[0], s1))                       // opens a segment
+		return []compute.Value{s1, must(b.Sign(d))}, nil // of the segment's value: cut
 	}
 	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
 		want, _ := runTyped(t, ref, dt, [][]int{dims}, [][]float64{data}, fn)
 		for config, wantPlan := range map[string]string{
-			"":                                   "GSG",
-			gofill.OptionNoFastKernels:           "S",
-			gofill.OptionFastKernelMin + "=5001": "S",
+			"":                                "GSG",
+			cpu.OptionNoFastKernels:           "S",
+			cpu.OptionFastKernelMin + "=5001": "S",
 		} {
 			got, plan := runTyped(t, newGofill(t, config), dt, [][]int{dims}, [][]float64{data}, fn)
 			if plan != wantPlan {
@@ -358,7 +358,7 @@ func TestSignMatchSimpleGo(t *testing.T) {
 }
 
 // TestFromBoolMatchSimpleGo: ConvertDType of a Bool mask to a float as a
-// kernel step gives SimpleGo's values, and the option turns it off.
+// kernel step gives the Go backend's values, and the option turns it off.
 func TestFromBoolMatchSimpleGo(t *testing.T) {
 	ref := newSimpleGo(t)
 	r := rand.New(rand.NewPCG(19, 20))
@@ -368,16 +368,16 @@ func TestFromBoolMatchSimpleGo(t *testing.T) {
 		data[i] = r.NormFloat64()
 	}
 	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
-		fn := func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+		fn := func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 			zero := must(b.BroadcastInDim(must(b.Constant(typed(dt, []float64{0}))), shapes.Make(dt, dims...), nil))
 			mask := must(b.GreaterThan(p[0], zero))
 			m := must(b.ConvertDType(mask, dt)) // of the segment's mask: cut
-			return []compute.Op{must(b.Mul(p[0], m))}, nil
+			return []compute.Value{must(b.Mul(p[0], m))}, nil
 		}
 		want, _ := runTyped(t, ref, dt, [][]int{dims}, [][]float64{data}, fn)
 		for config, wantPlan := range map[string]string{
-			"":                         "SCE",
-			gofill.OptionNoFastKernels: "S",
+			"":                      "SCE",
+			cpu.OptionNoFastKernels: "S",
 		} {
 			got, plan := runTyped(t, newGofill(t, config), dt, [][]int{dims}, [][]float64{data}, fn)
 			if plan != wantPlan {
@@ -405,7 +405,7 @@ func specialPairs(special []float64, n int, seed uint64) (a, b []float64) {
 	return a, b
 }
 
-// TestBinaryMatchSimpleGo: Mul and Max as kernel steps give SimpleGo's
+// TestBinaryMatchSimpleGo: Mul and Max as kernel steps give the Go backend's
 // values (special values included) for same-shape operands, a scalar on
 // either side and one value used twice, and cut the graph only where an
 // operand comes from the open segment.
@@ -414,7 +414,7 @@ func TestBinaryMatchSimpleGo(t *testing.T) {
 	dims := []int{10, 500}
 	a, b := specialPairs([]float64{0, math.Copysign(0, -1), 1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), 1e-40, 3}, numel(dims), 23)
 	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
-		fn := func(bl compute.Builder, p []compute.Op) ([]compute.Op, error) {
+		fn := func(bl compute.Function, p []compute.Value) ([]compute.Value, error) {
 			zero := must(bl.Constant(typed(dt, []float64{0})))
 			half := must(bl.Constant(typed(dt, []float64{-0.5})))
 			m1 := must(bl.Max(p[0], p[1])) // of parameters: no cut
@@ -425,15 +425,15 @@ func TestBinaryMatchSimpleGo(t *testing.T) {
 			m3 := must(bl.Max(d, zero))    // of the segment's value: cut
 			p3 := must(bl.Mul(m3, half))   // scalar second
 			p4 := must(bl.Mul(must(bl.Reshape(p[0], 5000)), must(bl.Reshape(p[1], 5000))))
-			return []compute.Op{m1, m2, p1, p2, m3, p3, p4}, nil
+			return []compute.Value{m1, m2, p1, p2, m3, p3, p4}, nil
 		}
 		in := [][]int{dims, dims}
 		data := [][]float64{a, b}
 		want, _ := runTyped(t, ref, dt, in, data, fn)
 		for config, wantPlan := range map[string]string{
-			"":                                   "EEEESEESE",
-			gofill.OptionNoFastKernels:           "S",
-			gofill.OptionFastKernelMin + "=5001": "S",
+			"":                                "EEEESEESE",
+			cpu.OptionNoFastKernels:           "S",
+			cpu.OptionFastKernelMin + "=5001": "S",
 		} {
 			got, plan := runTyped(t, newGofill(t, config), dt, in, data, fn)
 			if plan != wantPlan {
@@ -452,19 +452,19 @@ func TestBinaryMatchSimpleGo(t *testing.T) {
 }
 
 // TestMulSignMatchSimpleGo: a Mul of a value and a Sign step's output is
-// one MulSign step with SimpleGo's bits (special values on both sides),
+// one MulSign step with the Go backend's bits (special values on both sides),
 // and the Sign step drops out of the plan unless something else uses it.
 func TestMulSignMatchSimpleGo(t *testing.T) {
 	ref := newSimpleGo(t)
 	dims := []int{10, 500}
 	a, b := specialPairs([]float64{0, math.Copysign(0, -1), 1, -2.5, math.Inf(1), math.Inf(-1), math.NaN(), 1e-40}, numel(dims), 25)
-	fused := func(bl compute.Builder, p []compute.Op) ([]compute.Op, error) {
+	fused := func(bl compute.Function, p []compute.Value) ([]compute.Value, error) {
 		s := must(bl.Sign(p[1]))
-		return []compute.Op{must(bl.Mul(p[0], s)), must(bl.Mul(s, p[0]))}, nil
+		return []compute.Value{must(bl.Mul(p[0], s)), must(bl.Mul(s, p[0]))}, nil
 	}
-	shared := func(bl compute.Builder, p []compute.Op) ([]compute.Op, error) {
+	shared := func(bl compute.Function, p []compute.Value) ([]compute.Value, error) {
 		s := must(bl.Sign(p[1]))
-		return []compute.Op{s, must(bl.Mul(p[0], s))}, nil
+		return []compute.Value{s, must(bl.Mul(p[0], s))}, nil
 	}
 	for _, dt := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
 		for _, tc := range []struct {

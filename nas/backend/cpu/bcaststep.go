@@ -6,20 +6,20 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/compute/shapeinference"
+	"github.com/gomlx/compute/shapes"
 
 	"github.com/trgnas/trgnas/nas/backend/cpu/fast"
 )
 
-// BroadcastInDim implements backends.Builder. A float32 or float64
+// BroadcastInDim implements compute.StandardOps. A float32 or float64
 // broadcast of more than one value with strictly increasing axes and at
 // least the backend's minimum number of output elements becomes a kernel
 // step run by package
 // fast (see the package documentation), unless the backend was configured
 // with OptionNoFastKernels; any other runs inside the current segment
-// as SimpleGo's op.
-func (b *builder) BroadcastInDim(x compute.Op, outputShape shapes.Shape, broadcastAxes []int) (compute.Op, error) {
+// as the Go backend's op.
+func (b *builder) BroadcastInDim(x compute.Value, outputShape shapes.Shape, broadcastAxes []int) (compute.Value, error) {
 	if b.compiled {
 		return nil, b.fail("BroadcastInDim", errCompiled)
 	}
@@ -28,7 +28,7 @@ func (b *builder) BroadcastInDim(x compute.Op, outputShape shapes.Shape, broadca
 		return nil, b.fail("BroadcastInDim", err)
 	}
 	if b.be.interceptsBroadcast(v.shape, outputShape, broadcastAxes) {
-		if err := shapeinference.BroadcastInDimOp(v.shape, outputShape, broadcastAxes); err != nil {
+		if err := shapeinference.BroadcastInDim(v.shape, outputShape, broadcastAxes, nil); err != nil {
 			return nil, b.fail("BroadcastInDim", fmt.Errorf("%s -> %s, axes %v: %w", v.shape, outputShape, broadcastAxes, err))
 		}
 		st := &bcastStep{oneInput: oneInput{x: v}, axes: slices.Clone(broadcastAxes)}
@@ -37,7 +37,7 @@ func (b *builder) BroadcastInDim(x compute.Op, outputShape shapes.Shape, broadca
 		b.place(st)
 		return st.out, nil
 	}
-	return b.unary("BroadcastInDim", v, func(sb compute.Builder, in compute.Op) (compute.Op, error) {
+	return b.unary("BroadcastInDim", v, func(sb compute.Function, in compute.Value) (compute.Value, error) {
 		return sb.BroadcastInDim(in, outputShape, broadcastAxes)
 	})
 }
@@ -48,7 +48,7 @@ func (be *backend) interceptsBroadcast(in, out shapes.Shape, axes []int) bool {
 		return false
 	}
 	if in.Size() == 1 {
-		// SimpleGo fills from a single value without its iterator, and
+		// The Go backend fills from a single value without its iterator, and
 		// such values (constants, scalar statistics) are mostly made in
 		// the open segment: a step would only cut it.
 		return false
@@ -89,7 +89,7 @@ func (k *bcastStep) exec(be *backend, ins []compute.Buffer) ([]compute.Buffer, e
 	})
 }
 
-// runFast calls run with the flat data of in and of a new SimpleGo buffer
+// runFast calls run with the flat data of in and of a new the Go backend buffer
 // of the given shape, which it returns (or releases on error).
 func runFast(be *backend, in compute.Buffer, shape shapes.Shape, run func(in, out any) error) ([]compute.Buffer, error) {
 	return runFlat(be, []compute.Buffer{in}, []shapes.Shape{shape}, func(ins, outs []any) error {

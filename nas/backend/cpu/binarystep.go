@@ -9,27 +9,27 @@ import (
 	"github.com/trgnas/trgnas/nas/backend/cpu/fast"
 )
 
-// Mul implements backends.Builder; see fastBinary.
-func (b *builder) Mul(lhs, rhs compute.Op) (compute.Op, error) {
-	return b.fastBinary("Mul", lhs, rhs, compute.Builder.Mul)
+// Mul implements compute.StandardOps; see fastBinary.
+func (b *builder) Mul(lhs, rhs compute.Value) (compute.Value, error) {
+	return b.fastBinary("Mul", lhs, rhs, compute.Function.Mul)
 }
 
-// Max implements backends.Builder; see fastBinary.
-func (b *builder) Max(lhs, rhs compute.Op) (compute.Op, error) {
-	return b.fastBinary("Max", lhs, rhs, compute.Builder.Max)
+// Max implements compute.StandardOps; see fastBinary.
+func (b *builder) Max(lhs, rhs compute.Value) (compute.Value, error) {
+	return b.fastBinary("Max", lhs, rhs, compute.Function.Max)
 }
 
 // fastBinary builds Mul or Max. Float32 or float64 operands of the same
 // shape, or one of them a scalar (a one-element Constant is taken as a
 // value, so the step does not depend on the segment that holds it), with
 // at least the backend's minimum number of output elements, become a
-// kernel step run by fast.Mul or fast.Max on all workers (SimpleGo runs
+// kernel step run by fast.Mul or fast.Max on all workers (the Go backend runs
 // each element-wise op on one core; the ReLU's Max and its gradient's
 // product are the largest left), unless the backend was configured with
 // OptionNoFastKernels. A Mul of a value and the output of a Sign step
 // becomes one MulSign step that reads the Sign's input instead. Anything
-// else runs inside the current segment as SimpleGo's op.
-func (b *builder) fastBinary(op string, lhs, rhs compute.Op, build func(compute.Builder, compute.Op, compute.Op) (compute.Op, error)) (compute.Op, error) {
+// else runs inside the current segment as the Go backend's op.
+func (b *builder) fastBinary(op string, lhs, rhs compute.Value, build func(compute.Function, compute.Value, compute.Value) (compute.Value, error)) (compute.Value, error) {
 	if b.compiled {
 		return nil, b.fail(op, errCompiled)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // builder is the segmenting Builder: the graph is built as a sequence of
-// steps, SimpleGo sub-graphs (segments) separated by ops that gofill runs
+// steps, the Go backend'sub-graphs (segments) separated by ops that the backend runs
 // itself (kernel steps). Ops are added to the current segment; a kernel
 // step closes it, and the next op starts a new one. A value of an earlier
 // step used in a segment becomes a Parameter of that segment.
@@ -21,16 +21,27 @@ type builder struct {
 	params   []*value // graph parameters, in order
 	steps    []step   // the plan, in order of construction
 	cur      *segment // the open segment, or nil
+	main     *function
+	returned []*value // the main function's outputs, set by Return
 	compiled bool
 }
 
 var _ compute.Builder = (*builder)(nil)
 
-// Name implements backends.Builder.
+// Name implements compute.Builder.
 func (b *builder) Name() string { return b.name }
 
-// OpShape implements backends.Builder.
-func (b *builder) OpShape(op compute.Op) (shapes.Shape, error) {
+// Main implements compute.Builder: the one function, where every op goes.
+func (b *builder) Main() compute.Function { return b.main }
+
+// NewFunction implements compute.Builder: sub-functions are not supported
+// (see Capabilities).
+func (b *builder) NewFunction(name string) (compute.Function, error) {
+	return nil, b.fail("NewFunction", fmt.Errorf("function %q: %w", name, errNoFunctions))
+}
+
+// OpShape implements compute.Builder.
+func (b *builder) OpShape(op compute.Value) (shapes.Shape, error) {
 	v, err := b.value(op)
 	if err != nil {
 		return shapes.Invalid(), b.fail("OpShape", err)
@@ -38,9 +49,9 @@ func (b *builder) OpShape(op compute.Op) (shapes.Shape, error) {
 	return v.shape, nil
 }
 
-// Parameter implements backends.Builder. The parameter becomes a Parameter
+// Parameter implements compute.Function. The parameter becomes a Parameter
 // of each segment that uses it.
-func (b *builder) Parameter(name string, shape shapes.Shape, sharding *compute.ShardingSpec) (compute.Op, error) {
+func (b *builder) Parameter(name string, shape shapes.Shape, sharding *compute.ShardingSpec) (compute.Value, error) {
 	if b.compiled {
 		return nil, b.fail("Parameter", errCompiled)
 	}
@@ -57,15 +68,15 @@ func (b *builder) Parameter(name string, shape shapes.Shape, sharding *compute.S
 	return v, nil
 }
 
-// Constant implements backends.Builder: the constant is built in the
+// Constant implements compute.Function: the constant is built in the
 // current segment. A one-element float constant also keeps its value, for
 // kernel steps that take a scalar operand without using the segment.
-func (b *builder) Constant(flat any, dims ...int) (compute.Op, error) {
+func (b *builder) Constant(flat any, dims ...int) (compute.Value, error) {
 	if b.compiled {
 		return nil, b.fail("Constant", errCompiled)
 	}
 	s := b.segment()
-	op, err := s.b.Constant(flat, dims...)
+	op, err := s.fn.Constant(flat, dims...)
 	if err != nil {
 		return nil, b.fail("Constant", err)
 	}
@@ -83,7 +94,7 @@ func (b *builder) Constant(flat any, dims ...int) (compute.Op, error) {
 	return v, nil
 }
 
-// DistributedSPMD implements backends.Builder: only one device is supported.
+// DistributedSPMD implements compute.Builder: only one device is supported.
 func (b *builder) DistributedSPMD(numDevices int) error {
 	if numDevices == 1 {
 		return nil
@@ -91,12 +102,12 @@ func (b *builder) DistributedSPMD(numDevices int) error {
 	return b.fail("DistributedSPMD", fmt.Errorf("%d devices: distributed execution is not supported", numDevices))
 }
 
-// DistributedAutoSharding implements backends.Builder: not supported.
+// DistributedAutoSharding implements compute.Builder: not supported.
 func (b *builder) DistributedAutoSharding(meshes ...compute.Mesh) error {
 	return b.fail("DistributedAutoSharding", fmt.Errorf("distributed execution is not supported"))
 }
 
-// DeviceAssignment implements backends.Builder: only device 0 is accepted.
+// DeviceAssignment implements compute.Builder: only device 0 is accepted.
 func (b *builder) DeviceAssignment(devices ...compute.DeviceNum) error {
 	if len(devices) == 0 || (len(devices) == 1 && devices[0] == 0) {
 		return nil
@@ -104,15 +115,15 @@ func (b *builder) DeviceAssignment(devices ...compute.DeviceNum) error {
 	return b.fail("DeviceAssignment", fmt.Errorf("devices %v: only device 0 is supported", devices))
 }
 
-// AllReduce implements backends.CollectiveOps by handing it to SimpleGo in
+// AllReduce implements compute.CollectiveOps by handing it to the Go backend in
 // the current segment.
-func (b *builder) AllReduce(operands []compute.Op, reductionType compute.ReduceOpType, replicaGroups [][]int) ([]compute.Op, error) {
+func (b *builder) AllReduce(operands []compute.Value, reductionType compute.ReduceOpType, replicaGroups [][]int) ([]compute.Value, error) {
 	s := b.segment()
 	ins, err := s.useAll(operands)
 	if err != nil {
 		return nil, b.fail("AllReduce", err)
 	}
-	outs, err := s.b.AllReduce(ins, reductionType, replicaGroups)
+	outs, err := s.fn.AllReduce(ins, reductionType, replicaGroups)
 	if err != nil {
 		return nil, b.fail("AllReduce", err)
 	}
@@ -122,24 +133,18 @@ func (b *builder) AllReduce(operands []compute.Op, reductionType compute.ReduceO
 	return outs, nil
 }
 
-// Compile implements backends.Builder. Each segment's outputs are its
-// values used later (by later segments, kernel steps or the graph outputs);
-// steps whose results nothing uses are dropped.
-func (b *builder) Compile(outputs []compute.Op, shardings []*compute.ShardingSpec) (compute.Executable, error) {
+// Compile implements compute.Builder: it compiles the outputs given to the
+// main function's Return. Each segment's outputs are its values used later
+// (by later segments, kernel steps or the graph outputs); steps whose
+// results nothing uses are dropped.
+func (b *builder) Compile() (compute.Executable, error) {
 	if b.compiled {
 		return nil, b.fail("Compile", errCompiled)
 	}
-	if len(shardings) != 0 {
-		return nil, b.fail("Compile", fmt.Errorf("sharding is not supported"))
+	if b.returned == nil {
+		return nil, b.fail("Compile", fmt.Errorf("the main function has not returned (call Return first)"))
 	}
-	outs := make([]*value, len(outputs))
-	for i, op := range outputs {
-		v, err := b.value(op)
-		if err != nil {
-			return nil, b.fail("Compile", fmt.Errorf("output #%d: %w", i, err))
-		}
-		outs[i] = v
-	}
+	outs := b.returned
 	b.compiled = true
 	b.cur = nil
 
@@ -190,19 +195,20 @@ func (b *builder) Compile(outputs []compute.Op, shardings []*compute.ShardingSpe
 		var err error
 		switch st := st.(type) {
 		case *segment:
-			inner := make([]compute.Op, len(st.exports), len(st.exports)+1)
+			inner := make([]compute.Value, len(st.exports), len(st.exports)+1)
 			last := 0
 			for j, v := range st.exports {
 				inner[j] = v.inner
 				last = max(last, v.node)
 			}
-			// SimpleGo v0.26.0 processes the nodes up to the last output
-			// only, and indexes its per-node state with every Parameter:
-			// a Parameter created after the last output (an import whose
-			// op was folded away or is unused) is out of range. A scalar
-			// constant made now is a last output that covers them.
+			// The Go backend (compute v0.1.3, as the Go backend before it)
+			// processes the nodes up to the last output only, and indexes
+			// its per-node state with every Parameter: a Parameter created
+			// after the last output (an import whose op was folded away or
+			// is unused) is out of range. A scalar constant made now is a
+			// last output that covers them.
 			if st.lastIn > last {
-				c, cerr := st.b.Constant(make([]float32, 1))
+				c, cerr := st.fn.Constant(make([]float32, 1))
 				if cerr != nil {
 					err = cerr
 					break
@@ -210,7 +216,9 @@ func (b *builder) Compile(outputs []compute.Op, shardings []*compute.ShardingSpe
 				inner = append(inner, c)
 				st.sentinel = true
 			}
-			st.exec, err = st.b.Compile(inner, nil)
+			if err = st.fn.Return(inner, nil); err == nil {
+				st.exec, err = st.b.Compile()
+			}
 			if err != nil {
 				err = fmt.Errorf("segment #%d (%d values, %d imports): %w", st.index, len(st.values), len(st.imports), err)
 			}
@@ -230,7 +238,7 @@ const keepToEnd = int(^uint(0) >> 1)
 
 // plan describes the steps of a compiled graph, for tests and debugging:
 // one letter per live step, "S" a segment, "K" a kernel step run by
-// package conv, "F" one run as a one-op SimpleGo executable, "N" a
+// package conv, "F" one run as a one-op the Go backend executable, "N" a
 // batch normalization run by package norm, and "B" a BroadcastInDim, "R"
 // a ReduceSum, "G" a Sign and "C" a ConvertDType from Bool run by package
 // fast.
@@ -265,7 +273,7 @@ type executable struct {
 
 var _ compute.Executable = (*executable)(nil)
 
-// Finalize implements backends.Executable.
+// Finalize implements compute.Executable.
 func (e *executable) Finalize() {
 	if e.finalized.Swap(true) {
 		return
@@ -283,7 +291,7 @@ func (e *executable) Finalize() {
 	}
 }
 
-// Inputs implements backends.Executable: the graph parameters in order.
+// Inputs implements compute.Executable: the graph parameters in order.
 func (e *executable) Inputs() (names []string, inputShapes []shapes.Shape) {
 	if len(e.params) == 0 {
 		return nil, nil
@@ -295,7 +303,7 @@ func (e *executable) Inputs() (names []string, inputShapes []shapes.Shape) {
 	return names, inputShapes
 }
 
-// Outputs implements backends.Executable.
+// Outputs implements compute.Executable.
 func (e *executable) Outputs() (outputShapes []shapes.Shape) {
 	for _, v := range e.outputs {
 		outputShapes = append(outputShapes, v.shape)
@@ -303,10 +311,10 @@ func (e *executable) Outputs() (outputShapes []shapes.Shape) {
 	return outputShapes
 }
 
-// Execute implements backends.Executable. Every intermediate buffer is
+// Execute implements compute.Executable. Every intermediate buffer is
 // donated to, or released after, its last consumer; inputs marked in donate
 // are treated the same way, the others are left to the caller. Outputs are
-// SimpleGo buffers owned by the caller.
+// The Go backend buffers owned by the caller.
 func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device compute.DeviceNum) ([]compute.Buffer, error) {
 	if e.finalized.Load() {
 		return nil, fmt.Errorf("%s: executing %q: executable already finalized", Name, e.name)
@@ -326,7 +334,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 		if inputs[i] == nil {
 			return nil, fmt.Errorf("%s: executing %q: input #%d (%q) is nil", Name, e.name, i, p.name)
 		}
-		shape, err := inner.BufferShape(inputs[i])
+		shape, err := inputs[i].Shape()
 		if err != nil {
 			return nil, fmt.Errorf("%s: executing %q: input #%d (%q): %w", Name, e.name, i, p.name, err)
 		}
@@ -338,7 +346,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 	release := func() {
 		for id, buf := range bufs {
 			if buf != nil && owned[id] {
-				_ = inner.BufferFinalize(buf)
+				_ = buf.Finalize()
 			}
 			bufs[id] = nil
 		}
@@ -374,7 +382,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 				bufs[v.id], owned[v.id] = outs[j], true
 			}
 			if st.sentinel {
-				_ = inner.BufferFinalize(outs[len(outs)-1])
+				_ = outs[len(outs)-1].Finalize()
 			}
 		case kernel:
 			uses := st.uses()
@@ -389,7 +397,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 			}
 			for _, v := range uses {
 				if owned[v.id] && e.lastUse[v.id] == i {
-					_ = inner.BufferFinalize(bufs[v.id])
+					_ = bufs[v.id].Finalize()
 					bufs[v.id], owned[v.id] = nil, false
 				}
 			}
@@ -404,7 +412,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 		if buf == nil {
 			release()
 			for _, r := range results[:j] {
-				_ = inner.BufferFinalize(r)
+				_ = r.Finalize()
 			}
 			return nil, fmt.Errorf("%s: executing %q: output #%d (%s) was not computed", Name, e.name, j, v.describe())
 		}
@@ -426,11 +434,11 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 
 // cloneBuffer returns a copy of buf.
 func cloneBuffer(be compute.Backend, buf compute.Buffer) (compute.Buffer, error) {
-	shape, err := be.BufferShape(buf)
+	shape, err := buf.Shape()
 	if err != nil {
 		return nil, err
 	}
-	flat, err := be.BufferData(buf)
+	flat, err := buf.Data()
 	if err != nil {
 		return nil, err
 	}

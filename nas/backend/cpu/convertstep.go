@@ -9,13 +9,13 @@ import (
 	"github.com/trgnas/trgnas/nas/backend/cpu/fast"
 )
 
-// ConvertDType implements backends.Builder. A conversion of a Bool tensor
+// ConvertDType implements compute.StandardOps. A conversion of a Bool tensor
 // of at least the backend's minimum number of elements to float32 or
-// float64 becomes a kernel step run by fast.FromBool (SimpleGo branches per
+// float64 becomes a kernel step run by fast.FromBool (the Go backend branches per
 // value and mispredicts on masks such as the ReLU's x > 0), unless the
 // backend was configured with OptionNoFastKernels; any other runs inside
-// the current segment as SimpleGo's op.
-func (b *builder) ConvertDType(x compute.Op, dtype dtypes.DType) (compute.Op, error) {
+// the current segment as the Go backend's op.
+func (b *builder) ConvertDType(x compute.Value, dtype dtypes.DType) (compute.Value, error) {
 	if b.compiled {
 		return nil, b.fail("ConvertDType", errCompiled)
 	}
@@ -32,7 +32,7 @@ func (b *builder) ConvertDType(x compute.Op, dtype dtypes.DType) (compute.Op, er
 		b.place(st)
 		return st.out, nil
 	}
-	return b.unary("ConvertDType", v, func(sb compute.Builder, in compute.Op) (compute.Op, error) { return sb.ConvertDType(in, dtype) })
+	return b.unary("ConvertDType", v, func(sb compute.Function, in compute.Value) (compute.Value, error) { return sb.ConvertDType(in, dtype) })
 }
 
 // fromBoolStep is a ConvertDType from Bool to a float run by fast.FromBool.

@@ -11,15 +11,15 @@ import (
 	"github.com/trgnas/trgnas/nas/backend/cpu/conv"
 )
 
-// ConvGeneral implements backends.Builder. Nil or zero strides and
+// ConvGeneral implements compute.StandardOps. Nil or zero strides and
 // dilations become 1 and group counts below 1 become 1 before anything else
-// sees them (SimpleGo fails on them). A float32 or float64 convolution
+// sees them (the Go backend fails on them). A float32 or float64 convolution
 // becomes a kernel step (the current segment is closed) unless the backend
 // was configured with OptionNoConvKernels; any other runs inside the
-// current segment as SimpleGo's op.
-func (b *builder) ConvGeneral(input, kernel compute.Op, axes compute.ConvolveAxesConfig,
+// current segment as the Go backend's op.
+func (b *builder) ConvGeneral(input, kernel compute.Value, axes compute.ConvolveAxesConfig,
 	strides []int, paddings [][2]int, inputDilations, kernelDilations []int,
-	channelGroupCount, batchGroupCount int) (compute.Op, error) {
+	channelGroupCount, batchGroupCount int) (compute.Value, error) {
 	if b.compiled {
 		return nil, b.fail("ConvGeneral", errCompiled)
 	}
@@ -48,14 +48,14 @@ func (b *builder) ConvGeneral(input, kernel compute.Op, axes compute.ConvolveAxe
 		if err != nil {
 			return nil, b.fail("ConvGeneral", err)
 		}
-		op, err := simpleGoConv(s.b, xi, ki, x.shape, axes, strides, paddings, inputDilations, kernelDilations,
+		op, err := simpleGoConv(s.fn, xi, ki, x.shape, axes, strides, paddings, inputDilations, kernelDilations,
 			channelGroupCount, batchGroupCount)
 		if err != nil {
 			return nil, b.fail("ConvGeneral", err)
 		}
 		return s.def(op), nil
 	}
-	shape, err := shapeinference.ConvGeneralOp(x.shape, k.shape, axes, strides, paddings,
+	shape, err := shapeinference.ConvGeneral(x.shape, k.shape, axes, strides, paddings,
 		inputDilations, kernelDilations, channelGroupCount, batchGroupCount)
 	if err != nil {
 		return nil, b.fail("ConvGeneral", err)
@@ -88,15 +88,15 @@ func ones(v []int, n int) []int {
 	return out
 }
 
-// kernelStep is a ConvGeneral that gofill runs itself between segments.
+// kernelStep is a ConvGeneral that the backend runs itself between segments.
 type kernelStep struct {
 	index int
 	x, k  *value
 	out   *value
 	spec  conv.Spec // the convolution, with defaults applied
 
-	// fallback runs the convolution as a one-op SimpleGo executable; set
-	// by prepare when gofill's kernels do not take the convolution.
+	// fallback runs the convolution as a one-op the Go backend executable; set
+	// by prepare when the project's kernels do not take the convolution.
 	fallback compute.Executable
 }
 
@@ -117,28 +117,32 @@ func (k *kernelStep) String() string {
 		c.FeatureGroups, c.BatchGroups)
 }
 
-// prepare readies the step to run: with gofill's kernels, or with a one-op
-// SimpleGo executable.
+// prepare readies the step to run: with the project's kernels, or with a one-op
+// The Go backend executable.
 func (k *kernelStep) prepare(be *backend) error {
 	if !be.convFallback && k.kernelsTake() {
 		return nil
 	}
 	b := be.Backend.Builder(fmt.Sprintf("conv#%d", k.index))
-	x, err := b.Parameter("x", k.x.shape, nil)
+	fn := b.Main()
+	x, err := fn.Parameter("x", k.x.shape, nil)
 	if err != nil {
 		return err
 	}
-	kernel, err := b.Parameter("kernel", k.k.shape, nil)
+	kernel, err := fn.Parameter("kernel", k.k.shape, nil)
 	if err != nil {
 		return err
 	}
 	c := k.spec
-	out, err := simpleGoConv(b, x, kernel, k.x.shape, c.Axes, c.Strides, c.Paddings, c.InputDilations, c.KernelDilations,
+	out, err := simpleGoConv(fn, x, kernel, k.x.shape, c.Axes, c.Strides, c.Paddings, c.InputDilations, c.KernelDilations,
 		c.FeatureGroups, c.BatchGroups)
 	if err != nil {
 		return fmt.Errorf("kernel step #%d (%s): %w", k.index, k, err)
 	}
-	k.fallback, err = b.Compile([]compute.Op{out}, nil)
+	if err := fn.Return([]compute.Value{out}, nil); err != nil {
+		return err
+	}
+	k.fallback, err = b.Compile()
 	return err
 }
 

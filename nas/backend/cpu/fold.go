@@ -9,11 +9,11 @@ import (
 // custom gradients leave in a training graph (see package nas/layers:
 // inputs packed by Concatenate, an Identity carrying the custom gradient,
 // x - StopGradient(x) added to the result, Slice of Pad in the backward
-// pass), which SimpleGo would otherwise run element by element:
+// pass), which the Go backend would otherwise run element by element:
 //
 //   - Identity(x) is x.
 //   - x - x is a zero value: Add of a zero value and y (same shape) is y,
-//     and y - zero is y. The zero value is still built (as SimpleGo's
+//     and y - zero is y. The zero value is still built (as the Go backend's
 //     Sub), so anything else that uses it gets it computed. This treats
 //     x - x as 0 also where x is infinite or NaN (IEEE gives NaN), as
 //     algebraic simplifiers do.
@@ -33,12 +33,19 @@ type concatInfo struct {
 	parts []*value
 }
 
+// padInfo is what Slice needs to know of a Pad without interior padding:
+// the padded value and where it starts on each axis.
+type padInfo struct {
+	x      *value
+	starts []int
+}
+
 // opFolds reports whether the folds are on.
 func (b *builder) opFolds() bool { return !b.be.noFold }
 
-// Identity implements backends.Builder: x itself (or SimpleGo's Identity
+// Identity implements compute.StandardOps: x itself (or the Go backend's Identity
 // with OptionNoFold).
-func (b *builder) Identity(x compute.Op) (compute.Op, error) {
+func (b *builder) Identity(x compute.Value) (compute.Value, error) {
 	if b.opFolds() {
 		v, err := b.value(x)
 		if err != nil {
@@ -46,11 +53,11 @@ func (b *builder) Identity(x compute.Op) (compute.Op, error) {
 		}
 		return v, nil
 	}
-	return b.unary("Identity", x, compute.Builder.Identity)
+	return b.unary("Identity", x, compute.Function.Identity)
 }
 
-// Add implements backends.Builder: y + 0 and 0 + y of equal shapes are y.
-func (b *builder) Add(lhs, rhs compute.Op) (compute.Op, error) {
+// Add implements compute.StandardOps: y + 0 and 0 + y of equal shapes are y.
+func (b *builder) Add(lhs, rhs compute.Value) (compute.Value, error) {
 	if b.opFolds() {
 		l, r, err := b.pair("Add", lhs, rhs)
 		if err != nil {
@@ -65,14 +72,14 @@ func (b *builder) Add(lhs, rhs compute.Op) (compute.Op, error) {
 			}
 		}
 	}
-	return b.binary("Add", lhs, rhs, compute.Builder.Add)
+	return b.binary("Add", lhs, rhs, compute.Function.Add)
 }
 
-// Sub implements backends.Builder: y - 0 of equal shapes is y, and x - x is
+// Sub implements compute.StandardOps: y - 0 of equal shapes is y, and x - x is
 // a zero value.
-func (b *builder) Sub(lhs, rhs compute.Op) (compute.Op, error) {
+func (b *builder) Sub(lhs, rhs compute.Value) (compute.Value, error) {
 	if !b.opFolds() {
-		return b.binary("Sub", lhs, rhs, compute.Builder.Sub)
+		return b.binary("Sub", lhs, rhs, compute.Function.Sub)
 	}
 	l, r, err := b.pair("Sub", lhs, rhs)
 	if err != nil {
@@ -81,7 +88,7 @@ func (b *builder) Sub(lhs, rhs compute.Op) (compute.Op, error) {
 	if r.zero && l.shape.Equal(r.shape) {
 		return l, nil
 	}
-	op, err := b.binary("Sub", lhs, rhs, compute.Builder.Sub)
+	op, err := b.binary("Sub", lhs, rhs, compute.Function.Sub)
 	if err != nil {
 		return nil, err
 	}
@@ -93,9 +100,9 @@ func (b *builder) Sub(lhs, rhs compute.Op) (compute.Op, error) {
 	return op, nil
 }
 
-// Concatenate implements backends.Builder, remembering the operands for
+// Concatenate implements compute.StandardOps, remembering the operands for
 // Slice.
-func (b *builder) Concatenate(axis int, operands ...compute.Op) (compute.Op, error) {
+func (b *builder) Concatenate(axis int, operands ...compute.Value) (compute.Value, error) {
 	s := b.segment()
 	parts := make([]*value, len(operands))
 	for i, op := range operands {
@@ -109,7 +116,7 @@ func (b *builder) Concatenate(axis int, operands ...compute.Op) (compute.Op, err
 	if err != nil {
 		return nil, b.fail("Concatenate", err)
 	}
-	r, err := s.b.Concatenate(axis, ins...)
+	r, err := s.fn.Concatenate(axis, ins...)
 	if err != nil {
 		return nil, b.fail("Concatenate", err)
 	}
@@ -120,9 +127,9 @@ func (b *builder) Concatenate(axis int, operands ...compute.Op) (compute.Op, err
 	return out, nil
 }
 
-// Slice implements backends.Builder: a unit-stride slice that takes one
-// operand of a Concatenate whole is that operand.
-func (b *builder) Slice(x compute.Op, starts, limits, strides []int) (compute.Op, error) {
+// Slice implements compute.StandardOps: a unit-stride slice that takes one
+// operand of a Concatenate whole, or undoes a Pad, is that operand.
+func (b *builder) Slice(x compute.Value, starts, limits, strides []int) (compute.Value, error) {
 	if b.opFolds() {
 		v, err := b.value(x)
 		if err != nil {
@@ -140,7 +147,7 @@ func (b *builder) Slice(x compute.Op, starts, limits, strides []int) (compute.Op
 	if err != nil {
 		return nil, b.fail("Slice", err)
 	}
-	r, err := s.b.Slice(in, starts, limits, strides)
+	r, err := s.fn.Slice(in, starts, limits, strides)
 	if err != nil {
 		return nil, b.fail("Slice", err)
 	}
@@ -165,18 +172,29 @@ func (v *value) wholeSlice(starts, limits, strides []int) bool {
 	return true
 }
 
-// slicedPart returns the operand of the Concatenate that made v which the
-// slice [starts, limits) with strides takes exactly, or nil.
+// slicedPart returns the operand of the Concatenate (or Pad) that made v
+// which the slice [starts, limits) with strides takes exactly, or nil.
 func (v *value) slicedPart(starts, limits, strides []int) *value {
-	c := v.concat
 	rank := v.shape.Rank()
-	if c == nil || len(starts) != rank || len(limits) != rank || len(strides) != rank {
+	if len(starts) != rank || len(limits) != rank || len(strides) != rank {
 		return nil
 	}
 	for _, s := range strides {
 		if s != 1 {
 			return nil
 		}
+	}
+	if p := v.padded; p != nil {
+		for axis := range rank {
+			if starts[axis] != p.starts[axis] || limits[axis] != p.starts[axis]+p.x.shape.Dimensions[axis] {
+				return nil
+			}
+		}
+		return p.x
+	}
+	c := v.concat
+	if c == nil {
+		return nil
 	}
 	for axis := range rank {
 		if axis != c.axis && (starts[axis] != 0 || limits[axis] != v.shape.Dimensions[axis]) {
@@ -195,7 +213,7 @@ func (v *value) slicedPart(starts, limits, strides []int) *value {
 }
 
 // pair resolves the operands of a binary op.
-func (b *builder) pair(op string, lhs, rhs compute.Op) (l, r *value, err error) {
+func (b *builder) pair(op string, lhs, rhs compute.Value) (l, r *value, err error) {
 	if l, err = b.value(lhs); err != nil {
 		return nil, nil, b.fail(op, err)
 	}
@@ -206,13 +224,13 @@ func (b *builder) pair(op string, lhs, rhs compute.Op) (l, r *value, err error) 
 }
 
 // unary adds a one-operand op to the current segment.
-func (b *builder) unary(op string, x compute.Op, build func(compute.Builder, compute.Op) (compute.Op, error)) (compute.Op, error) {
+func (b *builder) unary(op string, x compute.Value, build func(compute.Function, compute.Value) (compute.Value, error)) (compute.Value, error) {
 	s := b.segment()
 	in, err := s.use(x)
 	if err != nil {
 		return nil, b.fail(op, err)
 	}
-	r, err := build(s.b, in)
+	r, err := build(s.fn, in)
 	if err != nil {
 		return nil, b.fail(op, err)
 	}
@@ -220,7 +238,7 @@ func (b *builder) unary(op string, x compute.Op, build func(compute.Builder, com
 }
 
 // binary adds a two-operand op to the current segment.
-func (b *builder) binary(op string, lhs, rhs compute.Op, build func(compute.Builder, compute.Op, compute.Op) (compute.Op, error)) (compute.Op, error) {
+func (b *builder) binary(op string, lhs, rhs compute.Value, build func(compute.Function, compute.Value, compute.Value) (compute.Value, error)) (compute.Value, error) {
 	s := b.segment()
 	l, err := s.use(lhs)
 	if err != nil {
@@ -230,7 +248,7 @@ func (b *builder) binary(op string, lhs, rhs compute.Op, build func(compute.Buil
 	if err != nil {
 		return nil, b.fail(op, err)
 	}
-	out, err := build(s.b, l, r)
+	out, err := build(s.fn, l, r)
 	if err != nil {
 		return nil, b.fail(op, err)
 	}

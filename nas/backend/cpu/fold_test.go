@@ -12,30 +12,30 @@ import (
 )
 
 // TestFoldsMatchSimpleGo runs graphs made of what the folds remove on
-// gofill (folds on and off) and on plain SimpleGo: same outputs.
+// the backend (folds on and off) and on plain the Go backend: same outputs.
 func TestFoldsMatchSimpleGo(t *testing.T) {
 	a := input{dims: []int{2, 3}, data: seq(6, 0.5)}
 	c := input{dims: []int{4, 3}, data: seq(12, -0.25)}
-	flat := func(b compute.Builder, x compute.Op, n int) compute.Op { return must(b.Reshape(x, n)) }
+	flat := func(b compute.Function, x compute.Value, n int) compute.Value { return must(b.Reshape(x, n)) }
 	cases := []struct {
 		name string
 		ins  []input
 		fn   graphFn
 	}{
-		{"identity", []input{a}, func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+		{"identity", []input{a}, func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 			x := must(b.Identity(must(b.Identity(p[0]))))
-			return []compute.Op{x, must(b.Mul(x, p[0]))}, nil
+			return []compute.Value{x, must(b.Mul(x, p[0]))}, nil
 		}},
-		{"x-x added", []input{a, a}, func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+		{"x-x added", []input{a, a}, func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 			s := must(b.Mul(p[1], p[1]))
 			z := must(b.Sub(s, must(b.Identity(s))))
-			return []compute.Op{must(b.Add(p[0], z)), must(b.Add(z, p[0])), must(b.Sub(p[0], z))}, nil
+			return []compute.Value{must(b.Add(p[0], z)), must(b.Add(z, p[0])), must(b.Sub(p[0], z))}, nil
 		}},
-		{"x-x used", []input{a}, func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+		{"x-x used", []input{a}, func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 			z := must(b.Sub(p[0], p[0]))
-			return []compute.Op{z, must(b.Mul(z, p[0]))}, nil
+			return []compute.Value{z, must(b.Mul(z, p[0]))}, nil
 		}},
-		{"slice of concatenate", []input{a, c}, func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+		{"slice of concatenate", []input{a, c}, func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 			cat := must(b.Concatenate(0, p[0], p[1], p[0]))
 			first := must(b.Slice(cat, []int{0, 0}, []int{2, 3}, []int{1, 1}))
 			middle := must(b.Slice(cat, []int{2, 0}, []int{6, 3}, []int{1, 1}))
@@ -43,38 +43,38 @@ func TestFoldsMatchSimpleGo(t *testing.T) {
 			across := must(b.Slice(cat, []int{1, 0}, []int{3, 3}, []int{1, 1}))  // two operands: not folded
 			column := must(b.Slice(cat, []int{2, 1}, []int{6, 3}, []int{1, 1}))  // part of an operand
 			strided := must(b.Slice(cat, []int{2, 0}, []int{6, 3}, []int{2, 1})) // strided
-			return []compute.Op{first, middle, last, across, column, strided}, nil
+			return []compute.Value{first, middle, last, across, column, strided}, nil
 		}},
-		{"whole slice", []input{a}, func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+		{"whole slice", []input{a}, func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 			y := must(b.Mul(p[0], p[0]))
 			whole := must(b.Slice(y, []int{0, 0}, []int{2, 3}, []int{1, 1}))
 			rows := must(b.Slice(y, []int{0, 0}, []int{2, 3}, []int{2, 1})) // strided: not folded
-			return []compute.Op{whole, rows, must(b.Add(whole, p[0]))}, nil
+			return []compute.Value{whole, rows, must(b.Add(whole, p[0]))}, nil
 		}},
-		{"folded op imports last", []input{a, c}, func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+		{"folded op imports last", []input{a, c}, func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 			// The Concatenate imports p[1] into the segment after its last
 			// used value, and only a folded Slice uses it.
 			y := must(b.Mul(p[0], p[0]))
 			cat := must(b.Concatenate(0, y, p[1]))
 			back := must(b.Slice(cat, []int{2, 0}, []int{6, 3}, []int{1, 1}))
-			return []compute.Op{y, back}, nil
+			return []compute.Value{y, back}, nil
 		}},
-		{"slice of pad", []input{a}, func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+		{"slice of pad", []input{a}, func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 			v := flat(b, p[0], 6)
 			padded := must(b.Pad(v, scalar(b, 0), compute.PadAxis{Start: 0, End: 5}))
 			back := must(b.Slice(padded, []int{0}, []int{6}, []int{1}))
 			both := must(b.Pad(p[0], scalar(b, 1), compute.PadAxis{Start: 1, End: 2}, compute.PadAxis{}))
 			middle := must(b.Slice(both, []int{1, 0}, []int{3, 3}, []int{1, 1}))
-			return []compute.Op{padded, back, middle, must(b.Add(back, v))}, nil
+			return []compute.Value{padded, back, middle, must(b.Add(back, v))}, nil
 		}},
 	}
 	plain := newSimpleGo(t)
-	noFold := newGofill(t, gofill.OptionNoFold)
+	noFold := newGofill(t, cpu.OptionNoFold)
 	folds := newGofill(t, "")
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			want, _ := run(t, noFold, tc.fn, tc.ins, nil)
-			if !strings.Contains(tc.name, "pad") { // SimpleGo has no Pad
+			if !strings.Contains(tc.name, "pad") { // the Go backend has no Pad
 				ref, _ := run(t, plain, tc.fn, tc.ins, nil)
 				compare(t, "nofold vs SimpleGo", want, ref, 0)
 			}
@@ -87,17 +87,17 @@ func TestFoldsMatchSimpleGo(t *testing.T) {
 // TestFoldsFold checks that the folds answer with the value they replace
 // (the same op), and that OptionNoFold builds every op.
 func TestFoldsFold(t *testing.T) {
-	for _, cfg := range []string{"", gofill.OptionNoFold} {
-		be, err := gofill.New(cfg)
+	for _, cfg := range []string{"", cpu.OptionNoFold} {
+		be, err := cpu.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := be.Builder("folds")
+		b := be.Builder("folds").Main()
 		x := must(b.Parameter("x", shapes.Make(dtypes.Float32, 4), nil))
 		y := must(b.Parameter("y", shapes.Make(dtypes.Float32, 3), nil))
 		s := must(b.Mul(x, x))
 		cat := must(b.Concatenate(0, x, y))
-		got := map[string][2]compute.Op{
+		got := map[string][2]compute.Value{
 			"Identity":  {must(b.Identity(x)), x},
 			"y+(s-s)":   {must(b.Add(x, must(b.Sub(s, must(b.Identity(s)))))), x},
 			"slice":     {must(b.Slice(cat, []int{4}, []int{7}, []int{1})), y},

@@ -7,7 +7,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 )
 
-// kernel is a step that gofill runs itself between segments: it computes
+// kernel is a step that the backend runs itself between segments: it computes
 // its values from the buffers of the values it uses.
 type kernel interface {
 	step
@@ -104,7 +104,7 @@ func (k *oneInput) finalize()              {}
 func runFlat(be *backend, ins []compute.Buffer, outShapes []shapes.Shape, run func(ins, outs []any) error) ([]compute.Buffer, error) {
 	flats := make([]any, len(ins))
 	for i, buf := range ins {
-		f, err := be.Backend.BufferData(buf)
+		f, err := buf.Data()
 		if err != nil {
 			return nil, err
 		}
@@ -115,7 +115,7 @@ func runFlat(be *backend, ins []compute.Buffer, outShapes []shapes.Shape, run fu
 	release := func() {
 		for _, o := range outs {
 			if o != nil {
-				_ = be.Backend.BufferFinalize(o)
+				_ = o.Finalize()
 			}
 		}
 	}

@@ -23,8 +23,8 @@ func (k normKind) String() string {
 	return [...]string{"BatchNormForTraining", "BatchNormGradient", "BatchNormForInference"}[k]
 }
 
-// normStep is a batch normalization op that gofill runs itself with
-// package norm (SimpleGo v0.26.0 has none of them).
+// normStep is a batch normalization op that the backend runs itself with
+// package norm (the Go backend, compute v0.1.3, has none of them).
 type normStep struct {
 	index  int
 	kind   normKind
@@ -47,34 +47,34 @@ func (n *normStep) String() string {
 	return fmt.Sprintf("%s of %s, layout %+v, epsilon %g", n.kind, n.ins[0].shape, n.layout, n.eps)
 }
 
-// BatchNormForTraining implements backends.Builder: the normalized
+// BatchNormForTraining implements compute.StandardOps: the normalized
 // operand, the batch mean and the (biased) batch variance over every axis
 // but featureAxis.
-func (b *builder) BatchNormForTraining(operand, scale, offset compute.Op, epsilon float32, featureAxis int) (
-	normalized, batchMean, batchVariance compute.Op, err error) {
-	outs, err := b.batchNorm(normTraining, []compute.Op{operand, scale, offset}, epsilon, featureAxis)
+func (b *builder) BatchNormForTraining(operand, scale, offset compute.Value, epsilon float32, featureAxis int) (
+	normalized, batchMean, batchVariance compute.Value, err error) {
+	outs, err := b.batchNorm(normTraining, []compute.Value{operand, scale, offset}, epsilon, featureAxis)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return outs[0], outs[1], outs[2], nil
 }
 
-// BatchNormGradient implements backends.Builder: the gradients of
+// BatchNormGradient implements compute.StandardOps: the gradients of
 // BatchNormForTraining's normalized output with respect to the operand,
 // the scale and the offset, given the adjoint gradOutput.
-func (b *builder) BatchNormGradient(operand, scale, mean, variance, gradOutput compute.Op, epsilon float32, featureAxis int) (
-	gradOperand, gradScale, gradOffset compute.Op, err error) {
-	outs, err := b.batchNorm(normGradient, []compute.Op{operand, scale, mean, variance, gradOutput}, epsilon, featureAxis)
+func (b *builder) BatchNormGradient(operand, scale, mean, variance, gradOutput compute.Value, epsilon float32, featureAxis int) (
+	gradOperand, gradScale, gradOffset compute.Value, err error) {
+	outs, err := b.batchNorm(normGradient, []compute.Value{operand, scale, mean, variance, gradOutput}, epsilon, featureAxis)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return outs[0], outs[1], outs[2], nil
 }
 
-// BatchNormForInference implements backends.Builder: the operand
+// BatchNormForInference implements compute.StandardOps: the operand
 // normalized with the given mean and variance.
-func (b *builder) BatchNormForInference(operand, scale, offset, mean, variance compute.Op, epsilon float32, featureAxis int) (compute.Op, error) {
-	outs, err := b.batchNorm(normInference, []compute.Op{operand, scale, offset, mean, variance}, epsilon, featureAxis)
+func (b *builder) BatchNormForInference(operand, scale, offset, mean, variance compute.Value, epsilon float32, featureAxis int) (compute.Value, error) {
+	outs, err := b.batchNorm(normInference, []compute.Value{operand, scale, offset, mean, variance}, epsilon, featureAxis)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (b *builder) BatchNormForInference(operand, scale, offset, mean, variance c
 // batchNorm checks the operands of a batch normalization op and adds its
 // step. ops[0] is the operand; ops[len-1] is gradOutput for the gradient;
 // the others are per-feature vectors.
-func (b *builder) batchNorm(kind normKind, ops []compute.Op, epsilon float32, featureAxis int) ([]compute.Op, error) {
+func (b *builder) batchNorm(kind normKind, ops []compute.Value, epsilon float32, featureAxis int) ([]compute.Value, error) {
 	name := kind.String()
 	if b.compiled {
 		return nil, b.fail(name, errCompiled)
@@ -124,7 +124,7 @@ func (b *builder) batchNorm(kind normKind, ops []compute.Op, epsilon float32, fe
 	if kind == normInference {
 		outShapes = outShapes[:1]
 	}
-	outs := make([]compute.Op, len(outShapes))
+	outs := make([]compute.Value, len(outShapes))
 	for i, s := range outShapes {
 		v := b.newValue(s)
 		v.step = st

@@ -17,7 +17,7 @@ func TestBatchNormSteps(t *testing.T) {
 	x := input{dims: []int{2, 1, 2}, data: []float32{1, 2, 3, 6}}
 	vec := func(a, b float32) input { return input{dims: []int{2}, data: []float32{a, b}} }
 	gy := input{dims: []int{2, 1, 2}, data: []float32{1, 0, 0, 1}}
-	fn := func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+	fn := func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 		xs := must(b.Mul(p[0], scalarLike(b, p[0], 1))) // a segment before
 		y, mean, variance, err := b.BatchNormForTraining(xs, p[1], p[2], 0, 2)
 		if err != nil {
@@ -31,7 +31,7 @@ func TestBatchNormSteps(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		return []compute.Op{y, mean, variance, gx, gs, g0, must(b.Sub(inf, y))}, nil
+		return []compute.Value{y, mean, variance, gx, gs, g0, must(b.Sub(inf, y))}, nil
 	}
 	got, plan := run(t, be, fn, []input{x, vec(2, 1), vec(0.5, -1), gy}, nil)
 	if !strings.Contains(plan, "N") {
@@ -51,14 +51,14 @@ func TestBatchNormSteps(t *testing.T) {
 }
 
 // scalarLike broadcasts the float32 constant v to the shape of x.
-func scalarLike(b compute.Builder, x compute.Op, v float32) compute.Op {
+func scalarLike(b compute.Function, x compute.Value, v float32) compute.Value {
 	return broadcastTo(b, scalar(b, v), x)
 }
 
 func TestBatchNormStepErrors(t *testing.T) {
 	be := newGofill(t, "")
-	b := be.Builder("errors")
-	p := func(name string, dt dtypes.DType, dims ...int) compute.Op {
+	b := be.Builder("errors").Main()
+	p := func(name string, dt dtypes.DType, dims ...int) compute.Value {
 		return must(b.Parameter(name, shapes.Make(dt, dims...), nil))
 	}
 	x := p("x", dtypes.Float32, 2, 3)
@@ -81,7 +81,7 @@ func TestBatchNormStepErrors(t *testing.T) {
 			_, err := b.BatchNormForInference(half, scale, offset, scale, scale, 1e-5, 1)
 			return err
 		}},
-		{"gradient shape", "operand #4 is (Float32)[3], want (Float32)[2 3]", func() error {
+		{"gradient shape", "operand #4 is (Float32)[3], want (Float32)[2, 3]", func() error {
 			_, _, _, err := b.BatchNormGradient(x, scale, scale, scale, scale, 1e-5, 1)
 			return err
 		}},

@@ -5,19 +5,19 @@ import (
 	"slices"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/compute/shapeinference"
+	"github.com/gomlx/compute/shapes"
 
 	"github.com/trgnas/trgnas/nas/backend/cpu/fast"
 )
 
-// ReduceSum implements backends.Builder. No axes means every axis (as in
-// SimpleGo). A float32 or float64 sum over unique axes of an input of at
+// ReduceSum implements compute.StandardOps. No axes means every axis (as in
+// The Go backend). A float32 or float64 sum over unique axes of an input of at
 // least the backend's minimum number of elements becomes a kernel step run
 // by package fast (see the package documentation), unless the backend was
 // configured with OptionNoFastKernels; any other runs inside the
-// current segment as SimpleGo's op.
-func (b *builder) ReduceSum(x compute.Op, axes ...int) (compute.Op, error) {
+// current segment as the Go backend's op.
+func (b *builder) ReduceSum(x compute.Value, axes ...int) (compute.Value, error) {
 	if b.compiled {
 		return nil, b.fail("ReduceSum", errCompiled)
 	}
@@ -33,7 +33,7 @@ func (b *builder) ReduceSum(x compute.Op, axes ...int) (compute.Op, error) {
 				all[i] = i
 			}
 		}
-		shape, err := shapeinference.ReduceOp(v.shape, all)
+		shape, err := shapeinference.Reduce(v.shape, all)
 		if err != nil {
 			return nil, b.fail("ReduceSum", fmt.Errorf("%s over axes %v: %w", v.shape, axes, err))
 		}
@@ -44,11 +44,11 @@ func (b *builder) ReduceSum(x compute.Op, axes ...int) (compute.Op, error) {
 		b.place(st)
 		return st.out, nil
 	}
-	return b.unary("ReduceSum", v, func(sb compute.Builder, in compute.Op) (compute.Op, error) { return sb.ReduceSum(in, axes...) })
+	return b.unary("ReduceSum", v, func(sb compute.Function, in compute.Value) (compute.Value, error) { return sb.ReduceSum(in, axes...) })
 }
 
 // interceptsReduce reports whether a ReduceSum becomes a kernel step: axes
-// out of range or repeated stay with SimpleGo (and its errors).
+// out of range or repeated stay with the Go backend (and its errors).
 func (be *backend) interceptsReduce(in shapes.Shape, axes []int) bool {
 	if !be.fastKernels || !isFloat(in.DType) || in.Size() < be.fastMin {
 		return false

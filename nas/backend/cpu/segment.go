@@ -19,15 +19,16 @@ type value struct {
 	shape shapes.Shape
 	name  string // of a graph parameter
 
-	param int        // index of the graph parameter, or -1
-	seg   *segment   // defining segment, or nil
-	inner compute.Op // the op in seg's SimpleGo builder
-	node  int        // position among seg's values and imports (from 1)
-	step  kernel     // defining kernel step, or nil
+	param int           // index of the graph parameter, or -1
+	seg   *segment      // defining segment, or nil
+	inner compute.Value // the value in seg's Go backend function
+	node  int           // position among seg's values and imports (from 1)
+	step  kernel        // defining kernel step, or nil
 
 	// What the folds of fold.go know of the value.
 	zero   bool        // every element is zero (x - x)
 	concat *concatInfo // the value is the concatenation of parts
+	padded *padInfo    // the value is a padding (no interior) of another
 
 	scalar any // flat data of a one-element float Constant (for kernel steps), or nil
 }
@@ -52,20 +53,21 @@ type step interface {
 	uses() []*value
 }
 
-// segment is a SimpleGo sub-graph: the ops built between two kernel steps.
+// segment is a Go backend'sub-graph: the ops built between two kernel steps.
 type segment struct {
 	index int
-	b     compute.Builder // SimpleGo's builder
+	b     compute.Builder  // the Go backend's builder
+	fn    compute.Function // its main function, where the segment's ops go
 
-	values   []*value              // values defined here, in order
-	imports  []*value              // values from elsewhere, in the order of b's Parameters
-	imported map[*value]compute.Op // value -> its Parameter in b
-	defined  map[compute.Op]*value // op of b -> its value (imports included)
-	exports  []*value              // defined values used later; set by Compile
-	exec     compute.Executable    // set by Compile; nil when nothing is used
-	nodes    int                   // values defined and imported so far
-	lastIn   int                   // nodes when the last import was made
-	sentinel bool                  // exec has one more output than exports: see Compile
+	values   []*value                 // values defined here, in order
+	imports  []*value                 // values from elsewhere, in the order of b's Parameters
+	imported map[*value]compute.Value // value -> its Parameter in b
+	defined  map[compute.Value]*value // op of b -> its value (imports included)
+	exports  []*value                 // defined values used later; set by Compile
+	exec     compute.Executable       // set by Compile; nil when nothing is used
+	nodes    int                      // values defined and imported so far
+	lastIn   int                      // nodes when the last import was made
+	sentinel bool                     // exec has one more output than exports: see Compile
 	own      *builder
 }
 
@@ -74,8 +76,11 @@ func (s *segment) uses() []*value { return s.imports }
 
 // use returns the op of s standing for op, which must be a value of the
 // same builder: a value defined in s itself, or a Parameter of s that
-// imports it (created once per segment and value).
-func (s *segment) use(op compute.Op) (compute.Op, error) {
+// imports it (created once per segment and value). nil stays nil.
+func (s *segment) use(op compute.Value) (compute.Value, error) {
+	if op == nil {
+		return nil, nil // an optional operand left out (e.g. FusedLayerNorm's gamma)
+	}
 	v, err := s.own.value(op)
 	if err != nil {
 		return nil, err
@@ -86,7 +91,7 @@ func (s *segment) use(op compute.Op) (compute.Op, error) {
 	if in, ok := s.imported[v]; ok {
 		return in, nil
 	}
-	in, err := s.b.Parameter(fmt.Sprintf("v%d", v.id), v.shape, nil)
+	in, err := s.fn.Parameter(fmt.Sprintf("v%d", v.id), v.shape, nil)
 	if err != nil {
 		return nil, fmt.Errorf("importing %s into segment #%d: %w", v.describe(), s.index, err)
 	}
@@ -99,8 +104,8 @@ func (s *segment) use(op compute.Op) (compute.Op, error) {
 }
 
 // useAll is use for each op.
-func (s *segment) useAll(ops []compute.Op) ([]compute.Op, error) {
-	out := make([]compute.Op, len(ops))
+func (s *segment) useAll(ops []compute.Value) ([]compute.Value, error) {
+	out := make([]compute.Value, len(ops))
 	for i, op := range ops {
 		var err error
 		if out[i], err = s.use(op); err != nil {
@@ -110,9 +115,18 @@ func (s *segment) useAll(ops []compute.Op) ([]compute.Op, error) {
 	return out, nil
 }
 
-// def wraps an op just built in s as a value; an op seen before (SimpleGo
-// may hand back an existing node) keeps its value.
-func (s *segment) def(op compute.Op) compute.Op {
+// defAll is def for each op.
+func (s *segment) defAll(ops []compute.Value) []compute.Value {
+	out := make([]compute.Value, len(ops))
+	for i, op := range ops {
+		out[i] = s.def(op)
+	}
+	return out
+}
+
+// def wraps an op just built in s as a value; an op seen before (the Go
+// backend may hand back an existing node) keeps its value.
+func (s *segment) def(op compute.Value) compute.Value {
 	if v, ok := s.defined[op]; ok {
 		return v
 	}
@@ -134,7 +148,7 @@ func (b *builder) newValue(shape shapes.Shape) *value {
 }
 
 // value checks that op is a live value of b.
-func (b *builder) value(op compute.Op) (*value, error) {
+func (b *builder) value(op compute.Value) (*value, error) {
 	v, ok := op.(*value)
 	if !ok || v == nil {
 		return nil, fmt.Errorf("op of type %T is not from the %s builder", op, Name)
@@ -149,11 +163,13 @@ func (b *builder) value(op compute.Op) (*value, error) {
 // step (or at the start).
 func (b *builder) segment() *segment {
 	if b.cur == nil {
+		inner := b.be.Backend.Builder(fmt.Sprintf("%s#%d", b.name, len(b.steps)))
 		s := &segment{
 			index:    len(b.steps),
-			b:        b.be.Backend.Builder(fmt.Sprintf("%s#%d", b.name, len(b.steps))),
-			imported: map[*value]compute.Op{},
-			defined:  map[compute.Op]*value{},
+			b:        inner,
+			fn:       inner.Main(),
+			imported: map[*value]compute.Value{},
+			defined:  map[compute.Value]*value{},
 			own:      b,
 		}
 		b.steps = append(b.steps, s)
@@ -169,3 +185,7 @@ func (b *builder) fail(op string, err error) error {
 
 // errCompiled is returned by a builder used after Compile.
 var errCompiled = errors.New("builder already compiled")
+
+// errNoFunctions is returned for sub-functions, which the segments do not
+// carry (see backend.Capabilities).
+var errNoFunctions = fmt.Errorf("sub-functions are not supported by the %s backend: %w", Name, compute.ErrNotImplemented)

@@ -21,11 +21,11 @@ type input struct {
 }
 
 // graphFn builds a graph on b from its parameters (one per input).
-type graphFn func(b compute.Builder, params []compute.Op) ([]compute.Op, error)
+type graphFn func(b compute.Function, params []compute.Value) ([]compute.Value, error)
 
 // must panics on err: the graph functions of these tests are built from
 // known-good ops, and a panic there is a test bug reported by build.
-func must(op compute.Op, err error) compute.Op {
+func must(op compute.Value, err error) compute.Value {
 	if err != nil {
 		panic(err)
 	}
@@ -33,7 +33,7 @@ func must(op compute.Op, err error) compute.Op {
 }
 
 // conv2d is a NHWC x HWIO convolution with the given stride and padding.
-func conv2d(b compute.Builder, x, k compute.Op, stride, pad int) compute.Op {
+func conv2d(b compute.Function, x, k compute.Value, stride, pad int) compute.Value {
 	axes := compute.ConvolveAxesConfig{
 		InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
 		KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
@@ -44,13 +44,13 @@ func conv2d(b compute.Builder, x, k compute.Op, stride, pad int) compute.Op {
 }
 
 // scalar returns a float32 constant.
-func scalar(b compute.Builder, v float32) compute.Op {
+func scalar(b compute.Function, v float32) compute.Value {
 	return must(b.Constant([]float32{v}))
 }
 
 // broadcastTo broadcasts scalar s to the shape of x.
-func broadcastTo(b compute.Builder, s, x compute.Op) compute.Op {
-	shape, err := b.OpShape(x)
+func broadcastTo(b compute.Function, s, x compute.Value) compute.Value {
+	shape, err := b.Shape(x)
 	if err != nil {
 		panic(err)
 	}
@@ -59,11 +59,11 @@ func broadcastTo(b compute.Builder, s, x compute.Op) compute.Op {
 
 // run builds fn on be, executes it with the inputs (donating those marked)
 // and returns the flat outputs and the executable's plan (or "" for a
-// backend other than gofill).
+// backend other than the backend).
 func run(t *testing.T, be compute.Backend, fn graphFn, ins []input, donate []bool) ([][]float32, string) {
 	t.Helper()
-	b := be.Builder("test")
-	params := make([]compute.Op, len(ins))
+	b := be.Builder("test").Main()
+	params := make([]compute.Value, len(ins))
 	for i, in := range ins {
 		var err error
 		params[i], err = b.Parameter(fmt.Sprintf("p%d", i), shapes.Make(dtypes.Float32, in.dims...), nil)
@@ -71,7 +71,7 @@ func run(t *testing.T, be compute.Backend, fn graphFn, ins []input, donate []boo
 			t.Fatal(err)
 		}
 	}
-	outs, err := func() (outs []compute.Op, err error) {
+	outs, err := func() (outs []compute.Value, err error) {
 		defer func() {
 			if r := recover(); r != nil {
 				err = fmt.Errorf("building: %v", r)
@@ -82,7 +82,7 @@ func run(t *testing.T, be compute.Backend, fn graphFn, ins []input, donate []boo
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec, err := b.Compile(outs, nil)
+	exec, err := compile(b, outs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func run(t *testing.T, be compute.Backend, fn graphFn, ins []input, donate []boo
 	}
 	got := make([][]float32, len(res))
 	for i, r := range res {
-		shape, err := be.BufferShape(r)
+		shape, err := r.Shape()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,10 +121,10 @@ func run(t *testing.T, be compute.Backend, fn graphFn, ins []input, donate []boo
 			t.Fatalf("output #%d has shape %s, Outputs() says %s", i, shape, outShapes[i])
 		}
 		got[i] = make([]float32, shape.Size())
-		if err := be.BufferToFlatData(r, got[i]); err != nil {
+		if err := r.ToFlatData(got[i]); err != nil {
 			t.Fatal(err)
 		}
-		if err := be.BufferFinalize(r); err != nil {
+		if err := r.Finalize(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -134,19 +134,19 @@ func run(t *testing.T, be compute.Backend, fn graphFn, ins []input, donate []boo
 			continue
 		}
 		flat := make([]float32, len(in.data))
-		if err := be.BufferToFlatData(bufs[i], flat); err != nil {
+		if err := bufs[i].ToFlatData(flat); err != nil {
 			t.Fatalf("input #%d after execution: %v", i, err)
 		}
 		if !slices.Equal(flat, in.data) {
 			t.Fatalf("input #%d (not donated) changed by execution", i)
 		}
-		if err := be.BufferFinalize(bufs[i]); err != nil {
+		if err := bufs[i].Finalize(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	plan := ""
-	if strings.HasPrefix(be.String(), gofill.Name) {
-		plan = gofill.Plan(exec)
+	if strings.HasPrefix(be.String(), cpu.Name) {
+		plan = cpu.Plan(exec)
 	}
 	return got, plan
 }
@@ -172,31 +172,31 @@ func TestSegmentsMatchSimpleGo(t *testing.T) {
 	}{
 		{
 			name: "no conv",
-			fn: func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+			fn: func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 				y := must(b.Mul(p[0], broadcastTo(b, scalar(b, 2), p[0])))
-				return []compute.Op{must(b.Add(y, p[0]))}, nil
+				return []compute.Value{must(b.Add(y, p[0]))}, nil
 			},
 			ins: []input{x}, plan: "S",
 		},
 		{
 			name: "conv of parameters only",
-			fn: func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
-				return []compute.Op{conv2d(b, p[0], p[1], 1, 1)}, nil
+			fn: func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
+				return []compute.Value{conv2d(b, p[0], p[1], 1, 1)}, nil
 			},
 			ins: []input{x, k}, plan: "K",
 		},
 		{
 			name: "one cut",
-			fn: func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+			fn: func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 				a := must(b.Mul(p[0], broadcastTo(b, scalar(b, 2), p[0])))
 				c := conv2d(b, a, p[1], 2, 1)
-				return []compute.Op{must(b.Max(c, broadcastTo(b, scalar(b, 0), c)))}, nil
+				return []compute.Value{must(b.Max(c, broadcastTo(b, scalar(b, 0), c)))}, nil
 			},
 			ins: []input{x, k}, plan: "SKS",
 		},
 		{
 			name: "many cuts, values crossing segments, parameter output",
-			fn: func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+			fn: func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 				a := must(b.Mul(p[0], broadcastTo(b, scalar(b, 0.5), p[0])))
 				c1 := conv2d(b, a, p[1], 1, 1)
 				b1 := must(b.Add(c1, a))
@@ -206,37 +206,37 @@ func TestSegmentsMatchSimpleGo(t *testing.T) {
 				c4 := conv2d(b, c3, p[2], 1, 0) // two kernel steps in a row
 				out := must(b.Sub(c4, a))
 				s := must(b.ReduceSum(out, 1, 2))
-				return []compute.Op{out, b1, p[2], s, c1}, nil
+				return []compute.Value{out, b1, p[2], s, c1}, nil
 			},
 			ins: []input{x, k, k1}, plan: "SKSKSKKS",
 		},
 		{
 			name: "dead code is dropped",
-			fn: func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+			fn: func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 				a := must(b.Neg(p[0]))
 				_ = conv2d(b, a, p[1], 1, 1) // unused
 				d := must(b.Exp(p[1]))       // unused, own segment
 				_ = conv2d(b, a, d, 1, 1)    // unused
-				return []compute.Op{must(b.Abs(a))}, nil
+				return []compute.Value{must(b.Abs(a))}, nil
 			},
 			ins: []input{x, k}, plan: "SS", // the segment of Exp is dropped
 		},
 		{
 			// The segment after the cut imports p[0] only for an unused
-			// op, after its last used value: SimpleGo fails on such an
+			// op, after its last used value: the Go backend fails on such an
 			// input unless the segment gets a later output.
 			name: "unused late import",
-			fn: func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+			fn: func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 				c := conv2d(b, p[0], p[1], 1, 1)
 				a := must(b.Neg(c))
 				_ = must(b.Exp(p[0])) // unused
-				return []compute.Op{a}, nil
+				return []compute.Value{a}, nil
 			},
 			ins: []input{x, k}, plan: "KS",
 		},
 		{
 			name: "multi-output op across a cut",
-			fn: func(b compute.Builder, p []compute.Op) ([]compute.Op, error) {
+			fn: func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
 				state := must(b.Constant([]uint64{1, 2, 3}, 3))
 				newState, vals, err := b.RNGBitGenerator(state, shapes.Make(dtypes.Float32, 2, 5, 5, 3))
 				if err != nil {
@@ -244,14 +244,14 @@ func TestSegmentsMatchSimpleGo(t *testing.T) {
 				}
 				c := conv2d(b, must(b.Add(p[0], vals)), p[1], 1, 1)
 				f := must(b.ConvertDType(must(b.ReduceSum(newState, 0)), dtypes.Float32))
-				return []compute.Op{must(b.Add(c, vals)), must(b.Mul(f, scalar(b, 0)))}, nil
+				return []compute.Value{must(b.Add(c, vals)), must(b.Mul(f, scalar(b, 0)))}, nil
 			},
 			ins: []input{x, k}, plan: "SKS",
 		},
 	}
 	ref := newSimpleGo(t)
-	fallback := newGofill(t, gofill.OptionConvFallback)
-	noKernels := newGofill(t, gofill.OptionNoConvKernels)
+	fallback := newGofill(t, cpu.OptionConvFallback)
+	noKernels := newGofill(t, cpu.OptionNoConvKernels)
 	kernels := newGofill(t, "")
 	for _, tt := range tests {
 		for _, donate := range []bool{false, true} {
@@ -271,10 +271,10 @@ func TestSegmentsMatchSimpleGo(t *testing.T) {
 				compare(t, "convfallback", got, want, 0)
 				got, plan = run(t, noKernels, tt.fn, tt.ins, don)
 				if plan != "S" && plan != "" {
-					t.Errorf("plan with %s: %q, want at most one segment", gofill.OptionNoConvKernels, plan)
+					t.Errorf("plan with %s: %q, want at most one segment", cpu.OptionNoConvKernels, plan)
 				}
-				compare(t, gofill.OptionNoConvKernels, got, want, 0)
-				// gofill's own kernels sum in another order: float32 rounding.
+				compare(t, cpu.OptionNoConvKernels, got, want, 0)
+				// the project's own kernels sum in another order: float32 rounding.
 				got, plan = run(t, kernels, tt.fn, tt.ins, don)
 				if plan != tt.plan {
 					t.Errorf("plan with kernels %q, want %q", plan, tt.plan)
@@ -307,12 +307,12 @@ func compare(t *testing.T, what string, got, want [][]float32, tol float64) {
 func TestSegmentErrors(t *testing.T) {
 	be := newGofill(t, "")
 	shape := shapes.Make(dtypes.Float32, 2, 3)
-	other := be.Builder("other")
+	other := be.Builder("other").Main()
 	foreign, err := other.Parameter("q", shape, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := be.Builder("g")
+	b := be.Builder("g").Main()
 	p, err := b.Parameter("p", shape, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -327,11 +327,11 @@ func TestSegmentErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec, err := b.Compile([]compute.Op{y}, nil)
+	exec, err := compile(b, []compute.Value{y})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Compile([]compute.Op{y}, nil); err == nil {
+	if _, err := compile(b, []compute.Value{y}); err == nil {
 		t.Error("second Compile: no error")
 	}
 	if _, err := exec.Execute(nil, nil, 0); err == nil || !strings.Contains(err.Error(), "expected 1 inputs") {
@@ -341,7 +341,7 @@ func TestSegmentErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer be.BufferFinalize(wrong)
+	defer wrong.Finalize()
 	if _, err := exec.Execute([]compute.Buffer{wrong}, nil, 0); err == nil || !strings.Contains(err.Error(), `"p"`) {
 		t.Errorf("Execute with a wrong shape: error %v", err)
 	}

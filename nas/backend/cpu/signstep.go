@@ -8,13 +8,13 @@ import (
 	"github.com/trgnas/trgnas/nas/backend/cpu/fast"
 )
 
-// Sign implements backends.Builder. A float32 or float64 Sign of at least
+// Sign implements compute.StandardOps. A float32 or float64 Sign of at least
 // the backend's minimum number of elements becomes a kernel step run by
-// fast.Sign (SimpleGo's branches mispredict on the mixed signs of the ReLU
+// fast.Sign (the Go backend's branches mispredict on the mixed signs of the ReLU
 // gradient, GoMLX's Max gradient goes through Sign), unless the backend
 // was configured with OptionNoFastKernels; any other runs inside the
-// current segment as SimpleGo's op.
-func (b *builder) Sign(x compute.Op) (compute.Op, error) {
+// current segment as the Go backend's op.
+func (b *builder) Sign(x compute.Value) (compute.Value, error) {
 	if b.compiled {
 		return nil, b.fail("Sign", errCompiled)
 	}
@@ -29,7 +29,7 @@ func (b *builder) Sign(x compute.Op) (compute.Op, error) {
 		b.place(st)
 		return st.out, nil
 	}
-	return b.unary("Sign", v, compute.Builder.Sign)
+	return b.unary("Sign", v, compute.Function.Sign)
 }
 
 // signStep is a Sign run by fast.Sign.

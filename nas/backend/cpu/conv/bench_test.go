@@ -15,13 +15,13 @@ import (
 // depthwise) the 1x1 pointwise convolution or (depthwise) kernels 5 and
 // 7 with stride 1 and 2, for C = 16, 56 and 112 at
 // 32x32 and the later stages of the final network (C = 112 at 16x16,
-// C = 224 at 8x8), through Run ("Run") and through SimpleGo's ConvGeneral
-// ("SimpleGo", the reference ratio), reporting GFLOP/s of the forward
+// C = 224 at 8x8), through Run ("Run") and through the Go backend's ConvGeneral
+// ("the Go backend", the reference ratio), reporting GFLOP/s of the forward
 // convolution's work, and GFLOP per CPU-second of the process (a measure
-// that other load on the machine disturbs less). SimpleGo takes seconds per call at C=112: run with
+// that other load on the machine disturbs less). The Go backend takes seconds per call at C=112: run with
 // e.g. -benchtime=2x, or -bench 'Conv/.*/Run' for Run alone.
 func BenchmarkConv(b *testing.B) {
-	be, err := simplego.New("")
+	be, err := gobackend.New("")
 	if err != nil {
 		b.Fatal(err)
 	}

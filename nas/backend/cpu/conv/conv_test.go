@@ -10,8 +10,8 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/compute/shapeinference"
+	"github.com/gomlx/compute/shapes"
 	"github.com/trgnas/trgnas/nas/backend/cpu/conv"
 )
 
@@ -107,7 +107,7 @@ func TestOutputMatchesShapeInference(t *testing.T) {
 		if err != nil {
 			t.Fatalf("spec %d: %v", i, err)
 		}
-		want, err := shapeinference.ConvGeneralOp(shapes.Make(dtypes.Float32, s.Input...), shapes.Make(dtypes.Float32, s.Kernel...),
+		want, err := shapeinference.ConvGeneral(shapes.Make(dtypes.Float32, s.Input...), shapes.Make(dtypes.Float32, s.Kernel...),
 			s.Axes, s.Strides, s.Paddings, s.InputDilations, s.KernelDilations, max(s.FeatureGroups, 1), max(s.BatchGroups, 1))
 		if err != nil {
 			t.Fatalf("spec %d: shapeinference: %v", i, err)

@@ -33,7 +33,7 @@
 // float64 GEMM and the row copies use AVX2 FMA vectors too (16 channels at
 // a time). Other CPUs and architectures run plain Go (a 2x4 scalar tile
 // off amd64; GOAMD64=v3 lets the compiler fuse its multiply-adds). All
-// builds pass the same tests. BenchmarkConv compares Run with SimpleGo's
+// builds pass the same tests. BenchmarkConv compares Run with the Go backend's
 // ConvGeneral.
 //
 // # Semantics
@@ -45,10 +45,9 @@
 // groups; with G batch groups the input batch splits into G consecutive
 // groups (output batch = input batch / G) and the kernel's output channels
 // into G consecutive groups, output channel group g reading input batch
-// group g. These are XLA's semantics. SimpleGo v0.26.0 gets batch groups
-// wrong: it takes the batch group of output channel o as o/BatchGroups, so
-// a depthwise kernel gradient reads input channel 0 for every output
-// channel; the tests check the batch-group case against per-channel kernel
+// group g. These are XLA's semantics. The Go backend gets batch groups
+// wrong (GoMLX v0.26.0 took the batch group of output channel o as
+// o/BatchGroups; compute v0.1.3 indexes out of range); the tests check the batch-group case against per-channel kernel
 // gradients instead.
 package conv
 

@@ -7,7 +7,7 @@ import (
 
 // FromBool writes into out 1 where in is true and 0 where it is false: the
 // ConvertDType of a bool tensor to float32 or float64. It has no branches
-// on the data (SimpleGo's per-value branch mispredicts on masks such as
+// on the data (the Go backend's per-value branch mispredicts on masks such as
 // x > 0 of activations). Large inputs are split between up to workers
 // goroutines.
 func FromBool[T Float](in []bool, out []T, workers int) error {

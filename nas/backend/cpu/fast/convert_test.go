@@ -40,7 +40,7 @@ func TestFromBool(t *testing.T) {
 	}
 }
 
-// BenchmarkFromBool compares with the branch per value of SimpleGo's
+// BenchmarkFromBool compares with the branch per value of the Go backend's
 // conversion on a random mask.
 func BenchmarkFromBool(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))

@@ -4,7 +4,7 @@ import "fmt"
 
 // ReduceSum writes into out the sum of in, of dimensions dims, over the
 // given axes (unique, in range, any order); out holds the kept axes in
-// their order. No axes means all of them (as GoMLX's SimpleGo does). Work
+// their order. No axes means all of them (as the Go backend does). Work
 // is split between up to workers goroutines for large inputs; the result
 // does not depend on workers.
 func ReduceSum[T Float](in []T, dims, axes []int, out []T, workers int) error {

@@ -5,10 +5,10 @@ import (
 	"math"
 )
 
-// Sign writes into out the sign of each value of in, as GoMLX's SimpleGo
+// Sign writes into out the sign of each value of in, as the Go backend
 // does: -1 for negative values, 1 for positive ones (infinities included),
 // 0 for zeros of either sign and for NaN. It has no branches on the data
-// (SimpleGo's per-value branches mispredict on the mixed signs of
+// (the Go backend's per-value branches mispredict on the mixed signs of
 // activations). Large inputs are split between up to workers goroutines.
 func Sign[T Float](in, out []T, workers int) error {
 	if len(in) != len(out) {

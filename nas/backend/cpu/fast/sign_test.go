@@ -8,7 +8,7 @@ import (
 	"github.com/trgnas/trgnas/nas/backend/cpu/fast"
 )
 
-// refSign is SimpleGo's Sign: comparisons, so NaN and -0 give 0.
+// refSign is the Go backend's Sign: comparisons, so NaN and -0 give 0.
 func refSign(v float64) float64 {
 	switch {
 	case v < 0:
