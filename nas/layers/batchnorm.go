@@ -5,9 +5,9 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
-	"github.com/gomlx/gomlx/core/graph"
 )
 
 // PyTorch's BatchNorm2d defaults.
@@ -19,7 +19,7 @@ const (
 	BatchNormEpsilon = 1e-5
 )
 
-// Names of the BatchNorm variables in the context scope it is given.
+// Names of the BatchNorm variables in the scope it is given.
 const (
 	BatchNormScale       = "scale"        // trainable, initialised to 1
 	BatchNormOffset      = "offset"       // trainable, initialised to 0
@@ -32,12 +32,12 @@ const (
 //
 //   - training: uses the batch mean and biased variance, with the gradient
 //     flowing through them, and updates the running statistics in the graph
-//     (Variable.SetValueGraph, so a context.Exec carries the update out):
+//     (Variable.SetNodeValue, so a model.Exec carries the update out):
 //     running_mean += 0.1*(mean - running_mean), and running_var likewise
 //     with the unbiased variance (times n/(n-1), n = N*H*W).
 //   - inference: uses the running statistics.
 //
-// The variables are created in ctx's current scope (give each BatchNorm its
+// The variables are created in the given scope (give each BatchNorm its
 // own scope): "scale" and "offset", trainable, shaped [C]; "running_mean"
 // and "running_var", not trainable. Training needs more than one value per
 // channel (n > 1), as in PyTorch; a violation panics, as graph-building
@@ -56,10 +56,10 @@ func BatchNorm(scope *model.Scope, x *graph.Node, training bool) *graph.Node {
 	d := x.Shape().Dimensions
 	c := d[3]
 	varShape := shapes.Make(dtype, c)
-	scale := scope.WithInitializer(initializers.One).VariableWithShape(BatchNormScale, varShape).SetTrainable(true)
-	offset := scope.WithInitializer(initializers.Zero).VariableWithShape(BatchNormOffset, varShape).SetTrainable(true)
-	runMean := scope.WithInitializer(initializers.Zero).VariableWithShape(BatchNormRunningMean, varShape).SetTrainable(false)
-	runVar := scope.WithInitializer(initializers.One).VariableWithShape(BatchNormRunningVar, varShape).SetTrainable(false)
+	scale := scope.WithInitializer(initializer.One).VariableWithShape(BatchNormScale, varShape).SetTrainable(true)
+	offset := scope.WithInitializer(initializer.Zero).VariableWithShape(BatchNormOffset, varShape).SetTrainable(true)
+	runMean := scope.WithInitializer(initializer.Zero).VariableWithShape(BatchNormRunningMean, varShape).SetTrainable(false)
+	runVar := scope.WithInitializer(initializer.One).VariableWithShape(BatchNormRunningVar, varShape).SetTrainable(false)
 
 	ops := g.Backend().Capabilities().Operations
 	if training {
@@ -101,10 +101,11 @@ func batchNormPlain(x, scale, offset *graph.Node) (y, mean, variance *graph.Node
 
 // normalize returns centered / sqrt(variance + eps) * scale + offset.
 //
-// 1/Sqrt rather than Rsqrt: GoMLX v0.26.0 has no gradient for Rsqrt.
-// Per-channel values are broadcast explicitly: SimpleGo runs equal-shape
-// element-wise ops much faster than implicitly broadcast ones, and the
-// gradient of an explicit broadcast is a plain reduction.
+// 1/Sqrt rather than Rsqrt: GoMLX (v0.26 and v0.28) has no gradient for Rsqrt.
+// Per-channel values are broadcast explicitly: the Go backend (measured on
+// v0.26.0's SimpleGo) runs equal-shape element-wise ops much faster than
+// implicitly broadcast ones, and the gradient of an explicit broadcast is a
+// plain reduction.
 func normalize(centered, variance, scale, offset *graph.Node) *graph.Node {
 	d := centered.Shape().Dimensions
 	inv := graph.Div(scale, graph.Sqrt(graph.AddScalar(variance, BatchNormEpsilon))) // [C]

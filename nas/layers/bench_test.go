@@ -8,9 +8,9 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
-	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/trgnas/trgnas/nas/layers"
 )
@@ -38,7 +38,7 @@ func benchStep(b *testing.B, be compute.Backend, f func(x, w *graph.Node) *graph
 		return graph.Gradient(graph.ReduceAllSum(graph.Mul(y, r)), x, w)
 	})
 	run := func() {
-		outs, err := exec.Exec(x, w)
+		outs, err := exec.Call(x, w)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func benchStep(b *testing.B, be compute.Backend, f func(x, w *graph.Node) *graph
 }
 
 // BenchmarkConv2D: forward+backward of a dense C->C convolution at
-// 32x32, batch 64, float32, on the gofill backend.
+// 32x32, batch 64, float32, on the project's CPU backend.
 func BenchmarkConv2D(b *testing.B) {
 	be := newBackend(b)
 	for _, c := range []int{16, 32} {
@@ -72,7 +72,7 @@ func BenchmarkConv2D(b *testing.B) {
 }
 
 // BenchmarkDepthwiseConv2D: forward+backward of a depthwise convolution at
-// 32x32, batch 64, float32, on the gofill backend.
+// 32x32, batch 64, float32, on the project's CPU backend.
 func BenchmarkDepthwiseConv2D(b *testing.B) {
 	be := newBackend(b)
 	for _, c := range []int{16, 32} {
@@ -85,7 +85,7 @@ func BenchmarkDepthwiseConv2D(b *testing.B) {
 }
 
 // BenchmarkConvGeneral is GoMLX's own convolution (ConvGeneral and its
-// gradient) on the gofill backend, for comparison with BenchmarkConv2D.
+// gradient) on the project's CPU backend, for comparison with BenchmarkConv2D.
 func BenchmarkConvGeneral(b *testing.B) {
 	be := newBackend(b)
 	for _, c := range []int{16} {
@@ -100,25 +100,25 @@ func BenchmarkConvGeneral(b *testing.B) {
 }
 
 // BenchmarkBatchNorm: forward+backward of BatchNorm in training mode at
-// 32x32, batch 64, float32, on the gofill backend (gradients with respect
+// 32x32, batch 64, float32, on the project's CPU backend (gradients with respect
 // to the input, scale and offset).
 func BenchmarkBatchNorm(b *testing.B) {
 	be := newBackend(b)
 	for _, c := range []int{16, 32} {
 		b.Run(fmt.Sprintf("c%d", c), func(b *testing.B) {
 			const batch = 64
-			scope := model.New()
+			store := model.NewStore()
 			x := tensors.FromShape(shapes.Make(dtypes.Float32, batch, 32, 32, c))
-			exec := model.MustNewExec(be, scope, func(scope *model.Scope, x *graph.Node) []*graph.Node {
-				y := layers.BatchNorm(scope.In("bn"), x, true)
-				g := x.Graph()
+			exec := model.MustNewExec(be, store, func(scope *model.Scope, x *graph.Node) []*graph.Node {
 				bn := scope.In("bn")
+				y := layers.BatchNorm(bn, x, true)
+				g := x.Graph()
 				loss := graph.ReduceAllSum(graph.Mul(y, y))
 				return graph.Gradient(loss, x,
 					bn.GetVariable(layers.BatchNormScale).NodeValue(g), bn.GetVariable(layers.BatchNormOffset).NodeValue(g))
 			})
 			run := func() {
-				outs, err := exec.Exec(x)
+				outs, err := exec.Call(x)
 				if err != nil {
 					b.Fatal(err)
 				}

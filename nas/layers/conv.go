@@ -139,8 +139,9 @@ func (geo geometry) kernelGrad(x, v *graph.Node, depthwise bool) *graph.Node {
 // (the gradients as a custom gradient, not GoMLX's convolution VJP): the
 // input's is a stride-1 convolution of the adjoint, dilated by the stride,
 // with the reversed kernel; the kernel's a convolution of the input with
-// the adjoint contracting over the batch. On the pure-Go backend the gofill
-// backend runs them outside SimpleGo; other backends (XLA) run them natively.
+// the adjoint contracting over the batch. The project's CPU backend
+// (nas/backend/cpu) runs them in its own kernels; other backends (XLA,
+// GoMLX's Go backend) run them as they run any ConvGeneral.
 //
 // An input or kernel marked with graph.StopGradient gets no gradient
 // computed (e.g. the input images of the first layer).

@@ -13,7 +13,7 @@
 //     nas/backend/cpu) and plain ops elsewhere;
 //   - ReLU: max(x, 0) whose gradient is one multiplication by a mask;
 //   - Dot: a matrix product whose gradient does not materialise the
-//     [m,n,k] tensor that GoMLX v0.26.0's own Dot gradient builds.
+//     [m,n,k] tensor that GoMLX v0.26.0's own Dot gradient built.
 //
 // Like GoMLX's graph functions, these panic on invalid shapes; GoMLX's Exec
 // turns such panics into errors.

@@ -24,7 +24,7 @@ func Example() {
 	sepConv := func(x, depthwise, pointwise *graph.Node) *graph.Node {
 		return layers.Conv2D(layers.DepthwiseConv2D(x, depthwise, 2), pointwise, 1)
 	}
-	y, err := graph.ExecOnce(backend, sepConv,
+	y, err := graph.CallOnce(be, sepConv,
 		tensors.FromShape(shapes.Make(dtypes.Float32, 4, 32, 32, 8)),
 		tensors.FromShape(shapes.Make(dtypes.Float32, 5, 5, 1, 8)),
 		tensors.FromShape(shapes.Make(dtypes.Float32, 1, 1, 8, 16)))
@@ -33,5 +33,5 @@ func Example() {
 		return
 	}
 	fmt.Println(y.Shape())
-	// Output: (Float32)[4 16 16 16]
+	// Output: (Float32)[4, 16, 16, 16]
 }

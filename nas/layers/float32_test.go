@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/trgnas/trgnas/nas/layers"
 )
@@ -33,14 +33,14 @@ func TestFloat32(t *testing.T) {
 		loss := graph.ReduceAllSum(graph.Mul(y, graph.Sin(y)))
 		return append([]*graph.Node{y}, graph.Gradient(loss, x, dw, pw)...)
 	}
-	outs64, err := model.ExecOnceN(b, model.New(), fn,
+	outs64, err := model.CallOnceN(b, model.NewStore(), fn,
 		tensors.FromFlatDataAndDimensions(x, n, h, h, c),
 		tensors.FromFlatDataAndDimensions(dw, k, k, 1, c),
 		tensors.FromFlatDataAndDimensions(pw, 1, 1, c, cout))
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs32, err := model.ExecOnceN(b, model.New(), fn,
+	outs32, err := model.CallOnceN(b, model.NewStore(), fn,
 		tensors.FromFlatDataAndDimensions(toFloat32(x), n, h, h, c),
 		tensors.FromFlatDataAndDimensions(toFloat32(dw), k, k, 1, c),
 		tensors.FromFlatDataAndDimensions(toFloat32(pw), 1, 1, c, cout))

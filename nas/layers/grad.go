@@ -80,9 +80,11 @@ func withGradient(value *graph.Node, inputs []*graph.Node, grad func(v *graph.No
 //
 // An operand marked with graph.StopGradient gets no gradient computed.
 //
-// GoMLX v0.26.0's own gradient of Dot/DotGeneral multiplies the adjoint
+// GoMLX v0.26.0's own gradient of Dot/DotGeneral multiplied the adjoint
 // into a full [m,n,k] tensor before reducing it, which for a matrix product
-// over a batch of image positions runs into gigabytes.
+// over a batch of image positions runs into gigabytes. (GoMLX v0.28's is
+// made of DotGenerals too; this one keeps the graph the same on every
+// version and backend.)
 func Dot(a, b *graph.Node) *graph.Node {
 	if a.Rank() != 2 || b.Rank() != 2 || a.Shape().Dimensions[1] != b.Shape().Dimensions[0] {
 		panic(fmt.Errorf("layers.Dot: want a [m,k] and b [k,n], got %s and %s", a.Shape(), b.Shape()))

@@ -13,13 +13,16 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/trgnas/trgnas/nas/backend/cpu"
+	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/layers"
 )
 
+// newBackend returns the project's CPU backend with its default options.
 func newBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	b, err := cpu.New("")
+	// TODO(cpu): cpu.New(""); backend.Open("go") is the same backend once
+	// Open returns nas/backend/cpu's.
+	b, err := backend.Open("go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,13 +100,13 @@ func gradCheck(t *testing.T, b compute.Backend, f func(x, w *graph.Node) *graph.
 	lossExec := graph.MustNewExec(b, lossFn)
 	rT := tensors.FromFlatDataAndDimensions(r, yDims...)
 	loss := func(x, w []float64) float64 {
-		out, err := lossExec.Exec1(tensors.FromFlatDataAndDimensions(x, xDims...), tensors.FromFlatDataAndDimensions(w, wDims...), rT)
+		out, err := lossExec.Call1(tensors.FromFlatDataAndDimensions(x, xDims...), tensors.FromFlatDataAndDimensions(w, wDims...), rT)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return tensors.ToScalar[float64](out)
 	}
-	outs, err := gradExec.Exec(tensors.FromFlatDataAndDimensions(x, xDims...), tensors.FromFlatDataAndDimensions(w, wDims...), rT)
+	outs, err := gradExec.Call(tensors.FromFlatDataAndDimensions(x, xDims...), tensors.FromFlatDataAndDimensions(w, wDims...), rT)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +159,7 @@ func TestConv2D(t *testing.T) {
 func checkConv(t *testing.T, b compute.Backend, conv func(x, w *graph.Node) *graph.Node,
 	x []float64, xDims []int, ker []float64, kDims []int, want []float64, yDims []int, rng *rand.Rand) {
 	t.Helper()
-	got, err := graph.ExecOnce(b, conv, tensors.FromFlatDataAndDimensions(x, xDims...), tensors.FromFlatDataAndDimensions(ker, kDims...))
+	got, err := graph.CallOnce(b, conv, tensors.FromFlatDataAndDimensions(x, xDims...), tensors.FromFlatDataAndDimensions(ker, kDims...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +199,7 @@ func TestDot(t *testing.T) {
 	const m, k, n = 5, 4, 3
 	rng := rand.New(rand.NewPCG(7, 7))
 	a, bb := randn(rng, m*k), randn(rng, k*n)
-	got, err := graph.ExecOnce(b, layers.Dot, tensors.FromFlatDataAndDimensions(a, m, k), tensors.FromFlatDataAndDimensions(bb, k, n))
+	got, err := graph.CallOnce(b, layers.Dot, tensors.FromFlatDataAndDimensions(a, m, k), tensors.FromFlatDataAndDimensions(bb, k, n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +238,7 @@ func TestGradientMemory(t *testing.T) {
 			e := graph.MustNewExec(b, func(x, w *graph.Node) []*graph.Node {
 				return graph.Gradient(graph.ReduceAllSum(graph.Square(tc.f(x, w))), x, w)
 			})
-			_, g, err := e.ExecWithGraph(tensors.FromShape(shapesOf(tc.xDims)), tensors.FromShape(shapesOf(tc.wDims)))
+			_, g, err := e.CallWithGraph(tensors.FromShape(shapesOf(tc.xDims)), tensors.FromShape(shapesOf(tc.wDims)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,7 +277,7 @@ func TestBadShapes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := graph.ExecOnce(b, tc.f, tensors.FromShape(shapesOf(tc.xDims)), tensors.FromShape(shapesOf(tc.wDims)))
+			_, err := graph.CallOnce(b, tc.f, tensors.FromShape(shapesOf(tc.xDims)), tensors.FromShape(shapesOf(tc.wDims)))
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
 			}
@@ -299,7 +302,7 @@ func TestStopGradientInput(t *testing.T) {
 			loss := graph.ReduceAllSum(graph.Square(layers.Conv2D(x, w, 2)))
 			return graph.Gradient(loss, w)[0]
 		})
-		out, g, err := e.ExecWithGraph(x, w)
+		out, g, err := e.CallWithGraph(x, w)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -331,7 +334,7 @@ func TestReLU(t *testing.T) {
 		loss := graph.ReduceAllSum(graph.Mul(y, v))
 		return []*graph.Node{y, graph.Gradient(loss, x)[0]}
 	})
-	outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(x, 2, 4), tensors.FromFlatDataAndDimensions(v, 2, 4))
+	outs, err := exec.Call(tensors.FromFlatDataAndDimensions(x, 2, 4), tensors.FromFlatDataAndDimensions(v, 2, 4))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,9 @@ import "github.com/gomlx/gomlx/core/graph"
 // x = 0 too, as PyTorch's ReLU).
 //
 // The forward pass is one Max with a scalar zero; the gradient is v times
-// Sign(max(x, 0)), a 0/1 mask (a custom gradient). GoMLX v0.26.0's own
-// gradient of graph.Max(x, 0) builds a difference, two Signs, an addition,
-// a complement and a product for each side, each the size of x.
+// Sign(max(x, 0)), a 0/1 mask (a custom gradient). GoMLX's own gradient
+// of graph.Max(x, 0) (v0.26 and v0.28) builds a difference, two Signs, an
+// addition, a complement and a product for each side, each the size of x.
 func ReLU(x *graph.Node) *graph.Node {
 	y := graph.Max(x, graph.ScalarZero(x.Graph(), x.DType()))
 	return withGradient(y, []*graph.Node{x}, func(v *graph.Node, need []bool) []*graph.Node {
