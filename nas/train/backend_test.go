@@ -9,7 +9,7 @@ import (
 )
 
 // testBackend returns the project's pure-Go backend for tests, or the one
-// TRGNAS_TEST_BACKEND names (the race check runs SimpleGo's ops one at a
+// TRGNAS_TEST_BACKEND names (the race check runs the Go backend's ops one at a
 // time: see scripts/race.sh).
 func testBackend(t testing.TB) compute.Backend {
 	t.Helper()

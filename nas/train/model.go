@@ -8,9 +8,9 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
-	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/layers"
 )
@@ -60,16 +60,17 @@ func (m Model) MACs() int64 { return m.Arch.MACs(m.H, m.W, m.C, m.Classes) }
 // already normalised) and returns the logits [batch, Classes]. With
 // training set, BatchNorm uses and updates batch statistics.
 //
-// Layout of the variables in ctx: "stem" (conv, bn), "layer_000",
+// Layout of the variables under scope: "stem" (conv, bn), "layer_000",
 // "layer_001", ... (depthwise and pointwise or conv, bn) and "head"
 // (weights, biases). Variables are created on the first call and reused
-// after (the training and evaluation graphs share them); values from a
-// checkpoint loaded into ctx take precedence over the initialisation.
+// after (the training and evaluation graphs share them; sub-scopes are
+// entered with Scope.At, so building twice on one scope reuses them too);
+// values from a checkpoint loaded into the store take precedence over the
+// initialisation.
 //
 // Logits is a graph-building function: it panics on error (wrong input
 // shape included).
 func (m Model) Logits(scope *model.Scope, x *graph.Node, training bool) *graph.Node {
-	scope = scope.Checked(false)
 	g := x.Graph()
 	if x.Rank() != 4 {
 		panic(fmt.Sprintf("model: input rank %d (shape %s), want [batch, %d, %d, %d]", x.Rank(), x.Shape(), m.H, m.W, m.C))
@@ -81,14 +82,14 @@ func (m Model) Logits(scope *model.Scope, x *graph.Node, training bool) *graph.N
 	// No gradient flows into the images: without the mark, the stem's
 	// custom gradient (package layers) would compute one.
 	x = graph.StopGradient(x)
-	sc := scope.In("stem")
+	sc := scope.At("stem")
 	x = layers.Conv2D(x, m.weight(sc, g, "conv", 3, 3, m.C, a.StemChannels(), m.C*9), 1)
-	x = layers.BatchNorm(sc.In("bn"), x, training)
+	x = layers.BatchNorm(sc.At("bn"), x, training)
 	h, w := m.H, m.W
 	assertShape(x, "stem", batch, h, w, a.StemChannels())
 
 	for i, l := range a.Layers() {
-		lc := scope.In(fmt.Sprintf("layer_%03d", i))
+		lc := scope.At("layer_%03d", i)
 		x = layers.ReLU(x)
 		k := l.Kernel
 		if l.Op == nas.OpSepConv {
@@ -98,12 +99,12 @@ func (m Model) Logits(scope *model.Scope, x *graph.Node, training bool) *graph.N
 		} else {
 			x = layers.Conv2D(x, m.weight(lc, g, "conv", k, k, l.In, l.Out, l.In*k*k), l.Stride)
 		}
-		x = layers.BatchNorm(lc.In("bn"), x, training)
+		x = layers.BatchNorm(lc.At("bn"), x, training)
 		h, w = nas.ConvOut(h, l.Stride), nas.ConvOut(w, l.Stride)
 		assertShape(x, fmt.Sprintf("layer %d (%s k%d stride %d)", i, opName(l.Op), k, l.Stride), batch, h, w, l.Out)
 	}
 
-	hc := scope.In("head")
+	hc := scope.At("head")
 	cf := a.FinalChannels()
 	x = graph.ReduceMean(x, 1, 2) // global average pool
 	assertShape(x, "pool", batch, cf)
@@ -131,11 +132,11 @@ func (m Model) weight(scope *model.Scope, g *graph.Graph, name string, kh, kw, i
 	return m.uniformVar(scope, name, dims, 1/math.Sqrt(float64(fanIn))).NodeValue(g)
 }
 
-// uniformVar returns the variable name in ctx, creating it with values drawn
+// uniformVar returns the variable name in scope, creating it with values drawn
 // from U(-bound, bound) by a generator seeded from Model.Seed and the
 // variable's scope and name (so values do not depend on creation order).
 func (m Model) uniformVar(scope *model.Scope, name string, dims []int, bound float64) *model.Variable {
-	if v := scope.GetVariableByScopeAndName(scope.Scope(), name); v != nil {
+	if v := scope.GetVariable(name); v != nil {
 		return v
 	}
 	hsh := fnv.New64a()
@@ -166,12 +167,12 @@ func opName(op int) string {
 	return "Conv"
 }
 
-// TrainableParams counts the scalars of the trainable variables of ctx
+// TrainableParams counts the scalars of the trainable variables of store
 // (BatchNorm running statistics, optimizer state and counters are not
 // trainable). For a built Model it equals Model.Params.
-func TrainableParams(scope *model.Scope) int {
+func TrainableParams(store *model.Store) int {
 	n := 0
-	for v := range scope.IterVariables() {
+	for v := range store.IterVariables() {
 		if v.Trainable {
 			n += v.Shape().Size()
 		}

@@ -9,21 +9,21 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
-	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/train"
 )
 
 // buildModel builds m's logits graph for a batch of 2 and returns the
-// context and the logits shape.
-func buildModel(t *testing.T, m train.Model, training bool) (*model.Scope, shapes.Shape) {
+// model store and the logits shape.
+func buildModel(t *testing.T, m train.Model, training bool) (*model.Store, shapes.Shape) {
 	t.Helper()
-	scope := model.New()
+	store := model.NewStore()
 	g := graph.NewGraph(testBackend(t), "model")
 	x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 2, m.H, m.W, m.C))
-	logits := m.Logits(scope, x, training)
-	return scope, logits.Shape()
+	logits := m.Logits(store.RootScope(), x, training)
+	return store, logits.Shape()
 }
 
 func TestModelParamsMatchArch(t *testing.T) {
@@ -40,8 +40,8 @@ func TestModelParamsMatchArch(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, training := range []bool{true, false} {
-				scope, shape := buildModel(t, tc.m, training)
-				if got, want := train.TrainableParams(scope), tc.m.Params(); got != want {
+				store, shape := buildModel(t, tc.m, training)
+				if got, want := train.TrainableParams(store), tc.m.Params(); got != want {
 					t.Errorf("training=%v: trainable parameters %d, Arch.Params %d", training, got, want)
 				}
 				if want := shapes.Make(dtypes.Float32, 2, tc.m.Classes); !shape.Equal(want) {
@@ -61,10 +61,10 @@ func TestModelParamsMatchArch(t *testing.T) {
 // values depend only on the seed.
 func TestModelInit(t *testing.T) {
 	m := train.Model{Arch: nas.Arch{Width: 4, Ops: []int{0, 1}, Kernels: []int{3, 5}}, H: 8, W: 8, C: 3, Classes: 5, Seed: 7}
-	scope, _ := buildModel(t, m, true)
-	ctx2, _ := buildModel(t, m, true)
+	store, _ := buildModel(t, m, true)
+	store2, _ := buildModel(t, m, true)
 	m.Seed = 8
-	ctx3, _ := buildModel(t, m, true)
+	store3, _ := buildModel(t, m, true)
 	// fan_in per variable: stem 3*3*3, layer 0 depthwise 3*3 (groups = in),
 	// pointwise 8, layer 1 conv 8*5*5... (layer 1 is stride 2 and doubles: in 8).
 	bounds := map[string]float64{
@@ -76,8 +76,7 @@ func TestModelInit(t *testing.T) {
 		"/head/biases":         1 / math.Sqrt(16),
 	}
 	for name, bound := range bounds {
-		scope, vname := name[:strings.LastIndex(name, "/")], name[strings.LastIndex(name, "/")+1:]
-		v := scope.InspectVariable(scope, vname)
+		v := store.GetVariable(name)
 		if v == nil {
 			t.Fatalf("no variable %s", name)
 		}
@@ -94,8 +93,8 @@ func TestModelInit(t *testing.T) {
 		if len(flat) >= 40 && sumAbs/float64(len(flat)) < bound/4 {
 			t.Errorf("%s: mean |w| %g, want about %g for U(-b, b)", name, sumAbs/float64(len(flat)), bound/2)
 		}
-		same := flatten(ctx2.InspectVariable(scope, vname).MustValue().Value())
-		other := flatten(ctx3.InspectVariable(scope, vname).MustValue().Value())
+		same := flatten(store2.GetVariable(name).MustValue().Value())
+		other := flatten(store3.GetVariable(name).MustValue().Value())
 		if !equalF32(flat, same) {
 			t.Errorf("%s: same seed gave different values", name)
 		}

@@ -4,10 +4,10 @@ import (
 	"fmt"
 
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"github.com/trgnas/trgnas/nas"
 )
 
@@ -26,10 +26,10 @@ import (
 // offset, classifier bias included), as the reference passes
 // model.parameters() to the optimizer.
 //
-// SGD implements GoMLX's optimizers.Interface. The learning rate is the
-// scalar variable optimizers.LearningRateVar (scope "optimizers"), set
-// before each epoch with SetLR. Momentum buffers live under the scope
-// "/optimizers/sgd", mirroring each variable's scope and name.
+// SGD implements GoMLX's optimizer.Interface. The learning rate is the
+// scalar variable optimizer.LearningRateVar of the root scope
+// ("/optimizers/learning_rate"), set with SetLR. Momentum buffers live
+// under "/optimizers/sgd", mirroring each variable's path.
 type SGD struct {
 	Momentum    float64
 	WeightDecay float64
@@ -40,7 +40,7 @@ type SGD struct {
 const clipEps = 1e-6
 
 // momentumScope is the absolute scope of the momentum buffers.
-const momentumScope = "/" + optimizers.Scope + "/sgd"
+const momentumScope = "/" + optimizer.Scope + "/sgd"
 
 // NewSGD returns the optimizer of a recipe.
 func NewSGD(r nas.Recipe) SGD {
@@ -48,15 +48,16 @@ func NewSGD(r nas.Recipe) SGD {
 }
 
 // UpdateGraph builds one training step: gradients of loss with respect to
-// the trainable variables used by the graph, then the update above. It is
-// a graph-building function and panics on error.
+// the trainable variables of the scope's store used by the graph, then the
+// update above. It is a graph-building function and panics on error.
 func (o SGD) UpdateGraph(scope *model.Scope, g *graph.Graph, loss *graph.Node) {
 	if !loss.Shape().IsScalar() {
 		panic(fmt.Sprintf("SGD: loss must be a scalar, got shape %s", loss.Shape()))
 	}
+	store := scope.Store()
 	var vars []*model.Variable
 	var values []*graph.Node
-	for v := range scope.IterVariables() {
+	for v := range store.IterVariables() {
 		if v.Trainable && v.InUseByGraph(g) {
 			vars = append(vars, v)
 			values = append(values, v.NodeValue(g))
@@ -66,11 +67,11 @@ func (o SGD) UpdateGraph(scope *model.Scope, g *graph.Graph, loss *graph.Node) {
 		return
 	}
 	grads := graph.Gradient(loss, values...)
-	lr := optimizers.LearningRateVar(scope.InAbsPath("/"), loss.DType(), 0).NodeValue(g)
+	lr := optimizer.LearningRateVar(store.RootScope(), loss.DType(), 0).NodeValue(g)
 	bufs := make([]*graph.Node, len(vars))
 	bufVars := make([]*model.Variable, len(vars))
 	for i, v := range vars {
-		bufVars[i] = momentumVar(scope, v)
+		bufVars[i] = momentumVar(store, v)
 		bufs[i] = bufVars[i].NodeValue(g)
 	}
 	newValues, newBufs := o.Step(values, grads, bufs, lr)
@@ -82,10 +83,9 @@ func (o SGD) UpdateGraph(scope *model.Scope, g *graph.Graph, loss *graph.Node) {
 
 // momentumVar returns (creating it with zeros if needed) the momentum buffer
 // of v.
-func momentumVar(scope *model.Scope, v *model.Variable) *model.Variable {
-	c := scope.Checked(false).InAbsPath(momentumScope + v.Scope())
+func momentumVar(store *model.Store, v *model.Variable) *model.Variable {
 	zeros := tensors.FromShape(v.Shape())
-	return c.VariableWithValue(v.Name(), zeros).SetTrainable(false)
+	return store.VariableWithValue(model.JoinPath(momentumScope, v.Path()), zeros).SetTrainable(false)
 }
 
 // Step is the update rule on graph nodes: given parameters, their
@@ -135,16 +135,16 @@ func (o SGD) Step(params, grads, bufs []*graph.Node, lr *graph.Node) (newParams,
 	return newParams, newBufs
 }
 
-// Clear deletes the momentum buffers.
+// Clear deletes the momentum buffers of the scope's store.
 func (o SGD) Clear(scope *model.Scope) error {
-	return scope.InAbsPath(momentumScope).DeleteVariablesInScope()
+	return scope.Store().DeleteVariablesInScope(momentumScope)
 }
 
 // SetLR sets the learning rate that the next training steps of an SGD on
-// ctx use (the float32 variable optimizers.LearningRateVar).
-func SetLR(scope *model.Scope, lr float64) error {
-	v := optimizers.LearningRateVar(scope.InAbsPath("/"), dtypes.Float32, lr)
+// store use (the float32 variable optimizer.LearningRateVar).
+func SetLR(store *model.Store, lr float64) error {
+	v := optimizer.LearningRateVar(store.RootScope(), dtypes.Float32, lr)
 	return v.SetValue(tensors.FromValue(float32(lr)))
 }
 
-var _ optimizers.Interface = SGD{}
+var _ optimizer.Interface = SGD{}

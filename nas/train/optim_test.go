@@ -4,8 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
 	"github.com/trgnas/trgnas/nas/train"
 )
 
@@ -52,11 +52,11 @@ func TestSGDSteps(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			scope := model.New()
-			if err := train.SetLR(scope, tc.lr); err != nil {
+			store := model.NewStore()
+			if err := train.SetLR(store, tc.lr); err != nil {
 				t.Fatal(err)
 			}
-			exec, err := model.NewExec(backend, scope, func(scope *model.Scope, g *graph.Graph) *graph.Node {
+			exec, err := model.NewExec(backend, store, func(scope *model.Scope, g *graph.Graph) *graph.Node {
 				w := scope.VariableWithValue("w", []float32{1, -2})
 				frozen := scope.VariableWithValue("frozen", []float32{7}).SetTrainable(false)
 				loss := graph.ReduceAllSum(graph.Mul(w.NodeValue(g), graph.Const(g, tc.c)))
@@ -68,10 +68,10 @@ func TestSGDSteps(t *testing.T) {
 				t.Fatal(err)
 			}
 			for step, want := range [][]float64{tc.step1, tc.step2} {
-				if _, err := exec.Exec(); err != nil {
+				if _, err := exec.Call(); err != nil {
 					t.Fatal(err)
 				}
-				got := scope.GetVariable("w").MustValue().Value().([]float32)
+				got := store.GetVariable("/w").MustValue().Value().([]float32)
 				for i := range want {
 					if math.Abs(float64(got[i])-want[i]) > 2e-5 {
 						t.Errorf("step %d: w = %v, want %v", step+1, got, want)
@@ -79,7 +79,7 @@ func TestSGDSteps(t *testing.T) {
 					}
 				}
 			}
-			if f := scope.GetVariable("frozen").MustValue().Value().([]float32); f[0] != 7 {
+			if f := store.GetVariable("/frozen").MustValue().Value().([]float32); f[0] != 7 {
 				t.Errorf("non-trainable variable changed to %v", f)
 			}
 		})
@@ -88,12 +88,12 @@ func TestSGDSteps(t *testing.T) {
 
 func TestSGDClear(t *testing.T) {
 	backend := testBackend(t)
-	scope := model.New()
-	if err := train.SetLR(scope, 0.1); err != nil {
+	store := model.NewStore()
+	if err := train.SetLR(store, 0.1); err != nil {
 		t.Fatal(err)
 	}
 	opt := train.SGD{Momentum: 0.9}
-	exec, err := model.NewExec(backend, scope, func(scope *model.Scope, g *graph.Graph) *graph.Node {
+	exec, err := model.NewExec(backend, store, func(scope *model.Scope, g *graph.Graph) *graph.Node {
 		w := scope.In("layer").VariableWithValue("w", []float32{1})
 		loss := graph.ReduceAllSum(w.NodeValue(g))
 		opt.UpdateGraph(scope, g, loss)
@@ -102,20 +102,20 @@ func TestSGDClear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := exec.Exec(); err != nil {
+	if _, err := exec.Call(); err != nil {
 		t.Fatal(err)
 	}
-	buf := scope.InspectVariable("/optimizers/sgd/layer", "w")
+	buf := store.GetVariable("/optimizers/sgd/layer/w")
 	if buf == nil {
-		t.Fatal("no momentum buffer at /optimizers/sgd/layer w")
+		t.Fatal("no momentum buffer at /optimizers/sgd/layer/w")
 	}
 	if v := buf.MustValue().Value().([]float32); v[0] != 1 {
 		t.Errorf("momentum buffer after one step = %v, want [1]", v)
 	}
-	if err := opt.Clear(scope); err != nil {
+	if err := opt.Clear(store.RootScope()); err != nil {
 		t.Fatal(err)
 	}
-	if scope.InspectVariable("/optimizers/sgd/layer", "w") != nil {
+	if store.GetVariable("/optimizers/sgd/layer/w") != nil {
 		t.Error("Clear left the momentum buffer")
 	}
 }

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/trgnas/trgnas/data"
@@ -60,7 +59,7 @@ type Progress struct {
 
 // Trainer trains candidates from scratch with one recipe on fixed data. It
 // implements Evaluator; Evaluate calls may run concurrently (each builds
-// its own GoMLX context).
+// its own GoMLX model store).
 type Trainer struct {
 	Backend   compute.Backend
 	Recipe    nas.Recipe
@@ -109,7 +108,7 @@ type run struct {
 	train, valid, test *data.Dataset
 	batcher            *data.Batcher
 	mean, std          []float32
-	mctx               *model.Scope
+	store              *model.Store
 	trainExec          *model.Exec
 	evalExec           *model.Exec
 }
@@ -183,38 +182,37 @@ func catch(what string, fn func() error) (err error) {
 	return fn()
 }
 
-// build creates the GoMLX context and the training and evaluation
+// build creates the GoMLX model store and the training and evaluation
 // executables, and compiles them for the batch shapes of the run.
 func (r *run) build() error {
-	r.mctx = model.New()
-	if err := SetLR(r.mctx, r.cfg.Recipe.LearningRate); err != nil {
+	r.store = model.NewStore()
+	if err := SetLR(r.store, r.cfg.Recipe.LearningRate); err != nil {
 		return err
 	}
 	m, opt := r.model, NewSGD(r.cfg.Recipe)
 	var err error
-	r.trainExec, err = model.NewExec(r.cfg.Backend, r.mctx, func(ctx *model.Scope, x, onehot *graph.Node) (*graph.Node, *graph.Node) {
+	r.trainExec, err = model.NewExec(r.cfg.Backend, r.store, func(scope *model.Scope, x, onehot *graph.Node) (*graph.Node, *graph.Node) {
 		g := x.Graph()
-		ctx.SetTraining(g, true)
-		logits := m.Logits(ctx, x, true)
+		scope.Store().SetTraining(g, true)
+		logits := m.Logits(scope, x, true)
 		loss := crossEntropy(logits, onehot)
-		opt.UpdateGraph(ctx, g, loss)
+		opt.UpdateGraph(scope, g, loss)
 		return loss, logits
 	})
 	if err != nil {
 		return err
 	}
-	r.evalExec, err = model.NewExec(r.cfg.Backend, r.mctx, func(ctx *model.Scope, x *graph.Node) *graph.Node {
-		ctx.SetTraining(x.Graph(), false)
-		return m.Logits(ctx, x, false)
+	r.evalExec, err = model.NewExec(r.cfg.Backend, r.store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		scope.Store().SetTraining(x.Graph(), false)
+		return m.Logits(scope, x, false)
 	})
 	if err != nil {
 		return err
 	}
-	// The evaluation graph first: it creates every model variable without
-	// changing any, so the training graph's pre-compilation (see
-	// preCompileKeeping) only adds the momentum buffers.
+	// Compiling builds the graphs (creating the variables) without running
+	// them: variables are initialised by the first step.
 	bs := r.cfg.Recipe.BatchSize
-	if err := r.evalExec.PreCompile(r.zeroBatch(bs)); err != nil {
+	if _, err := r.evalExec.Compile(r.imageShape(bs)); err != nil {
 		return err
 	}
 	sizes := []int{min(bs, r.train.N)}
@@ -222,57 +220,19 @@ func (r *run) build() error {
 		sizes = append(sizes, last)
 	}
 	for _, n := range sizes {
-		err := preCompileKeeping(r.mctx, r.trainExec, r.zeroBatch(n), tensors.FromShape(shapes.Make(dtypes.Float32, n, m.Classes)))
-		if err != nil {
+		if _, err := r.trainExec.Compile(r.imageShape(n), shapes.Make(dtypes.Float32, n, m.Classes)); err != nil {
 			return err
 		}
 	}
-	if got, want := TrainableParams(r.mctx), m.Params(); got != want {
+	if got, want := TrainableParams(r.store), m.Params(); got != want {
 		return fmt.Errorf("built model has %d trainable parameters, Arch.Params counts %d", got, want)
 	}
 	return nil
 }
 
-// preCompileKeeping pre-compiles exec while keeping the values of the
-// variables of ctx. GoMLX v0.26.0's Exec.PreCompile donates and resets the
-// variables that the graph changes without running it, which loses them:
-// their values are copied before and restored after. Variables that the
-// graph building creates must be momentum buffers, restored as zeros.
-func preCompileKeeping(ctx *model.Scope, exec *model.Exec, args ...any) error {
-	saved := map[*model.Variable]*tensors.Tensor{}
-	for v := range ctx.IterVariables() {
-		if !v.HasValue() {
-			continue
-		}
-		t, err := v.MustValue().LocalClone()
-		if err != nil {
-			return err
-		}
-		saved[v] = t
-	}
-	if err := exec.PreCompile(args...); err != nil {
-		return err
-	}
-	for v := range ctx.IterVariables() {
-		if v.HasValue() {
-			continue
-		}
-		t, ok := saved[v]
-		if !ok {
-			if !strings.HasPrefix(v.Scope(), momentumScope) {
-				return fmt.Errorf("variable %s created by the training graph only", v.ScopeAndName())
-			}
-			t = tensors.FromShape(v.Shape())
-		}
-		if err := v.SetValue(t); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (r *run) zeroBatch(n int) *tensors.Tensor {
-	return tensors.FromShape(shapes.Make(dtypes.Float32, n, r.model.H, r.model.W, r.model.C))
+// imageShape is the shape of a batch of n input images.
+func (r *run) imageShape(n int) shapes.Shape {
+	return shapes.Make(dtypes.Float32, n, r.model.H, r.model.W, r.model.C)
 }
 
 // crossEntropy is the mean softmax cross-entropy of logits [B, K] against
@@ -329,7 +289,7 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 			}
 			var lr float64
 			if lr, stepErr = cfg.Recipe.StepLR(e, step, steps); stepErr == nil && lr != curLR {
-				stepErr = SetLR(r.mctx, lr)
+				stepErr = SetLR(r.store, lr)
 				curLR = lr
 			}
 			if stepErr != nil {
@@ -345,7 +305,7 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 			ot := tensors.FromFlatDataAndDimensions(oh, n, m.Classes)
 			var out []*tensors.Tensor
 			stepErr = catch("training step", func() (err error) {
-				out, err = r.trainExec.Exec(xt, ot)
+				out, err = r.trainExec.Call(xt, ot)
 				return err
 			})
 			if stepErr != nil {
@@ -512,7 +472,7 @@ func evaluateExec(ctx context.Context, exec *model.Exec, m Model, d *data.Datase
 		xt := tensors.FromFlatDataAndDimensions(x, bs, m.H, m.W, m.C)
 		var out []*tensors.Tensor
 		err := catch("evaluation step", func() (err error) {
-			out, err = exec.Exec(xt)
+			out, err = exec.Call(xt)
 			return err
 		})
 		if err != nil {
@@ -571,7 +531,7 @@ func (r *run) finalize() {
 	if r.evalExec != nil {
 		r.evalExec.Finalize()
 	}
-	if r.mctx != nil {
-		r.mctx.Finalize()
+	if r.store != nil {
+		r.store.Finalize()
 	}
 }

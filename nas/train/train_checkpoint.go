@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 	"github.com/trgnas/trgnas/data"
@@ -49,7 +51,7 @@ func (r *run) save(dir string) error {
 	if err := emptyDir(dir); err != nil {
 		return err
 	}
-	h, err := checkpoint.Build(r.mctx).Dir(dir).Done()
+	h, err := checkpoint.Build(r.store).Dir(dir).Done()
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
@@ -139,18 +141,15 @@ func EvalCheckpoint(ctx context.Context, backend compute.Backend, dir string, d 
 	if err := m.Validate(); err != nil {
 		return Evaluation{}, fmt.Errorf("eval checkpoint %s: %w", dir, err)
 	}
-	c := model.New()
-	defer c.Finalize()
-	h, err := checkpoint.Load(c).Dir(dir).Done()
-	if err != nil {
+	store := model.NewStore()
+	defer store.Finalize()
+	if err := loadCheckpoint(store, dir); err != nil {
 		return Evaluation{}, fmt.Errorf("eval checkpoint %s: %w", dir, err)
 	}
-	stored := map[string]bool{}
-	for name := range h.LoadedVariables() {
-		stored[name] = true
-	}
-	exec, err := model.NewExec(backend, c, func(ctx *model.Scope, x *graph.Node) *graph.Node {
-		return m.Logits(ctx, x, false)
+	loaded := &recordingLoader{Loader: store.Loader(), found: map[string]bool{}}
+	store.SetLoader(loaded)
+	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		return m.Logits(scope, x, false)
 	})
 	if err != nil {
 		return Evaluation{}, fmt.Errorf("eval checkpoint %s: %w", dir, err)
@@ -164,13 +163,91 @@ func EvalCheckpoint(ctx context.Context, backend compute.Backend, dir string, d 
 	if err != nil {
 		return Evaluation{}, fmt.Errorf("eval checkpoint %s: %w", dir, err)
 	}
-	for v := range c.IterVariables() {
+	for v := range store.IterVariables() {
 		if strings.HasPrefix(v.Scope(), "/optimizers") || strings.HasPrefix(v.Name(), "#") || v.Name() == "global_step" {
 			continue
 		}
-		if !stored[v.ParameterName()] {
-			return Evaluation{}, fmt.Errorf("eval checkpoint %s: variable %s of the network is not in the checkpoint", dir, v.ScopeAndName())
+		if !loaded.found[v.Path()] {
+			return Evaluation{}, fmt.Errorf("eval checkpoint %s: variable %s of the network is not in the checkpoint", dir, v.Path())
 		}
 	}
 	return Evaluation{Dataset: d.Name, N: d.N, Acc: ev.acc, Loss: ev.loss, ClassAcc: ev.classAcc}, nil
+}
+
+// recordingLoader is the store's loader (the checkpoint) noting the full
+// path of each variable it supplied, so that variables created with their
+// initial values instead can be told apart.
+type recordingLoader struct {
+	model.Loader
+	found map[string]bool
+}
+
+func (l *recordingLoader) LoadVariable(store *model.Store, fullPath string) (*tensors.Tensor, bool) {
+	value, found := l.Loader.LoadVariable(store, fullPath)
+	if found {
+		l.found[fullPath] = true
+	}
+	return value, found
+}
+
+// Headers of GoMLX's compressed checkpoint files (the .bin beside each
+// checkpoint's .json): GoMLX v0.28.2 writes and reads binHeader, and reads
+// a file without it as uncompressed data; GoMLX v0.26.0, which earlier
+// builds saved checkpoints with, wrote oldBinHeader.
+const (
+	binHeader    = "gomlx_checkpointss"
+	oldBinHeader = "gomlx_checkpoints"
+)
+
+// loadCheckpoint attaches the checkpoint saved in dir to store. When GoMLX
+// fails to read it and its data files carry oldBinHeader, it is read again
+// from a temporary copy whose files carry binHeader instead (the rest of
+// each file is the same), so that checkpoints of earlier builds still load.
+func loadCheckpoint(store *model.Store, dir string) error {
+	_, err := checkpoint.Load(store).Dir(dir).Done()
+	if err == nil {
+		return nil
+	}
+	tmp, rewritten, cerr := copyWithBinHeader(dir)
+	if tmp != "" {
+		defer os.RemoveAll(tmp)
+	}
+	if cerr != nil || !rewritten {
+		return err
+	}
+	if _, err2 := checkpoint.Load(store).Dir(tmp).Done(); err2 != nil {
+		return err
+	}
+	return nil
+}
+
+// copyWithBinHeader copies the files of dir into a new temporary directory,
+// replacing oldBinHeader by binHeader at the start of the .bin files, and
+// reports whether any file had oldBinHeader.
+func copyWithBinHeader(dir string) (tmp string, rewritten bool, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", false, err
+	}
+	tmp, err = os.MkdirTemp("", "trgnas-checkpoint-")
+	if err != nil {
+		return "", false, err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return tmp, false, err
+		}
+		if strings.HasSuffix(e.Name(), ".bin") && bytes.HasPrefix(b, []byte(oldBinHeader)) && !bytes.HasPrefix(b, []byte(binHeader)) {
+			b = append([]byte(binHeader), b[len(oldBinHeader):]...)
+			rewritten = true
+		}
+		if err := os.WriteFile(filepath.Join(tmp, e.Name()), b, 0o600); err != nil {
+			return tmp, false, err
+		}
+	}
+	return tmp, rewritten, nil
 }

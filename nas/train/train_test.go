@@ -2,13 +2,18 @@ package train_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/train"
 )
 
@@ -88,7 +93,7 @@ func TestTrainLearns(t *testing.T) {
 	if want := cfg.Arch.Params(1, 4); res.Params != want {
 		t.Errorf("Params %d, want %d", res.Params, want)
 	}
-	if res.MACs != cfg.Arch.MACs(8, 8, 1, 4) || res.Backend != "gofill" {
+	if res.MACs != cfg.Arch.MACs(8, 8, 1, 4) || res.Backend != backend.Name(cfg.Backend) {
 		t.Errorf("MACs %d backend %q", res.MACs, res.Backend)
 	}
 	if len(res.ClassAcc) != 4 {
@@ -209,6 +214,40 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 	if _, err := train.EvalCheckpoint(context.Background(), cfg.Backend, t.TempDir(), cfg.Valid, 8); err == nil {
 		t.Error("empty directory: no error")
+	}
+	// A network with a variable the checkpoint lacks (layer 0 a Conv, not
+	// the SepConv trained) is refused, not evaluated with that variable's
+	// initial values.
+	saved, err := train.LoadModel(cfg.CheckpointDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved.Arch.Ops[0] = nas.OpConv
+	b, err := json.Marshal(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.CheckpointDir, train.ModelFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = train.EvalCheckpoint(context.Background(), cfg.Backend, cfg.CheckpointDir, cfg.Valid, 50)
+	if want := "variable /layer_000/conv of the network is not in the checkpoint"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("checkpoint without /layer_000/conv: error %v, want one containing %q", err, want)
+	}
+}
+
+// TestEvalCheckpointOfEarlierBuild evaluates a checkpoint that a build on
+// GoMLX v0.26.0 saved (testdata: tinyConfig's network after its three
+// epochs) and gets what that build measured on the same images.
+func TestEvalCheckpointOfEarlierBuild(t *testing.T) {
+	_, valid := tinyData(t)
+	ev, err := train.EvalCheckpoint(context.Background(), testBackend(t), "testdata/checkpoint-gomlx-v0.26.0", valid, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.N != 128 || ev.Acc != 67.96875 || math.Abs(ev.Loss-0.78893519272895551) > 1e-6 ||
+		!slices.Equal(ev.ClassAcc, []float64{96.875, 75, 18.75, 81.25}) {
+		t.Errorf("evaluation %+v, want 128 images, 67.96875%%, loss 0.788935, classes [96.875 75 18.75 81.25]", ev)
 	}
 }
 
