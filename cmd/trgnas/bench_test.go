@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trgnas/trgnas/nas/backend"
 )
 
 func TestBenchNets(t *testing.T) {
@@ -72,7 +74,7 @@ func TestBenchChild(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("stdout is not a result: %v\n%s", err, out.String())
 	}
-	if r.Impl != "gomlx" || r.Net != "sep16" || r.Params != 23610 || r.Batch != 4 || r.Steps != 2 || r.Backend != "gofill" {
+	if r.Impl != "gomlx" || r.Net != "sep16" || r.Params != 23610 || r.Batch != 4 || r.Steps != 2 || r.Backend != backend.CPUName {
 		t.Errorf("result %+v", r)
 	}
 	for name, v := range map[string]float64{"train": r.TrainIPS, "infer": r.InferIPS, "cpu": r.TrainCPUPerImg, "loss": r.Loss} {

@@ -413,16 +413,24 @@ func (l *listFlag) String() string     { return fmt.Sprint(*l) }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // buildVersions names the build for the ledger: module version, Go version,
-// GoMLX version, the evaluator and the backend.
-func buildVersions(evaluator, backend string) string {
+// the versions of GoMLX and of its compute module (which holds the
+// backends), the evaluator and the backend.
+func buildVersions(evaluator, backendName string) string {
 	v := "trgnas (unknown build)"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		v = fmt.Sprintf("%s %s %s", bi.Main.Path, bi.Main.Version, bi.GoVersion)
+		deps := map[string]string{}
 		for _, d := range bi.Deps {
-			if d.Path == "github.com/gomlx/gomlx" {
-				v += " gomlx " + d.Version
+			deps[d.Path] = d.Version
+		}
+		for _, m := range []struct{ name, path string }{
+			{"gomlx", "github.com/gomlx/gomlx"},
+			{"compute", "github.com/gomlx/compute"},
+		} {
+			if version, ok := deps[m.path]; ok {
+				v += " " + m.name + " " + version
 			}
 		}
 	}
-	return v + " evaluator " + evaluator + " backend " + backend
+	return v + " evaluator " + evaluator + " backend " + backendName
 }

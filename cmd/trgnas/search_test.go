@@ -378,3 +378,13 @@ func TestDataArgsAreTrainFlags(t *testing.T) {
 		t.Errorf("shellQuote: %s", q)
 	}
 }
+
+// The ledger's versions string names the versions of GoMLX and of its
+// compute module, then the evaluator and the backend.
+func TestBuildVersions(t *testing.T) {
+	v := buildVersions("trainer", "gofill")
+	want := regexp.MustCompile(` gomlx v\S+ compute v\S+ evaluator trainer backend gofill$`)
+	if !want.MatchString(v) {
+		t.Errorf("buildVersions = %q, want it to match %s", v, want)
+	}
+}

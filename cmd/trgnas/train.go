@@ -256,7 +256,7 @@ func evalCheckpointCmd(ctx context.Context, f *trainFlags, stdout io.Writer) err
 		return err
 	}
 	defer be.Finalize()
-	ev, err := train.EvalCheckpoint(ctx, backend, f.evalCheckpoint, test, f.batch)
+	ev, err := train.EvalCheckpoint(ctx, be, f.evalCheckpoint, test, f.batch)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/train"
 )
 
@@ -33,7 +34,7 @@ func TestTrainJSON(t *testing.T) {
 	if res.Arch.Key() != "w4-o00-k33" || len(res.Curve) != 2 || res.Params != nas.Uniform(4, 2, 0, 3).Params(1, 3) {
 		t.Errorf("result arch %s, %d epochs, %d params", res.Arch.Key(), len(res.Curve), res.Params)
 	}
-	if res.Failed || res.ValidAcc <= 0 || len(res.ClassAcc) != 3 || res.Backend != "gofill" {
+	if res.Failed || res.ValidAcc <= 0 || len(res.ClassAcc) != 3 || res.Backend != backend.CPUName {
 		t.Errorf("result %+v", res)
 	}
 	if !strings.Contains(errb.String(), "epoch 2/2") {
