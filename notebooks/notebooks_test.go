@@ -157,7 +157,7 @@ func TestCommitted(t *testing.T) {
 			}
 			for _, want := range []string{
 				"go mod edit -replace github.com/trgnas/trgnas=${GONB_DIR}/..",
-				"github.com/janpfeifer/gonb@v0.11.1",
+				"github.com/janpfeifer/gonb@v0.11.4",
 				"seed",
 			} {
 				if !strings.Contains(strings.ToLower(src.String()), strings.ToLower(want)) {
@@ -328,7 +328,7 @@ func TestSetupIdempotent(t *testing.T) {
 		"already installed, skipping apt",
 		"[goimports] golang.org/x/tools/cmd/goimports@v0.52.0\nsetup-notebooks:   already at v0.52.0, skipping",
 		"[gopls] golang.org/x/tools/gopls@v0.23.0\nsetup-notebooks:   already at v0.23.0, skipping",
-		"[gonb] github.com/janpfeifer/gonb@v0.11.1\nsetup-notebooks:   already at v0.11.1, skipping",
+		"[gonb] github.com/janpfeifer/gonb@v0.11.4\nsetup-notebooks:   already at v0.11.4, skipping",
 		"kernel spec: ",
 		"done: ",
 	} {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup-notebooks.sh installs what the TRG-NAS notebooks need on Debian or
 # Ubuntu: Jupyter (nbconvert and nbclient, plus the classic notebook UI) and
-# the Fashion-MNIST files (dataset-fashion-mnist) from the distribution, goimports and gopls at pinned versions, GoNB v0.11.1, and
+# the Fashion-MNIST files (dataset-fashion-mnist) from the distribution, goimports and gopls at pinned versions, GoNB v0.11.4, and
 # the GoNB kernel registration. It is idempotent: what is already there at the
 # right version is skipped. Every step says what it does; a failing step stops
 # the script with a message naming the step, and the kernel is registered only
@@ -23,7 +23,7 @@
 # TRGNAS_KERNEL_SIMD=0 to leave it out).
 set -euo pipefail
 
-readonly GONB_VERSION=v0.11.1
+readonly GONB_VERSION=v0.11.4
 readonly TOOLS_VERSION=v0.52.0 # golang.org/x/tools (goimports)
 readonly GOPLS_VERSION=v0.23.0 # golang.org/x/tools/gopls (v0.24 needs Go 1.27)
 readonly GO_MIN_MINOR=26       # go.mod says go 1.26
