@@ -1,7 +1,7 @@
 # TRG-NAS notebooks on an NVIDIA GPU: Go, this project, Jupyter with the
 # GoNB kernel (scripts/setup-notebooks.sh) and the PJRT CUDA plugin of
 # GoMLX's XLA backend, installed at build time (scripts/pjrt-cuda, which calls
-# go-xla v0.1.4's installer.CudaInstall). The notebook server runs as a
+# go-xla v0.4.1's installer.CudaInstall). The notebook server runs as a
 # non-root user on port 8888 in notebooks/.
 #
 #   docker build -t trgnas .
@@ -10,7 +10,7 @@
 # The plugin brings its own CUDA libraries; the host needs an NVIDIA driver
 # for CUDA 13 (or build with PJRT_PLUGIN=cuda12 and a CUDA 12 base image).
 # PJRT_VERSION is the jax-<plugin>-pjrt release on PyPI; pin it to the one
-# you tested (go-xla v0.1.4 speaks PJRT C API 0.83).
+# you tested (go-xla v0.4.1 speaks PJRT C API 0.104).
 ARG BASE=nvidia/cuda:13.0.1-runtime-ubuntu24.04
 FROM ${BASE}
 

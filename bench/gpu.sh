@@ -13,7 +13,7 @@
 # pjrt_c_api_<name>_plugin.so, so a symlink with that name is made in a
 # temporary folder. XLA_FLAGS is set here (go-xla's default points at its
 # author's CUDA directory). Whether the plugin's PJRT API version matches
-# what go-xla v0.1.4 expects is unknown until this runs: the error, if any,
+# what go-xla v0.4.1 expects (PJRT C API 0.104) is unknown until this runs: the error, if any,
 # comes from the first trgnas line.
 set -eu
 bin=${1:?usage: bench/gpu.sh /path/to/trgnas [trgnas bench flags]}

@@ -3,23 +3,24 @@
 # two-candidates-at-once search, final step and report, built with -race
 # (a race makes the test fail, and the binary exit with status 66).
 #
-# GoMLX v0.26.0's SimpleGo runs a graph's ops on several goroutines and
-# reads its buffer-use counters there without a lock (backends/simplego
-# exec.go: the read of numUsed in executeNode, written under execBuf.mu
-# after each op), which the detector reports as a race in SimpleGo, not in
-# this project. The check therefore runs SimpleGo's ops in sequence
-# ("ops_sequential"); the project's own kernels keep their parallel workers,
-# and the search its parallel candidates.
+# GoMLX's Go backend runs a graph's ops on several goroutines; in GoMLX
+# v0.26.0 (then SimpleGo) it read its buffer-use counters there without a
+# lock (backends/simplego exec.go: the read of numUsed in executeNode,
+# written under execBuf.mu after each op), which the detector reported as a
+# race in the backend, not in this project. The check therefore runs the Go
+# backend's ops in sequence ("ops_sequential"); the project's own kernels
+# keep their parallel workers, and the search its parallel candidates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 SIMD=${SIMD-$([ "$($GO env GOARCH)" = amd64 ] && echo GOEXPERIMENT=simd)}
 backend=go:ops_sequential
 
-# nas/layers and nas/backend/cpu's own tests are left out: they build SimpleGo
+# nas/layers and nas/backend/cpu's own tests are left out: they build Go
 # backends in their default parallel mode to compare against, so the
-# detector would report SimpleGo's race there; the kernels under nas/backend/cpu
-# (conv, norm, fast) run their worker pools without SimpleGo and are in.
+# detector would report the backend's race there; the kernels under
+# nas/backend/cpu (conv, norm, fast) run their worker pools without the Go
+# backend and are in.
 echo "race: go test -race (nas, nas/train, data, nas/backend/cpu/conv, norm, fast)"
 env $SIMD TRGNAS_TEST_BACKEND=$backend $GO test -race -count=1 ./nas/ ./nas/train/ ./data/ ./nas/backend/cpu/conv/ ./nas/backend/cpu/norm/ ./nas/backend/cpu/fast/
 

@@ -1,5 +1,5 @@
 // Command pjrt-cuda installs the PJRT CUDA plugin and the NVIDIA libraries it
-// needs, with the installer of go-xla (the XLA binding of GoMLX v0.26.0),
+// needs, with the installer of go-xla v0.4.1 (the XLA binding of GoMLX v0.28.2),
 // where GoMLX's XLA backend looks for them: DIR/go-xla/nvidia. The
 // Dockerfile runs it at build time.
 //
