@@ -314,7 +314,8 @@ func (e *executable) Outputs() (outputShapes []shapes.Shape) {
 // Execute implements compute.Executable. Every intermediate buffer is
 // donated to, or released after, its last consumer; inputs marked in donate
 // are treated the same way, the others are left to the caller. Outputs are
-// The Go backend buffers owned by the caller.
+// buffers of this backend (Go backend buffers that name this backend as
+// their owner) owned by the caller.
 func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device compute.DeviceNum) ([]compute.Buffer, error) {
 	if e.finalized.Load() {
 		return nil, fmt.Errorf("%s: executing %q: executable already finalized", Name, e.name)
@@ -341,7 +342,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 		if !shape.Equal(p.shape) {
 			return nil, fmt.Errorf("%s: executing %q: input #%d (%q): expected shape %s, got %s", Name, e.name, i, p.name, p.shape, shape)
 		}
-		bufs[p.id], owned[p.id] = inputs[i], donate[i]
+		bufs[p.id], owned[p.id] = unwrap(inputs[i]), donate[i]
 	}
 	release := func() {
 		for id, buf := range bufs {
@@ -417,7 +418,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 			return nil, fmt.Errorf("%s: executing %q: output #%d (%s) was not computed", Name, e.name, j, v.describe())
 		}
 		if owned[v.id] {
-			results[j], owned[v.id] = buf, false
+			results[j], owned[v.id] = e.be.wrap(buf), false
 			continue
 		}
 		c, err := cloneBuffer(inner, buf)
@@ -425,7 +426,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 			release()
 			return nil, fmt.Errorf("%s: executing %q: copying output #%d: %w", Name, e.name, j, err)
 		}
-		results[j] = c
+		results[j] = e.be.wrap(c)
 	}
 	// Whatever is left (e.g. donated inputs nothing used) is released.
 	release()
