@@ -1,8 +1,9 @@
 // Package nas holds the TRG-NAS search space (Arch), its parameter and
-// multiply-accumulate counts, the staged search, its ledger, the final
-// step's record, and replay of published search logs. It does not import
-// GoMLX: training lives in nas/train, so that readers of records (plots,
-// the Slurm evaluator) do not link it.
+// multiply-accumulate counts, the staged search, the lines of its ledger
+// and the final step's record. It does no I/O of its own: a search writes
+// through a Journal (a ledger file of package nas/ledger), and training
+// lives in nas/train, so that readers of records (plots, the Slurm
+// evaluator) link neither file locks nor GoMLX.
 package nas
 
 import (

@@ -79,7 +79,7 @@ func FoundArch(lf *LedgerFile) (Arch, Result, error) {
 // lookup of a finished record and the record itself. The training is
 // Train's, given by the caller (train.Final trains with GoMLX).
 type FinalStep struct {
-	Ledger *Ledger // the search's ledger: looked up first, the record appended to it
+	Ledger Journal // the search's ledger: looked up first, the record appended to it
 	Arch   Arch    // the network to train
 	Role   string  // RoleFound or RoleBaseline
 	// Recipe is the final recipe: usually the search's with more epochs.
@@ -126,7 +126,7 @@ func RunFinal(ctx context.Context, st FinalStep) (rec FinalRecord, cached bool, 
 			return prev, true, nil
 		}
 		prev.Role = st.Role // the other role's run, recorded again for this one
-		return prev, true, st.Ledger.appendFinal(prev)
+		return prev, true, appendFinal(st.Ledger, prev)
 	}
 	hdr := st.Ledger.Header()
 	var same []FinalRecord // the cache's records of this ledger's data
@@ -137,7 +137,7 @@ func RunFinal(ctx context.Context, st FinalStep) (rec FinalRecord, cached bool, 
 	}
 	if prev, ok := findFinal(same, st.Role, st.Arch, st.Recipe, st.TestSet); ok {
 		prev.Role = st.Role
-		return prev, true, st.Ledger.appendFinal(prev)
+		return prev, true, appendFinal(st.Ledger, prev)
 	}
 	res, err := st.Train(ctx)
 	if err != nil {
@@ -148,15 +148,16 @@ func RunFinal(ctx context.Context, st FinalStep) (rec FinalRecord, cached bool, 
 		TrainImages: st.TrainImages, TestSet: st.TestSet, TestImages: st.TestImages,
 		Result: res, Versions: hdr.Versions, Time: time.Now().UTC(),
 	}
-	return rec, false, st.Ledger.appendFinal(rec)
+	return rec, false, appendFinal(st.Ledger, rec)
 }
 
 // appendFinal writes a final record and keeps it in the ledger's content.
-func (l *Ledger) appendFinal(rec FinalRecord) error {
-	if err := l.appendJSON(rec); err != nil {
+func appendFinal(l Journal, rec FinalRecord) error {
+	if err := l.AppendLine(rec); err != nil {
 		return err
 	}
-	l.read.Entries = append(l.read.Entries, LedgerEntry{Final: &rec})
+	c := l.Content()
+	c.Entries = append(c.Entries, LedgerEntry{Final: &rec})
 	return nil
 }
 

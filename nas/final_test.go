@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 )
 
 // fakeFinal is a final step whose training is counted and whose test
 // accuracy follows from the network and recipe (training is deterministic).
-func fakeFinal(l *nas.Ledger, a nas.Arch, r nas.Recipe, trained *int) nas.FinalStep {
+func fakeFinal(l *ledger.Ledger, a nas.Arch, r nas.Recipe, trained *int) nas.FinalStep {
 	st := nas.FinalStep{Ledger: l, Arch: a, Role: nas.RoleFound, Recipe: r,
 		TrainImages: 192, TestSet: "synthetic/test sha256:01", TestImages: 48}
 	st.Train = func(context.Context) (nas.Result, error) {
@@ -27,7 +28,7 @@ func fakeFinal(l *nas.Ledger, a nas.Arch, r nas.Recipe, trained *int) nas.FinalS
 func TestFinalRecordsAndReuses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.jsonl")
 	cfg := smallConfig()
-	l, err := nas.OpenLedger(path, testHeader(cfg))
+	l, err := ledger.Open(path, testHeader(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,14 +68,14 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	}
 	l.Close()
 
-	lf, _, err := nas.ReadLedgerFile(path)
+	lf, _, err := ledger.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := len(lf.Finals()); n != 3 {
 		t.Fatalf("%d final records, want 3 (found, the same run as baseline, a longer found)", n)
 	}
-	l2, err := nas.OpenLedgerAppend(path)
+	l2, err := ledger.OpenAppend(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	other := filepath.Join(t.TempDir(), "other.jsonl")
 	cfg2 := smallConfig()
 	cfg2.WidthDropTol = 0
-	l3, err := nas.OpenLedger(other, testHeader(cfg2))
+	l3, err := ledger.Open(other, testHeader(cfg2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,14 +101,14 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	if err != nil || !cached || rec.Result.TestAcc != first.Result.TestAcc {
 		t.Fatalf("from the cache: cached %v, %v", cached, err)
 	}
-	if lf3, _, _ := nas.ReadLedgerFile(other); len(lf3.Finals()) != 1 {
+	if lf3, _, _ := ledger.ReadFile(other); len(lf3.Finals()) != 1 {
 		t.Errorf("the cached record was not copied into the ledger")
 	}
 	otherData := lf.Finals()
 	for i := range otherData {
 		otherData[i].Dataset = "another dataset"
 	}
-	l4, err := nas.OpenLedger(filepath.Join(t.TempDir(), "o.jsonl"), testHeader(cfg2))
+	l4, err := ledger.Open(filepath.Join(t.TempDir(), "o.jsonl"), testHeader(cfg2))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"sort"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/trgnas/trgnas/data"
@@ -87,23 +84,10 @@ func (e *LineError) Unwrap() error { return e.Err }
 // progress, or one cut short by a killed process.
 var ErrIncompleteLine = errors.New("incomplete last line (no newline: a write in progress or cut short), skipped")
 
-// ErrLedgerMismatch is wrapped by the error of OpenLedger when the ledger
-// was written by another configuration, recipe or dataset.
+// ErrLedgerMismatch is wrapped by the error of opening a ledger
+// (ledger.Open) or of Search.UseLedger when the ledger was written by
+// another configuration, recipe or dataset.
 var ErrLedgerMismatch = errors.New("ledger was written by another search")
-
-// ReadLedger reads the candidate records of a ledger in file order, with
-// the user's overrides applied (Accepted, Override and Reason updated).
-// Lines that cannot be read (a corrupt line, a half-written last line) are
-// skipped and reported in warnings as *LineError naming file and line; err
-// is set only when the file cannot be read at all. The file may be appended
-// to while it is read.
-func ReadLedger(path string) (recs []Record, warnings []error, err error) {
-	lf, warnings, err := ReadLedgerFile(path)
-	if err != nil {
-		return nil, warnings, err
-	}
-	return lf.Records(), warnings, nil
-}
 
 // Records returns the candidate records with the overrides applied.
 func (lf *LedgerFile) Records() []Record {
@@ -125,15 +109,12 @@ func (lf *LedgerFile) Records() []Record {
 	return recs
 }
 
-// ReadLedgerFile reads and parses a whole ledger; see ReadLedger for the
-// handling of bad lines.
-func ReadLedgerFile(path string) (*LedgerFile, []error, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	lf, warns := parseLedger(path, data)
-	return lf, warns, nil
+// ParseLedger parses the content of a ledger file (path names it in
+// warnings). Lines that cannot be used (a corrupt line, a half-written last
+// line) are skipped and reported in warnings as *LineError naming file and
+// line.
+func ParseLedger(path string, data []byte) (*LedgerFile, []error) {
+	return parseLedger(path, data)
 }
 
 func parseLedger(path string, data []byte) (*LedgerFile, []error) {
@@ -236,131 +217,25 @@ func parseLedger(path string, data []byte) (*LedgerFile, []error) {
 // version) are ignored.
 func decodeLine(b []byte, v any) error { return json.Unmarshal(b, v) }
 
-// Ledger is an open ledger file that a search appends to. Each line is
-// written whole with one write on a file opened with O_APPEND and synced
-// before Append returns, so a killed process loses at most the line in
-// flight. One process writes a ledger at a time: opening one holds an
-// exclusive lock on it until Close or the end of the process (see
-// ErrLedgerLocked); readers (ReadLedger, ReadLedgerFile) do not lock.
-type Ledger struct {
-	path   string
-	f      *os.File
-	hdr    LedgerHeader
-	read   *LedgerFile // content when opened
-	warn   []error
-	locked bool
-
-	closeOnce sync.Once
-	closeErr  error
+// Journal is where a search (UseLedger) and a final step (RunFinal) write
+// their lines, in order: an open ledger file of package nas/ledger, or
+// anything else that keeps lines. The search itself does no I/O.
+type Journal interface {
+	// Path names the journal in messages.
+	Path() string
+	// Header is what every line is produced with.
+	Header() LedgerHeader
+	// Content is what the journal held when it was opened; RunFinal adds
+	// the final records it appends.
+	Content() *LedgerFile
+	// AppendLine writes one line: a Record, LedgerStart, LedgerOverride or
+	// FinalRecord.
+	AppendLine(line any) error
 }
 
-// OpenLedger opens the ledger at path for appending, creating it with hdr
-// as its header when it does not exist or holds nothing. An existing ledger
-// must have been written with the same config, recipe and dataset as hdr:
-// otherwise the error wraps ErrLedgerMismatch and lists what differs.
-// Unreadable lines are skipped; Warnings returns them. While another
-// process (or another open Ledger of this one) writes the ledger, the error
-// wraps ErrLedgerLocked and names the holder.
-func OpenLedger(path string, hdr LedgerHeader) (*Ledger, error) {
-	hdr.Format = LedgerFormat
-	if err := hdr.Config.Validate(); err != nil {
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
-	}
-	if err := hdr.Recipe.Validate(); err != nil {
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
-	}
-	l, err := openLocked(path, os.O_CREATE)
-	if err != nil {
-		return nil, err
-	}
-	lf := l.read
-	switch {
-	case lf.Header != nil:
-		if diffs := hdr.diff(*lf.Header); len(diffs) > 0 {
-			l.Close()
-			return nil, fmt.Errorf("%w: %s: %s", ErrLedgerMismatch, path, strings.Join(diffs, "; "))
-		}
-		l.hdr = *lf.Header
-	case len(lf.Entries) > 0:
-		l.Close()
-		return nil, fmt.Errorf("%s: ledger has records but no header line", path)
-	default:
-		if hdr.Created.IsZero() {
-			hdr.Created = time.Now().UTC()
-		}
-		l.hdr = hdr
-		if err := l.appendJSON(hdr); err != nil {
-			l.Close()
-			return nil, err
-		}
-	}
-	return l, nil
-}
-
-// OpenLedgerAppend opens an existing ledger for appending with the header
-// it has, for steps that add to a search's ledger without being the search
-// (the final step). It takes the same lock as OpenLedger, so it is refused
-// while the search runs.
-func OpenLedgerAppend(path string) (*Ledger, error) {
-	l, err := openLocked(path, 0)
-	if err != nil {
-		return nil, err
-	}
-	if l.read.Header == nil {
-		l.Close()
-		return nil, fmt.Errorf("%s: ledger has no header line", path)
-	}
-	l.hdr = *l.read.Header
-	return l, nil
-}
-
-// openLocked opens the ledger at path for appending (flag adds to the open
-// flags), takes its lock, then reads what it holds: read after the lock, so
-// that no other writer adds to it unseen.
-func openLocked(path string, flag int) (*Ledger, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|flag, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	l := &Ledger{path: path, f: f}
-	if err := l.lock(); err != nil {
-		f.Close()
-		return nil, err
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		l.Close()
-		return nil, err
-	}
-	l.read, l.warn = parseLedger(path, data)
-	return l, nil
-}
-
-// Path returns the ledger's file name.
-func (l *Ledger) Path() string { return l.path }
-
-// Header returns the ledger's header.
-func (l *Ledger) Header() LedgerHeader { return l.hdr }
-
-// Warnings returns the lines skipped when the ledger was opened.
-func (l *Ledger) Warnings() []error { return append([]error(nil), l.warn...) }
-
-// Content returns what the ledger held when it was opened.
-func (l *Ledger) Content() *LedgerFile { return l.read }
-
-// Close ends the lock and closes the file. Calls after the first do
-// nothing.
-func (l *Ledger) Close() error {
-	l.closeOnce.Do(func() {
-		l.unlock()
-		l.closeErr = l.f.Close()
-	})
-	return l.closeErr
-}
-
-// diff lists the differences between h (this run) and the ledger's header
+// Diff lists the differences between h (this run) and the ledger's header
 // old, as "config.max_depth: ledger has 20, this run has 18".
-func (h LedgerHeader) diff(old LedgerHeader) []string {
+func (h LedgerHeader) Diff(old LedgerHeader) []string {
 	var out []string
 	out = append(out, diffJSON("config", old.Config, h.Config)...)
 	out = append(out, diffJSON("recipe", old.Recipe, h.Recipe)...)
@@ -405,52 +280,21 @@ func jsonValue(v any) string {
 	return string(b)
 }
 
-// Append writes one record.
-func (l *Ledger) Append(r Record) error { return l.appendJSON(r) }
-
-func (l *Ledger) appendDecision(d Decision) error {
-	return l.Append(Record{
+// decisionRecord is the ledger line of a decision of the search.
+func decisionRecord(hdr LedgerHeader, d Decision) Record {
+	return Record{
 		Seq: d.Seq, Key: d.Arch.Key(), Stage: d.Stage, Accepted: d.Accepted, Reason: d.Reason,
-		Override: d.Override, Recipe: l.hdr.Recipe, Dataset: l.hdr.Dataset, Seed: l.hdr.Recipe.Seed,
-		Result: d.Result, Versions: l.hdr.Versions, Time: time.Now().UTC(),
-	})
+		Override: d.Override, Recipe: hdr.Recipe, Dataset: hdr.Dataset, Seed: hdr.Recipe.Seed,
+		Result: d.Result, Versions: hdr.Versions, Time: time.Now().UTC(),
+	}
 }
 
-func (l *Ledger) appendStart(after int, stage Stage, a Arch) error {
-	return l.appendJSON(LedgerStart{Event: "start", After: after, Stage: stage, Arch: a, Time: time.Now().UTC()})
+// startLine is the ledger line of a stage the user started (Search.Start).
+func startLine(after int, stage Stage, a Arch) LedgerStart {
+	return LedgerStart{Event: "start", After: after, Stage: stage, Arch: a, Time: time.Now().UTC()}
 }
 
-func (l *Ledger) appendOverride(d Decision, note string) error {
-	return l.appendJSON(LedgerOverride{Event: "override", Seq: d.Seq, Accepted: d.Accepted, Reason: d.Reason, Note: note, Time: time.Now().UTC()})
-}
-
-// appendJSON writes v as one line with a single write and syncs. If the file
-// does not end in a newline (a line cut short by a killed writer), the line
-// is preceded by one so that it is not glued onto the broken one.
-func (l *Ledger) appendJSON(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("ledger %s: %w", l.path, err)
-	}
-	b = append(b, '\n')
-	fi, err := l.f.Stat()
-	if err != nil {
-		return fmt.Errorf("ledger %s: %w", l.path, err)
-	}
-	if fi.Size() > 0 {
-		last := make([]byte, 1)
-		if _, err := l.f.ReadAt(last, fi.Size()-1); err != nil {
-			return fmt.Errorf("ledger %s: %w", l.path, err)
-		}
-		if last[0] != '\n' {
-			b = append([]byte{'\n'}, b...)
-		}
-	}
-	if _, err := l.f.Write(b); err != nil {
-		return fmt.Errorf("ledger %s: %w", l.path, err)
-	}
-	if err := l.f.Sync(); err != nil {
-		return fmt.Errorf("ledger %s: %w", l.path, err)
-	}
-	return nil
+// overrideLine is the ledger line of a user's override (Search.Override).
+func overrideLine(d Decision, note string) LedgerOverride {
+	return LedgerOverride{Event: "override", Seq: d.Seq, Accepted: d.Accepted, Reason: d.Reason, Note: note, Time: time.Now().UTC()}
 }

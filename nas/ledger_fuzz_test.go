@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 )
 
 // FuzzLedger checks that no ledger content makes reading, opening or
@@ -15,7 +16,7 @@ import (
 func FuzzLedger(f *testing.F) {
 	dir := f.TempDir()
 	path := filepath.Join(dir, "seed.jsonl")
-	l, err := nas.OpenLedger(path, testHeader(smallConfig()))
+	l, err := ledger.Open(path, testHeader(smallConfig()))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -60,11 +61,11 @@ func FuzzLedger(f *testing.F) {
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		recs, _, err := nas.ReadLedger(p)
+		recs, _, err := ledger.Read(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if lf, _, err := nas.ReadLedgerFile(p); err == nil {
+		if lf, _, err := ledger.ReadFile(p); err == nil {
 			nas.FoundArch(lf)
 			for _, fr := range lf.Finals() {
 				if err := fr.Arch().Validate(); err != nil {
@@ -72,7 +73,7 @@ func FuzzLedger(f *testing.F) {
 				}
 			}
 		}
-		l, err := nas.OpenLedger(p, testHeader(smallConfig()))
+		l, err := ledger.Open(p, testHeader(smallConfig()))
 		if err != nil {
 			return
 		}
@@ -81,7 +82,7 @@ func FuzzLedger(f *testing.F) {
 		if err := s.UseLedger(l); err != nil {
 			return
 		}
-		after, _, err := nas.ReadLedger(p)
+		after, _, err := ledger.Read(p)
 		if err != nil || len(after) < len(recs) {
 			t.Fatalf("opening lost records: %d -> %d (%v)", len(recs), len(after), err)
 		}

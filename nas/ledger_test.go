@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 )
 
 func testHeader(cfg nas.Config) nas.LedgerHeader {
@@ -47,9 +48,9 @@ func (s *stopAfter) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error
 	return s.ev.Evaluate(ctx, a)
 }
 
-func openLedgerSearch(t *testing.T, path string, cfg nas.Config) (*nas.Search, *nas.Ledger) {
+func openLedgerSearch(t *testing.T, path string, cfg nas.Config) (*nas.Search, *ledger.Ledger) {
 	t.Helper()
-	l, err := nas.OpenLedger(path, testHeader(cfg))
+	l, err := ledger.Open(path, testHeader(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestLedgerResumeNeverReevaluates(t *testing.T) {
 			if !reflect.DeepEqual(traceOf(s.Decisions(), ""), traceOf(ref.Decisions(), "")) {
 				t.Errorf("resumed search differs:\n%q\n%q", traceOf(s.Decisions(), ""), traceOf(ref.Decisions(), ""))
 			}
-			recs, warns, err := nas.ReadLedger(path)
+			recs, warns, err := ledger.Read(path)
 			if err != nil || len(warns) > 0 || len(recs) != n {
 				t.Fatalf("ledger: %d records, warnings %v, err %v", len(recs), warns, err)
 			}
@@ -137,7 +138,7 @@ func TestLedgerCorruptLines(t *testing.T) {
 	half := lines[7][:len(lines[7])/2]
 	os.WriteFile(path, []byte(strings.Join(lines, "")+half), 0o644)
 
-	recs, warns, err := nas.ReadLedger(path)
+	recs, warns, err := ledger.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestLedgerCorruptLines(t *testing.T) {
 	if !reflect.DeepEqual(traceOf(s.Decisions(), ""), traceOf(ref.Decisions(), "")) {
 		t.Errorf("resumed search differs")
 	}
-	recs, warns, _ = nas.ReadLedger(path)
+	recs, warns, _ = ledger.Read(path)
 	if len(warns) != 2 || !strings.Contains(warns[1].Error(), "corrupt line") {
 		t.Errorf("after append, warnings %v", warns)
 	}
@@ -192,7 +193,7 @@ func TestLedgerConfigMismatch(t *testing.T) {
 	h := testHeader(other)
 	h.Recipe.Epochs = 600
 	h.Dataset = "mnist"
-	_, err := nas.OpenLedger(path, h)
+	_, err := ledger.Open(path, h)
 	if !errors.Is(err, nas.ErrLedgerMismatch) {
 		t.Fatalf("err %v", err)
 	}
@@ -202,19 +203,19 @@ func TestLedgerConfigMismatch(t *testing.T) {
 		}
 	}
 	// A search with another config refuses a ledger opened for its own.
-	l, _ = nas.OpenLedger(path, testHeader(smallConfig()))
+	l, _ = ledger.Open(path, testHeader(smallConfig()))
 	defer l.Close()
 	s, _ := nas.NewSearch(other)
 	if err := s.UseLedger(l); !errors.Is(err, nas.ErrLedgerMismatch) {
 		t.Errorf("UseLedger: %v", err)
 	}
-	if _, err := nas.OpenLedger(path, nas.LedgerHeader{Config: nas.Config{}}); !errors.Is(err, nas.ErrInvalidConfig) {
+	if _, err := ledger.Open(path, nas.LedgerHeader{Config: nas.Config{}}); !errors.Is(err, nas.ErrInvalidConfig) {
 		t.Errorf("invalid config: %v", err)
 	}
-	if _, err := nas.OpenLedger(path, nas.LedgerHeader{Config: smallConfig()}); !errors.Is(err, nas.ErrInvalidRecipe) {
+	if _, err := ledger.Open(path, nas.LedgerHeader{Config: smallConfig()}); !errors.Is(err, nas.ErrInvalidRecipe) {
 		t.Errorf("invalid recipe: %v", err)
 	}
-	if _, _, err := nas.ReadLedger(filepath.Join(t.TempDir(), "missing")); err == nil {
+	if _, _, err := ledger.Read(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("missing file read")
 	}
 }
@@ -222,7 +223,7 @@ func TestLedgerConfigMismatch(t *testing.T) {
 func TestLedgerRejectsRecordsWithoutHeader(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
 	os.WriteFile(path, []byte(`{"seq":0,"key":"w16-o000-k333","stage":"depth","accepted":true,"recipe":{},"dataset":"","seed":0,"result":{},"time":"2026-01-01T00:00:00Z"}`+"\n"), 0o644)
-	if _, err := nas.OpenLedger(path, testHeader(smallConfig())); err == nil || !strings.Contains(err.Error(), "no header") {
+	if _, err := ledger.Open(path, testHeader(smallConfig())); err == nil || !strings.Contains(err.Error(), "no header") {
 		t.Fatalf("err %v", err)
 	}
 }
@@ -250,7 +251,7 @@ func TestLedgerReadWhileAppending(t *testing.T) {
 			finished = true
 		default:
 		}
-		recs, warns, err := nas.ReadLedger(path)
+		recs, warns, err := ledger.Read(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +271,7 @@ func TestLedgerReadWhileAppending(t *testing.T) {
 		last = len(recs)
 		reads++
 	}
-	recs, warns, _ := nas.ReadLedger(path)
+	recs, warns, _ := ledger.Read(path)
 	if len(warns) > 0 || len(recs) != len(s.Decisions()) {
 		t.Fatalf("final: %d records for %d decisions, %v", len(recs), len(s.Decisions()), warns)
 	}
@@ -282,13 +283,13 @@ func TestLedgerReadWhileAppending(t *testing.T) {
 // With the lock off (filesystems without locks), lines of concurrent
 // writers still never interleave.
 func TestLedgerSeveralWritersLockOff(t *testing.T) {
-	t.Setenv(nas.LockOffEnv, "off")
+	t.Setenv(ledger.LockOffEnv, "off")
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
 	h := testHeader(smallConfig())
 	const writers, each = 4, 50
 	var wg sync.WaitGroup
 	// One opener creates the header first; the others find it.
-	l0, err := nas.OpenLedger(path, h)
+	l0, err := ledger.Open(path, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +298,7 @@ func TestLedgerSeveralWritersLockOff(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			l, err := nas.OpenLedger(path, h)
+			l, err := ledger.Open(path, h)
 			if err != nil {
 				t.Error(err)
 				return
@@ -313,7 +314,7 @@ func TestLedgerSeveralWritersLockOff(t *testing.T) {
 		}(w)
 	}
 	wg.Wait()
-	recs, warns, err := nas.ReadLedger(path)
+	recs, warns, err := ledger.Read(path)
 	if err != nil || len(warns) > 0 || len(recs) != writers*each {
 		t.Fatalf("%d records, warnings %v, err %v", len(recs), warns, err)
 	}
@@ -343,7 +344,7 @@ func TestLedgerOverrideAndStartReplay(t *testing.T) {
 	l.Close()
 	want := traceOf(s.Decisions(), "")
 
-	recs, warns, err := nas.ReadLedger(path)
+	recs, warns, err := ledger.Read(path)
 	if err != nil || len(warns) > 0 {
 		t.Fatal(err, warns)
 	}
@@ -378,7 +379,7 @@ func TestRememberRecordsOfAnotherSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	recs, _, _ := nas.ReadLedger(path)
+	recs, _, _ := ledger.Read(path)
 	h := testHeader(smallConfig())
 
 	other := smallConfig()
@@ -425,7 +426,7 @@ func TestLedgerHalfWrittenHeader(t *testing.T) {
 	if err := s.Run(context.Background(), newScoreEval(50, nil)); err != nil {
 		t.Fatal(err)
 	}
-	lf, warns, err := nas.ReadLedgerFile(path)
+	lf, warns, err := ledger.ReadFile(path)
 	if err != nil || lf.Header == nil || lf.Header.Config != smallConfig() || len(lf.Records()) != len(s.Decisions()) {
 		t.Fatalf("header %+v, %d records, %v %v", lf.Header, len(lf.Records()), warns, err)
 	}

@@ -52,7 +52,7 @@ type Search struct {
 	events []event
 	st     state
 
-	ledger  *Ledger
+	ledger  Journal           // where decisions are written (UseLedger), or nil
 	ledgerN int               // events already in the ledger
 	cache   map[string]Result // by Arch.Key(): results Run and RunStage reuse
 
@@ -206,7 +206,7 @@ func (s *Search) Override(accept bool, reason string) (Decision, error) {
 	s.st = st
 	d := st.decisions[len(st.decisions)-1]
 	if s.ledger != nil {
-		if err := s.ledger.appendOverride(d, reason); err != nil {
+		if err := s.ledger.AppendLine(overrideLine(d, reason)); err != nil {
 			return d, err
 		}
 	}
@@ -251,9 +251,9 @@ func (s *Search) flush() error {
 		var err error
 		switch ev.kind {
 		case evStart:
-			err = s.ledger.appendStart(s.resultsBefore(s.ledgerN), ev.stage, ev.arch)
+			err = s.ledger.AppendLine(startLine(s.resultsBefore(s.ledgerN), ev.stage, ev.arch))
 		case evResult:
-			err = s.ledger.appendDecision(s.decisionOf(s.ledgerN))
+			err = s.ledger.AppendLine(decisionRecord(s.ledger.Header(), s.decisionOf(s.ledgerN)))
 		}
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 )
 
 // A notebook drives the search one candidate at a time: ask for the next
@@ -66,7 +67,7 @@ func ExampleSearch_UseLedger() {
 		return nas.Result{Arch: a, ValidAcc: 50 + float64(a.Depth()+a.Width)/10}, nil
 	})
 	for run := 0; run < 2; run++ {
-		l, err := nas.OpenLedger(path, nas.LedgerHeader{Config: cfg, Recipe: nas.DefaultRecipe(), Dataset: "example"})
+		l, err := ledger.Open(path, nas.LedgerHeader{Config: cfg, Recipe: nas.DefaultRecipe(), Dataset: "example"})
 		if err != nil {
 			panic(err)
 		}
@@ -80,7 +81,7 @@ func ExampleSearch_UseLedger() {
 		l.Close()
 		fmt.Printf("run %d: %d decisions, %d evaluations so far\n", run, len(s.Decisions()), calls)
 	}
-	recs, warnings, _ := nas.ReadLedger(path)
+	recs, warnings, _ := ledger.Read(path)
 	fmt.Println(len(recs), "records,", len(warnings), "warnings")
 	// Output:
 	// run 0: 6 decisions, 6 evaluations so far

@@ -220,9 +220,10 @@ func (s *Search) appendSpeculative(stage Stage, res Result) error {
 	if l == nil {
 		return nil
 	}
-	return l.Append(Record{
+	hdr := l.Header()
+	return l.AppendLine(Record{
 		Seq: -1, Key: res.Arch.Key(), Stage: stage, Speculative: true, Reason: "speculative: evaluated ahead of the decisions",
-		Recipe: l.hdr.Recipe, Dataset: l.hdr.Dataset, Seed: l.hdr.Recipe.Seed,
-		Result: res, Versions: l.hdr.Versions, Time: time.Now().UTC(),
+		Recipe: hdr.Recipe, Dataset: hdr.Dataset, Seed: hdr.Recipe.Seed,
+		Result: res, Versions: hdr.Versions, Time: time.Now().UTC(),
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/replay"
 )
 
@@ -109,7 +110,7 @@ func TestRunParallelWithLedgerResumes(t *testing.T) {
 	}
 	l.Close()
 	ref := fullSearch(t)
-	recs, warns, _ := nas.ReadLedger(path)
+	recs, warns, _ := ledger.Read(path)
 	if decided := decisionRecords(recs); len(warns) > 0 || len(decided) != len(ref.Decisions()) {
 		t.Fatalf("%d decision records for %d decisions: %v", len(decided), len(ref.Decisions()), warns)
 	}
@@ -206,7 +207,7 @@ func TestRunParallelRecordsSpeculativeResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	recs, warns, err := nas.ReadLedger(file)
+	recs, warns, err := ledger.Read(file)
 	if err != nil || len(warns) > 0 {
 		t.Fatal(err, warns)
 	}
@@ -269,7 +270,7 @@ func TestSpeculativeRecordIsACacheHit(t *testing.T) {
 	if ev.calls[ahead.Key()] != 0 {
 		t.Errorf("%s evaluated %d times despite its speculative record", ahead.Key(), ev.calls[ahead.Key()])
 	}
-	recs, _, _ := nas.ReadLedger(file)
+	recs, _, _ := ledger.Read(file)
 	dec := decisionRecords(recs)
 	if len(dec) < 2 || dec[1].Key != ahead.Key() || dec[1].Seq != 1 || dec[1].Result.ValidAcc != 90.1 {
 		t.Errorf("decision records %+v: want the second one for %s from the speculative result", dec, ahead.Key())

@@ -6,18 +6,19 @@ import (
 )
 
 // UseLedger replays the ledger's content into the search and makes the
-// search append every later result, override and stage start to it. The
-// search must be fresh (nothing told yet) and the ledger's header config
-// must be the search's. Every recorded result is a cache hit for Run and
-// RunStage: a recorded candidate is never evaluated again.
-func (s *Search) UseLedger(l *Ledger) error {
+// search append every later result, override and stage start to it (l is
+// usually a ledger file opened with package nas/ledger). The search must
+// be fresh (nothing told yet) and the ledger's header config must be the
+// search's. Every recorded result is a cache hit for Run and RunStage: a
+// recorded candidate is never evaluated again.
+func (s *Search) UseLedger(l Journal) error {
 	if len(s.events) > 0 {
-		return fmt.Errorf("ledger %s: the search has already been told results; use a fresh search", l.path)
+		return fmt.Errorf("ledger %s: the search has already been told results; use a fresh search", l.Path())
 	}
-	if d := diffJSON("config", l.hdr.Config, s.cfg); len(d) > 0 {
-		return fmt.Errorf("%w: %s: %v", ErrLedgerMismatch, l.path, d)
+	if d := diffJSON("config", l.Header().Config, s.cfg); len(d) > 0 {
+		return fmt.Errorf("%w: %s: %v", ErrLedgerMismatch, l.Path(), d)
 	}
-	if err := s.replay(l.read); err != nil {
+	if err := s.replay(l.Content()); err != nil {
 		s.events, s.st = nil, s.initial()
 		return err
 	}
@@ -25,7 +26,7 @@ func (s *Search) UseLedger(l *Ledger) error {
 	return nil
 }
 
-// Replay feeds a ledger's entries (of a file read with ReadLedgerFile) into
+// Replay feeds a ledger's entries (of a file read with ledger.ReadFile) into
 // a fresh search without attaching the file, e.g. to report on a ledger
 // another process is still writing.
 func (s *Search) Replay(lf *LedgerFile) error {
@@ -186,7 +187,7 @@ func (s *Search) Run(ctx context.Context, ev Evaluator) error {
 
 // RememberRecords adds to the cache the results of the records trained
 // with the same recipe (seed included) on the same dataset, e.g. read with
-// ReadLedger from a ledger of a search with another config. It returns how
+// ledger.Read from a ledger of a search with another config. It returns how
 // many it added.
 func (s *Search) RememberRecords(recs []Record, recipe Recipe, dataset string) int {
 	n := 0

@@ -13,6 +13,7 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/train"
 )
@@ -53,7 +54,7 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 	if *epochs < 1 {
 		return fmt.Errorf("-epochs %d: the final training needs at least 1 epoch (say how many)", *epochs)
 	}
-	l, err := nas.OpenLedgerAppend(*path)
+	l, err := ledger.OpenAppend(*path)
 	if err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 		cfg.Progress = bar.update
 	}
 	for _, c := range caches {
-		lf, warns, err := nas.ReadLedgerFile(c)
+		lf, warns, err := ledger.ReadFile(c)
 		if err != nil {
 			return fmt.Errorf("-cache: %w", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 )
 
 // writeIDX writes Fashion-MNIST-layout idx files in dir: n training images
@@ -82,7 +83,7 @@ func TestFinal(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("search without test files: exit %d: %s\n%s", code, errOut, out)
 	}
-	lf, _, err := nas.ReadLedgerFile(ledger)
+	lf, _, err := ledger.ReadFile(ledger)
 	if err != nil || lf.Header == nil || lf.Header.Source == nil || lf.Header.Source.Dataset != "fashion-mnist" {
 		t.Fatalf("header %+v: %v", lf.Header, err)
 	}
@@ -166,7 +167,7 @@ func TestFinal(t *testing.T) {
 	if len(ledgerKeys(t, long)) != 3 || !strings.Contains(got, best.Key) || !strings.Contains(got, worst.Key) {
 		t.Errorf("retrained %s; search's best %s, worst %s", got, best.Key, worst.Key)
 	}
-	if lf2, _, _ := nas.ReadLedgerFile(long); lf2 == nil || lf2.Header.Recipe.Epochs != 3 || lf2.Header.Dataset != lf.Header.Dataset {
+	if lf2, _, _ := ledger.ReadFile(long); lf2 == nil || lf2.Header.Recipe.Epochs != 3 || lf2.Header.Dataset != lf.Header.Dataset {
 		t.Errorf("retrain header %+v", lf2.Header)
 	}
 	out, _, code = runCmd(t, "retrain", "-ledger", ledger, "-out", long, "-count", "3", "-epochs", "3")

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/slurm"
 )
 
 // decisionRecords reads a ledger's records that are not speculative.
 func decisionRecords(t *testing.T, path string) []nas.Record {
 	t.Helper()
-	recs, warns, err := nas.ReadLedger(path)
+	recs, warns, err := ledger.Read(path)
 	if err != nil || len(warns) > 0 {
 		t.Fatalf("ledger %s: %v %v", path, warns, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/plots"
 )
 
@@ -18,7 +19,7 @@ func init() {
 
 func runPlot(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("plot", "--ledger F --out DIR", stderr)
-	ledger := fs.String("ledger", "", "ledger to draw (required)")
+	ledgerPath := fs.String("ledger", "", "ledger to draw (required)")
 	out := fs.String("out", "", "folder to write the plots into, created if missing (required)")
 	compare := fs.String("compare", "", "ledger of the same candidates under another budget: adds the rank agreement plot (this ledger on x, --ledger on y)")
 	title := fs.String("title", "", "first title line of every plot; dataset and budget are always added from the records")
@@ -32,7 +33,7 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case fs.NArg() > 0:
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case *ledger == "":
+	case *ledgerPath == "":
 		return errors.New("--ledger is required")
 	case *out == "":
 		return errors.New("--out is required")
@@ -55,11 +56,11 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 			opt.Keys = append(opt.Keys, strings.TrimSpace(k))
 		}
 	}
-	recs, err := readRecords(*ledger, stderr)
+	recs, err := readRecords(*ledgerPath, stderr)
 	if err != nil {
 		return err
 	}
-	if lf, _, err := nas.ReadLedgerFile(*ledger); err == nil {
+	if lf, _, err := ledger.ReadFile(*ledgerPath); err == nil {
 		opt.Finals = lf.Finals()
 	}
 	if *compare != "" {
@@ -82,15 +83,15 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, f)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", *ledger, err)
+		return fmt.Errorf("%s: %w", *ledgerPath, err)
 	}
 	return nil
 }
 
-// readRecords reads a ledger with nas.ReadLedger, reports its skipped
+// readRecords reads a ledger with ledger.Read, reports its skipped
 // lines on stderr, and refuses a ledger without records.
 func readRecords(path string, stderr io.Writer) ([]nas.Record, error) {
-	recs, warns, err := nas.ReadLedger(path)
+	recs, warns, err := ledger.Read(path)
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "warning: %v\n", w)
 	}

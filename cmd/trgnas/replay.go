@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/replay"
 )
 
@@ -81,7 +82,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe,
+		l, err := ledger.Open(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe,
 			Dataset: fmt.Sprintf("cifar10, scored on the test set (valid_size=0), from the log %s", filepath.Base(*logPath))})
 		if err != nil {
 			return err

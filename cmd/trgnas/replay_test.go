@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 )
 
 const publishedLog = "../../nas/testdata/trgnas-cifar10-searchlog.txt"
@@ -100,7 +101,7 @@ func TestReplayToLedgerAndReport(t *testing.T) {
 	if _, errOut, code := runCmd(t, "replay", "--log", publishedLog, "--ledger", path); code != 0 {
 		t.Fatalf("replay: %s", errOut)
 	}
-	recs, warns, err := nas.ReadLedger(path)
+	recs, warns, err := ledger.Read(path)
 	if err != nil || len(warns) > 0 || len(recs) != 46 {
 		t.Fatalf("%d records, %v, %v", len(recs), warns, err)
 	}
@@ -111,7 +112,7 @@ func TestReplayToLedgerAndReport(t *testing.T) {
 	if _, errOut, code := runCmd(t, "replay", "--log", publishedLog, "--ledger", path); code != 0 {
 		t.Fatalf("second replay: %s", errOut)
 	}
-	if recs, _, _ = nas.ReadLedger(path); len(recs) != 46 {
+	if recs, _, _ = ledger.Read(path); len(recs) != 46 {
 		t.Errorf("second replay appended: %d records", len(recs))
 	}
 	out, errOut, code := runCmd(t, "report", "--ledger", path)

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 )
 
 func init() {
@@ -21,7 +22,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if *path == "" {
 		return errors.New("-ledger is required")
 	}
-	lf, warns, err := nas.ReadLedgerFile(*path)
+	lf, warns, err := ledger.ReadFile(*path)
 	if err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	}
 	h := lf.Header
 	fmt.Fprintf(stdout, "ledger %s: dataset %s, %d epochs per candidate, seed %d, order %s\n", *path, h.Dataset, h.Recipe.Epochs, h.Recipe.Seed, h.Config.Order)
-	if w, busy := nas.LedgerWriter(*path); busy {
+	if w, busy := ledger.Writer(*path); busy {
 		fmt.Fprintf(stdout, "being written now by %s: what follows is the ledger so far\n", w)
 	}
 	if err := s.WriteTable(stdout); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/train"
 	"github.com/trgnas/trgnas/plots"
@@ -41,7 +42,7 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 	if *path == "" || *out == "" {
 		return errors.New("-ledger and -out are required")
 	}
-	lf, warns, err := nas.ReadLedgerFile(*path)
+	lf, warns, err := ledger.ReadFile(*path)
 	if err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 	}
 	defer be.Finalize()
 	hdr := nas.LedgerHeader{Config: lf.Header.Config, Recipe: r, Dataset: name, Source: &spec, Versions: buildVersions("trainer", backend.Name(be))}
-	l, err := nas.OpenLedger(*out, hdr)
+	l, err := ledger.Open(*out, hdr)
 	if err != nil {
 		return err
 	}
@@ -128,7 +129,7 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "[%d/%d] %s: valid %.2f (search %.2f), %.1f s\n", i+1, len(chosen), key, res.ValidAcc, d.Result.ValidAcc, res.WallSeconds)
 	}
-	recs, _, err := nas.ReadLedger(*out)
+	recs, _, err := ledger.Read(*out)
 	if err != nil {
 		return err
 	}

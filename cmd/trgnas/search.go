@@ -18,6 +18,7 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/slurm"
 	"github.com/trgnas/trgnas/nas/train"
@@ -271,7 +272,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	var aug augFlags
 	recipeFlags(fs, &recipe, &aug)
 	o := evalOptions{}
-	ledger := fs.String("ledger", "", "ledger file (JSON lines); created, or resumed when it exists (required)")
+	ledgerPath := fs.String("ledger", "", "ledger file (JSON lines); created, or resumed when it exists (required)")
 	fs.StringVar(&o.dataset, "dataset", "mnist", datasetHelp)
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory of the dataset files")
 	fs.StringVar(&o.classes, "classes", "", "comma-separated class ids to keep (relabelled 0..n-1); empty keeps all")
@@ -311,7 +312,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	if set["released"] && !set["anneal"] {
 		recipe.Anneal = "" // the authors' script anneals per epoch
 	}
-	if *ledger == "" {
+	if *ledgerPath == "" {
 		return errors.New("-ledger is required")
 	}
 	if fs.NArg() > 0 {
@@ -342,7 +343,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	l, err := nas.OpenLedger(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Source: setup.source, Versions: buildVersions(o.evaluator, setup.backend)})
+	l, err := ledger.Open(*ledgerPath, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Source: setup.source, Versions: buildVersions(o.evaluator, setup.backend)})
 	if err != nil {
 		return err
 	}
@@ -358,10 +359,10 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if n := len(s.Decisions()); n > 0 {
-		fmt.Fprintf(stdout, "resumed %s: %d candidates recorded\n", *ledger, n)
+		fmt.Fprintf(stdout, "resumed %s: %d candidates recorded\n", *ledgerPath, n)
 	}
 	for _, c := range caches {
-		recs, warns, err := nas.ReadLedger(c)
+		recs, warns, err := ledger.Read(c)
 		if err != nil {
 			return fmt.Errorf("-cache: %w", err)
 		}

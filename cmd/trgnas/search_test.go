@@ -15,6 +15,7 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 )
 
 // TestMain lets the tests run the command as a real process: with
@@ -34,7 +35,7 @@ var trainingLine = regexp.MustCompile(`^\[(\w+)\] candidate (\d+) (\S+): trainin
 
 func ledgerKeys(t *testing.T, path string) []string {
 	t.Helper()
-	recs, warns, err := nas.ReadLedger(path)
+	recs, warns, err := ledger.Read(path)
 	if err != nil || len(warns) > 0 {
 		t.Fatalf("ledger %s: %v %v", path, warns, err)
 	}
@@ -136,7 +137,7 @@ func TestSearchStageOnly(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "best so far (search in the width stage)") {
 		t.Fatalf("exit %d %s:\n%s", code, errOut, out)
 	}
-	recs, _, _ := nas.ReadLedger(path)
+	recs, _, _ := ledger.Read(path)
 	for _, r := range recs {
 		if r.Stage != nas.StageDepth {
 			t.Errorf("record of stage %s after -stage", r.Stage)
@@ -212,7 +213,7 @@ func killAndResume(t *testing.T, searchArgs []string, kill int) {
 	}
 	// The killed process's lock note is left behind; the resume below must
 	// not be blocked by it.
-	if h, err := nas.ReadLockHolder(path); err != nil || h.PID != cmd.Process.Pid {
+	if h, err := ledger.ReadLockHolder(path); err != nil || h.PID != cmd.Process.Pid {
 		t.Errorf("lock note after the kill: %+v, %v", h, err)
 	}
 	recorded := ledgerKeys(t, path)
@@ -258,8 +259,8 @@ func killAndResume(t *testing.T, searchArgs []string, kill int) {
 	if _, errOut, code := runCmd(t, append([]string{"search", "-ledger", ref}, searchArgs...)...); code != 0 {
 		t.Fatal(errOut)
 	}
-	got, _, _ := nas.ReadLedger(path)
-	want, _, _ := nas.ReadLedger(ref)
+	got, _, _ := ledger.Read(path)
+	want, _, _ := ledger.Read(ref)
 	if len(got) != len(want) {
 		t.Fatalf("killed and resumed: %d records, uninterrupted %d", len(got), len(want))
 	}
@@ -293,7 +294,7 @@ func TestSearchRecipeDefaultsByDataset(t *testing.T) {
 		if _, errOut, code := runCmd(t, args...); code != 0 {
 			t.Fatal(errOut)
 		}
-		lf, _, err := nas.ReadLedgerFile(path)
+		lf, _, err := ledger.ReadFile(path)
 		if err != nil || lf.Header == nil {
 			t.Fatal(err)
 		}
@@ -313,7 +314,7 @@ func TestSearchParallelRecordsTheSequentialSearch(t *testing.T) {
 	if _, errOut, code := runCmd(t, append([]string{"search", "-ledger", par, "-fake-epoch", "1ms", "-parallel", "3"}, smallSearch...)...); code != 0 {
 		t.Fatal(errOut)
 	}
-	a, _, _ := nas.ReadLedger(seq)
+	a, _, _ := ledger.Read(seq)
 	b := decisionRecords(t, par)
 	if len(a) != len(b) || len(a) == 0 {
 		t.Fatalf("%d and %d records", len(a), len(b))

@@ -7,13 +7,14 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 )
 
 // FinalConfig is one final training run (see nas.RunFinal for the ledger's
 // side: the lookup of a finished record, the cache, the roles).
 type FinalConfig struct {
 	Backend compute.Backend
-	Ledger  *nas.Ledger // the search's ledger: looked up first, the record appended to it
+	Ledger  *ledger.Ledger // the search's ledger: looked up first, the record appended to it
 	Arch    nas.Arch    // the network to train
 	Role    string      // nas.RoleFound or nas.RoleBaseline
 	// Recipe is the final recipe: usually the search's with more epochs;

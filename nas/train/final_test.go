@@ -7,6 +7,7 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/train"
 )
 
@@ -26,7 +27,7 @@ func TestFinalTrainsAndRecords(t *testing.T) {
 	cfg := nas.DefaultConfig()
 	r := nas.DefaultRecipe()
 	r.Epochs, r.BatchSize, r.Anneal, r.Cutout, r.CutoutSize, r.CropPad, r.Flip = 2, 16, nas.AnnealStep, false, 0, 0, false
-	l, err := nas.OpenLedger(filepath.Join(t.TempDir(), "l.jsonl"), nas.LedgerHeader{Config: cfg, Recipe: r, Dataset: "synthetic-test sha256:00"})
+	l, err := ledger.Open(filepath.Join(t.TempDir(), "l.jsonl"), nas.LedgerHeader{Config: cfg, Recipe: r, Dataset: "synthetic-test sha256:00"})
 	if err != nil {
 		t.Fatal(err)
 	}

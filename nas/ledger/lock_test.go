@@ -1,4 +1,4 @@
-package nas_test
+package ledger_test
 
 import (
 	"bufio"
@@ -14,14 +14,24 @@ import (
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/ledger"
 )
+
+// testHeader is the header of the tests' ledgers: a small search.
+func testHeader() nas.LedgerHeader {
+	c := nas.DefaultConfig()
+	c.MinDepth, c.MaxDepth, c.MinWidth, c.MaxWidth, c.WidthStep = 3, 5, 8, 16, 4
+	r := nas.DefaultRecipe()
+	r.Epochs = 3
+	return nas.LedgerHeader{Config: c, Recipe: r, Dataset: "synthetic-test sha256:00"}
+}
 
 // TestMain lets a test run this binary as a second process that holds a
 // ledger: with TRGNAS_TEST_HOLD=PATH it opens PATH for appending, says
 // "locked" and waits for its standard input to close.
 func TestMain(m *testing.M) {
 	if path := os.Getenv("TRGNAS_TEST_HOLD"); path != "" {
-		l, err := nas.OpenLedgerAppend(path)
+		l, err := ledger.OpenAppend(path)
 		if err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
@@ -43,12 +53,12 @@ func needFlock(t *testing.T) {
 }
 
 // newLedger creates a ledger in a temporary folder and returns it open.
-func newLedger(t *testing.T) (path string, h nas.LedgerHeader, l *nas.Ledger) {
+func newLedger(t *testing.T) (path string, h nas.LedgerHeader, l *ledger.Ledger) {
 	t.Helper()
 	needFlock(t)
 	path = filepath.Join(t.TempDir(), "ledger.jsonl")
-	h = testHeader(smallConfig())
-	l, err := nas.OpenLedger(path, h)
+	h = testHeader()
+	l, err := ledger.Open(path, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,15 +67,15 @@ func newLedger(t *testing.T) (path string, h nas.LedgerHeader, l *nas.Ledger) {
 
 func TestLedgerLockOneWriter(t *testing.T) {
 	path, h, l := newLedger(t)
-	holder, err := nas.ReadLockHolder(path)
+	holder, err := ledger.ReadLockHolder(path)
 	if err != nil || holder.PID != os.Getpid() || holder.Host == "" {
 		t.Fatalf("lock note %+v, %v", holder, err)
 	}
-	for name, open := range map[string]func() (*nas.Ledger, error){
-		"OpenLedger":       func() (*nas.Ledger, error) { return nas.OpenLedger(path, h) },
-		"OpenLedgerAppend": func() (*nas.Ledger, error) { return nas.OpenLedgerAppend(path) },
+	for name, open := range map[string]func() (*ledger.Ledger, error){
+		"Open":       func() (*ledger.Ledger, error) { return ledger.Open(path, h) },
+		"OpenAppend": func() (*ledger.Ledger, error) { return ledger.OpenAppend(path) },
 	} {
-		if l2, err := open(); !errors.Is(err, nas.ErrLedgerLocked) || !strings.Contains(err.Error(), path) {
+		if l2, err := open(); !errors.Is(err, ledger.ErrLocked) || !strings.Contains(err.Error(), path) {
 			if l2 != nil {
 				l2.Close()
 			}
@@ -73,22 +83,22 @@ func TestLedgerLockOneWriter(t *testing.T) {
 		}
 	}
 	// Readers never wait, and can tell who writes.
-	if lf, _, err := nas.ReadLedgerFile(path); err != nil || lf.Header == nil {
+	if lf, _, err := ledger.ReadFile(path); err != nil || lf.Header == nil {
 		t.Fatalf("read while held: %v", err)
 	}
-	if w, busy := nas.LedgerWriter(path); !busy || w.PID != os.Getpid() {
-		t.Errorf("LedgerWriter while held: %+v %v", w, busy)
+	if w, busy := ledger.Writer(path); !busy || w.PID != os.Getpid() {
+		t.Errorf("Writer while held: %+v %v", w, busy)
 	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(nas.LockFile(path)); !os.IsNotExist(err) {
+	if _, err := os.Stat(ledger.LockFile(path)); !os.IsNotExist(err) {
 		t.Errorf("lock note left after Close: %v", err)
 	}
-	if _, busy := nas.LedgerWriter(path); busy {
-		t.Error("LedgerWriter after Close: busy")
+	if _, busy := ledger.Writer(path); busy {
+		t.Error("Writer after Close: busy")
 	}
-	l, err = nas.OpenLedgerAppend(path)
+	l, err = ledger.OpenAppend(path)
 	if err != nil {
 		t.Fatalf("after Close: %v", err)
 	}
@@ -121,14 +131,14 @@ func TestLedgerLockOtherProcessKilled(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("holder said %q", line)
 	}
-	_, err := nas.OpenLedger(path, h)
+	_, err := ledger.Open(path, h)
 	host, _ := os.Hostname()
-	if !errors.Is(err, nas.ErrLedgerLocked) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(cmd.Process.Pid)) ||
+	if !errors.Is(err, ledger.ErrLocked) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(cmd.Process.Pid)) ||
 		!strings.Contains(err.Error(), "host "+host) || !strings.Contains(err.Error(), path) {
 		t.Fatalf("second writer: %v", err)
 	}
-	if w, busy := nas.LedgerWriter(path); !busy || w.PID != cmd.Process.Pid {
-		t.Errorf("LedgerWriter: %+v %v", w, busy)
+	if w, busy := ledger.Writer(path); !busy || w.PID != cmd.Process.Pid {
+		t.Errorf("Writer: %+v %v", w, busy)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -138,15 +148,15 @@ func TestLedgerLockOtherProcessKilled(t *testing.T) {
 		t.Fatalf("holder not killed: %v", cmd.ProcessState)
 	}
 	// The killed holder's note is still there; it must not block.
-	if stale, err := nas.ReadLockHolder(path); err != nil || stale.PID != cmd.Process.Pid {
+	if stale, err := ledger.ReadLockHolder(path); err != nil || stale.PID != cmd.Process.Pid {
 		t.Fatalf("stale note %+v, %v", stale, err)
 	}
-	l, err = nas.OpenLedger(path, h)
+	l, err = ledger.Open(path, h)
 	if err != nil {
 		t.Fatalf("after the holder was killed: %v", err)
 	}
 	defer l.Close()
-	if now, err := nas.ReadLockHolder(path); err != nil || now.PID != os.Getpid() {
+	if now, err := ledger.ReadLockHolder(path); err != nil || now.PID != os.Getpid() {
 		t.Errorf("note after taking over: %+v, %v", now, err)
 	}
 	if recs := l.Content().Records(); len(recs) != 1 || recs[0].Key != a.Key() {
@@ -155,20 +165,20 @@ func TestLedgerLockOtherProcessKilled(t *testing.T) {
 }
 
 func TestLedgerLockOff(t *testing.T) {
-	t.Setenv(nas.LockOffEnv, "off")
+	t.Setenv(ledger.LockOffEnv, "off")
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
-	h := testHeader(smallConfig())
-	l1, err := nas.OpenLedger(path, h)
+	h := testHeader()
+	l1, err := ledger.Open(path, h)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l1.Close()
-	l2, err := nas.OpenLedger(path, h)
+	l2, err := ledger.Open(path, h)
 	if err != nil {
 		t.Fatalf("second writer with the lock off: %v", err)
 	}
 	l2.Close()
-	if _, err := os.Stat(nas.LockFile(path)); !os.IsNotExist(err) {
+	if _, err := os.Stat(ledger.LockFile(path)); !os.IsNotExist(err) {
 		t.Errorf("lock note written with the lock off: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package nas
+package ledger
 
 import (
 	"encoding/json"
@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// ErrLedgerLocked is wrapped by the error of OpenLedger and OpenLedgerAppend
+// ErrLocked is wrapped by the error of Open and OpenAppend
 // when another writer holds the ledger.
-var ErrLedgerLocked = errors.New("ledger locked by another writer")
+var ErrLocked = errors.New("ledger locked by another writer")
 
 // LockOffEnv, set to "off", makes writers open ledgers without the lock
 // (for filesystems without file locks; one writer is then the user's job).
@@ -72,7 +72,7 @@ func (l *Ledger) lock() error {
 		return nil
 	}
 	busy, err := tryLock(l.f)
-	// LedgerWriter's probe holds the lock for a moment: try a few more times
+	// Writer's probe holds the lock for a moment: try a few more times
 	// before refusing.
 	for i := 0; busy && err == nil && i < 10; i++ {
 		time.Sleep(20 * time.Millisecond)
@@ -87,11 +87,11 @@ func (l *Ledger) lock() error {
 		h, herr := ReadLockHolder(l.path)
 		switch {
 		case herr != nil:
-			return fmt.Errorf("%w: %s (holder unknown: %v)", ErrLedgerLocked, l.path, herr)
+			return fmt.Errorf("%w: %s (holder unknown: %v)", ErrLocked, l.path, herr)
 		case h.PID == me.PID && h.Host == me.Host:
-			return fmt.Errorf("%w: %s is already open for writing in this process; close it first", ErrLedgerLocked, l.path)
+			return fmt.Errorf("%w: %s is already open for writing in this process; close it first", ErrLocked, l.path)
 		default:
-			return fmt.Errorf("%w: %s is held by %s; wait for it to end, or stop it", ErrLedgerLocked, l.path, h)
+			return fmt.Errorf("%w: %s is held by %s; wait for it to end, or stop it", ErrLocked, l.path, h)
 		}
 	}
 	l.locked = true
@@ -113,10 +113,10 @@ func (l *Ledger) unlock() {
 	}
 }
 
-// LedgerWriter tells whether a process writes the ledger at path now, and
+// Writer tells whether a process writes the ledger at path now, and
 // who, without waiting. It probes the lock for a moment; a writer that
 // starts just then retries (see lock).
-func LedgerWriter(path string) (LockHolder, bool) {
+func Writer(path string) (LockHolder, bool) {
 	f, err := os.Open(path)
 	if err != nil {
 		return LockHolder{}, false
