@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/trgnas/trgnas/nas/backend/cpu"
 	"github.com/trgnas/trgnas/nas/layers"
 )
 
@@ -88,18 +89,16 @@ func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
 // eachBatchNorm runs test on the CPU backend with its batch normalization
 // ops and on the CPU backend without them (the plain-op BatchNorm).
 func eachBatchNorm(t *testing.T, test func(*testing.T, compute.Backend)) {
-	for _, cfg := range []string{"", "nobatchnorm"} {
+	for _, cfg := range []string{"", cpu.OptionNoBatchNorm} {
 		t.Run("config="+cfg, func(t *testing.T) {
-			if cfg != "" {
-				// TODO(cpu): b, err := cpu.New(cpu.OptionNoBatchNorm), with
-				// the BatchNormForTraining capability asserted off.
-				t.Skip("needs nas/backend/cpu's option nobatchnorm (cpu.OptionNoBatchNorm)")
+			b, err := cpu.New(cfg)
+			if err != nil {
+				t.Fatal(err)
 			}
-			// TODO(cpu): b, err := cpu.New(cfg), with the BatchNormForTraining
-			// capability asserted on. Until then backend.Open("go") may be a
-			// backend without the ops: TestBatchNormUsesBackendOps checks that
-			// BatchNorm follows the capability either way.
-			b := newBackend(t)
+			defer b.Finalize()
+			if got := b.Capabilities().Operations[compute.OpTypeBatchNormForTraining]; got != (cfg == "") {
+				t.Fatalf("config %q: BatchNormForTraining capability %v", cfg, got)
+			}
 			test(t, b)
 		})
 	}

@@ -13,16 +13,14 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/trgnas/trgnas/nas/backend"
+	"github.com/trgnas/trgnas/nas/backend/cpu"
 	"github.com/trgnas/trgnas/nas/layers"
 )
 
 // newBackend returns the project's CPU backend with its default options.
 func newBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	// TODO(cpu): cpu.New(""); backend.Open("go") is the same backend once
-	// Open returns nas/backend/cpu's.
-	b, err := backend.Open("go")
+	b, err := cpu.New("")
 	if err != nil {
 		t.Fatal(err)
 	}
