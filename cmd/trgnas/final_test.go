@@ -76,14 +76,14 @@ func TestFinal(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeIDX(t, dataDir, "train", 400, 0)
-	ledger := filepath.Join(dir, "l.jsonl")
-	out, errOut, code := runCmd(t, "search", "-ledger", ledger, "-dataset", "fashion-mnist", "-data-dir", dataDir,
+	path := filepath.Join(dir, "l.jsonl")
+	out, errOut, code := runCmd(t, "search", "-ledger", path, "-dataset", "fashion-mnist", "-data-dir", dataDir,
 		"-min-depth", "1", "-max-depth", "2", "-min-width", "4", "-max-width", "8", "-width-step", "4",
 		"-epochs", "1", "-batch", "32", "-lr", "0.05", "-target-acc", "100")
 	if code != 0 {
 		t.Fatalf("search without test files: exit %d: %s\n%s", code, errOut, out)
 	}
-	lf, _, err := ledger.ReadFile(ledger)
+	lf, _, err := ledger.ReadFile(path)
 	if err != nil || lf.Header == nil || lf.Header.Source == nil || lf.Header.Source.Dataset != "fashion-mnist" {
 		t.Fatalf("header %+v: %v", lf.Header, err)
 	}
@@ -96,13 +96,13 @@ func TestFinal(t *testing.T) {
 	}
 
 	// The final step is the first to read the test set.
-	_, errOut, code = runCmd(t, "final", "-ledger", ledger, "-epochs", "2", "-quiet")
+	_, errOut, code = runCmd(t, "final", "-ledger", path, "-epochs", "2", "-quiet")
 	if code == 0 || !strings.Contains(errOut, "t10k-images-idx3-ubyte") {
 		t.Fatalf("final without test files: exit %d, %q", code, errOut)
 	}
 	writeIDX(t, dataDir, "t10k", 100, 5)
-	lines := countLines(t, ledger)
-	out, errOut, code = runCmd(t, "final", "-ledger", ledger, "-epochs", "6", "-quiet", "-json")
+	lines := countLines(t, path)
+	out, errOut, code = runCmd(t, "final", "-ledger", path, "-epochs", "6", "-quiet", "-json")
 	if code != 0 {
 		t.Fatalf("final: exit %d: %s", code, errOut)
 	}
@@ -117,14 +117,14 @@ func TestFinal(t *testing.T) {
 	if rec.Result.TestAcc < 50 {
 		t.Errorf("test accuracy %.2f on an easy set", rec.Result.TestAcc)
 	}
-	if countLines(t, ledger) != lines+1 {
-		t.Errorf("ledger grew from %d to %d lines, want one final record", lines, countLines(t, ledger))
+	if countLines(t, path) != lines+1 {
+		t.Errorf("ledger grew from %d to %d lines, want one final record", lines, countLines(t, path))
 	}
 
 	// Again: nothing is trained, the record is the same.
-	out, errOut, code = runCmd(t, "final", "-ledger", ledger, "-epochs", "6", "-json")
-	if code != 0 || !strings.Contains(errOut, "nothing trained") || countLines(t, ledger) != lines+1 {
-		t.Fatalf("second final: exit %d, %q, %d lines", code, errOut, countLines(t, ledger))
+	out, errOut, code = runCmd(t, "final", "-ledger", path, "-epochs", "6", "-json")
+	if code != 0 || !strings.Contains(errOut, "nothing trained") || countLines(t, path) != lines+1 {
+		t.Fatalf("second final: exit %d, %q, %d lines", code, errOut, countLines(t, path))
 	}
 	var again nas.FinalRecord
 	if err := json.Unmarshal([]byte(out), &again); err != nil || again.Result.TestAcc != rec.Result.TestAcc {
@@ -132,15 +132,15 @@ func TestFinal(t *testing.T) {
 	}
 
 	// A baseline with the same recipe is a record of its own; report lists both.
-	if _, errOut, code = runCmd(t, "final", "-ledger", ledger, "-epochs", "2", "-quiet", "-arch", "w4-o0-k3"); code != 0 {
+	if _, errOut, code = runCmd(t, "final", "-ledger", path, "-epochs", "2", "-quiet", "-arch", "w4-o0-k3"); code != 0 {
 		t.Fatalf("baseline: %s", errOut)
 	}
-	out, _, code = runCmd(t, "report", "-ledger", ledger)
+	out, _, code = runCmd(t, "report", "-ledger", path)
 	if code != 0 || !strings.Contains(out, "final training") || !strings.Contains(out, "baseline  w4-o0-k3") || !strings.Contains(out, "found     "+found.Key()) {
 		t.Errorf("report:\n%s", out)
 	}
 	// A search resumed after the final step still replays.
-	if _, errOut, code = runCmd(t, "search", "-ledger", ledger, "-dataset", "fashion-mnist", "-data-dir", dataDir,
+	if _, errOut, code = runCmd(t, "search", "-ledger", path, "-dataset", "fashion-mnist", "-data-dir", dataDir,
 		"-min-depth", "1", "-max-depth", "2", "-min-width", "4", "-max-width", "8", "-width-step", "4",
 		"-epochs", "1", "-batch", "32", "-lr", "0.05", "-target-acc", "100"); code != 0 {
 		t.Errorf("search after final: %s", errOut)
@@ -149,7 +149,7 @@ func TestFinal(t *testing.T) {
 	// Three of the candidates again at a longer budget, into a second
 	// ledger: the best and the worst of the search among them.
 	long := filepath.Join(dir, "long.jsonl")
-	out, errOut, code = runCmd(t, "retrain", "-ledger", ledger, "-out", long, "-count", "3", "-epochs", "3")
+	out, errOut, code = runCmd(t, "retrain", "-ledger", path, "-out", long, "-count", "3", "-epochs", "3")
 	if code != 0 || !strings.Contains(out, "rank agreement of 3 candidates") {
 		t.Fatalf("retrain: exit %d: %s\n%s", code, errOut, out)
 	}
@@ -170,7 +170,7 @@ func TestFinal(t *testing.T) {
 	if lf2, _, _ := ledger.ReadFile(long); lf2 == nil || lf2.Header.Recipe.Epochs != 3 || lf2.Header.Dataset != lf.Header.Dataset {
 		t.Errorf("retrain header %+v", lf2.Header)
 	}
-	out, _, code = runCmd(t, "retrain", "-ledger", ledger, "-out", long, "-count", "3", "-epochs", "3")
+	out, _, code = runCmd(t, "retrain", "-ledger", path, "-out", long, "-count", "3", "-epochs", "3")
 	if code != 0 || strings.Count(out, "already in") != 3 || len(ledgerKeys(t, long)) != 3 {
 		t.Errorf("retrain again trained something:\n%s", out)
 	}

@@ -50,7 +50,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("replay", "--log F", stderr)
 	logPath := fs.String("log", "", "search log in the published format (required)")
 	asJSON := fs.Bool("json", false, "print one JSON object: the final network and every candidate")
-	ledger := fs.String("ledger", "", "also write the replayed search to this ledger (resumed if it exists)")
+	ledgerPath := fs.String("ledger", "", "also write the replayed search to this ledger (resumed if it exists)")
 	released := fs.Bool("released", false, "replay with the released script's rules (all layers, no margins)")
 	order := fs.String("order", "", "stage order instead of the published one: ops-kernels, kernels-ops or joint")
 	if err := fs.Parse(args); err != nil {
@@ -77,12 +77,12 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *ledger != "" {
+	if *ledgerPath != "" {
 		recipe, err := lg.Recipe()
 		if err != nil {
 			return err
 		}
-		l, err := ledger.Open(*ledger, nas.LedgerHeader{Config: cfg, Recipe: recipe,
+		l, err := ledger.Open(*ledgerPath, nas.LedgerHeader{Config: cfg, Recipe: recipe,
 			Dataset: fmt.Sprintf("cifar10, scored on the test set (valid_size=0), from the log %s", filepath.Base(*logPath))})
 		if err != nil {
 			return err
