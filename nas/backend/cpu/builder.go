@@ -344,10 +344,11 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 		}
 		bufs[p.id], owned[p.id] = unwrap(inputs[i]), donate[i]
 	}
+	pool := &e.be.outs
 	release := func() {
 		for id, buf := range bufs {
 			if buf != nil && owned[id] {
-				_ = buf.Finalize()
+				pool.release(buf)
 			}
 			bufs[id] = nil
 		}
@@ -398,7 +399,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 			}
 			for _, v := range uses {
 				if owned[v.id] && e.lastUse[v.id] == i {
-					_ = bufs[v.id].Finalize()
+					pool.release(bufs[v.id])
 					bufs[v.id], owned[v.id] = nil, false
 				}
 			}

@@ -115,6 +115,7 @@ type backend struct {
 	noBatchNorm  bool // do not list the batch normalization ops as capabilities
 	fastKernels  bool // intercept large BroadcastInDim, ReduceSum, Sign, ConvertDType
 	fastMin      int  // elements from which they are intercepted
+	outs         outPool
 }
 
 // Name implements compute.Backend.
@@ -161,4 +162,10 @@ func (b *backend) Builder(name string) compute.Builder {
 	bb := &builder{be: b, name: name}
 	bb.main = &function{bb}
 	return bb
+}
+
+// Finalize implements compute.Backend: the pooled kernel outputs go first.
+func (b *backend) Finalize() {
+	b.outs.drain()
+	b.Backend.Finalize()
 }

@@ -9,3 +9,19 @@ import "github.com/gomlx/compute"
 // BroadcastInDim, ReduceSum, Sign and ConvertDType from Bool run by
 // package fast, "E" for a Mul, Max or Mul of a Sign run by package fast.
 func Plan(e compute.Executable) string { return e.(*executable).plan() }
+
+// The tests run with pooled buffers poisoned: a kernel that reads an
+// output element it did not write gets NaN.
+func init() { poisonPooled = true }
+
+// PooledFree returns how many kernel outputs the backend keeps for reuse.
+func PooledFree(b compute.Backend) int {
+	be := b.(*backend)
+	be.outs.mu.Lock()
+	defer be.outs.mu.Unlock()
+	n := 0
+	for _, l := range be.outs.free {
+		n += len(l)
+	}
+	return n
+}

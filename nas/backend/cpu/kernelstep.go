@@ -115,13 +115,13 @@ func runFlat(be *backend, ins []compute.Buffer, outShapes []shapes.Shape, run fu
 	release := func() {
 		for _, o := range outs {
 			if o != nil {
-				_ = o.Finalize()
+				be.outs.release(o)
 			}
 		}
 	}
 	for i, shape := range outShapes {
 		var err error
-		if outs[i], oflats[i], err = be.Backend.NewSharedBuffer(0, shape); err != nil {
+		if outs[i], oflats[i], err = be.outs.get(be.Backend, shape); err != nil {
 			release()
 			return nil, err
 		}
