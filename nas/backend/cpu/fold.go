@@ -33,13 +33,6 @@ type concatInfo struct {
 	parts []*value
 }
 
-// padInfo is what Slice needs to know of a Pad without interior padding:
-// the padded value and where it starts on each axis.
-type padInfo struct {
-	x      *value
-	starts []int
-}
-
 // opFolds reports whether the folds are on.
 func (b *builder) opFolds() bool { return !b.be.noFold }
 
@@ -128,7 +121,7 @@ func (b *builder) Concatenate(axis int, operands ...compute.Value) (compute.Valu
 }
 
 // Slice implements compute.StandardOps: a unit-stride slice that takes one
-// operand of a Concatenate whole, or undoes a Pad, is that operand.
+// operand of a Concatenate whole (which undoes a Pad) is that operand.
 func (b *builder) Slice(x compute.Value, starts, limits, strides []int) (compute.Value, error) {
 	if b.opFolds() {
 		v, err := b.value(x)
@@ -172,8 +165,8 @@ func (v *value) wholeSlice(starts, limits, strides []int) bool {
 	return true
 }
 
-// slicedPart returns the operand of the Concatenate (or Pad) that made v
-// which the slice [starts, limits) with strides takes exactly, or nil.
+// slicedPart returns the operand of the Concatenate that made v which the
+// slice [starts, limits) with strides takes exactly, or nil.
 func (v *value) slicedPart(starts, limits, strides []int) *value {
 	rank := v.shape.Rank()
 	if len(starts) != rank || len(limits) != rank || len(strides) != rank {
@@ -183,14 +176,6 @@ func (v *value) slicedPart(starts, limits, strides []int) *value {
 		if s != 1 {
 			return nil
 		}
-	}
-	if p := v.padded; p != nil {
-		for axis := range rank {
-			if starts[axis] != p.starts[axis] || limits[axis] != p.starts[axis]+p.x.shape.Dimensions[axis] {
-				return nil
-			}
-		}
-		return p.x
 	}
 	c := v.concat
 	if c == nil {

@@ -28,7 +28,6 @@ type value struct {
 	// What the folds of fold.go know of the value.
 	zero   bool        // every element is zero (x - x)
 	concat *concatInfo // the value is the concatenation of parts
-	padded *padInfo    // the value is a padding (no interior) of another
 
 	scalar any // flat data of a one-element float Constant (for kernel steps), or nil
 }
