@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
-	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/backend"
+	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/train"
 	"github.com/trgnas/trgnas/plots"
 )

@@ -18,8 +18,8 @@ import (
 
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
-	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/backend"
+	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/slurm"
 	"github.com/trgnas/trgnas/nas/train"
 )

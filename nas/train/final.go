@@ -15,8 +15,8 @@ import (
 type FinalConfig struct {
 	Backend compute.Backend
 	Ledger  *ledger.Ledger // the search's ledger: looked up first, the record appended to it
-	Arch    nas.Arch    // the network to train
-	Role    string      // nas.RoleFound or nas.RoleBaseline
+	Arch    nas.Arch       // the network to train
+	Role    string         // nas.RoleFound or nas.RoleBaseline
 	// Recipe is the final recipe: usually the search's with more epochs;
 	// TrainLimit and ValidLimit must be 0.
 	Recipe    nas.Recipe
