@@ -2,10 +2,11 @@
 // kernel) and the code that executes them headless and checks what they
 // printed: the notebook tests use it, and so can scripts.
 //
-// nbconvert exits non-zero only when a Go cell fails to compile; a panic,
-// log.Fatal or os.Exit in a cell leaves only a stderr stream ending in
-// "exit status N", and later cells still run. Problems reads an executed
-// notebook and reports those, with error outputs, by cell.
+// Execute runs every cell even when one fails (nbconvert --allow-errors):
+// a compile error leaves an error output; a panic, log.Fatal or os.Exit in
+// a cell leaves a stderr stream ending in "exit status N" (and, with GoNB
+// v0.11.4, an error output saying the same). Problems reads an executed
+// notebook and reports those, one per failed cell.
 package notebooks
 
 import (
@@ -109,32 +110,30 @@ func (nb *Notebook) Problems() []error {
 	var probs []error
 	for i, c := range nb.Cells {
 		var stderr strings.Builder
+		failed := false
 		for _, o := range c.Outputs {
-			switch {
-			case o.Type == "error":
-				probs = append(probs, fmt.Errorf("cell %d: error output %s: %s", i, o.EName, o.EValue))
-			case o.Type == "stream" && o.Name == "stderr":
+			if o.Type == "stream" && o.Name == "stderr" {
 				stderr.WriteString(o.Text.String())
-				if exitStatus.MatchString(o.Text.String()) {
+				if exitStatus.MatchString(o.Text.String()) && !failed {
+					failed = true
 					probs = append(probs, fmt.Errorf("cell %d: program failed: %s", i, tail(o.Text.String(), 600)))
 				}
 			}
 		}
 		// Streams may arrive split: check the cell's stderr as a whole too.
-		if all := stderr.String(); exitStatus.MatchString(all) && !anyStreamEndsInExit(c) {
+		if all := stderr.String(); !failed && exitStatus.MatchString(all) {
+			failed = true
 			probs = append(probs, fmt.Errorf("cell %d: program failed: %s", i, tail(all, 600)))
+		}
+		for _, o := range c.Outputs {
+			// GoNB v0.11.4 also reports a failed program as an error output
+			// "exit status N": the stderr above already says it, with more.
+			if o.Type == "error" && !(failed && exitStatus.MatchString(o.EValue)) {
+				probs = append(probs, fmt.Errorf("cell %d: error output %s: %s", i, o.EName, o.EValue))
+			}
 		}
 	}
 	return probs
-}
-
-func anyStreamEndsInExit(c Cell) bool {
-	for _, o := range c.Outputs {
-		if o.Type == "stream" && o.Name == "stderr" && exitStatus.MatchString(o.Text.String()) {
-			return true
-		}
-	}
-	return false
 }
 
 func tail(s string, n int) string {
@@ -253,9 +252,9 @@ func CheckTools(ctx context.Context) error {
 // --execute) and writes the executed copy to dst; the notebook runs in its
 // own folder, so GONB_DIR is src's folder. cellTimeout bounds each cell. env
 // is added to the kernel's environment. It returns the parsed executed
-// notebook; an error means nbconvert failed (a compile error, a timeout) and
-// its output is in the error. A nil error does not mean every cell
-// succeeded: check Problems.
+// notebook; an error means nbconvert itself failed (e.g. a cell ran past
+// cellTimeout) and its output is in the error. A nil error does not mean
+// every cell succeeded: check Problems.
 func Execute(ctx context.Context, src, dst string, cellTimeout time.Duration, env ...string) (*Notebook, error) {
 	absSrc, err := filepath.Abs(src)
 	if err != nil {
@@ -265,7 +264,7 @@ func Execute(ctx context.Context, src, dst string, cellTimeout time.Duration, en
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, "jupyter", "nbconvert", "--to", "notebook", "--execute",
+	cmd := exec.CommandContext(ctx, "jupyter", "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
 		fmt.Sprintf("--ExecutePreprocessor.timeout=%d", int(cellTimeout.Seconds())),
 		"--output-dir", filepath.Dir(absDst), "--output", filepath.Base(absDst), absSrc)
 	cmd.Dir = filepath.Dir(absSrc)
