@@ -20,7 +20,7 @@ type outPool struct {
 	free map[string][]pooled // by shape
 }
 
-const poolPerShape = 4
+const poolPerShape = 32
 
 type pooled struct {
 	buf  compute.Buffer
