@@ -14,8 +14,8 @@ import (
 // is built from Reshape, Concatenate, BroadcastInDim and Slice: the Go
 // backend's own Pad (compute v0.1.3) panics on negative padding (see
 // TestPadNegativeUpstream) and fills its whole output element by element
-// before copying; with it a training step of the final network took twice
-// as long (bench/compare.sh). A Slice that undoes a Pad folds through the
+// before copying, a quarter of the final network's training step (see
+// nas/backend/README.md). A Slice that undoes a Pad folds through the
 // Concatenate.
 func (b *builder) Pad(x, fill compute.Value, axesConfig ...compute.PadAxis) (compute.Value, error) {
 	shape, err := b.OpShape(x)
