@@ -328,34 +328,7 @@ func (s *Search) applyResult(st *state, ev event) error {
 		d.Accepted, forced = true, true
 		d.Reason = fmt.Sprintf("accepted: first candidate (%.2f)", sc)
 	default:
-		cur := st.curScore
-		switch stage {
-		case StageDepth:
-			switch {
-			case sc >= cur+c.DepthGain:
-				d.Accepted, d.Reason = true, fmt.Sprintf("accepted: %.2f >= %.2f + %.2f", sc, cur, c.DepthGain)
-			case sc >= cur-c.DepthTol:
-				d.Reason = fmt.Sprintf("rejected, going deeper: %.2f < %.2f + %.2f and >= %.2f - %.2f", sc, cur, c.DepthGain, cur, c.DepthTol)
-			default:
-				d.Reason = fmt.Sprintf("rejected: %.2f < %.2f - %.2f", sc, cur, c.DepthTol)
-			}
-		case StageWidth:
-			if sc >= st.ref-c.WidthDropTol {
-				d.Accepted, d.Reason = true, fmt.Sprintf("accepted: %.2f >= %.2f - %.2f", sc, st.ref, c.WidthDropTol)
-			} else {
-				d.Reason = fmt.Sprintf("rejected: %.2f < %.2f - %.2f", sc, st.ref, c.WidthDropTol)
-			}
-		default:
-			m := c.OpMargin
-			if stage == StageKernel {
-				m = c.KernelMargin
-			}
-			if sc > cur+m {
-				d.Accepted, d.Reason = true, fmt.Sprintf("accepted: %.2f > %.2f + %.2f", sc, cur, m)
-			} else {
-				d.Reason = fmt.Sprintf("rejected: %.2f <= %.2f + %.2f", sc, cur, m)
-			}
-		}
+		d.Accepted, d.Reason = ruleOf(stage).judge(c, st, sc)
 		d.Reason = prefix + d.Reason
 	}
 	if ev.force != nil {
@@ -386,29 +359,7 @@ func (s *Search) applyResult(st *state, ev event) error {
 	st.decisions = append(st.decisions, d)
 	nNotes := len(st.notes)
 
-	switch stage {
-	case StageDepth:
-		st.depth = cand.Depth()
-		if d.Accepted || sc >= prevScore-c.DepthTol {
-			s.depthNext(st)
-		} else {
-			s.end(st, fmt.Sprintf("%.2f < %.2f - %.2f", sc, prevScore, c.DepthTol))
-		}
-	case StageWidth:
-		if start {
-			st.ref = sc
-		}
-		if d.Accepted {
-			s.widthNext(st)
-		} else {
-			s.end(st, fmt.Sprintf("width %d rejected", cand.Width))
-		}
-	default:
-		if start {
-			st.layer, st.options = -1, nil
-		}
-		s.layerNext(st)
-	}
+	ruleOf(stage).after(s, st, d.Accepted, cand, sc, prevScore, start)
 	if len(st.notes) > nNotes {
 		st.decisions[len(st.decisions)-1].Ends = st.notes[nNotes]
 	}
@@ -423,22 +374,7 @@ func (s *Search) enter(st *state, i int) {
 		st.notes = append(st.notes, "search finished: "+curString(st))
 		return
 	}
-	switch st.stages[i] {
-	case StageDepth:
-		if !st.haveCur {
-			st.depth = s.cfg.MinDepth
-			st.pending, st.hasPending = Uniform(s.cfg.MaxWidth, s.cfg.MinDepth, OpSepConv, 3), true
-			return
-		}
-		st.depth = st.cur.Depth()
-		s.depthNext(st)
-	case StageWidth:
-		st.ref = st.curScore
-		s.widthNext(st)
-	default:
-		st.layer, st.options = -1, nil
-		s.layerNext(st)
-	}
+	ruleOf(st.stages[i]).enter(s, st)
 }
 
 func curString(st *state) string {
@@ -453,82 +389,4 @@ func (s *Search) end(st *state, why string) {
 	stage := st.stages[st.stageIdx]
 	st.notes = append(st.notes, fmt.Sprintf("%s stage ends: %s; %s", stage, why, curString(st)))
 	s.enter(st, st.stageIdx+1)
-}
-
-func (s *Search) depthNext(st *state) {
-	c := s.cfg
-	switch {
-	case st.curScore >= c.TargetAcc-c.TargetTol:
-		s.end(st, fmt.Sprintf("target reached, %.2f >= %.2f - %.2f", st.curScore, c.TargetAcc, c.TargetTol))
-	case st.depth >= c.MaxDepth:
-		s.end(st, fmt.Sprintf("max depth %d reached", c.MaxDepth))
-	case !st.curRes.Failed && st.curRes.TrainAcc >= 100:
-		s.end(st, fmt.Sprintf("training accuracy of the current network is %.2f", st.curRes.TrainAcc))
-	default:
-		a := Uniform(st.cur.Width, st.depth+1, OpSepConv, 3)
-		if !c.fits(a) {
-			s.end(st, fmt.Sprintf("depth %d would have %s params, over the budget of %s", a.Depth(),
-				Thousands(a.Params(c.InChannels, c.Classes)), Thousands(c.MaxParams)))
-			return
-		}
-		st.pending, st.hasPending = a, true
-	}
-}
-
-func (s *Search) widthNext(st *state) {
-	w := st.cur.Width - s.cfg.WidthStep
-	if w < s.cfg.MinWidth {
-		s.end(st, fmt.Sprintf("min width %d reached", s.cfg.MinWidth))
-		return
-	}
-	a := st.cur.Clone()
-	a.Width = w
-	st.pending, st.hasPending = a, true
-}
-
-// layerNext sets the next (layer, op, kernel) candidate of the operation,
-// kernel or joint stage, or ends the stage.
-func (s *Search) layerNext(st *state) {
-	stage := st.stages[st.stageIdx]
-	n := s.cfg.searchedLayers(st.cur.Depth())
-	for {
-		for len(st.options) > 0 {
-			o := st.options[0]
-			st.options = st.options[1:]
-			a := st.cur.Clone()
-			a.Ops[st.layer], a.Kernels[st.layer] = o[0], o[1]
-			if a.Key() != st.cur.Key() && s.cfg.fits(a) {
-				st.pending, st.hasPending = a, true
-				return
-			}
-		}
-		st.layer++
-		if st.layer >= n {
-			if n == 0 {
-				s.end(st, fmt.Sprintf("no layer to search at depth %d", st.cur.Depth()))
-			} else {
-				s.end(st, fmt.Sprintf("searched layers 0..%d", n-1))
-			}
-			return
-		}
-		op, k := st.cur.Ops[st.layer], st.cur.Kernels[st.layer]
-		switch stage {
-		case StageOperation:
-			st.options = [][2]int{{1 - op, k}}
-		case StageKernel:
-			for _, kk := range validKernels {
-				if kk != k {
-					st.options = append(st.options, [2]int{op, kk})
-				}
-			}
-		case StageJoint:
-			for _, kk := range validKernels {
-				for _, oo := range []int{OpSepConv, OpConv} {
-					if kk != k || oo != op {
-						st.options = append(st.options, [2]int{oo, kk})
-					}
-				}
-			}
-		}
-	}
 }
