@@ -140,7 +140,7 @@ func numel(dims []int) int {
 // TestBroadcastReduceMatchSimpleGo runs random BroadcastInDim and ReduceSum
 // (ranks 1-5, every subset of reduced axes, size-1 and new broadcast axes)
 // through the backend with every one intercepted, and with interception off,
-// and compares with plain the Go backend bit for bit.
+// and compares with the plain Go backend bit for bit.
 func TestBroadcastReduceMatchSimpleGo(t *testing.T) {
 	ref := newSimpleGo(t)
 	all := newGofill(t, cpu.OptionFastKernelMin+"=0")

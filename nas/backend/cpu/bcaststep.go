@@ -89,7 +89,7 @@ func (k *bcastStep) exec(be *backend, ins []compute.Buffer) ([]compute.Buffer, e
 	})
 }
 
-// runFast calls run with the flat data of in and of a new the Go backend buffer
+// runFast calls run with the flat data of in and of a new Go backend buffer
 // of the given shape, which it returns (or releases on error).
 func runFast(be *backend, in compute.Buffer, shape shapes.Shape, run func(in, out any) error) ([]compute.Buffer, error) {
 	return runFlat(be, []compute.Buffer{in}, []shapes.Shape{shape}, func(ins, outs []any) error {

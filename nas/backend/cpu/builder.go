@@ -10,8 +10,8 @@ import (
 )
 
 // builder is the segmenting Builder: the graph is built as a sequence of
-// steps, the Go backend'sub-graphs (segments) separated by ops that the backend runs
-// itself (kernel steps). Ops are added to the current segment; a kernel
+// steps, Go backend sub-graphs (segments) separated by ops that this backend
+// runs itself (kernel steps). Ops are added to the current segment; a kernel
 // step closes it, and the next op starts a new one. A value of an earlier
 // step used in a segment becomes a Parameter of that segment.
 type builder struct {
@@ -201,7 +201,7 @@ func (b *builder) Compile() (compute.Executable, error) {
 				inner[j] = v.inner
 				last = max(last, v.node)
 			}
-			// The Go backend (compute v0.1.3, as the Go backend before it)
+			// The Go backend (compute v0.1.3, as SimpleGo before it)
 			// processes the nodes up to the last output only, and indexes
 			// its per-node state with every Parameter: a Parameter created
 			// after the last output (an import whose op was folded away or
@@ -238,7 +238,7 @@ const keepToEnd = int(^uint(0) >> 1)
 
 // plan describes the steps of a compiled graph, for tests and debugging:
 // one letter per live step, "S" a segment, "K" a kernel step run by
-// package conv, "F" one run as a one-op the Go backend executable, "N" a
+// package conv, "F" one run as a one-op Go backend executable, "N" a
 // batch normalization run by package norm, and "B" a BroadcastInDim, "R"
 // a ReduceSum, "G" a Sign and "C" a ConvertDType from Bool run by package
 // fast.

@@ -12,14 +12,14 @@ import (
 
 // kernelsTake reports whether package conv runs this step: it takes every
 // valid float32 or float64 ConvGeneral except negative paddings (which a
-// one-op the Go backend executable then runs).
+// one-op Go backend executable then runs).
 func (k *kernelStep) kernelsTake() bool {
 	_, err := k.spec.Output()
 	return err == nil
 }
 
 // runKernel runs the step with conv.Run on the flat data of the Go backend
-// buffers, into a new the Go backend buffer; workers is the backend's parallelism.
+// buffers, into a new Go backend buffer; workers is the backend's parallelism.
 func (k *kernelStep) runKernel(be *backend, x, kernel compute.Buffer) (compute.Buffer, error) {
 	outs, err := runFlat(be, []compute.Buffer{x, kernel}, []shapes.Shape{k.out.shape}, func(ins, outs []any) error {
 		switch k.out.shape.DType {

@@ -95,7 +95,7 @@ type kernelStep struct {
 	out   *value
 	spec  conv.Spec // the convolution, with defaults applied
 
-	// fallback runs the convolution as a one-op the Go backend executable; set
+	// fallback runs the convolution as a one-op Go backend executable; set
 	// by prepare when the project's kernels do not take the convolution.
 	fallback compute.Executable
 }
@@ -117,8 +117,8 @@ func (k *kernelStep) String() string {
 		c.FeatureGroups, c.BatchGroups)
 }
 
-// prepare readies the step to run: with the project's kernels, or with a one-op
-// The Go backend executable.
+// prepare readies the step to run: with the project's kernels, or with a
+// one-op Go backend executable.
 func (k *kernelStep) prepare(be *backend) error {
 	if !be.convFallback && k.kernelsTake() {
 		return nil

@@ -73,14 +73,14 @@ func New(config string) (compute.Backend, error) {
 	return b, nil
 }
 
-// Options of the backend, given in its config next to the Go backend's
+// Options of this backend, given in its config next to the Go backend's
 // (e.g. "gofill:noconvkernels" or "go:ops_sequential,convfallback").
 const (
 	// OptionNoConvKernels switches the interception of ConvGeneral off:
 	// convolutions run inside the Go backend's sub-graphs, as the Go backend's own op.
 	OptionNoConvKernels = "noconvkernels"
 	// OptionConvFallback keeps the interception (the graph is cut at each
-	// float ConvGeneral) but runs each convolution as a one-op the Go backend
+	// float ConvGeneral) but runs each convolution as a one-op Go backend
 	// executable instead of the project's kernels.
 	OptionConvFallback = "convfallback"
 	// OptionNoFold switches the builder's folds off (Identity, x - x,
@@ -93,7 +93,7 @@ const (
 	OptionNoBatchNorm = "nobatchnorm"
 	// OptionNoFastKernels switches the interception of BroadcastInDim,
 	// ReduceSum, Sign and ConvertDType from Bool off: they run inside
-	// The Go backend's sub-graphs.
+	// the Go backend's sub-graphs.
 	OptionNoFastKernels = "nofastkernels"
 	// OptionFastKernelMin, given as "fastkernelmin=N", sets the number of
 	// elements (broadcast output, other ops' input) from which these ops
@@ -109,7 +109,7 @@ const DefaultFastKernelMin = 4096
 type backend struct {
 	compute.Backend
 	convKernels  bool // intercept float ConvGeneral as kernel steps
-	convFallback bool // run kernel steps as one-op the Go backend executables
+	convFallback bool // run kernel steps as one-op Go backend executables
 	workers      int  // parallelism of the kernels
 	noFold       bool // build every op as asked (no folds)
 	noBatchNorm  bool // do not list the batch normalization ops as capabilities

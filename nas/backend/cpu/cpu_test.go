@@ -16,7 +16,7 @@ import (
 	"github.com/trgnas/trgnas/nas/backend/cpu"
 )
 
-// newGofill returns a backend of this package with the given config, finalized
+// newGofill returns this package's backend with the given config, finalized
 // when the test ends.
 func newGofill(t testing.TB, config string) compute.Backend {
 	t.Helper()
@@ -28,7 +28,7 @@ func newGofill(t testing.TB, config string) compute.Backend {
 	return be
 }
 
-// newSimpleGo returns plain the Go backend, finalized when the test ends.
+// newSimpleGo returns the plain Go backend, finalized when the test ends.
 func newSimpleGo(t testing.TB) compute.Backend {
 	t.Helper()
 	be, err := gobackend.New("")

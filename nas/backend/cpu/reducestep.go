@@ -12,7 +12,7 @@ import (
 )
 
 // ReduceSum implements compute.StandardOps. No axes means every axis (as in
-// The Go backend). A float32 or float64 sum over unique axes of an input of at
+// the Go backend). A float32 or float64 sum over unique axes of an input of at
 // least the backend's minimum number of elements becomes a kernel step run
 // by package fast (see the package documentation), unless the backend was
 // configured with OptionNoFastKernels; any other runs inside the

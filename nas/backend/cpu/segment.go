@@ -52,7 +52,7 @@ type step interface {
 	uses() []*value
 }
 
-// segment is a Go backend'sub-graph: the ops built between two kernel steps.
+// segment is a Go backend sub-graph: the ops built between two kernel steps.
 type segment struct {
 	index int
 	b     compute.Builder  // the Go backend's builder

@@ -59,7 +59,7 @@ func broadcastTo(b compute.Function, s, x compute.Value) compute.Value {
 
 // run builds fn on be, executes it with the inputs (donating those marked)
 // and returns the flat outputs and the executable's plan (or "" for a
-// backend other than the backend).
+// backend other than this package's).
 func run(t *testing.T, be compute.Backend, fn graphFn, ins []input, donate []bool) ([][]float32, string) {
 	t.Helper()
 	b := be.Builder("test").Main()

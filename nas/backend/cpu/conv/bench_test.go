@@ -16,7 +16,7 @@ import (
 // 7 with stride 1 and 2, for C = 16, 56 and 112 at
 // 32x32 and the later stages of the final network (C = 112 at 16x16,
 // C = 224 at 8x8), through Run ("Run") and through the Go backend's ConvGeneral
-// ("the Go backend", the reference ratio), reporting GFLOP/s of the forward
+// ("SimpleGo", the Go backend, the reference ratio), reporting GFLOP/s of the forward
 // convolution's work, and GFLOP per CPU-second of the process (a measure
 // that other load on the machine disturbs less). The Go backend takes seconds per call at C=112: run with
 // e.g. -benchtime=2x, or -bench 'Conv/.*/Run' for Run alone.

@@ -11,7 +11,7 @@ func Mul[T Float](lhs, rhs, out []T, workers int) error {
 }
 
 // Max writes max(lhs[i], rhs[i]) into out with the semantics of Go's max
-// (and the Go backend.s Max): NaN if either value is NaN, +0 for the pair
+// (and the Go backend's Max): NaN if either value is NaN, +0 for the pair
 // -0, +0. rhs holds either len(lhs) values or one (a scalar). Large inputs
 // are split between up to workers goroutines; the loops have no branches
 // on the data (the ReLU's max(x, 0) sees mixed signs).

@@ -1,7 +1,7 @@
 // Package fast computes BroadcastInDim, ReduceSum, Sign, Mul, Max, the
 // product of a tensor and the sign of another (MulSign) and the
 // conversion of Bool masks of float32 and float64 tensors on flat
-// row-major data, with the Go backend.s semantics (XLA's, except Sign of
+// row-major data, with the Go backend's semantics (XLA's, except Sign of
 // NaN and -0, which the Go backend makes 0), for package cpu's kernel steps.
 // Sign, Max, MulSign and FromBool have no branches on the data; the simd
 // build (GOEXPERIMENT=simd) uses AVX2 for float32 Sign, Mul, Max, MulSign
