@@ -114,10 +114,6 @@ func (lf *LedgerFile) Records() []Record {
 // line) are skipped and reported in warnings as *LineError naming file and
 // line.
 func ParseLedger(path string, data []byte) (*LedgerFile, []error) {
-	return parseLedger(path, data)
-}
-
-func parseLedger(path string, data []byte) (*LedgerFile, []error) {
 	lf := &LedgerFile{Path: path}
 	var warns []error
 	warn := func(line int, err error) { warns = append(warns, &LineError{Path: path, Line: line, Err: err}) }
@@ -280,13 +276,19 @@ func jsonValue(v any) string {
 	return string(b)
 }
 
+// recordLine completes r, a candidate's ledger line, with what the header
+// says of every record (recipe, dataset, seed, versions) and the time.
+func (h LedgerHeader) recordLine(r Record) Record {
+	r.Recipe, r.Dataset, r.Seed, r.Versions, r.Time = h.Recipe, h.Dataset, h.Recipe.Seed, h.Versions, time.Now().UTC()
+	return r
+}
+
 // decisionRecord is the ledger line of a decision of the search.
 func decisionRecord(hdr LedgerHeader, d Decision) Record {
-	return Record{
+	return hdr.recordLine(Record{
 		Seq: d.Seq, Key: d.Arch.Key(), Stage: d.Stage, Accepted: d.Accepted, Reason: d.Reason,
-		Override: d.Override, Recipe: hdr.Recipe, Dataset: hdr.Dataset, Seed: hdr.Recipe.Seed,
-		Result: d.Result, Versions: hdr.Versions, Time: time.Now().UTC(),
-	}
+		Override: d.Override, Result: d.Result,
+	})
 }
 
 // startLine is the ledger line of a stage the user started (Search.Start).

@@ -3,7 +3,6 @@ package nas
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // Candidate is a network the search will ask for, with its stage.
@@ -220,10 +219,8 @@ func (s *Search) appendSpeculative(stage Stage, res Result) error {
 	if l == nil {
 		return nil
 	}
-	hdr := l.Header()
-	return l.AppendLine(Record{
+	return l.AppendLine(l.Header().recordLine(Record{
 		Seq: -1, Key: res.Arch.Key(), Stage: stage, Speculative: true, Reason: "speculative: evaluated ahead of the decisions",
-		Recipe: hdr.Recipe, Dataset: hdr.Dataset, Seed: hdr.Recipe.Seed,
-		Result: res, Versions: hdr.Versions, Time: time.Now().UTC(),
-	})
+		Result: res,
+	}))
 }

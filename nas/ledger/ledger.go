@@ -19,7 +19,7 @@ import (
 // Read reads the candidate records of a ledger in file order, with
 // the user's overrides applied (Accepted, Override and Reason updated).
 // Lines that cannot be read (a corrupt line, a half-written last line) are
-// skipped and reported in warnings as *LineError naming file and line; err
+// skipped and reported in warnings as *nas.LineError naming file and line; err
 // is set only when the file cannot be read at all. The file may be appended
 // to while it is read.
 func Read(path string) (recs []nas.Record, warnings []error, err error) {
