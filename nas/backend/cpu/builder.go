@@ -344,7 +344,7 @@ func (e *executable) Execute(inputs []compute.Buffer, donate []bool, device comp
 		}
 		bufs[p.id], owned[p.id] = unwrap(inputs[i]), donate[i]
 	}
-	pool := &e.be.outs
+	pool := e.be.outs
 	release := func() {
 		for id, buf := range bufs {
 			if buf != nil && owned[id] {

@@ -69,6 +69,10 @@ func New(config string) (compute.Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
+	if b.outs, err = newOutPool(inner); err != nil {
+		inner.Finalize()
+		return nil, err
+	}
 	b.Backend = inner
 	return b, nil
 }
@@ -115,7 +119,7 @@ type backend struct {
 	noBatchNorm  bool // do not list the batch normalization ops as capabilities
 	fastKernels  bool // intercept large BroadcastInDim, ReduceSum, Sign, ConvertDType
 	fastMin      int  // elements from which they are intercepted
-	outs         outPool
+	outs         *outPool
 }
 
 // Name implements compute.Backend.
@@ -162,10 +166,4 @@ func (b *backend) Builder(name string) compute.Builder {
 	bb := &builder{be: b, name: name}
 	bb.main = &function{bb}
 	return bb
-}
-
-// Finalize implements compute.Backend: the pooled kernel outputs go first.
-func (b *backend) Finalize() {
-	b.outs.drain()
-	b.Backend.Finalize()
 }

@@ -14,14 +14,6 @@ func Plan(e compute.Executable) string { return e.(*executable).plan() }
 // output element it did not write gets NaN.
 func init() { poisonPooled = true }
 
-// PooledFree returns how many kernel outputs the backend keeps for reuse.
-func PooledFree(b compute.Backend) int {
-	be := b.(*backend)
-	be.outs.mu.Lock()
-	defer be.outs.mu.Unlock()
-	n := 0
-	for _, l := range be.outs.free {
-		n += len(l)
-	}
-	return n
-}
+// PooledReturned returns how many buffers the backend has given back to
+// the Go backend's pool.
+func PooledReturned(b compute.Backend) int64 { return b.(*backend).outs.returned.Load() }

@@ -121,7 +121,7 @@ func runFlat(be *backend, ins []compute.Buffer, outShapes []shapes.Shape, run fu
 	}
 	for i, shape := range outShapes {
 		var err error
-		if outs[i], oflats[i], err = be.outs.get(be.Backend, shape); err != nil {
+		if outs[i], oflats[i], err = be.outs.get(shape); err != nil {
 			release()
 			return nil, err
 		}

@@ -1,89 +1,84 @@
 package cpu
 
 import (
+	"fmt"
 	"math"
-	"sync"
+	"reflect"
+	"sync/atomic"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 )
 
-// outPool keeps buffers that an executable is done with (at their last
-// use) for the next kernel step output of the same shape. The Go backend's
-// shared buffers (the only ones whose memory a kernel can write) never go
-// back to its own pool: without this every kernel step of every training
-// iteration would allocate, and zero, its outputs afresh. A pooled buffer
-// is not zeroed: kernels write every element of their outputs. At most
-// poolPerShape buffers of a shape are kept.
+// outPool takes kernel step outputs from the Go backend's own pool of
+// buffers and gives buffers an executable is done with back to it.
+//
+// Why not NewSharedBuffer: the Go backend marks shared buffers as fed by
+// the user, and drops them (to the garbage collector) instead of pooling
+// them when a segment they are donated to is done with them. Every kernel
+// output of every training step was then fresh memory: its page faults
+// and zeroing made the element-wise kernels that write large outputs up
+// to four times slower, and the process held half again as much memory.
+// GetBuffer and PutBuffer are exported methods of the Go backend's
+// (internal) type, so they are reached by reflection, checked once.
 type outPool struct {
-	mu   sync.Mutex
-	free map[string][]pooled // by shape
+	getBuf, putBuf reflect.Value // GetBuffer(shapes.Shape) (*Buffer, error), PutBuffer(*Buffer)
+	bufType        reflect.Type  // the Go backend's *Buffer
+	returned       atomic.Int64  // buffers given back, for the tests
 }
 
-const poolPerShape = 32
-
-type pooled struct {
-	buf  compute.Buffer
-	flat any
-}
-
-// poisonPooled fills buffers put back with NaN (float) or 0x5a bytes, so
-// that a kernel reading what it did not write shows in the tests.
+// poisonPooled fills buffers given back with NaN (float) or 0x5a bytes,
+// so that a kernel reading what it did not write shows in the tests.
 var poisonPooled = false
 
+// newOutPool finds the pool methods of the Go backend inner.
+func newOutPool(inner compute.Backend) (*outPool, error) {
+	v := reflect.ValueOf(inner)
+	get, put := v.MethodByName("GetBuffer"), v.MethodByName("PutBuffer")
+	bufIface := reflect.TypeFor[compute.Buffer]()
+	if !get.IsValid() || !put.IsValid() {
+		return nil, fmt.Errorf("%s: the Go backend (%T) has no GetBuffer/PutBuffer methods: kernel outputs cannot be pooled", Name, inner)
+	}
+	gt, pt := get.Type(), put.Type()
+	if gt.NumIn() != 1 || gt.In(0) != reflect.TypeFor[shapes.Shape]() || gt.NumOut() != 2 ||
+		!gt.Out(0).Implements(bufIface) || gt.Out(1) != reflect.TypeFor[error]() ||
+		pt.NumIn() != 1 || pt.In(0) != gt.Out(0) || pt.NumOut() != 0 {
+		return nil, fmt.Errorf("%s: the Go backend's GetBuffer (%s) or PutBuffer (%s) changed signature", Name, gt, pt)
+	}
+	return &outPool{getBuf: get, putBuf: put, bufType: gt.Out(0)}, nil
+}
+
 // get returns a buffer of shape for a kernel step's output, and its data.
-func (p *outPool) get(be compute.Backend, shape shapes.Shape) (compute.Buffer, any, error) {
-	key := shape.String()
-	p.mu.Lock()
-	if list := p.free[key]; len(list) > 0 {
-		b := list[len(list)-1]
-		p.free[key] = list[:len(list)-1]
-		p.mu.Unlock()
-		return b.buf, b.flat, nil
+// It is not zeroed: kernels write every element of their outputs.
+func (p *outPool) get(shape shapes.Shape) (compute.Buffer, any, error) {
+	out := p.getBuf.Call([]reflect.Value{reflect.ValueOf(shape)})
+	if err, _ := out[1].Interface().(error); err != nil {
+		return nil, nil, err
 	}
-	p.mu.Unlock()
-	return be.NewSharedBuffer(0, shape)
+	buf := out[0].Interface().(compute.Buffer)
+	flat, err := buf.Data()
+	if err != nil {
+		return nil, nil, err
+	}
+	return buf, flat, nil
 }
 
-// release takes buf, which its executable is done with, into the pool, or
-// finalizes it when the pool has enough of its shape.
+// release gives buf, which its executable is done with, back to the Go
+// backend's pool (a buffer of another kind is finalized).
 func (p *outPool) release(buf compute.Buffer) {
-	shape, err := buf.Shape()
-	var flat any
-	if err == nil {
-		flat, err = buf.Data()
+	if reflect.TypeOf(buf) != p.bufType {
+		_ = buf.Finalize()
+		return
 	}
-	if err == nil {
-		key := shape.String()
-		p.mu.Lock()
-		if p.free == nil {
-			p.free = map[string][]pooled{}
+	if poisonPooled {
+		if flat, err := buf.Data(); err == nil {
+			poison(flat)
 		}
-		if len(p.free[key]) < poolPerShape {
-			if poisonPooled {
-				poison(flat)
-			}
-			p.free[key] = append(p.free[key], pooled{buf, flat})
-			p.mu.Unlock()
-			return
-		}
-		p.mu.Unlock()
 	}
-	_ = buf.Finalize()
+	p.putBuf.Call([]reflect.Value{reflect.ValueOf(buf)})
+	p.returned.Add(1)
 }
 
-// drain finalizes the free buffers.
-func (p *outPool) drain() {
-	p.mu.Lock()
-	free := p.free
-	p.free = nil
-	p.mu.Unlock()
-	for _, list := range free {
-		for _, b := range list {
-			_ = b.buf.Finalize()
-		}
-	}
-}
 func poison(flat any) {
 	switch f := flat.(type) {
 	case []float32:
