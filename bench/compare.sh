@@ -25,6 +25,9 @@ bin=${TRGNAS_BIN:-$(mktemp -d)/trgnas}
 simd=${SIMD-$( [ "$(go env GOARCH 2>/dev/null)" = amd64 ] && echo GOEXPERIMENT=simd || true)}
 [ -n "${TRGNAS_BIN:-}" ] || env $simd go build -o "$bin" ./cmd/trgnas
 export GOMLX_BACKEND="${GOMLX_BACKEND:-go}"
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+kernels=go
+grep -qw avx2 /proc/cpuinfo && kernels=avx2
+grep -qw avx512f /proc/cpuinfo && [ "${TRGNAS_CPU:-}" != avx2 ] && kernels=avx512
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg), kernels: $kernels${TRGNAS_CPU:+ (TRGNAS_CPU=$TRGNAS_CPU)}"
 echo "go: $(go version 2>/dev/null || echo prebuilt) ${simd:-}${TRGNAS_BIN:+ (prebuilt $bin)}, torch: $("$PYTHON" -c 'import torch; print(torch.__version__)'), backend: $GOMLX_BACKEND"
 exec "$bin" bench --compare --python "$PYTHON" --script bench/torch_bench.py --repeat 3 "$@"

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
+
+	"github.com/trgnas/trgnas/nas/backend/cpu/internal/isa"
 )
 
 // Name is the name the backend is registered under with compute (usable in
@@ -130,7 +132,7 @@ func (b *backend) String() string { return Name }
 
 // Description implements compute.Backend.
 func (b *backend) Description() string {
-	d := b.Backend.Description() + ", with batch normalization and the project's kernels"
+	d := b.Backend.Description() + ", with batch normalization and the project's kernels (" + isa.Path() + ")"
 	switch {
 	case !b.convKernels:
 	case b.convFallback:

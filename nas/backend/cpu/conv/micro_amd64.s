@@ -81,3 +81,78 @@ done:
 	VMOVUPS Y7, 224(R8)
 	VZEROUPPER
 	RET
+
+// func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[128]float32)
+//
+// acc[r*16+c] = sum over kk < kc of A(r, kk) * b[kk*16+c] for r < 8,
+// c < 16, A as for microAsm. AVX-512F: eight 16-lane accumulators (Z0-Z7),
+// one B vector a step (Z8), each A value broadcast from memory inside its
+// multiply-add. Rows 4-7 are rows 0-3 at offset R12 = AX + 4*rs.
+
+#define STEP512(boff) \
+	VMOVUPS          boff(DI), Z8; \
+	VFMADD231PS.BCST (SI)(AX*1), Z8, Z0; \
+	VFMADD231PS.BCST (BX)(AX*1), Z8, Z1; \
+	VFMADD231PS.BCST (DX)(AX*1), Z8, Z2; \
+	VFMADD231PS.BCST (R9)(AX*1), Z8, Z3; \
+	VFMADD231PS.BCST (SI)(R12*1), Z8, Z4; \
+	VFMADD231PS.BCST (BX)(R12*1), Z8, Z5; \
+	VFMADD231PS.BCST (DX)(R12*1), Z8, Z6; \
+	VFMADD231PS.BCST (R9)(R12*1), Z8, Z7; \
+	ADDQ             R11, AX; \
+	ADDQ             R11, R12
+
+TEXT ·microAsm512(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rs+16(FP), R10
+	MOVQ ks+24(FP), R11
+	MOVQ b+32(FP), DI
+	MOVQ acc+40(FP), R8
+	LEAQ (SI)(R10*1), BX // row 1
+	LEAQ (BX)(R10*1), DX // row 2
+	LEAQ (DX)(R10*1), R9 // row 3
+	XORQ AX, AX          // offset of step kk in rows 0-3
+	LEAQ (R10*4), R12    // offset of step kk in rows 4-7
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	CMPQ CX, $4
+	JLT  tail512
+
+loop512:
+	STEP512(0)
+	STEP512(64)
+	STEP512(128)
+	STEP512(192)
+	ADDQ $256, DI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop512
+
+tail512:
+	TESTQ CX, CX
+	JEQ   done512
+
+loop512one:
+	STEP512(0)
+	ADDQ $64, DI
+	DECQ CX
+	JNE  loop512one
+
+done512:
+	VMOVUPS Z0, 0(R8)
+	VMOVUPS Z1, 64(R8)
+	VMOVUPS Z2, 128(R8)
+	VMOVUPS Z3, 192(R8)
+	VMOVUPS Z4, 256(R8)
+	VMOVUPS Z5, 320(R8)
+	VMOVUPS Z6, 384(R8)
+	VMOVUPS Z7, 448(R8)
+	VZEROUPPER
+	RET

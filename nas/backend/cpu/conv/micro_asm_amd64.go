@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"unsafe"
 
-	"golang.org/x/sys/cpu"
+	"github.com/trgnas/trgnas/nas/backend/cpu/internal/isa"
 )
 
-// asmOK reports whether the CPU runs the assembly micro kernel.
-var asmOK = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// asmOK reports whether the CPU runs the assembly micro kernels (AVX2 and
+// FMA); asm512 whether it runs the AVX-512 one (see package isa).
+var asmOK, asm512 = isa.AVX2, isa.AVX512
 
 // microAsm is the float32 micro kernel in assembly (micro_amd64.s): acc
 // gets the mr x nr tile A·B over kc >= 1 steps, A(r, kk) being the
@@ -19,12 +20,17 @@ var asmOK = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // memory.
 //
 //go:noescape
-func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[mr * nr]float32)
+func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[4 * nr]float32)
+
+// microAsm512 is microAsm for 8 rows with AVX-512F (micro_amd64.s).
+//
+//go:noescape
+func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[8 * nr]float32)
 
 // microStrided32 computes acc = A·B for the mr x kc matrix A(r, kk) =
 // a[r*rs+kk*ks] and the packed panel b ([kc][nr]) with microAsm, after
-// checking that every element it reads is inside a and b. The caller
-// checks asmOK.
+// checking that every element it reads is inside a and b: one AVX-512
+// call, or two AVX2 calls of 4 rows each. The caller checks asmOK.
 func microStrided32(kc int, a []float32, rs, ks int, b []float32, acc *[mr * nr]float32) {
 	if kc <= 0 {
 		*acc = [mr * nr]float32{}
@@ -33,7 +39,13 @@ func microStrided32(kc int, a []float32, rs, ks int, b []float32, acc *[mr * nr]
 	if rs < 0 || ks < 0 || (mr-1)*rs+(kc-1)*ks >= len(a) || kc*nr > len(b) {
 		panic(fmt.Sprintf("conv: micro kernel reads past its operands: kc %d, strides %d/%d, %d A and %d B values", kc, rs, ks, len(a), len(b)))
 	}
-	microAsm(kc, unsafe.Pointer(unsafe.SliceData(a)), uintptr(rs)*4, uintptr(ks)*4, unsafe.Pointer(unsafe.SliceData(b)), acc)
+	pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
+	if asm512 {
+		microAsm512(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, acc)
+		return
+	}
+	microAsm(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[:4*nr]))
+	microAsm(kc, unsafe.Add(pa, 4*rs*4), uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[4*nr:]))
 }
 
 // colsOK reports whether microCols runs for T (and micro uses the

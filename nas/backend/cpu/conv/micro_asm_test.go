@@ -7,23 +7,40 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/trgnas/trgnas/nas/backend/cpu/internal/isa"
 )
 
-// TestMicroAsm checks the assembly micro kernel against float64 sums for
-// A in rows (as packA lays it out) and in columns (pointwiseGrad's x), for
-// depths around its four-step unrolling, and that it refuses operands too
-// short for what it would read.
+// TestMicroAsm checks the assembly micro kernels (AVX-512 where the CPU
+// has it, and AVX2) against float64 sums for A in rows (as packA lays it
+// out) and in columns (pointwiseGrad's x), for depths around their
+// four-step unrolling, and that they refuse operands too short for what
+// they would read.
 func TestMicroAsm(t *testing.T) {
 	if !asmOK {
-		t.Skip("no AVX2 and FMA on this CPU: the assembly kernel is not used")
+		t.Skip("no AVX2 and FMA on this CPU: the assembly kernels are not used")
 	}
+	paths := map[string]bool{"avx2": false}
+	if isa.AVX512 {
+		paths["avx512"] = true
+	} else {
+		t.Log("AVX-512 kernel not tested: the CPU lacks it or " + isa.EnvVar + " restricts the kernels")
+	}
+	defer func(v bool) { asm512 = v }(asm512)
+	for name, on := range paths {
+		asm512 = on
+		t.Run(name, testMicroAsm)
+	}
+}
+
+func testMicroAsm(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
 	for _, kc := range []int{1, 2, 3, 4, 5, 7, 8, 9, 56, 112, 129} {
 		for _, layout := range []string{"rows", "cols"} {
 			rs, ks, ld := kc, 1, mr*kc
 			if layout == "cols" {
-				// Columns of a wider row-major matrix: 7 values per step.
-				rs, ks, ld = 1, 7, 7*kc
+				// Columns of a wider row-major matrix: mr+3 values per step.
+				rs, ks, ld = 1, mr+3, (mr+3)*kc
 			}
 			a := make([]float32, ld)
 			for i := range a {
@@ -63,7 +80,7 @@ func TestMicroAsm(t *testing.T) {
 			t.Errorf("short A: panic %v, want one saying it reads past its operands", e)
 		}
 	}()
-	microStrided32(8, make([]float32, 4*8-1), 8, 1, make([]float32, 8*nr), &acc)
+	microStrided32(8, make([]float32, mr*8-1), 8, 1, make([]float32, 8*nr), &acc)
 }
 
 // TestMicroScalarTile checks the plain-Go kernel that CPUs without AVX2

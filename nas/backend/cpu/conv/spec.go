@@ -25,8 +25,10 @@
 //
 // # Speed
 //
-// On amd64 the GEMMs run a 4x16 float32 micro kernel in assembly
-// (micro_amd64.s) wherever the CPU has AVX2 and FMA, in every build: Go's
+// On amd64 the GEMMs run an 8x16 float32 micro kernel in assembly
+// (micro_amd64.s) wherever the CPU has AVX2 and FMA, in every build: one
+// AVX-512 kernel where the CPU has AVX-512 (and TRGNAS_CPU is not "avx2",
+// see package internal/isa), else a 4x16 AVX2 kernel twice. Go's
 // FMA intrinsic overwrites a multiplicand, which costs a copy or a reload
 // per product, and the plain build has no vectors at all. Built with
 // GOEXPERIMENT=simd (Go 1.26's simd/archsimd), the depthwise kernels, the
