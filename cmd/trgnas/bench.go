@@ -62,6 +62,10 @@ func selectNets(list string) ([]benchNet, error) {
 	var out []benchNet
 	for _, name := range strings.Split(list, ",") {
 		name = strings.TrimSpace(name)
+		if a, err := nas.ParseKey(name); err == nil {
+			out = append(out, benchNet{Name: name, Arch: a})
+			continue
+		}
 		found := false
 		for _, n := range all {
 			if n.Name == name {
@@ -74,7 +78,7 @@ func selectNets(list string) ([]benchNet, error) {
 			for i, n := range all {
 				names[i] = n.Name
 			}
-			return nil, fmt.Errorf("--nets: unknown network %q (have %s)", name, strings.Join(names, ", "))
+			return nil, fmt.Errorf("--nets: unknown network %q (have %s, or an architecture key such as w16-o0000-k3333)", name, strings.Join(names, ", "))
 		}
 	}
 	return out, nil
@@ -113,7 +117,7 @@ type benchFlags struct {
 func parseBenchFlags(args []string, stderr io.Writer) (*benchFlags, error) {
 	f := &benchFlags{}
 	fs := newFlagSet("bench", "", stderr)
-	fs.StringVar(&f.nets, "nets", "all", "comma-separated networks: sep16, mix16, final (or all)")
+	fs.StringVar(&f.nets, "nets", "all", "comma-separated networks: sep16, mix16, final (or all), or architecture keys (not with --compare)")
 	fs.StringVar(&f.backend, "backend", "", "GoMLX backend spec (default $GOMLX_BACKEND, else go)")
 	fs.IntVar(&f.steps, "steps", 10, "timed training steps (after the warm-up)")
 	fs.IntVar(&f.warmup, "warmup", 2, "untimed warm-up training steps")
@@ -156,6 +160,13 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	nets, err := selectNets(f.nets)
 	if err != nil {
 		return err
+	}
+	if f.compare {
+		for _, n := range nets {
+			if n.Name == n.Arch.Key() {
+				return fmt.Errorf("--nets %s: the PyTorch script knows only sep16, mix16 and final; leave --compare off for an architecture key", n.Name)
+			}
+		}
 	}
 	if f.child {
 		if len(nets) != 1 {

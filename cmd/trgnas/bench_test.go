@@ -41,6 +41,18 @@ func TestBenchNets(t *testing.T) {
 	}
 }
 
+// TestBenchNetsByKey: an architecture key in --nets is measured as it
+// names itself, beside the fixed networks.
+func TestBenchNetsByKey(t *testing.T) {
+	nets, err := selectNets("final, w8-o01-k35")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nets) != 2 || nets[0].Name != "final" || nets[1].Name != "w8-o01-k35" || nets[1].Arch.Key() != "w8-o01-k35" {
+		t.Errorf("got %+v", nets)
+	}
+}
+
 func TestBenchBadFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -52,6 +64,7 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"--repeat", "0"}, "--repeat 0"},
 		{[]string{"--nets", "sep16,nope"}, `unknown network "nope"`},
 		{[]string{"--nets", "sep16,final", "--child"}, "exactly one network"},
+		{[]string{"--nets", "w8-o01-k35", "--compare"}, "knows only sep16, mix16 and final"},
 		{[]string{"extra"}, "unexpected arguments"},
 	} {
 		var out, errb bytes.Buffer
