@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// The search, its ledger, replay, the plots and the Slurm evaluator need no GoMLX: only
+// The search, its ledger, its runner, replay, the plots and the Slurm evaluator need no GoMLX: only
 // nas/train and the backend link it.
 func TestNoGoMLXOutsideTraining(t *testing.T) {
-	pkgs := []string{"github.com/trgnas/trgnas/nas", "github.com/trgnas/trgnas/nas/ledger", "github.com/trgnas/trgnas/nas/replay", "github.com/trgnas/trgnas/plots", "github.com/trgnas/trgnas/nas/slurm"}
+	pkgs := []string{"github.com/trgnas/trgnas/nas", "github.com/trgnas/trgnas/nas/ledger", "github.com/trgnas/trgnas/nas/runner", "github.com/trgnas/trgnas/nas/replay", "github.com/trgnas/trgnas/plots", "github.com/trgnas/trgnas/nas/slurm"}
 	out, err := exec.Command("go", append([]string{"list", "-deps"}, pkgs...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)

@@ -85,8 +85,8 @@ func (e *LineError) Unwrap() error { return e.Err }
 var ErrIncompleteLine = errors.New("incomplete last line (no newline: a write in progress or cut short), skipped")
 
 // ErrLedgerMismatch is wrapped by the error of opening a ledger
-// (ledger.Open) or of Search.UseLedger when the ledger was written by
-// another configuration, recipe or dataset.
+// (ledger.Open) or of attaching one to a runner when the ledger was written
+// by another configuration, recipe or dataset.
 var ErrLedgerMismatch = errors.New("ledger was written by another search")
 
 // Records returns the candidate records with the overrides applied.
@@ -213,22 +213,6 @@ func ParseLedger(path string, data []byte) (*LedgerFile, []error) {
 // version) are ignored.
 func decodeLine(b []byte, v any) error { return json.Unmarshal(b, v) }
 
-// Journal is where a search (UseLedger) and a final step (RunFinal) write
-// their lines, in order: an open ledger file of package nas/ledger, or
-// anything else that keeps lines. The search itself does no I/O.
-type Journal interface {
-	// Path names the journal in messages.
-	Path() string
-	// Header is what every line is produced with.
-	Header() LedgerHeader
-	// Content is what the journal held when it was opened; RunFinal adds
-	// the final records it appends.
-	Content() *LedgerFile
-	// AppendLine writes one line: a Record, LedgerStart, LedgerOverride or
-	// FinalRecord.
-	AppendLine(line any) error
-}
-
 // Diff lists the differences between h (this run) and the ledger's header
 // old, as "config.max_depth: ledger has 20, this run has 18".
 func (h LedgerHeader) Diff(old LedgerHeader) []string {
@@ -276,16 +260,16 @@ func jsonValue(v any) string {
 	return string(b)
 }
 
-// recordLine completes r, a candidate's ledger line, with what the header
+// RecordLine completes r, a candidate's ledger line, with what the header
 // says of every record (recipe, dataset, seed, versions) and the time.
-func (h LedgerHeader) recordLine(r Record) Record {
+func (h LedgerHeader) RecordLine(r Record) Record {
 	r.Recipe, r.Dataset, r.Seed, r.Versions, r.Time = h.Recipe, h.Dataset, h.Recipe.Seed, h.Versions, time.Now().UTC()
 	return r
 }
 
 // decisionRecord is the ledger line of a decision of the search.
 func decisionRecord(hdr LedgerHeader, d Decision) Record {
-	return hdr.recordLine(Record{
+	return hdr.RecordLine(Record{
 		Seq: d.Seq, Key: d.Arch.Key(), Stage: d.Stage, Accepted: d.Accepted, Reason: d.Reason,
 		Override: d.Override, Result: d.Result,
 	})
@@ -296,7 +280,8 @@ func startLine(after int, stage Stage, a Arch) LedgerStart {
 	return LedgerStart{Event: "start", After: after, Stage: stage, Arch: a, Time: time.Now().UTC()}
 }
 
-// overrideLine is the ledger line of a user's override (Search.Override).
-func overrideLine(d Decision, note string) LedgerOverride {
+// OverrideLine is the ledger line of a user's override (Search.Override):
+// d is the decision Override returned, note the user's reason.
+func OverrideLine(d Decision, note string) LedgerOverride {
 	return LedgerOverride{Event: "override", Seq: d.Seq, Accepted: d.Accepted, Reason: d.Reason, Note: note, Time: time.Now().UTC()}
 }

@@ -51,16 +51,6 @@ type Search struct {
 	cfg    Config
 	events []event
 	st     state
-
-	ledger  Journal           // where decisions are written (UseLedger), or nil
-	ledgerN int               // events already in the ledger
-	cache   map[string]Result // by Arch.Key(): results Run and RunStage reuse
-
-	// Progress, when set, is called by Run and RunStage after each decision.
-	Progress func(d Decision)
-	// Before, when set, is called by Run and RunStage before each evaluation
-	// (not for cache hits).
-	Before func(seq int, stage Stage, a Arch)
 }
 
 // ErrSearchDone is returned by Tell when the search has no candidate pending.
@@ -180,14 +170,12 @@ func (s *Search) Tell(res Result) (Decision, error) {
 		return Decision{}, err
 	}
 	s.events = append(s.events, ev)
-	d := s.st.decisions[len(s.st.decisions)-1]
-	return d, s.flush()
+	return s.st.decisions[len(s.st.decisions)-1], nil
 }
 
 // Override replaces the rules' decision on the most recent candidate by
 // accept, with the user's reason, and returns the new decision. The search
-// continues from the overridden decision; a ledger in use records it. The
-// first candidate of the search and a stage's start candidate are always
+// continues from the overridden decision. The first candidate of the search and a stage's start candidate are always
 // accepted and cannot be rejected.
 func (s *Search) Override(accept bool, reason string) (Decision, error) {
 	n := len(s.events)
@@ -204,20 +192,14 @@ func (s *Search) Override(accept bool, reason string) (Decision, error) {
 		return Decision{}, fmt.Errorf("override: %w", err)
 	}
 	s.st = st
-	d := st.decisions[len(st.decisions)-1]
-	if s.ledger != nil {
-		if err := s.ledger.AppendLine(overrideLine(d, reason)); err != nil {
-			return d, err
-		}
-	}
-	return d, nil
+	return st.decisions[len(st.decisions)-1], nil
 }
 
 // Start jumps to stage and starts it from the user's architecture a:
 // a is the next candidate; once told, it becomes the current network
 // (whatever its score) and the stage goes on from it, followed by the
 // stages after it in the configuration's order. The pending candidate, if
-// any, is dropped. A ledger in use records the start.
+// any, is dropped.
 func (s *Search) Start(stage Stage, a Arch) error {
 	if err := a.Validate(); err != nil {
 		return fmt.Errorf("start %s: %w", stage, err)
@@ -227,7 +209,7 @@ func (s *Search) Start(stage Stage, a Arch) error {
 		return err
 	}
 	s.events = append(s.events, ev)
-	return s.flush()
+	return nil
 }
 
 func (s *Search) rebuild() (state, error) {
@@ -240,26 +222,20 @@ func (s *Search) rebuild() (state, error) {
 	return st, nil
 }
 
-// flush appends events not yet in the ledger.
-func (s *Search) flush() error {
-	if s.ledger == nil {
-		s.ledgerN = len(s.events)
-		return nil
+// Inputs is the number of results and stage starts told so far. A runner
+// that journals the search writes the lines of those it has not written
+// yet (InputLine), so that a line whose write failed is written later.
+func (s *Search) Inputs() int { return len(s.events) }
+
+// InputLine returns the ledger line of input i, 0 <= i < Inputs(): the
+// decision Record of a result, filled from hdr, or the LedgerStart of a
+// stage start. An override is journaled by whoever made it (OverrideLine).
+func (s *Search) InputLine(hdr LedgerHeader, i int) any {
+	ev := s.events[i]
+	if ev.kind == evStart {
+		return startLine(s.resultsBefore(i), ev.stage, ev.arch)
 	}
-	for ; s.ledgerN < len(s.events); s.ledgerN++ {
-		ev := s.events[s.ledgerN]
-		var err error
-		switch ev.kind {
-		case evStart:
-			err = s.ledger.AppendLine(startLine(s.resultsBefore(s.ledgerN), ev.stage, ev.arch))
-		case evResult:
-			err = s.ledger.AppendLine(decisionRecord(s.ledger.Header(), s.decisionOf(s.ledgerN)))
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return decisionRecord(hdr, s.decisionOf(i))
 }
 
 // decisionOf returns the decision made on result event i.

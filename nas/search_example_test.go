@@ -1,13 +1,9 @@
 package nas_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/trgnas/trgnas/nas"
-	"github.com/trgnas/trgnas/nas/ledger"
 )
 
 // A notebook drives the search one candidate at a time: ask for the next
@@ -37,7 +33,7 @@ func ExampleSearch_stepWise() {
 	// next: width w68-o0000-k3333
 }
 
-// A user may overrule the rules on the last candidate; the ledger records it.
+// A user may overrule the rules on the last candidate (a runner journals it).
 func ExampleSearch_Override() {
 	s, _ := nas.NewSearch(nas.DefaultConfig())
 	s.Tell(nas.Result{ValidAcc: 90})
@@ -51,40 +47,4 @@ func ExampleSearch_Override() {
 	// rejected: 89.00 < 90.00 - 0.15
 	// accepted by override (rules said "rejected: 89.00 < 90.00 - 0.15"): keep 11 layers
 	// next: depth 12 layers
-}
-
-// A search attached to a ledger records each decision; running the same
-// code again resumes from the ledger without evaluating anything twice.
-func ExampleSearch_UseLedger() {
-	dir, _ := os.MkdirTemp("", "ledger")
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "search.jsonl")
-	cfg := nas.DefaultConfig()
-	cfg.MinDepth, cfg.MaxDepth, cfg.MinWidth, cfg.MaxWidth = 2, 3, 8, 12
-	calls := 0
-	ev := nas.EvaluatorFunc(func(ctx context.Context, a nas.Arch) (nas.Result, error) {
-		calls++
-		return nas.Result{Arch: a, ValidAcc: 50 + float64(a.Depth()+a.Width)/10}, nil
-	})
-	for run := 0; run < 2; run++ {
-		l, err := ledger.Open(path, nas.LedgerHeader{Config: cfg, Recipe: nas.DefaultRecipe(), Dataset: "example"})
-		if err != nil {
-			panic(err)
-		}
-		s, _ := nas.NewSearch(cfg)
-		if err := s.UseLedger(l); err != nil {
-			panic(err)
-		}
-		if err := s.Run(context.Background(), ev); err != nil {
-			panic(err)
-		}
-		l.Close()
-		fmt.Printf("run %d: %d decisions, %d evaluations so far\n", run, len(s.Decisions()), calls)
-	}
-	recs, warnings, _ := ledger.Read(path)
-	fmt.Println(len(recs), "records,", len(warnings), "warnings")
-	// Output:
-	// run 0: 6 decisions, 6 evaluations so far
-	// run 1: 6 decisions, 6 evaluations so far
-	// 6 records, 0 warnings
 }

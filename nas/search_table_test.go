@@ -25,8 +25,8 @@ func TestWriteTable(t *testing.T) {
 	}
 	f := newScoreEval(50, longScores())
 	ctx := context.Background()
-	s.Step(ctx, f)
-	s.Step(ctx, f)
+	step(ctx, s, f)
+	step(ctx, s, f)
 	s.Override(true, "mine")
 	b.Reset()
 	s.WriteTable(&b)
@@ -41,7 +41,7 @@ func TestWriteTable(t *testing.T) {
 	if !strings.Contains(out, "best so far (search in the depth stage): depth 4 width 16") || !strings.Contains(out, "next: depth candidate w16-o00000-k33333") {
 		t.Errorf("footer:\n%s", out)
 	}
-	s.Run(ctx, f)
+	run(ctx, s, f)
 	b.Reset()
 	s.WriteTable(&b)
 	out = b.String()

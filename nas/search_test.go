@@ -91,6 +91,16 @@ func mergeScores(ms ...map[string]float64) map[string]float64 {
 	return out
 }
 
+// scores gives every network a distinct score so that the search takes a
+// long path through all stages.
+func longScores() map[string]float64 {
+	return mergeScores(map[string]float64{
+		"w16-o000-k333": 90, "w16-o0000-k3333": 90.1, "w16-o00000-k33333": 90.3,
+		"w12-o00000-k33333": 90, "w8-o00000-k33333": 89.9,
+		"w8-o10000-k33333": 90.5, "w8-o10000-k53333": 91,
+	})
+}
+
 func TestSearchRules(t *testing.T) {
 	released := nas.ReleasedScriptConfig()
 	released.MinDepth, released.MaxDepth, released.MinWidth, released.MaxWidth, released.WidthStep = 3, 5, 8, 16, 4
@@ -234,7 +244,7 @@ func TestSearchRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Run(context.Background(), f); err != nil {
+			if err := run(context.Background(), s, f); err != nil {
 				t.Fatal(err)
 			}
 			if got := traceOf(s.Decisions(), tc.stage); !reflect.DeepEqual(got, tc.want) {
@@ -260,7 +270,7 @@ func TestSearchRules(t *testing.T) {
 func TestReasonsInWords(t *testing.T) {
 	f := newScoreEval(50, map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 90.1, "w16-o00000-k33333": 90.3, "w12-o00000-k33333": 89.9})
 	s, _ := nas.NewSearch(smallConfig())
-	if err := s.Run(context.Background(), f); err != nil {
+	if err := run(context.Background(), s, f); err != nil {
 		t.Fatal(err)
 	}
 	ds := s.Decisions()
@@ -286,7 +296,7 @@ func TestFailedCandidateIsRejected(t *testing.T) {
 	f.failed["w16-o0000-k3333"] = true
 	f.failed["w16-o100-k333"] = true
 	s, _ := nas.NewSearch(smallConfig())
-	if err := s.Run(context.Background(), f); err != nil {
+	if err := run(context.Background(), s, f); err != nil {
 		t.Fatal(err)
 	}
 	ds := s.Decisions()
@@ -306,7 +316,7 @@ func TestFailedCandidateIsRejected(t *testing.T) {
 	f = newScoreEval(50, nil)
 	f.failed["w16-o000-k333"] = true
 	s, _ = nas.NewSearch(smallConfig())
-	if err := s.Run(context.Background(), f); err != nil {
+	if err := run(context.Background(), s, f); err != nil {
 		t.Fatal(err)
 	}
 	if ds := s.Decisions(); !ds[0].Accepted || !ds[1].Accepted || ds[1].Reason != "accepted: 50.00 >= 0.00 + 0.25" {
@@ -339,19 +349,19 @@ func TestStepWise(t *testing.T) {
 	}
 	ctx := context.Background()
 	f := newScoreEval(80, nil)
-	if err := s.RunStage(ctx, f); err != nil {
+	if err := runStage(ctx, s, f); err != nil {
 		t.Fatal(err)
 	}
 	if s.Stage() != nas.StageWidth || f.total() != 1 {
 		t.Fatalf("after RunStage: stage %s, %d evaluations", s.Stage(), f.total())
 	}
-	if err := s.RunStage(ctx, f); err != nil {
+	if err := runStage(ctx, s, f); err != nil {
 		t.Fatal(err)
 	}
 	if s.Stage() != nas.StageOperation {
 		t.Fatalf("stage %s", s.Stage())
 	}
-	if err := s.Run(ctx, f); err != nil {
+	if err := run(ctx, s, f); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, ok := s.Next(); ok || !s.Done() || s.Stage() != "" {
@@ -412,7 +422,7 @@ func TestStartFromUserArch(t *testing.T) {
 		t.Error("invalid arch accepted")
 	}
 	f := newScoreEval(50, map[string]float64{"w8-o100-k533": 10})
-	if err := s.Run(context.Background(), f); err != nil {
+	if err := run(context.Background(), s, f); err != nil {
 		t.Fatal(err)
 	}
 	ds := s.Decisions()
@@ -488,7 +498,7 @@ func TestSearchMaxParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every deeper network and every change gains, so only the budget limits.
-	if err := s.Run(context.Background(), depthGainEval{}); err != nil {
+	if err := run(context.Background(), s, depthGainEval{}); err != nil {
 		t.Fatal(err)
 	}
 	tried := map[string]bool{}

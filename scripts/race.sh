@@ -28,8 +28,8 @@ nocheckptr='-gcflags=github.com/gomlx/compute/...=-d=checkptr=0'
 # detector would report the backend's race there; the kernels under
 # nas/backend/cpu (conv, norm, fast) run their worker pools without the Go
 # backend and are in.
-echo "race: go test -race (nas, nas/train, data, nas/backend/cpu/conv, norm, fast)"
-env $SIMD TRGNAS_TEST_BACKEND=$backend $GO test -race "$nocheckptr" -count=1 ./nas/ ./nas/ledger/ ./nas/train/ ./data/ ./nas/backend/cpu/conv/ ./nas/backend/cpu/norm/ ./nas/backend/cpu/fast/
+echo "race: go test -race (nas, nas/runner, nas/train, data, nas/backend/cpu/conv, norm, fast)"
+env $SIMD TRGNAS_TEST_BACKEND=$backend $GO test -race "$nocheckptr" -count=1 ./nas/ ./nas/runner/ ./nas/ledger/ ./nas/train/ ./data/ ./nas/backend/cpu/conv/ ./nas/backend/cpu/norm/ ./nas/backend/cpu/fast/
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

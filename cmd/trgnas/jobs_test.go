@@ -121,7 +121,7 @@ func TestSearchParallelPrintsStatus(t *testing.T) {
 }
 
 // -parallel with the trainer evaluator trains several candidates at once in
-// this process (a nas.Pool) and records the sequential search's decisions
+// this process (a runner.Pool) and records the sequential search's decisions
 // and results.
 func TestSearchParallelTrainer(t *testing.T) {
 	dir := t.TempDir()

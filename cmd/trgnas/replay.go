@@ -11,6 +11,7 @@ import (
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/ledger"
 	"github.com/trgnas/trgnas/nas/replay"
+	"github.com/trgnas/trgnas/nas/runner"
 )
 
 func init() {
@@ -73,10 +74,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	if *order != "" {
 		cfg.Order = nas.Order(*order)
 	}
-	s, err := nas.NewSearch(cfg)
-	if err != nil {
-		return err
-	}
+	var journal runner.Journal
 	if *ledgerPath != "" {
 		recipe, err := lg.Recipe()
 		if err != nil {
@@ -88,11 +86,14 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer l.Close()
-		if err := s.UseLedger(l); err != nil {
-			return err
-		}
+		journal = l
 	}
-	runErr := s.Run(context.Background(), lg.Evaluator(cfg.InChannels, cfg.Classes))
+	run, err := runner.New(cfg, journal)
+	if err != nil {
+		return err
+	}
+	s := run.Search()
+	runErr := run.Run(context.Background(), lg.Evaluator(cfg.InChannels, cfg.Classes))
 	if d := lg.Divergence(s.Decisions()); d != "" && runErr == nil {
 		fmt.Fprintf(stderr, "note: the replay differs from the log's order: %s\n", d)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/ledger"
+	"github.com/trgnas/trgnas/nas/runner"
 	"github.com/trgnas/trgnas/nas/slurm"
 	"github.com/trgnas/trgnas/nas/train"
 )
@@ -278,7 +279,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.classes, "classes", "", "comma-separated class ids to keep (relabelled 0..n-1); empty keeps all")
 	fs.StringVar(&o.backend, "backend", os.Getenv("GOMLX_BACKEND"), "backend spec: go, xla:cuda, ... (default $GOMLX_BACKEND, else go)")
 	fs.StringVar(&o.evaluator, "evaluator", "trainer", "trainer (train each candidate here), slurm (one Slurm job per candidate) or fake (hash scores, no training: for tests)")
-	parallel := fs.Int("parallel", 1, "candidates in flight at once: the one the search needs and the ones it predicts (nas.Search.RunParallel); trainer and fake run them in this process on a nas.Pool, slurm as jobs")
+	parallel := fs.Int("parallel", 1, "candidates in flight at once: the one the search needs and the ones it predicts (runner.Runner.RunParallel); trainer and fake run them in this process on a runner.Pool, slurm as jobs")
 	fs.StringVar(&o.slurm.WorkDir, "slurm-dir", "", "slurm: job directory, on a filesystem the nodes share")
 	fs.StringVar(&o.slurm.Partition, "slurm-partition", "", "slurm: --partition")
 	fs.IntVar(&o.slurm.GPUs, "slurm-gpus", 0, "slurm: GPUs per job (--gres=gpu:N)")
@@ -334,7 +335,7 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	ev, dataset := setup.ev, setup.dataset
 	if *parallel > 1 && o.evaluator != "slurm" {
 		// One slot per candidate in flight, all on this process's backend.
-		pool, err := nas.NewPool(*parallel, func(int) (nas.Evaluator, error) { return setup.ev, nil })
+		pool, err := runner.NewPool(*parallel, func(int) (nas.Evaluator, error) { return setup.ev, nil })
 		if err != nil {
 			return err
 		}
@@ -351,13 +352,11 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	for _, w := range l.Warnings() {
 		fmt.Fprintf(stderr, "warning: %v\n", w)
 	}
-	s, err := nas.NewSearch(cfg)
+	run, err := runner.New(cfg, l)
 	if err != nil {
 		return err
 	}
-	if err := s.UseLedger(l); err != nil {
-		return err
-	}
+	s := run.Search()
 	if n := len(s.Decisions()); n > 0 {
 		fmt.Fprintf(stdout, "resumed %s: %d candidates recorded\n", *ledgerPath, n)
 	}
@@ -369,17 +368,17 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 		for _, w := range warns {
 			fmt.Fprintf(stderr, "warning: %v\n", w)
 		}
-		n := s.RememberRecords(recs, recipe, dataset)
+		n := run.RememberRecords(recs, recipe, dataset)
 		fmt.Fprintf(stdout, "cache %s: %d of %d records have this recipe, seed and data\n", c, n, len(recs))
 	}
-	s.Before = func(seq int, stage nas.Stage, a nas.Arch) {
+	run.Before = func(seq int, stage nas.Stage, a nas.Arch) {
 		who := fmt.Sprintf("candidate %d", seq)
 		if seq < 0 {
 			who = "ahead"
 		}
 		fmt.Fprintf(stdout, "[%s] %s %s: training (%s params)\n", stage, who, a.Key(), nas.Thousands(a.Params(cfg.InChannels, cfg.Classes)))
 	}
-	s.Progress = func(d nas.Decision) {
+	run.Progress = func(d nas.Decision) {
 		fmt.Fprintf(stdout, "[%s] candidate %d %s: train %.2f valid %.2f (%.1f s): %s\n", d.Stage, d.Seq, d.Arch.Key(), d.Result.TrainAcc, d.Result.ValidAcc, d.Result.WallSeconds, d.Reason)
 		if d.Ends != "" {
 			fmt.Fprintf(stdout, "-> %s\n", d.Ends)
@@ -394,11 +393,11 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	}
 	switch {
 	case *stageOnly:
-		err = s.RunStage(ctx, ev)
+		err = run.RunStage(ctx, ev)
 	case *parallel > 1:
-		err = s.RunParallel(ctx, ev, *parallel)
+		err = run.RunParallel(ctx, ev, *parallel)
 	default:
-		err = s.Run(ctx, ev)
+		err = run.Run(ctx, ev)
 	}
 	if err != nil {
 		return fmt.Errorf("%w (the ledger keeps every decision made; run the same command again to resume)", err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/runner"
 	"github.com/trgnas/trgnas/nas/slurm"
 )
 
@@ -46,7 +47,7 @@ func inFlightLister(ev nas.Evaluator) func() []inFlight {
 			}
 			return out
 		}
-	case *nas.Pool:
+	case *runner.Pool:
 		return func() []inFlight {
 			var out []inFlight
 			for _, s := range e.Slots() {

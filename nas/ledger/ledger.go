@@ -2,7 +2,7 @@
 // decision, user event and final record of a search, appended with one
 // write each and guarded by a lock so that one process writes a ledger at
 // a time. The lines themselves are package nas's (LedgerHeader, Record,
-// ...); a search writes through the Ledger as its nas.Journal.
+// ...); a runner (nas/runner) writes a search through the Ledger.
 package ledger
 
 import (
@@ -46,8 +46,8 @@ func ReadFile(path string) (*nas.LedgerFile, []error, error) {
 // before Append returns, so a killed process loses at most the line in
 // flight. One process writes a ledger at a time: opening one holds an
 // exclusive lock on it until Close or the end of the process (see
-// ErrLocked); readers (Read, ReadFile) do not lock. It is the nas.Journal
-// of a search (Search.UseLedger) and of a final step (nas.RunFinal).
+// ErrLocked); readers (Read, ReadFile) do not lock. It is the journal of
+// a runner and of a final step (package nas/runner).
 type Ledger struct {
 	path   string
 	f      *os.File
@@ -167,10 +167,8 @@ func (l *Ledger) Close() error {
 // Append writes one record.
 func (l *Ledger) Append(r nas.Record) error { return l.appendJSON(r) }
 
-// AppendLine implements nas.Journal: it writes one line.
+// AppendLine writes one line (a journal's method).
 func (l *Ledger) AppendLine(line any) error { return l.appendJSON(line) }
-
-var _ nas.Journal = (*Ledger)(nil)
 
 // appendJSON writes v as one line with a single write and syncs. If the file
 // does not end in a newline (a line cut short by a killed writer), the line

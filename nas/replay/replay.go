@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/runner"
 )
 
 // Log is a search log in the published format of the authors' code.
@@ -555,11 +556,11 @@ func (e *logEvaluator) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, er
 // is returned also on error (a candidate the log lacks), holding the
 // decisions made before it.
 func Run(ctx context.Context, lg *Log, cfg nas.Config) (*nas.Search, error) {
-	s, err := nas.NewSearch(cfg)
+	r, err := runner.New(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
-	return s, s.Run(ctx, lg.Evaluator(cfg.InChannels, cfg.Classes))
+	return r.Search(), r.Run(ctx, lg.Evaluator(cfg.InChannels, cfg.Classes))
 }
 
 // Divergence compares the candidates of decisions, in order, with the log's

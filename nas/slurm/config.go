@@ -32,7 +32,7 @@
 //
 // # Searching through Slurm
 //
-// nas.Search.RunParallel with an Evaluator keeps up to n jobs in flight:
+// runner.Runner.RunParallel with an Evaluator keeps up to n jobs in flight:
 // the candidate the search needs and those it predicts. A predicted
 // candidate that the decisions make useless has its Evaluate context
 // cancelled, which scancels its job; a result that is already in stays in

@@ -8,9 +8,10 @@ import (
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/ledger"
+	"github.com/trgnas/trgnas/nas/runner"
 )
 
-// FinalConfig is one final training run (see nas.RunFinal for the ledger's
+// FinalConfig is one final training run (see runner.RunFinal for the ledger's
 // side: the lookup of a finished record, the cache, the roles).
 type FinalConfig struct {
 	Backend compute.Backend
@@ -25,17 +26,17 @@ type FinalConfig struct {
 	Mean, Std []float32
 	ClassAcc  bool
 	Progress  func(Progress)
-	Cache     []nas.FinalRecord // final records of other ledgers (nas.FinalStep.Cache)
+	Cache     []nas.FinalRecord // final records of other ledgers (runner.FinalStep.Cache)
 }
 
-// Final runs the final step (nas.RunFinal) with this package's trainer:
+// Final runs the final step (runner.RunFinal) with this package's trainer:
 // cfg.Arch trained from scratch on cfg.Train with cfg.Recipe and scored
 // once on cfg.Test, unless the ledger or the cache has that run already.
 func Final(ctx context.Context, cfg FinalConfig) (rec nas.FinalRecord, cached bool, err error) {
 	if cfg.Train == nil || cfg.Test == nil {
 		return nas.FinalRecord{}, false, errors.New("final: training and test sets are required")
 	}
-	return nas.RunFinal(ctx, nas.FinalStep{
+	return runner.RunFinal(ctx, runner.FinalStep{
 		Ledger: cfg.Ledger, Arch: cfg.Arch, Role: cfg.Role, Recipe: cfg.Recipe,
 		TrainImages: cfg.Train.N, TestSet: cfg.Test.Name + " " + cfg.Test.Fingerprint(), TestImages: cfg.Test.N,
 		Cache: cfg.Cache,

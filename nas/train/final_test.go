@@ -13,7 +13,7 @@ import (
 
 // The final step trains the network on every training image, scores it
 // once on the test set, records that in the ledger, and trains nothing the
-// second time (nas.RunFinal's bookkeeping is tested in nas).
+// second time (runner.RunFinal's bookkeeping is tested in nas/runner).
 func TestFinalTrainsAndRecords(t *testing.T) {
 	spec := data.Spec{Dataset: "synthetic", ValidFrac: 0.2, Seed: 1, Synthetic: &data.SyntheticConfig{N: 240, H: 8, W: 8, C: 1, Classes: 3, Noise: 0.1}}
 	full, err := spec.Train()

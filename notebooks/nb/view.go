@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/runner"
 	"github.com/trgnas/trgnas/nas/slurm"
 	"github.com/trgnas/trgnas/nas/train"
 	"github.com/trgnas/trgnas/plots"
@@ -23,11 +24,11 @@ import (
 // decisions so far and the trajectory plot, redrawn after each decision.
 // A saved notebook keeps the block's last state.
 //
-// Attach it to the search (and to the trainer, for the training progress),
+// Attach it to the runner (and to the trainer, for the training progress),
 // run the search, then call Done:
 //
-//	v := nb.NewView("Fashion-MNIST search", s, trainer)
-//	err := s.Run(ctx, trainer)
+//	v := nb.NewView("Fashion-MNIST search", run, trainer)
+//	err := run.Run(ctx, trainer)
 //	v.Done(err)
 type View struct {
 	mu        sync.Mutex
@@ -52,10 +53,11 @@ type View struct {
 	publish   func(id, html string)
 }
 
-// NewView attaches a view to s, which may have decisions already (a
+// NewView attaches a view to r, whose search may have decisions already (a
 // resumed search), and to t's progress when t is not nil (it keeps any
 // Progress, Before and decision hooks already set and calls them too).
-func NewView(title string, s *nas.Search, t *train.Trainer) *View {
+func NewView(title string, r *runner.Runner, t *train.Trainer) *View {
+	s := r.Search()
 	v := &View{search: s, id: "trgnas-view-" + gonbui.UniqueId(), title: title, started: time.Now(),
 		decisions: s.Decisions(), stageTime: map[nas.Stage][]float64{}, publish: gonbui.UpdateHTML, seq: -1}
 	if t != nil {
@@ -71,14 +73,14 @@ func NewView(title string, s *nas.Search, t *train.Trainer) *View {
 			}
 		}
 	}
-	before, after := s.Before, s.Progress
-	s.Before = func(seq int, stage nas.Stage, a nas.Arch) {
+	before, after := r.Before, r.Progress
+	r.Before = func(seq int, stage nas.Stage, a nas.Arch) {
 		v.Before(seq, stage, a)
 		if before != nil {
 			before(seq, stage, a)
 		}
 	}
-	s.Progress = func(d nas.Decision) {
+	r.Progress = func(d nas.Decision) {
 		v.Decision(d)
 		if after != nil {
 			after(d)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/runner"
 	"github.com/trgnas/trgnas/nas/slurm"
 	"github.com/trgnas/trgnas/nas/train"
 )
@@ -47,13 +48,14 @@ func (p *published) find(t *testing.T, want ...string) string {
 func TestViewFollowsTheSearch(t *testing.T) {
 	cfg := nas.DefaultConfig()
 	cfg.MinDepth, cfg.MaxDepth, cfg.MinWidth, cfg.MaxWidth, cfg.WidthStep = 2, 3, 4, 8, 4
-	s, err := nas.NewSearch(cfg)
+	run, err := runner.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := run.Search()
 	pub := &published{ids: map[string]bool{}}
 	tr := &train.Trainer{Recipe: nas.DefaultRecipe()}
-	v := NewView("test search", s, tr)
+	v := NewView("test search", run, tr)
 	v.publish = pub.publish
 	ev := nas.EvaluatorFunc(func(ctx context.Context, a nas.Arch) (nas.Result, error) {
 		for step := 1; step <= 3; step++ {
@@ -61,7 +63,7 @@ func TestViewFollowsTheSearch(t *testing.T) {
 		}
 		return nas.Result{Arch: a, ValidAcc: float64(40 + a.Width + a.Depth()), Params: a.Params(3, 10)}, nil
 	})
-	if err := s.Run(context.Background(), ev); err != nil {
+	if err := run.Run(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
 	pub.find(t, "stage <b>depth</b>", "candidate #0", "epoch 1/2", "step 3/3", "100 img/s", "at most 1 more candidates")
@@ -81,7 +83,7 @@ func TestViewFollowsTheSearch(t *testing.T) {
 	_ = res
 
 	// A stopped search says so; Slurm jobs in flight are listed.
-	v2 := NewView("stopped", s, nil)
+	v2 := NewView("stopped", run, nil)
 	pub2 := &published{ids: map[string]bool{}}
 	v2.publish = pub2.publish
 	v2.WatchJobs(func() []slurm.Job {

@@ -1,4 +1,4 @@
-package nas_test
+package runner_test
 
 import (
 	"context"
@@ -8,12 +8,13 @@ import (
 
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/ledger"
+	"github.com/trgnas/trgnas/nas/runner"
 )
 
 // fakeFinal is a final step whose training is counted and whose test
 // accuracy follows from the network and recipe (training is deterministic).
-func fakeFinal(l *ledger.Ledger, a nas.Arch, r nas.Recipe, trained *int) nas.FinalStep {
-	st := nas.FinalStep{Ledger: l, Arch: a, Role: nas.RoleFound, Recipe: r,
+func fakeFinal(l *ledger.Ledger, a nas.Arch, r nas.Recipe, trained *int) runner.FinalStep {
+	st := runner.FinalStep{Ledger: l, Arch: a, Role: nas.RoleFound, Recipe: r,
 		TrainImages: 192, TestSet: "synthetic/test sha256:01", TestImages: 48}
 	st.Train = func(context.Context) (nas.Result, error) {
 		*trained++
@@ -37,14 +38,14 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	trained := 0
 	fc := fakeFinal(l, nas.Uniform(4, 2, nas.OpSepConv, 3), r, &trained)
 	ctx := context.Background()
-	first, cached, err := nas.RunFinal(ctx, fc)
+	first, cached, err := runner.RunFinal(ctx, fc)
 	if err != nil || cached || trained != 1 {
 		t.Fatalf("first: cached %v, trained %d, %v", cached, trained, err)
 	}
 	if first.TrainImages != 192 || first.TestImages != 48 || len(first.Result.Curve) != 2 || first.Result.TestAcc <= 0 || first.Event != "final" {
 		t.Errorf("record %+v", first)
 	}
-	again, cached, err := nas.RunFinal(ctx, fc)
+	again, cached, err := runner.RunFinal(ctx, fc)
 	if err != nil || !cached || again.Result.TestAcc != first.Result.TestAcc {
 		t.Errorf("same again: cached %v, %v", cached, err)
 	}
@@ -52,15 +53,15 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	// its role, not trained.
 	base := fc
 	base.Role = nas.RoleBaseline
-	if rec, cached, err := nas.RunFinal(ctx, base); err != nil || !cached || rec.Role != nas.RoleBaseline || rec.Result.TestAcc != first.Result.TestAcc {
+	if rec, cached, err := runner.RunFinal(ctx, base); err != nil || !cached || rec.Role != nas.RoleBaseline || rec.Result.TestAcc != first.Result.TestAcc {
 		t.Errorf("baseline of the same network: cached %v, role %s, %v", cached, rec.Role, err)
 	}
-	if rec, cached, err := nas.RunFinal(ctx, base); err != nil || !cached || rec.Role != nas.RoleBaseline {
+	if rec, cached, err := runner.RunFinal(ctx, base); err != nil || !cached || rec.Role != nas.RoleBaseline {
 		t.Errorf("baseline again: cached %v, %v", cached, err)
 	}
 	longer := fc
 	longer.Recipe.Epochs = 3
-	if _, cached, err := nas.RunFinal(ctx, longer); err != nil || cached {
+	if _, cached, err := runner.RunFinal(ctx, longer); err != nil || cached {
 		t.Errorf("another recipe: cached %v, %v", cached, err)
 	}
 	if trained != 2 {
@@ -81,7 +82,7 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	}
 	defer l2.Close()
 	fc.Ledger = l2
-	if _, cached, err := nas.RunFinal(ctx, fc); err != nil || !cached {
+	if _, cached, err := runner.RunFinal(ctx, fc); err != nil || !cached {
 		t.Errorf("after reopening: cached %v, %v", cached, err)
 	}
 
@@ -97,7 +98,7 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	defer l3.Close()
 	fromCache := fc
 	fromCache.Ledger, fromCache.Cache = l3, lf.Finals()
-	rec, cached, err := nas.RunFinal(ctx, fromCache)
+	rec, cached, err := runner.RunFinal(ctx, fromCache)
 	if err != nil || !cached || rec.Result.TestAcc != first.Result.TestAcc {
 		t.Fatalf("from the cache: cached %v, %v", cached, err)
 	}
@@ -114,7 +115,7 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	}
 	defer l4.Close()
 	fromCache.Ledger, fromCache.Cache = l4, otherData
-	if _, cached, err := nas.RunFinal(ctx, fromCache); err != nil || cached {
+	if _, cached, err := runner.RunFinal(ctx, fromCache); err != nil || cached {
 		t.Errorf("a record of other data was used: cached %v, %v", cached, err)
 	}
 	if trained != 3 {
@@ -123,7 +124,7 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 
 	bad := fc
 	bad.Recipe.TrainLimit = 10
-	if _, _, err := nas.RunFinal(ctx, bad); err == nil {
+	if _, _, err := runner.RunFinal(ctx, bad); err == nil {
 		t.Error("a final recipe with a train limit was accepted")
 	}
 	if _, _, err := nas.FoundArch(lf); !errors.Is(err, nas.ErrSearchNotDone) {

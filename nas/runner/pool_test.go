@@ -1,4 +1,4 @@
-package nas_test
+package runner_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/runner"
 )
 
 // slotEval is a fake sub-evaluator: it scores a candidate from its width
@@ -56,11 +57,11 @@ func (e *slotEval) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error)
 	return nas.Result{Arch: a, ValidAcc: float64(a.Width + a.Depth()), Backend: fmt.Sprintf("slot%d", e.slot)}, nil
 }
 
-func newFakePool(t *testing.T, n int, hold time.Duration) (*nas.Pool, []*slotEval, *counter) {
+func newFakePool(t *testing.T, n int, hold time.Duration) (*runner.Pool, []*slotEval, *counter) {
 	t.Helper()
 	c := &counter{}
 	var evals []*slotEval
-	p, err := nas.NewPool(n, func(slot int) (nas.Evaluator, error) {
+	p, err := runner.NewPool(n, func(slot int) (nas.Evaluator, error) {
 		e := &slotEval{slot: slot, hold: hold, pool: c}
 		evals = append(evals, e)
 		return e, nil
@@ -197,7 +198,7 @@ func TestPoolCancelWhileWaiting(t *testing.T) {
 
 func TestPoolPanicFreesSlot(t *testing.T) {
 	calls := 0
-	p, err := nas.NewPool(1, func(int) (nas.Evaluator, error) {
+	p, err := runner.NewPool(1, func(int) (nas.Evaluator, error) {
 		return nas.EvaluatorFunc(func(_ context.Context, a nas.Arch) (nas.Result, error) {
 			calls++
 			if calls == 1 {
@@ -238,7 +239,7 @@ func TestNewPoolErrors(t *testing.T) {
 		{"factory error", 2, func(slot int) (nas.Evaluator, error) { return nil, errors.New("no device") }, "pool slot 0: no device"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := nas.NewPool(tc.n, tc.factory)
+			p, err := runner.NewPool(tc.n, tc.factory)
 			if err == nil || p != nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("NewPool: %v, %v; want error containing %q", p, err, tc.want)
 			}
@@ -248,7 +249,7 @@ func TestNewPoolErrors(t *testing.T) {
 
 func ExamplePool() {
 	// One sub-evaluator per device; here each slot is a fake that scores by width.
-	p, err := nas.NewPool(2, func(slot int) (nas.Evaluator, error) {
+	p, err := runner.NewPool(2, func(slot int) (nas.Evaluator, error) {
 		return nas.EvaluatorFunc(func(_ context.Context, a nas.Arch) (nas.Result, error) {
 			return nas.Result{Arch: a, ValidAcc: 90 + float64(a.Width)/10}, nil
 		}), nil
@@ -277,7 +278,7 @@ func TestPoolFirstComeFirstServed(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var order []int
-	p, err := nas.NewPool(1, func(slot int) (nas.Evaluator, error) {
+	p, err := runner.NewPool(1, func(slot int) (nas.Evaluator, error) {
 		return nas.EvaluatorFunc(func(_ context.Context, a nas.Arch) (nas.Result, error) {
 			mu.Lock()
 			order = append(order, a.Width)
@@ -340,7 +341,7 @@ func TestPoolSharedEvaluatorBound(t *testing.T) {
 	// One evaluator behind all slots: the pool bounds its calls in flight.
 	c := &counter{}
 	shared := &slotEval{hold: 20 * time.Millisecond, pool: c}
-	p, err := nas.NewPool(3, func(int) (nas.Evaluator, error) { return shared, nil })
+	p, err := runner.NewPool(3, func(int) (nas.Evaluator, error) { return shared, nil })
 	if err != nil {
 		t.Fatal(err)
 	}

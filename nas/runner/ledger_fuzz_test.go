@@ -1,4 +1,4 @@
-package nas_test
+package runner_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/ledger"
+	"github.com/trgnas/trgnas/nas/runner"
 )
 
 // FuzzLedger checks that no ledger content makes reading, opening or
@@ -20,8 +21,7 @@ func FuzzLedger(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	s, _ := nas.NewSearch(smallConfig())
-	s.UseLedger(l)
+	s, _ := runner.New(smallConfig(), l)
 	ctx := context.Background()
 	ev := newScoreEval(50, longScores())
 	s.Step(ctx, ev)
@@ -35,9 +35,9 @@ func FuzzLedger(f *testing.F) {
 	f.Add(seed[:len(seed)/2])
 	// Real ledgers of the notebooks' runs: their header and first records,
 	// whole and cut inside a record.
-	ledgers, _ := filepath.Glob("../notebooks/results/*.jsonl")
+	ledgers, _ := filepath.Glob("../../notebooks/results/*.jsonl")
 	if len(ledgers) == 0 {
-		f.Fatal("no ledgers in ../notebooks/results")
+		f.Fatal("no ledgers in ../../notebooks/results")
 	}
 	for _, p := range ledgers {
 		b, err := os.ReadFile(p)
@@ -78,8 +78,7 @@ func FuzzLedger(f *testing.F) {
 			return
 		}
 		defer l.Close()
-		s, _ := nas.NewSearch(smallConfig())
-		if err := s.UseLedger(l); err != nil {
+		if _, err := runner.New(smallConfig(), l); err != nil {
 			return
 		}
 		after, _, err := ledger.Read(p)

@@ -1,4 +1,4 @@
-package nas
+package runner
 
 import (
 	"context"
@@ -7,9 +7,11 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/trgnas/trgnas/nas"
 )
 
-// Pool is an Evaluator that runs up to Size Evaluate calls at once, each on
+// Pool is a nas.Evaluator that runs up to Size Evaluate calls at once, each on
 // its own sub-evaluator (a slot): one per GPU of a machine, for example. A
 // call waits for a free slot, runs on it, and frees it when it returns, so
 // a search with several candidates in flight keeps every slot busy without
@@ -25,7 +27,7 @@ import (
 // pool then just bounds how many calls it has in flight (a Slurm evaluator
 // limited to N jobs, say).
 type Pool struct {
-	evals []Evaluator
+	evals []nas.Evaluator
 
 	mu      sync.Mutex
 	slots   []Slot
@@ -37,14 +39,14 @@ type Pool struct {
 // marked busy with arch.
 type waiter struct {
 	ch   chan int
-	arch Arch
+	arch nas.Arch
 }
 
 // Slot describes one slot of a Pool, as seen by Slots.
 type Slot struct {
 	Index int       // position, 0-based, as passed to the factory
 	Busy  bool      // a call is running on it
-	Arch  Arch      // the candidate it runs, when Busy
+	Arch  nas.Arch  // the candidate it runs, when Busy
 	Since time.Time // when the current call started, when Busy
 }
 
@@ -54,14 +56,14 @@ var ErrPool = errors.New("invalid pool")
 // NewPool makes a pool of n slots; factory(slot) returns slot's evaluator,
 // called once per slot, in order, for slot = 0 .. n-1. A factory error
 // or a nil evaluator stops the construction and is returned.
-func NewPool(n int, factory func(slot int) (Evaluator, error)) (*Pool, error) {
+func NewPool(n int, factory func(slot int) (nas.Evaluator, error)) (*Pool, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("%w: size %d, must be >= 1", ErrPool, n)
 	}
 	if factory == nil {
 		return nil, fmt.Errorf("%w: nil factory", ErrPool)
 	}
-	p := &Pool{evals: make([]Evaluator, n), slots: make([]Slot, n), free: make([]int, n)}
+	p := &Pool{evals: make([]nas.Evaluator, n), slots: make([]Slot, n), free: make([]int, n)}
 	for i := range n {
 		e, err := factory(i)
 		if err != nil {
@@ -103,14 +105,14 @@ func (p *Pool) Waiting() int {
 // waiting, it returns ctx.Err() without starting anything; once started,
 // cancellation is up to the slot's evaluator. A panic of a sub-evaluator is
 // returned as an error and the slot stays usable.
-func (p *Pool) Evaluate(ctx context.Context, a Arch) (res Result, err error) {
+func (p *Pool) Evaluate(ctx context.Context, a nas.Arch) (res nas.Result, err error) {
 	slot, err := p.acquire(ctx, a)
 	if err != nil {
-		return Result{}, err
+		return nas.Result{}, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			res, err = Result{}, fmt.Errorf("pool slot %d: evaluating %s: panic: %v", slot, a.Key(), r)
+			res, err = nas.Result{}, fmt.Errorf("pool slot %d: evaluating %s: panic: %v", slot, a.Key(), r)
 		}
 		p.release(slot)
 	}()
@@ -118,7 +120,7 @@ func (p *Pool) Evaluate(ctx context.Context, a Arch) (res Result, err error) {
 }
 
 // acquire takes a free slot for a, waiting in line for one if needed.
-func (p *Pool) acquire(ctx context.Context, a Arch) (int, error) {
+func (p *Pool) acquire(ctx context.Context, a nas.Arch) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -152,7 +154,7 @@ func (p *Pool) acquire(ctx context.Context, a Arch) (int, error) {
 }
 
 // take marks slot busy with a; p.mu is held.
-func (p *Pool) take(slot int, a Arch) {
+func (p *Pool) take(slot int, a nas.Arch) {
 	p.slots[slot] = Slot{Index: slot, Busy: true, Arch: a.Clone(), Since: time.Now()}
 }
 

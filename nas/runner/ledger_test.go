@@ -1,4 +1,4 @@
-package nas_test
+package runner_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/ledger"
+	"github.com/trgnas/trgnas/nas/runner"
 )
 
 func testHeader(cfg nas.Config) nas.LedgerHeader {
@@ -48,25 +49,22 @@ func (s *stopAfter) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error
 	return s.ev.Evaluate(ctx, a)
 }
 
-func openLedgerSearch(t *testing.T, path string, cfg nas.Config) (*nas.Search, *ledger.Ledger) {
+func openLedgerSearch(t *testing.T, path string, cfg nas.Config) (*runner.Runner, *ledger.Ledger) {
 	t.Helper()
 	l, err := ledger.Open(path, testHeader(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	s, err := nas.NewSearch(cfg)
+	s, err := runner.New(cfg, l)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.UseLedger(l); err != nil {
 		t.Fatal(err)
 	}
 	return s, l
 }
 
-func fullSearch(t *testing.T) *nas.Search {
-	s, _ := nas.NewSearch(smallConfig())
+func fullSearch(t *testing.T) *runner.Runner {
+	s, _ := runner.New(smallConfig(), nil)
 	if err := s.Run(context.Background(), newScoreEval(50, longScores())); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +73,7 @@ func fullSearch(t *testing.T) *nas.Search {
 
 func TestLedgerResumeNeverReevaluates(t *testing.T) {
 	ref := fullSearch(t)
-	n := len(ref.Decisions())
+	n := len(ref.Search().Decisions())
 	for _, killAt := range []int{0, 1, 4, 7, n - 1, n} {
 		t.Run(fmt.Sprint(killAt), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "ledger.jsonl")
@@ -89,7 +87,7 @@ func TestLedgerResumeNeverReevaluates(t *testing.T) {
 			// Resume twice: the second resume must evaluate nothing.
 			for round := 0; round < 2; round++ {
 				s, l = openLedgerSearch(t, path, smallConfig())
-				if got := len(s.Decisions()); got != killAt && round == 0 {
+				if got := len(s.Search().Decisions()); got != killAt && round == 0 {
 					t.Fatalf("resumed with %d decisions, want %d", got, killAt)
 				}
 				if err := s.Run(context.Background(), f); err != nil {
@@ -105,15 +103,15 @@ func TestLedgerResumeNeverReevaluates(t *testing.T) {
 			if f.total() != n {
 				t.Errorf("%d evaluations, want %d", f.total(), n)
 			}
-			if !reflect.DeepEqual(traceOf(s.Decisions(), ""), traceOf(ref.Decisions(), "")) {
-				t.Errorf("resumed search differs:\n%q\n%q", traceOf(s.Decisions(), ""), traceOf(ref.Decisions(), ""))
+			if !reflect.DeepEqual(traceOf(s.Search().Decisions(), ""), traceOf(ref.Search().Decisions(), "")) {
+				t.Errorf("resumed search differs:\n%q\n%q", traceOf(s.Search().Decisions(), ""), traceOf(ref.Search().Decisions(), ""))
 			}
 			recs, warns, err := ledger.Read(path)
 			if err != nil || len(warns) > 0 || len(recs) != n {
 				t.Fatalf("ledger: %d records, warnings %v, err %v", len(recs), warns, err)
 			}
 			for i, r := range recs {
-				if r.Seq != i || r.Key != ref.Decisions()[i].Arch.Key() || r.Recipe.Epochs != 3 || r.Dataset == "" {
+				if r.Seq != i || r.Key != ref.Search().Decisions()[i].Arch.Key() || r.Recipe.Epochs != 3 || r.Dataset == "" {
 					t.Errorf("record %d: %+v", i, r)
 				}
 			}
@@ -123,7 +121,7 @@ func TestLedgerResumeNeverReevaluates(t *testing.T) {
 
 func TestLedgerCorruptLines(t *testing.T) {
 	ref := fullSearch(t)
-	n := len(ref.Decisions())
+	n := len(ref.Search().Decisions())
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
 	s, l := openLedgerSearch(t, path, smallConfig())
 	if err := s.Run(context.Background(), newScoreEval(50, longScores())); err != nil {
@@ -164,11 +162,11 @@ func TestLedgerCorruptLines(t *testing.T) {
 	if err := s.Run(context.Background(), f); err != nil {
 		t.Fatal(err)
 	}
-	lost := ref.Decisions()[3].Arch.Key()
+	lost := ref.Search().Decisions()[3].Arch.Key()
 	if f.total() != 1 || f.calls[lost] != 1 {
 		t.Errorf("evaluated %v, want only %s", f.calls, lost)
 	}
-	if !reflect.DeepEqual(traceOf(s.Decisions(), ""), traceOf(ref.Decisions(), "")) {
+	if !reflect.DeepEqual(traceOf(s.Search().Decisions(), ""), traceOf(ref.Search().Decisions(), "")) {
 		t.Errorf("resumed search differs")
 	}
 	recs, warns, _ = ledger.Read(path)
@@ -205,9 +203,8 @@ func TestLedgerConfigMismatch(t *testing.T) {
 	// A search with another config refuses a ledger opened for its own.
 	l, _ = ledger.Open(path, testHeader(smallConfig()))
 	defer l.Close()
-	s, _ := nas.NewSearch(other)
-	if err := s.UseLedger(l); !errors.Is(err, nas.ErrLedgerMismatch) {
-		t.Errorf("UseLedger: %v", err)
+	if _, err := runner.New(other, l); !errors.Is(err, nas.ErrLedgerMismatch) {
+		t.Errorf("runner.New: %v", err)
 	}
 	if _, err := ledger.Open(path, nas.LedgerHeader{Config: nas.Config{}}); !errors.Is(err, nas.ErrInvalidConfig) {
 		t.Errorf("invalid config: %v", err)
@@ -272,8 +269,8 @@ func TestLedgerReadWhileAppending(t *testing.T) {
 		reads++
 	}
 	recs, warns, _ := ledger.Read(path)
-	if len(warns) > 0 || len(recs) != len(s.Decisions()) {
-		t.Fatalf("final: %d records for %d decisions, %v", len(recs), len(s.Decisions()), warns)
+	if len(warns) > 0 || len(recs) != len(s.Search().Decisions()) {
+		t.Fatalf("final: %d records for %d decisions, %v", len(recs), len(s.Search().Decisions()), warns)
 	}
 	if reads < 5 {
 		t.Errorf("only %d reads during the search", reads)
@@ -342,7 +339,7 @@ func TestLedgerOverrideAndStartReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	want := traceOf(s.Decisions(), "")
+	want := traceOf(s.Search().Decisions(), "")
 
 	recs, warns, err := ledger.Read(path)
 	if err != nil || len(warns) > 0 {
@@ -361,13 +358,13 @@ func TestLedgerOverrideAndStartReplay(t *testing.T) {
 
 	f2 := newScoreEval(50, longScores())
 	s2, _ := openLedgerSearch(t, path, smallConfig())
-	if got := traceOf(s2.Decisions(), ""); !reflect.DeepEqual(got, want) {
+	if got := traceOf(s2.Search().Decisions(), ""); !reflect.DeepEqual(got, want) {
 		t.Errorf("replayed %q\nwant %q", got, want)
 	}
 	if err := s2.Run(ctx, f2); err != nil || f2.total() != 0 {
 		t.Errorf("resume evaluated %d: %v", f2.total(), err)
 	}
-	if ds := s2.Decisions(); !ds[1].Override || !ds[2].Start {
+	if ds := s2.Search().Decisions(); !ds[1].Override || !ds[2].Start {
 		t.Errorf("replayed decisions lack the override/start: %+v", ds[:3])
 	}
 }
@@ -384,7 +381,7 @@ func TestRememberRecordsOfAnotherSearch(t *testing.T) {
 
 	other := smallConfig()
 	other.Order = nas.OrderKernelsOps
-	s2, _ := nas.NewSearch(other)
+	s2, _ := runner.New(other, nil)
 	otherRecipe := h.Recipe
 	otherRecipe.Seed = 7
 	if n := s2.RememberRecords(recs, otherRecipe, h.Dataset); n != 0 {
@@ -401,7 +398,7 @@ func TestRememberRecordsOfAnotherSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	shared := 0
-	for _, d := range s2.Decisions() {
+	for _, d := range s2.Search().Decisions() {
 		for _, r := range recs {
 			if r.Key == d.Arch.Key() {
 				shared++
@@ -411,8 +408,8 @@ func TestRememberRecordsOfAnotherSearch(t *testing.T) {
 			}
 		}
 	}
-	if shared < 5 || ev.total() != len(s2.Decisions())-shared {
-		t.Errorf("%d shared candidates, %d evaluations for %d decisions", shared, ev.total(), len(s2.Decisions()))
+	if shared < 5 || ev.total() != len(s2.Search().Decisions())-shared {
+		t.Errorf("%d shared candidates, %d evaluations for %d decisions", shared, ev.total(), len(s2.Search().Decisions()))
 	}
 }
 
@@ -427,7 +424,7 @@ func TestLedgerHalfWrittenHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	lf, warns, err := ledger.ReadFile(path)
-	if err != nil || lf.Header == nil || lf.Header.Config != smallConfig() || len(lf.Records()) != len(s.Decisions()) {
+	if err != nil || lf.Header == nil || lf.Header.Config != smallConfig() || len(lf.Records()) != len(s.Search().Decisions()) {
 		t.Fatalf("header %+v, %d records, %v %v", lf.Header, len(lf.Records()), warns, err)
 	}
 	if len(warns) != 1 || !strings.HasPrefix(warns[0].Error(), path+":1: corrupt line") {
