@@ -15,6 +15,7 @@ import (
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/backend"
 	"github.com/trgnas/trgnas/nas/ledger"
+	"github.com/trgnas/trgnas/nas/runner"
 	"github.com/trgnas/trgnas/nas/train"
 	"github.com/trgnas/trgnas/plots"
 )
@@ -94,7 +95,7 @@ func runRetrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer be.Finalize()
-	hdr := nas.LedgerHeader{Config: lf.Header.Config, Recipe: r, Dataset: name, Source: &spec, Versions: buildVersions("trainer", backend.Name(be))}
+	hdr := runner.Spec{Data: spec, Config: lf.Header.Config, Recipe: r}.HeaderFor(name, buildVersions("trainer", backend.Name(be)))
 	l, err := ledger.Open(*out, hdr)
 	if err != nil {
 		return err

@@ -344,17 +344,19 @@ func runSearch(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	l, err := ledger.Open(*ledgerPath, nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Source: setup.source, Versions: buildVersions(o.evaluator, setup.backend)})
+	versions := buildVersions(o.evaluator, setup.backend)
+	// The fake evaluator reads no data: its header names the fake scores.
+	hdr := nas.LedgerHeader{Config: cfg, Recipe: recipe, Dataset: dataset, Versions: versions}
+	if setup.source != nil {
+		hdr = runner.Spec{Data: *setup.source, Config: cfg, Recipe: recipe}.HeaderFor(dataset, versions)
+	}
+	run, err := runner.OpenHeader(*ledgerPath, hdr)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	for _, w := range l.Warnings() {
+	defer run.Close()
+	for _, w := range run.Warnings() {
 		fmt.Fprintf(stderr, "warning: %v\n", w)
-	}
-	run, err := runner.New(cfg, l)
-	if err != nil {
-		return err
 	}
 	s := run.Search()
 	if n := len(s.Decisions()); n > 0 {
