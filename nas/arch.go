@@ -1,9 +1,9 @@
 // Package nas holds the TRG-NAS search space (Arch), its parameter and
 // multiply-accumulate counts, the staged search, the lines of its ledger
-// and the final step's record. It does no I/O of its own: a search writes
-// through a Journal (a ledger file of package nas/ledger), and training
-// lives in nas/train, so that readers of records (plots, the Slurm
-// evaluator) link neither file locks nor GoMLX.
+// and the final step's record. The search is a state machine that does no
+// I/O: package nas/runner runs it and journals it to a ledger file (package
+// nas/ledger), and training lives in nas/train, so that readers of records
+// (plots, the Slurm evaluator) link neither file locks nor GoMLX.
 package nas
 
 import (

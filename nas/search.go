@@ -175,8 +175,9 @@ func (s *Search) Tell(res Result) (Decision, error) {
 
 // Override replaces the rules' decision on the most recent candidate by
 // accept, with the user's reason, and returns the new decision. The search
-// continues from the overridden decision. The first candidate of the search and a stage's start candidate are always
-// accepted and cannot be rejected.
+// continues from the overridden decision. The first candidate of the
+// search and a stage's start candidate are always accepted and cannot be
+// rejected.
 func (s *Search) Override(accept bool, reason string) (Decision, error) {
 	n := len(s.events)
 	if n == 0 || s.events[n-1].kind != evResult {
