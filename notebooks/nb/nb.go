@@ -73,3 +73,11 @@ func Show(p *plot.Plot, w, h vg.Length) {
 	gonbui.DisplayPNG(Must(plots.PNG(p, w, h)))
 	gonbui.Sync()
 }
+
+// Images is how many of n images a recipe's limit takes (0: all of them).
+func Images(limit, n int) int {
+	if limit > 0 {
+		return min(limit, n)
+	}
+	return n
+}

@@ -53,3 +53,11 @@ func TestMustStopsTheCell(t *testing.T) {
 	nb.Must2(1, 2, boom)
 	t.Error("Must2 returned on an error")
 }
+
+func TestImages(t *testing.T) {
+	for _, c := range []struct{ limit, n, want int }{{0, 600, 600}, {100, 600, 100}, {1000, 600, 600}} {
+		if got := nb.Images(c.limit, c.n); got != c.want {
+			t.Errorf("Images(%d, %d) = %d, want %d", c.limit, c.n, got, c.want)
+		}
+	}
+}
