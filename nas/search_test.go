@@ -3,93 +3,24 @@ package nas_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/trgnas/trgnas/nas"
+	"github.com/trgnas/trgnas/nas/internal/nastest"
 )
 
-// scoreEval answers from a table of scores keyed by Arch.Key(); other networks
-// score def. It counts its calls.
-type scoreEval struct {
-	mu     sync.Mutex
-	scores map[string]float64 // valid accuracy
-	train  map[string]float64 // training accuracy; 99 if absent
-	failed map[string]bool
-	def    float64
-	calls  map[string]int
-}
+// The fake evaluator and search space are shared with the runner's tests.
+type scoreEval = nastest.ScoreEval
 
-func newScoreEval(def float64, scores map[string]float64) *scoreEval {
-	return &scoreEval{scores: scores, train: map[string]float64{}, failed: map[string]bool{}, def: def, calls: map[string]int{}}
-}
-
-func (f *scoreEval) Evaluate(ctx context.Context, a nas.Arch) (nas.Result, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	k := a.Key()
-	f.calls[k]++
-	if f.failed[k] {
-		return nas.Result{Arch: a, Failed: true, Error: "NaN loss", ValidAcc: 99}, nil
-	}
-	v, ok := f.scores[k]
-	if !ok {
-		v = f.def
-	}
-	tr, ok := f.train[k]
-	if !ok {
-		tr = 99
-	}
-	return nas.Result{Arch: a, ValidAcc: v, TrainAcc: tr}, nil
-}
-
-func (f *scoreEval) total() int {
-	n := 0
-	for _, c := range f.calls {
-		n += c
-	}
-	return n
-}
-
-// small is a search space small enough to write out: depth 3..5, width
-// 8..16 step 4; with depth 3 the first 2 layers are searched.
-func smallConfig() nas.Config {
-	c := nas.DefaultConfig()
-	c.MinDepth, c.MaxDepth, c.MinWidth, c.MaxWidth, c.WidthStep = 3, 5, 8, 16, 4
-	return c
-}
-
-// trace renders decisions as "stage key +|-".
-func traceOf(ds []nas.Decision, stage nas.Stage) []string {
-	var out []string
-	for _, d := range ds {
-		if stage != "" && d.Stage != stage {
-			continue
-		}
-		m := "-"
-		if d.Accepted {
-			m = "+"
-		}
-		out = append(out, fmt.Sprintf("%s %s", d.Arch.Key(), m))
-	}
-	return out
-}
-
-// depth 3 at 90, depth 4 drops: depth 3 and width 16 are kept.
-var baseScores = map[string]float64{"w16-o000-k333": 90, "w16-o0000-k3333": 80, "w12-o000-k333": 80}
-
-func mergeScores(ms ...map[string]float64) map[string]float64 {
-	out := map[string]float64{}
-	for _, m := range ms {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
-}
+var (
+	newScoreEval = nastest.NewScoreEval
+	smallConfig  = nastest.SmallConfig
+	traceOf      = nastest.Trace
+	mergeScores  = nastest.MergeScores
+	baseScores   = nastest.BaseScores
+)
 
 // scores gives every network a distinct score so that the search takes a
 // long path through all stages.
@@ -238,7 +169,7 @@ func TestSearchRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newScoreEval(50, tc.scores)
 			if tc.train != nil {
-				f.train = tc.train
+				f.Train = tc.train
 			}
 			s, err := nas.NewSearch(tc.cfg)
 			if err != nil {
@@ -260,8 +191,8 @@ func TestSearchRules(t *testing.T) {
 			if a, _, _ := s.Best(); tc.best != "" && !strings.HasPrefix(a.Key(), tc.best) {
 				t.Errorf("best %s, want %s...", a.Key(), tc.best)
 			}
-			if f.total() != len(s.Decisions()) {
-				t.Errorf("%d evaluations for %d decisions", f.total(), len(s.Decisions()))
+			if f.Total() != len(s.Decisions()) {
+				t.Errorf("%d evaluations for %d decisions", f.Total(), len(s.Decisions()))
 			}
 		})
 	}
@@ -293,8 +224,8 @@ func TestReasonsInWords(t *testing.T) {
 
 func TestFailedCandidateIsRejected(t *testing.T) {
 	f := newScoreEval(50, baseScores)
-	f.failed["w16-o0000-k3333"] = true
-	f.failed["w16-o100-k333"] = true
+	f.Failed["w16-o0000-k3333"] = true
+	f.Failed["w16-o100-k333"] = true
 	s, _ := nas.NewSearch(smallConfig())
 	if err := run(context.Background(), s, f); err != nil {
 		t.Fatal(err)
@@ -314,7 +245,7 @@ func TestFailedCandidateIsRejected(t *testing.T) {
 	}
 	// A failed first candidate is current with score 0; the next one beats it.
 	f = newScoreEval(50, nil)
-	f.failed["w16-o000-k333"] = true
+	f.Failed["w16-o000-k333"] = true
 	s, _ = nas.NewSearch(smallConfig())
 	if err := run(context.Background(), s, f); err != nil {
 		t.Fatal(err)
@@ -352,8 +283,8 @@ func TestStepWise(t *testing.T) {
 	if err := runStage(ctx, s, f); err != nil {
 		t.Fatal(err)
 	}
-	if s.Stage() != nas.StageWidth || f.total() != 1 {
-		t.Fatalf("after RunStage: stage %s, %d evaluations", s.Stage(), f.total())
+	if s.Stage() != nas.StageWidth || f.Total() != 1 {
+		t.Fatalf("after RunStage: stage %s, %d evaluations", s.Stage(), f.Total())
 	}
 	if err := runStage(ctx, s, f); err != nil {
 		t.Fatal(err)

@@ -95,13 +95,13 @@ func TestLedgerResumeNeverReevaluates(t *testing.T) {
 				}
 				l.Close()
 			}
-			for k, c := range f.calls {
+			for k, c := range f.Calls {
 				if c != 1 {
 					t.Errorf("%s evaluated %d times", k, c)
 				}
 			}
-			if f.total() != n {
-				t.Errorf("%d evaluations, want %d", f.total(), n)
+			if f.Total() != n {
+				t.Errorf("%d evaluations, want %d", f.Total(), n)
 			}
 			if !reflect.DeepEqual(traceOf(s.Search().Decisions(), ""), traceOf(ref.Search().Decisions(), "")) {
 				t.Errorf("resumed search differs:\n%q\n%q", traceOf(s.Search().Decisions(), ""), traceOf(ref.Search().Decisions(), ""))
@@ -163,8 +163,8 @@ func TestLedgerCorruptLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	lost := ref.Search().Decisions()[3].Arch.Key()
-	if f.total() != 1 || f.calls[lost] != 1 {
-		t.Errorf("evaluated %v, want only %s", f.calls, lost)
+	if f.Total() != 1 || f.Calls[lost] != 1 {
+		t.Errorf("evaluated %v, want only %s", f.Calls, lost)
 	}
 	if !reflect.DeepEqual(traceOf(s.Search().Decisions(), ""), traceOf(ref.Search().Decisions(), "")) {
 		t.Errorf("resumed search differs")
@@ -361,8 +361,8 @@ func TestLedgerOverrideAndStartReplay(t *testing.T) {
 	if got := traceOf(s2.Search().Decisions(), ""); !reflect.DeepEqual(got, want) {
 		t.Errorf("replayed %q\nwant %q", got, want)
 	}
-	if err := s2.Run(ctx, f2); err != nil || f2.total() != 0 {
-		t.Errorf("resume evaluated %d: %v", f2.total(), err)
+	if err := s2.Run(ctx, f2); err != nil || f2.Total() != 0 {
+		t.Errorf("resume evaluated %d: %v", f2.Total(), err)
 	}
 	if ds := s2.Search().Decisions(); !ds[1].Override || !ds[2].Start {
 		t.Errorf("replayed decisions lack the override/start: %+v", ds[:3])
@@ -402,14 +402,14 @@ func TestRememberRecordsOfAnotherSearch(t *testing.T) {
 		for _, r := range recs {
 			if r.Key == d.Arch.Key() {
 				shared++
-				if ev.calls[r.Key] != 0 {
+				if ev.Calls[r.Key] != 0 {
 					t.Errorf("%s evaluated again", r.Key)
 				}
 			}
 		}
 	}
-	if shared < 5 || ev.total() != len(s2.Search().Decisions())-shared {
-		t.Errorf("%d shared candidates, %d evaluations for %d decisions", shared, ev.total(), len(s2.Search().Decisions()))
+	if shared < 5 || ev.Total() != len(s2.Search().Decisions())-shared {
+		t.Errorf("%d shared candidates, %d evaluations for %d decisions", shared, ev.Total(), len(s2.Search().Decisions()))
 	}
 }
 

@@ -226,8 +226,8 @@ func TestSpeculativeRecordIsACacheHit(t *testing.T) {
 		t.Fatal(err)
 	}
 	l2.Close()
-	if ev.calls[ahead.Key()] != 0 {
-		t.Errorf("%s evaluated %d times despite its speculative record", ahead.Key(), ev.calls[ahead.Key()])
+	if ev.Calls[ahead.Key()] != 0 {
+		t.Errorf("%s evaluated %d times despite its speculative record", ahead.Key(), ev.Calls[ahead.Key()])
 	}
 	recs, _, _ := ledger.Read(file)
 	dec := decisionRecords(recs)

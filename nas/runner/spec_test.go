@@ -86,8 +86,8 @@ func TestOpen(t *testing.T) {
 	if err != nil || lf.Header.Source == nil || lf.Header.Config.Classes != 3 {
 		t.Fatalf("header %+v, %v", lf.Header, err)
 	}
-	if n := len(lf.Records()); n == 0 || f.total() != n {
-		t.Errorf("%d evaluations for %d records", f.total(), n)
+	if n := len(lf.Records()); n == 0 || f.Total() != n {
+		t.Errorf("%d evaluations for %d records", f.Total(), n)
 	}
 	other := spec
 	other.Recipe.Epochs = 2
