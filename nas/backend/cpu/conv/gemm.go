@@ -10,6 +10,9 @@ const (
 	mcRows   = (64 + mr - 1) / mr * mr
 	kcGemm   = 256
 	kcTarget = 128
+	// splitUnit is the row count in which gemmConv decides how to split
+	// its work (the amd64 tile's rows when the decision was made).
+	splitUnit = 4
 )
 
 // gemmConv computes q as, for each group and each phase of the input
@@ -40,8 +43,12 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			maxRows = max(maxRows, q.nb*len(a.outs)*len(b.outs))
 		}
 	}
+	// How the work is split decides the order of the sums (splitDepth);
+	// it is counted in rows of splitUnit, not of the register tile, so
+	// that the tile of a CPU's micro kernel does not change the results.
+	splitWorkers := max(1, min(workers, (maxRows+splitUnit-1)/splitUnit))
 	workers = max(1, min(workers, (maxRows+mr-1)/mr))
-	abufs := make([]*[]T, workers)
+	abufs := make([]*[]T, max(workers, splitWorkers))
 	for w := range abufs {
 		abufs[w] = getBuf[T](mcRows * tpb * q.cig)
 		defer putBuf(abufs[w])
@@ -82,7 +89,8 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, tapsH: ah.taps, tapsW: aw.taps,
 					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace()}
 				chunks := (m + mc - 1) / mc
-				if parts := splitDepth(q, len(phH)*len(phW), workers, chunks, (taps+tpb-1)/tpb, len(out)); parts > 1 {
+				mcSplit := min(64, max(splitUnit, ((m+4*splitWorkers-1)/(4*splitWorkers)+splitUnit-1)/splitUnit*splitUnit))
+				if parts := splitDepth(q, len(phH)*len(phW), splitWorkers, (m+mcSplit-1)/mcSplit, (taps+tpb-1)/tpb, len(out)); parts > 1 {
 					job.depthParts(abufs, out, parts, chunks, taps)
 					continue
 				}
