@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/trgnas/trgnas/data"
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/backend"
+	"github.com/trgnas/trgnas/nas/backend/cpu/conv"
 	"github.com/trgnas/trgnas/nas/train"
 )
 
@@ -93,6 +95,7 @@ type benchResult struct {
 	Batch          int     `json:"batch"`
 	Steps          int     `json:"steps"`
 	Warmup         int     `json:"warmup"`
+	EvalSteps      int     `json:"eval_steps,omitempty"`
 	TrainIPS       float64 `json:"train_images_per_sec"`
 	TrainCPUPerImg float64 `json:"train_cpu_ms_per_image"` // process CPU time (user+sys) per trained image, ms
 	InferIPS       float64 `json:"infer_images_per_sec"`
@@ -103,6 +106,12 @@ type benchResult struct {
 	Backend        string  `json:"backend,omitempty"`
 	Loss           float64 `json:"final_loss"`
 	Repeat         int     `json:"repeat"`
+	// The convolution kernels' time in the timed training steps and in
+	// inference, and the float32 FMA peak of the kernels' workers (the
+	// project's CPU backend only).
+	ConvTrain     []conv.Stat `json:"conv_train,omitempty"`
+	ConvInfer     []conv.Stat `json:"conv_infer,omitempty"`
+	FMAPeakGFLOPS float64     `json:"fma_peak_gflops,omitempty"`
 }
 
 type benchFlags struct {
@@ -294,6 +303,8 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 	var tWarm, tLast, tDone time.Time
 	var cWarm, cLast float64
 	var loss float64
+	var convTrain, convInfer []conv.Stat
+	defer conv.RecordStats(false)
 	var prof *os.File
 	if f.cpuProfile != "" {
 		if prof, err = os.Create(f.cpuProfile); err != nil {
@@ -308,8 +319,11 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 			switch {
 			case p.Done != nil:
 				tDone = now
+				convInfer = conv.Stats()
+				conv.RecordStats(false)
 			case p.Step == f.warmup:
 				tWarm, cWarm = now, cpuSeconds()
+				conv.RecordStats(true)
 				if prof != nil {
 					if err := pprof.StartCPUProfile(prof); err != nil {
 						prof = nil
@@ -317,6 +331,8 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 				}
 			case p.Step == total:
 				tLast, cLast = now, cpuSeconds()
+				convTrain = conv.Stats()
+				conv.RecordStats(true)
 				if prof != nil {
 					pprof.StopCPUProfile()
 				}
@@ -337,13 +353,16 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 	images := float64(f.steps * f.batch)
 	return benchResult{
 		Impl: "gomlx", Net: n.Name, Arch: n.Arch.Key(), Params: res.Params, Batch: f.batch,
-		Steps: f.steps, Warmup: f.warmup,
+		Steps: f.steps, Warmup: f.warmup, EvalSteps: f.evalSteps,
 		TrainIPS:       images / tLast.Sub(tWarm).Seconds(),
 		TrainCPUPerImg: 1000 * (cLast - cWarm) / images,
 		InferIPS:       float64(f.evalSteps*f.batch) / tDone.Sub(tLast).Seconds(),
 		CompileSeconds: res.CompileSeconds,
 		Backend:        res.Backend,
 		Loss:           loss,
+		ConvTrain:      convTrain,
+		ConvInfer:      convInfer,
+		FMAPeakGFLOPS:  conv.FMAPeak(runtime.GOMAXPROCS(0)),
 	}, nil
 }
 
@@ -421,6 +440,64 @@ func printBenchTable(w io.Writer, results []benchResult, nets []benchNet, f *ben
 			mem = append(mem, g[i].MaxRSSMiB/t[i].MaxRSSMiB)
 		}
 		fmt.Fprintf(w, "%-6s %22s %22s %22s\n", n.Name, ratio(stats(tr)), ratio(stats(in)), ratio(stats(mem)))
+	}
+	printConvStats(w, by, nets)
+}
+
+// printConvStats prints, per network, each convolution kernel's share
+// of the GoMLX run's time and its GFLOP/s against the FMA peak (medians
+// over the repetitions).
+func printConvStats(w io.Writer, by map[string][]benchResult, nets []benchNet) {
+	var header bool
+	for _, n := range nets {
+		rs := by[n.Name+"/gomlx"]
+		if len(rs) == 0 || len(rs[0].ConvTrain) == 0 {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\nconvolution kernels (GoMLX, median over repetitions): seconds per training step or inference batch, GFLOP/s, fraction of the float32 FMA peak of the workers\n")
+			fmt.Fprintf(w, "%-6s %-6s %-22s %10s %10s %8s\n", "net", "phase", "kernel", "s/step", "GFLOP/s", "of peak")
+			header = true
+		}
+		for _, ph := range []struct {
+			name  string
+			steps func(benchResult) int
+			get   func(benchResult) []conv.Stat
+		}{
+			{"train", func(r benchResult) int { return r.Steps }, func(r benchResult) []conv.Stat { return r.ConvTrain }},
+			{"infer", func(r benchResult) int { return r.EvalSteps }, func(r benchResult) []conv.Stat { return r.ConvInfer }},
+		} {
+			for _, k := range ph.get(rs[0]) {
+				var sec, gf, frac []float64
+				for _, r := range rs {
+					for _, s := range ph.get(r) {
+						if s.Kernel != k.Kernel || s.Seconds <= 0 {
+							continue
+						}
+						sec = append(sec, s.Seconds/float64(max(1, ph.steps(r))))
+						gf = append(gf, s.Flops/s.Seconds/1e9)
+						if r.FMAPeakGFLOPS > 0 {
+							frac = append(frac, s.Flops/s.Seconds/1e9/r.FMAPeakGFLOPS)
+						}
+					}
+				}
+				if len(gf) == 0 {
+					continue
+				}
+				of := "-"
+				if len(frac) > 0 {
+					of = fmt.Sprintf("%.2f", stats(frac).med)
+				}
+				fmt.Fprintf(w, "%-6s %-6s %-22s %10.4f %10.1f %8s\n", n.Name, ph.name, k.Kernel, stats(sec).med, stats(gf).med, of)
+			}
+		}
+		fmt.Fprintf(w, "%-6s FMA peak %.0f GFLOP/s\n", n.Name, stats(func() []float64 {
+			v := make([]float64, len(rs))
+			for i, r := range rs {
+				v[i] = r.FMAPeakGFLOPS
+			}
+			return v
+		}()).med)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/trgnas/trgnas/nas/backend"
+	"github.com/trgnas/trgnas/nas/backend/cpu/conv"
 )
 
 func TestBenchNets(t *testing.T) {
@@ -95,6 +96,13 @@ func TestBenchChild(t *testing.T) {
 			t.Errorf("%s = %v, want a positive finite value", name, v)
 		}
 	}
+	kernels := map[string]bool{}
+	for _, k := range r.ConvTrain {
+		kernels[k.Kernel] = k.Calls > 0 && k.Flops > 0 && k.Seconds > 0
+	}
+	if !kernels["gemm"] || !kernels["depthwise"] || len(r.ConvInfer) == 0 || r.FMAPeakGFLOPS < 0 {
+		t.Errorf("convolution kernels: train %+v, infer %+v, FMA peak %v", r.ConvTrain, r.ConvInfer, r.FMAPeakGFLOPS)
+	}
 	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
 		t.Errorf("CPU profile: %v", err)
 	}
@@ -134,6 +142,26 @@ func TestBenchTableRatios(t *testing.T) {
 	s := out.String()
 	// Train ratios 0.25, 0.3, 0.3; inference 0.5, 0.6, 0.6; memory 3.
 	for _, want := range []string{"10.0 [9.0-12.0]", "0.300 [0.250-0.300]", "0.600 [0.500-0.600]", "3.000"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("table lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+// The kernels' table: per network and phase, seconds per step or batch,
+// GFLOP/s and the fraction of the FMA peak, medians over repetitions.
+func TestBenchTableConvKernels(t *testing.T) {
+	var results []benchResult
+	for rep, sec := range []float64{0.5, 0.4, 1} {
+		results = append(results, benchResult{Impl: "gomlx", Net: "sep16", Steps: 10, EvalSteps: 4, FMAPeakGFLOPS: 100, Repeat: rep,
+			ConvTrain: []conv.Stat{{Kernel: "gemm", Calls: 30, Flops: 20e9, Seconds: sec}},
+			ConvInfer: []conv.Stat{{Kernel: "depthwise", Calls: 4, Flops: 1e9, Seconds: 0.2}}})
+	}
+	var out bytes.Buffer
+	printBenchTable(&out, results, benchNets()[:1], &benchFlags{batch: 64, warmup: 2, steps: 10, evalSteps: 4, repeat: 3})
+	s := out.String()
+	// gemm: 0.05 s a step, 40 GFLOP/s (median of 40, 50, 20), 0.40 of the peak; depthwise: 0.05 s a batch, 5 GFLOP/s.
+	for _, want := range []string{"sep16  train  gemm                       0.0500       40.0     0.40", "sep16  infer  depthwise                  0.0500        5.0     0.05", "FMA peak 100 GFLOP/s"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("table lacks %q:\n%s", want, s)
 		}

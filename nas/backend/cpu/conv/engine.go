@@ -1,6 +1,10 @@
 package conv
 
-import "github.com/trgnas/trgnas/nas/backend/cpu/internal/par"
+import (
+	"time"
+
+	"github.com/trgnas/trgnas/nas/backend/cpu/internal/par"
+)
 
 // problem is a validated one- or two-spatial-axis convolution in the
 // canonical form the kernels work on: input [nb, h, w, cin] (batch groups
@@ -121,13 +125,25 @@ func phases(outs, taps, stride, dil, kdil, pad int) []phase {
 // runFast computes p on x, k into out with the kernels for one or two
 // spatial axes.
 func runFast[T float32 | float64](p *plan, x, k, out []T, workers int) {
+	if !statsOn.Load() {
+		runKernel(p, x, k, out, workers)
+		return
+	}
+	t0 := time.Now()
+	kernel := runKernel(p, x, k, out, workers)
+	record(kernel, p, time.Since(t0))
+}
+
+// runKernel is runFast; it returns the name of the kernel that ran (see
+// Stat).
+func runKernel[T float32 | float64](p *plan, x, k, out []T, workers int) string {
 	q := newProblem(p)
 	if q.batchDepthwiseFits() {
 		batchDepthwise(q, x, k, out, workers)
-		return
+		return "depthwise-kernel-grad"
 	}
 	if q.pointwiseGradFits() && pointwiseGrad(q, x, k, out, workers) {
-		return
+		return "pointwise-kernel-grad"
 	}
 	xc := x
 	if !q.inputIsCanonical {
@@ -139,9 +155,12 @@ func runFast[T float32 | float64](p *plan, x, k, out []T, workers int) {
 	switch {
 	case q.cig == 1:
 		depthwise(q, xc, k, out, workers)
+		return "depthwise"
 	case q.cog == 1 && q.groups > 1:
 		groupedDot(q, xc, k, out, workers)
+		return "grouped-dot"
 	default:
 		gemmConv(q, xc, k, out, workers)
+		return "gemm"
 	}
 }

@@ -2,6 +2,8 @@ package conv
 
 import (
 	"fmt"
+	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/trgnas/trgnas/nas/backend/cpu/internal/isa"
@@ -60,4 +62,35 @@ func colsOK[T float32 | float64]() bool {
 // is src[kk*ld+r], read in place. Only where colsOK.
 func microCols[T float32 | float64](kc int, src []T, ld int, b []T, acc *[mr * nr]T) {
 	microStrided32(kc, any(src).([]float32), 1, ld, any(b).([]float32), any(acc).(*[mr * nr]float32))
+}
+
+// fmaLoop512 and fmaLoop256 run n rounds of 12 independent multiply-adds
+// of 16 (AVX-512) or 8 (AVX2) float32 lanes (micro_amd64.s).
+func fmaLoop512(n int)
+func fmaLoop256(n int)
+
+// FMAPeak measures the float32 multiply-add peak, in GFLOP/s, of workers
+// goroutines at once on the vector path the micro kernel takes (0 where
+// it has none): the yardstick of the kernels' GFLOP/s in the benchmarks.
+func FMAPeak(workers int) float64 {
+	if !asmOK {
+		return 0
+	}
+	const rounds = 1 << 22
+	loop, lanes := fmaLoop256, 8
+	if asm512 {
+		loop, lanes = fmaLoop512, 16
+	}
+	workers = max(1, workers)
+	best := time.Duration(1 << 62)
+	for range 3 {
+		var wg sync.WaitGroup
+		t0 := time.Now()
+		for range workers {
+			wg.Go(func() { loop(rounds) })
+		}
+		wg.Wait()
+		best = min(best, time.Since(t0))
+	}
+	return float64(workers) * rounds * 12 * float64(lanes) * 2 / best.Seconds() / 1e9
 }

@@ -13,3 +13,6 @@ func microCols[T float32 | float64](int, []T, int, []T, *[mr * nr]T) {}
 func microStrided32(int, []float32, int, int, []float32, *[mr * nr]float32) {
 	panic("conv: no assembly micro kernel in this build")
 }
+
+// FMAPeak is 0: there is no vector micro kernel here.
+func FMAPeak(workers int) float64 { return 0 }
