@@ -179,7 +179,44 @@ func dwRow3[T float32 | float64](xc []T, x0, colStep, rowStep, cin int, kd []T, 
 	}
 	cs, rs := uintptr(cin)*4, uintptr(rowStep)*4
 	step := uintptr(colStep) * 4
-	for c0 := 0; c0 < cv; c0 += lanes {
+	c0 := 0
+	if asm512 {
+		// Blocks of 16 channels in one AVX-512 vector; each channel's sum
+		// is taken in the same order as below (the same bits).
+		for ; c0+16 <= cv; c0 += 16 {
+			kp := k32[c0:]
+			k00 := archsimd.LoadFloat32x16((*[16]float32)(kp[0*co : 0*co+16]))
+			k01 := archsimd.LoadFloat32x16((*[16]float32)(kp[1*co : 1*co+16]))
+			k02 := archsimd.LoadFloat32x16((*[16]float32)(kp[2*co : 2*co+16]))
+			k10 := archsimd.LoadFloat32x16((*[16]float32)(kp[3*co : 3*co+16]))
+			k11 := archsimd.LoadFloat32x16((*[16]float32)(kp[4*co : 4*co+16]))
+			k12 := archsimd.LoadFloat32x16((*[16]float32)(kp[5*co : 5*co+16]))
+			k20 := archsimd.LoadFloat32x16((*[16]float32)(kp[6*co : 6*co+16]))
+			k21 := archsimd.LoadFloat32x16((*[16]float32)(kp[7*co : 7*co+16]))
+			k22 := archsimd.LoadFloat32x16((*[16]float32)(kp[8*co : 8*co+16]))
+			p := unsafe.Pointer(&x32[x0+c0])
+			pa := unsafe.Pointer(&a32[c0])
+			for left := n; ; {
+				r1, r2 := unsafe.Add(p, rs), unsafe.Add(p, 2*rs)
+				s := archsimd.LoadFloat32x16((*[16]float32)(p)).Mul(k00)
+				s = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, cs))).MulAdd(k01, s)
+				s = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, 2*cs))).MulAdd(k02, s)
+				s = archsimd.LoadFloat32x16((*[16]float32)(r1)).MulAdd(k10, s)
+				s = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(r1, cs))).MulAdd(k11, s)
+				s = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(r1, 2*cs))).MulAdd(k12, s)
+				s = archsimd.LoadFloat32x16((*[16]float32)(r2)).MulAdd(k20, s)
+				s = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(r2, cs))).MulAdd(k21, s)
+				s = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(r2, 2*cs))).MulAdd(k22, s)
+				s.Store((*[16]float32)(pa))
+				if left--; left == 0 {
+					break
+				}
+				p = unsafe.Add(p, step)
+				pa = unsafe.Add(pa, uintptr(co)*4)
+			}
+		}
+	}
+	for ; c0 < cv; c0 += lanes {
 		kp := k32[c0:]
 		k00 := archsimd.LoadFloat32x8((*[8]float32)(kp[0*co : 0*co+8]))
 		k01 := archsimd.LoadFloat32x8((*[8]float32)(kp[1*co : 1*co+8]))
@@ -230,7 +267,36 @@ func dwDotRun[T float32 | float64](x []T, xi, xStep int, k []T, ki, kStep, count
 		return 0
 	}
 	xs, ks := uintptr(xStep)*4, uintptr(kStep)*4
-	for c0 := 0; c0 < cv; c0 += lanes {
+	c0 := 0
+	if asm512 {
+		// Blocks of 16 channels in AVX-512 vectors, summed as below.
+		for ; c0+16 <= cv; c0 += 16 {
+			px := unsafe.Pointer(&x32[xi+c0])
+			pk := unsafe.Pointer(&k32[ki+c0])
+			var s0, s1, s2, s3 archsimd.Float32x16
+			left := count
+			for left >= 4 {
+				s0 = archsimd.LoadFloat32x16((*[16]float32)(px)).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(pk)), s0)
+				s1 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, xs))).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pk, ks))), s1)
+				s2 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, 2*xs))).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pk, 2*ks))), s2)
+				s3 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, 3*xs))).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(pk, 3*ks))), s3)
+				if left -= 4; left == 0 {
+					break
+				}
+				px, pk = unsafe.Add(px, 4*xs), unsafe.Add(pk, 4*ks)
+			}
+			for left > 0 {
+				s0 = archsimd.LoadFloat32x16((*[16]float32)(px)).MulAdd(archsimd.LoadFloat32x16((*[16]float32)(pk)), s0)
+				if left--; left == 0 {
+					break
+				}
+				px, pk = unsafe.Add(px, xs), unsafe.Add(pk, ks)
+			}
+			d := (*[16]float32)(a32[c0 : c0+16])
+			archsimd.LoadFloat32x16(d).Add(s0.Add(s1).Add(s2.Add(s3))).Store(d)
+		}
+	}
+	for ; c0 < cv; c0 += lanes {
 		px := unsafe.Pointer(&x32[xi+c0])
 		pk := unsafe.Pointer(&k32[ki+c0])
 		var s0, s1, s2, s3 archsimd.Float32x8
@@ -298,6 +364,26 @@ func dwRowTaps[T float32 | float64](xc []T, x0, colStep int, xo []int, kd []T, k
 	// accumulators, two kernel vectors per tap, then one of 8.
 	for ; o+4 <= n; o += 4 {
 		c0 := 0
+		if asm512 {
+			// 16 channels in one AVX-512 vector per output, summed as below.
+			for ; c0+16 <= cv; c0 += 16 {
+				px := unsafe.Pointer(&x32[x0+o*colStep+c0])
+				var s0, s1, s2, s3 archsimd.Float32x16
+				for t, xt := range xo {
+					kv := archsimd.LoadFloat32x16((*[16]float32)(k32[ko[t]+c0 : ko[t]+c0+16]))
+					p := unsafe.Add(px, uintptr(xt)*4)
+					s0 = archsimd.LoadFloat32x16((*[16]float32)(p)).MulAdd(kv, s0)
+					s1 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, cs))).MulAdd(kv, s1)
+					s2 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, 2*cs))).MulAdd(kv, s2)
+					s3 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(p, 3*cs))).MulAdd(kv, s3)
+				}
+				pa := unsafe.Pointer(&a32[o*accStep+c0])
+				s0.Store((*[16]float32)(pa))
+				s1.Store((*[16]float32)(unsafe.Add(pa, as)))
+				s2.Store((*[16]float32)(unsafe.Add(pa, 2*as)))
+				s3.Store((*[16]float32)(unsafe.Add(pa, 3*as)))
+			}
+		}
 		for ; c0+2*lanes <= cv; c0 += 2 * lanes {
 			px := unsafe.Pointer(&x32[x0+o*colStep+c0])
 			var s0, s1, s2, s3, u0, u1, u2, u3 archsimd.Float32x8
@@ -346,6 +432,17 @@ func dwRowTaps[T float32 | float64](xc []T, x0, colStep int, xo []int, kd []T, k
 	}
 	for ; o < n; o++ {
 		c0 := 0
+		if asm512 {
+			for ; c0+16 <= cv; c0 += 16 {
+				px := unsafe.Pointer(&x32[x0+o*colStep+c0])
+				var s0 archsimd.Float32x16
+				for t, xt := range xo {
+					kv := archsimd.LoadFloat32x16((*[16]float32)(k32[ko[t]+c0 : ko[t]+c0+16]))
+					s0 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(px, uintptr(xt)*4))).MulAdd(kv, s0)
+				}
+				s0.Store((*[16]float32)(a32[o*accStep+c0 : o*accStep+c0+16]))
+			}
+		}
 		for ; c0+2*lanes <= cv; c0 += 2 * lanes {
 			px := unsafe.Pointer(&x32[x0+o*colStep+c0])
 			var s0, u0 archsimd.Float32x8
