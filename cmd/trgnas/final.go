@@ -125,7 +125,7 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 	mean, std := normOf(spec.Dataset)
 	cfg := train.FinalConfig{
 		Backend: be, Ledger: l, Arch: a, Role: role, Recipe: r, Train: full, Test: test,
-		Mean: mean, Std: std, ClassAcc: *classAcc,
+		Mean: mean, Std: std, ClassAcc: *classAcc, Versions: buildVersions("trainer", backend.Name(be)),
 	}
 	if !*quiet {
 		fmt.Fprintf(stderr, "final training of the %s network %s (%s params) on all %d images of %s, %d epochs; then the %d test images\n",

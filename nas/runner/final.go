@@ -30,6 +30,9 @@ type FinalStep struct {
 	// Train trains Arch from scratch with Recipe on every training image
 	// and scores it once on the test set (Result.TestAcc).
 	Train func(ctx context.Context) (nas.Result, error)
+	// Versions names the build that trains, for the record ("": the
+	// ledger header's, which names the build that searched).
+	Versions string
 }
 
 // RunFinal runs the final step: unless the ledger already has a finished
@@ -77,10 +80,14 @@ func RunFinal(ctx context.Context, st FinalStep) (rec nas.FinalRecord, cached bo
 	if err != nil {
 		return nas.FinalRecord{}, false, err
 	}
+	versions := st.Versions
+	if versions == "" {
+		versions = hdr.Versions
+	}
 	rec = nas.FinalRecord{
 		Event: "final", Role: st.Role, Recipe: st.Recipe, Dataset: hdr.Dataset,
 		TrainImages: st.TrainImages, TestSet: st.TestSet, TestImages: st.TestImages,
-		Result: res, Versions: hdr.Versions, Time: time.Now().UTC(),
+		Result: res, Versions: versions, Time: time.Now().UTC(),
 	}
 	return rec, false, appendFinal(st.Ledger, rec)
 }

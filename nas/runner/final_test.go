@@ -29,7 +29,9 @@ func fakeFinal(l *ledger.Ledger, a nas.Arch, r nas.Recipe, trained *int) runner.
 func TestFinalRecordsAndReuses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.jsonl")
 	cfg := smallConfig()
-	l, err := ledger.Open(path, testHeader(cfg))
+	hdr := testHeader(cfg)
+	hdr.Versions = "trgnas v1 (the build that searched)"
+	l, err := ledger.Open(path, hdr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +63,12 @@ func TestFinalRecordsAndReuses(t *testing.T) {
 	}
 	longer := fc
 	longer.Recipe.Epochs = 3
-	if _, cached, err := runner.RunFinal(ctx, longer); err != nil || cached {
-		t.Errorf("another recipe: cached %v, %v", cached, err)
+	longer.Versions = "trgnas v2 (the build that trains)"
+	if rec, cached, err := runner.RunFinal(ctx, longer); err != nil || cached || rec.Versions != longer.Versions {
+		t.Errorf("another recipe: cached %v, versions %q, %v", cached, rec.Versions, err)
+	}
+	if first.Versions != l.Header().Versions {
+		t.Errorf("without Versions the record names %q, want the header's %q", first.Versions, l.Header().Versions)
 	}
 	if trained != 2 {
 		t.Errorf("%d trainings, want 2 (the first run and the longer recipe)", trained)

@@ -27,6 +27,7 @@ type FinalConfig struct {
 	ClassAcc  bool
 	Progress  func(Progress)
 	Cache     []nas.FinalRecord // final records of other ledgers (runner.FinalStep.Cache)
+	Versions  string            // the build that trains (runner.FinalStep.Versions)
 }
 
 // Final runs the final step (runner.RunFinal) with this package's trainer:
@@ -39,7 +40,7 @@ func Final(ctx context.Context, cfg FinalConfig) (rec nas.FinalRecord, cached bo
 	return runner.RunFinal(ctx, runner.FinalStep{
 		Ledger: cfg.Ledger, Arch: cfg.Arch, Role: cfg.Role, Recipe: cfg.Recipe,
 		TrainImages: cfg.Train.N, TestSet: cfg.Test.Name + " " + cfg.Test.Fingerprint(), TestImages: cfg.Test.N,
-		Cache: cfg.Cache,
+		Cache: cfg.Cache, Versions: cfg.Versions,
 		Train: func(ctx context.Context) (nas.Result, error) {
 			return Train(ctx, Config{
 				Backend: cfg.Backend, Arch: cfg.Arch, Recipe: cfg.Recipe, Train: cfg.Train, Test: cfg.Test,
