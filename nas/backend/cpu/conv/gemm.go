@@ -7,13 +7,27 @@ import "github.com/trgnas/trgnas/nas/backend/cpu/internal/par"
 // pointwiseGrad. The register tile mr x nr depends on the build
 // (micro_*.go).
 const (
-	mcRows   = (64 + mr - 1) / mr * mr
-	kcGemm   = 256
-	kcTarget = 128
+	itemRowsMax = 64 // rows of a work item, at most (rounded up to the tile)
+	mcRows      = (itemRowsMax + mr - 1) / mr * mr
+	kcGemm      = 256
+	kcTarget    = 128
 	// splitUnit is the row count in which gemmConv decides how to split
-	// its work (the amd64 tile's rows when the decision was made).
+	// its work (the amd64 tile's rows when the decision was made), on
+	// every architecture.
 	splitUnit = 4
 )
+
+// gemmWorkers caps workers at one per unit rows of the largest GEMM.
+func gemmWorkers(workers, maxRows, unit int) int {
+	return max(1, min(workers, (maxRows+unit-1)/unit))
+}
+
+// itemRows is the rows per work item of an m-row GEMM: up to the most a
+// buffer holds (itemRowsMax rounded up to unit), at least 4 items per
+// worker, a multiple of unit.
+func itemRows(m, workers, unit int) int {
+	return min((itemRowsMax+unit-1)/unit*unit, max(unit, ((m+4*workers-1)/(4*workers)+unit-1)/unit*unit))
+}
 
 // gemmConv computes q as, for each group and each phase of the input
 // dilation, one GEMM out[rows, cog] = A[rows, taps*cig] B[taps*cig, cog]
@@ -46,8 +60,8 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 	// How the work is split decides the order of the sums (splitDepth);
 	// it is counted in rows of splitUnit, not of the register tile, so
 	// that the tile of a CPU's micro kernel does not change the results.
-	splitWorkers := max(1, min(workers, (maxRows+splitUnit-1)/splitUnit))
-	workers = max(1, min(workers, (maxRows+mr-1)/mr))
+	splitWorkers := gemmWorkers(workers, maxRows, splitUnit)
+	workers = gemmWorkers(workers, maxRows, mr)
 	abufs := make([]*[]T, max(workers, splitWorkers))
 	for w := range abufs {
 		abufs[w] = getBuf[T](mcRows * tpb * q.cig)
@@ -84,12 +98,11 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 				}
 				bm := (*bbuf)[:taps*q.cig*cogP]
 				packB(q, k, bm, g, ah.taps, aw.taps, workers)
-				// Rows per work item: up to mcRows, at least 4 items per worker.
-				mc := min(mcRows, max(mr, ((m+4*workers-1)/(4*workers)+mr-1)/mr*mr))
+				mc := itemRows(m, workers, mr)
 				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, tapsH: ah.taps, tapsW: aw.taps,
 					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace()}
 				chunks := (m + mc - 1) / mc
-				mcSplit := min(64, max(splitUnit, ((m+4*splitWorkers-1)/(4*splitWorkers)+splitUnit-1)/splitUnit*splitUnit))
+				mcSplit := itemRows(m, splitWorkers, splitUnit)
 				if parts := splitDepth(q, len(phH)*len(phW), splitWorkers, (m+mcSplit-1)/mcSplit, (taps+tpb-1)/tpb, len(out)); parts > 1 {
 					job.depthParts(abufs, out, parts, chunks, taps)
 					continue
