@@ -351,6 +351,10 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 		return benchResult{}, errors.New("trainer did not report every step")
 	}
 	images := float64(f.steps * f.batch)
+	var peak float64
+	if len(convTrain) > 0 { // the project's kernels ran: their yardstick
+		peak = conv.FMAPeak(runtime.GOMAXPROCS(0))
+	}
 	return benchResult{
 		Impl: "gomlx", Net: n.Name, Arch: n.Arch.Key(), Params: res.Params, Batch: f.batch,
 		Steps: f.steps, Warmup: f.warmup, EvalSteps: f.evalSteps,
@@ -362,7 +366,7 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 		Loss:           loss,
 		ConvTrain:      convTrain,
 		ConvInfer:      convInfer,
-		FMAPeakGFLOPS:  conv.FMAPeak(runtime.GOMAXPROCS(0)),
+		FMAPeakGFLOPS:  peak,
 	}, nil
 }
 
