@@ -1,5 +1,6 @@
 // Package isa says which vector instructions the backend's kernels use on
-// this CPU, so that every kernel picks its path from one switch.
+// this CPU: the kernels with an AVX-512 path (conv's) take it from here,
+// so that one switch (EnvVar) keeps them all on AVX2.
 package isa
 
 import (
