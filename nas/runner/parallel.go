@@ -18,7 +18,8 @@ import (
 // once as a record with Speculative set and Seq -1: it decides nothing, a
 // resumed search uses it as a cache hit, and if the search asks for the
 // candidate later its decision is recorded as usual. Before is called for
-// every evaluation started, with seq -1 for a predicted candidate. ev must
+// every evaluation started, with seq -1 for a predicted candidate, and After
+// for every one that returns. ev must
 // allow n calls at once. With n <= 1 it is Run.
 func (r *Runner) RunParallel(ctx context.Context, ev nas.Evaluator, n int) error {
 	if n <= 1 {
@@ -41,10 +42,16 @@ func (r *Runner) RunParallel(ctx context.Context, ev nas.Evaluator, n int) error
 	inflight := map[string]flight{}
 	failed := map[string]error{} // predicted candidates whose evaluation errored
 	running, nextID := 0, 0
+	ended := func(o outcome) {
+		if r.After != nil {
+			a, _ := nas.ParseKey(o.key)
+			r.After(a, o.err)
+		}
+	}
 	defer func() {
 		cancelAll()
 		for ; running > 0; running-- {
-			<-done
+			ended(<-done)
 		}
 	}()
 	for !r.s.Done() {
@@ -104,6 +111,7 @@ func (r *Runner) RunParallel(ctx context.Context, ev nas.Evaluator, n int) error
 		}
 		o := <-done
 		running--
+		ended(o)
 		f, current := inflight[o.key]
 		current = current && f.id == o.id
 		stage := f.stage

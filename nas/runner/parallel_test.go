@@ -60,15 +60,19 @@ func TestRunParallelDecidesAsRun(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			seq, _ := runner.New(tc.cfg, nil)
+			seqHooks := watchHooks(t, seq)
 			if err := seq.Run(context.Background(), tc.ev()); err != nil {
 				t.Fatal(err)
 			}
+			seqHooks.check(t, "sequential", len(seq.Search().Decisions()))
 			for _, n := range []int{2, 4} {
 				g := &gauge{ev: tc.ev(), delay: time.Millisecond}
 				par, _ := runner.New(tc.cfg, nil)
+				hooks := watchHooks(t, par)
 				if err := par.RunParallel(context.Background(), g, n); err != nil {
 					t.Fatalf("n=%d: %v", n, err)
 				}
+				hooks.check(t, fmt.Sprintf("n=%d", n), g.calls)
 				if !reflect.DeepEqual(traceOf(par.Search().Decisions(), ""), traceOf(seq.Search().Decisions(), "")) {
 					t.Errorf("n=%d: decisions differ", n)
 				}
@@ -82,6 +86,51 @@ func TestRunParallelDecidesAsRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// hooks counts a runner's Before and After calls per candidate.
+type hooks struct {
+	mu            sync.Mutex
+	before, after map[string]int
+}
+
+func watchHooks(t *testing.T, r *runner.Runner) *hooks {
+	h := &hooks{before: map[string]int{}, after: map[string]int{}}
+	r.Before = func(seq int, stage nas.Stage, a nas.Arch) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.before[a.Key()] > h.after[a.Key()] {
+			t.Errorf("Before %s while it is in flight", a.Key())
+		}
+		h.before[a.Key()]++
+	}
+	r.After = func(a nas.Arch, err error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.after[a.Key()]++
+		if h.after[a.Key()] > h.before[a.Key()] {
+			t.Errorf("After %s without Before", a.Key())
+		}
+	}
+	return h
+}
+
+// check: every evaluation started was announced by Before and ended by
+// After (a cancelled one too), and there were evaluations of them.
+func (h *hooks) check(t *testing.T, name string, evaluations int) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !reflect.DeepEqual(h.before, h.after) {
+		t.Errorf("%s: Before %v, After %v", name, h.before, h.after)
+	}
+	n := 0
+	for _, c := range h.before {
+		n += c
+	}
+	if n != evaluations {
+		t.Errorf("%s: %d Before calls for %d evaluations", name, n, evaluations)
 	}
 }
 

@@ -47,6 +47,11 @@ type Runner struct {
 	// Before, when set, is called before each evaluation (not for cache
 	// hits), with seq -1 for a candidate RunParallel evaluates ahead.
 	Before func(seq int, stage nas.Stage, a nas.Arch)
+	// After, when set, is called when an evaluation Before announced
+	// returns, with its error: a candidate RunParallel cancelled ends with
+	// the context's error. A view of the candidates in training needs it,
+	// since a cancelled one never gets a decision.
+	After func(a nas.Arch, err error)
 }
 
 // New returns a runner of a fresh search with cfg. With a journal, the
@@ -175,6 +180,9 @@ func (r *Runner) Step(ctx context.Context, ev nas.Evaluator) (d nas.Decision, ca
 			r.Before(seq, stage, a)
 		}
 		res, err = ev.Evaluate(ctx, a)
+		if r.After != nil {
+			r.After(a, err)
+		}
 		if err != nil {
 			return nas.Decision{}, false, fmt.Errorf("%s candidate %d %s: %w", stage, seq, a.Key(), err)
 		}
