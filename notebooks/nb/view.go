@@ -19,10 +19,11 @@ import (
 )
 
 // View shows a search as it runs, in one block of the cell's output that
-// is updated in place: the stage, the candidate in training with its epoch,
-// step, speed, loss, accuracy and ETA, the Slurm jobs in flight, the
-// decisions so far and the trajectory plot, redrawn after each decision.
-// A saved notebook keeps the block's last state.
+// is updated in place: the stage, the candidates in training (one, or
+// several with runner.Runner.RunParallel) with their epoch, step, speed,
+// loss, accuracy and ETA, the Slurm jobs in flight, the decisions so far
+// and the trajectory plot, redrawn after each decision. A saved notebook
+// keeps the block's last state.
 //
 // Attach it to the runner (and to the trainer, for the training progress),
 // run the search, then call Done:
@@ -38,11 +39,7 @@ type View struct {
 	recipe    nas.Recipe
 	dataset   string
 	started   time.Time
-	seq       int
-	stage     nas.Stage
-	arch      nas.Arch
-	archStart time.Time
-	prog      *train.Progress
+	flights   []*flight // candidates in training, in the order they started
 	decisions []nas.Decision
 	stageTime map[nas.Stage][]float64 // seconds of each candidate trained in this view, per stage
 	jobList   []slurm.Job
@@ -53,13 +50,22 @@ type View struct {
 	publish   func(id, html string)
 }
 
+// flight is a candidate in training.
+type flight struct {
+	seq   int // -1: evaluated ahead of the search
+	stage nas.Stage
+	arch  nas.Arch
+	start time.Time
+	prog  *train.Progress
+}
+
 // NewView attaches a view to r, whose search may have decisions already (a
 // resumed search), and to t's progress when t is not nil (it keeps any
 // Progress, Before and decision hooks already set and calls them too).
 func NewView(title string, r *runner.Runner, t *train.Trainer) *View {
 	s := r.Search()
 	v := &View{search: s, id: "trgnas-view-" + gonbui.UniqueId(), title: title, started: time.Now(),
-		decisions: s.Decisions(), stageTime: map[nas.Stage][]float64{}, publish: gonbui.UpdateHTML, seq: -1}
+		decisions: s.Decisions(), stageTime: map[nas.Stage][]float64{}, publish: gonbui.UpdateHTML}
 	if t != nil {
 		v.recipe = t.Recipe
 		if t.Train != nil {
@@ -73,17 +79,23 @@ func NewView(title string, r *runner.Runner, t *train.Trainer) *View {
 			}
 		}
 	}
-	before, after := r.Before, r.Progress
+	before, ended, decided := r.Before, r.After, r.Progress
 	r.Before = func(seq int, stage nas.Stage, a nas.Arch) {
 		v.Before(seq, stage, a)
 		if before != nil {
 			before(seq, stage, a)
 		}
 	}
+	r.After = func(a nas.Arch, err error) {
+		v.After(a, err)
+		if ended != nil {
+			ended(a, err)
+		}
+	}
 	r.Progress = func(d nas.Decision) {
 		v.Decision(d)
-		if after != nil {
-			after(d)
+		if decided != nil {
+			decided(d)
 		}
 	}
 	v.mu.Lock()
@@ -93,33 +105,63 @@ func NewView(title string, r *runner.Runner, t *train.Trainer) *View {
 	return v
 }
 
-// Before is the search's Before hook: candidate seq of stage starts.
+// Before is the search's Before hook: candidate seq of stage starts
+// (seq -1: a candidate evaluated ahead).
 func (v *View) Before(seq int, stage nas.Stage, a nas.Arch) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.seq, v.stage, v.arch, v.archStart, v.prog = seq, stage, a.Clone(), time.Now(), nil
+	v.drop(a.Key())
+	v.flights = append(v.flights, &flight{seq: seq, stage: stage, arch: a.Clone(), start: time.Now()})
 	v.show(true)
+}
+
+// After is the search's After hook: a's evaluation returned.
+func (v *View) After(a nas.Arch, err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if f := v.drop(a.Key()); f != nil && err == nil {
+		v.stageTime[f.stage] = append(v.stageTime[f.stage], time.Since(f.start).Seconds())
+	}
+	v.show(true)
+}
+
+// drop removes the flight of key and returns it, or nil.
+func (v *View) drop(key string) *flight {
+	for i, f := range v.flights {
+		if f.arch.Key() == key {
+			v.flights = append(v.flights[:i], v.flights[i+1:]...)
+			return f
+		}
+	}
+	return nil
 }
 
 // Train is the trainer's Progress hook.
 func (v *View) Train(a nas.Arch, p train.Progress) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if a.Key() == v.arch.Key() {
-		v.prog = &p
+	for _, f := range v.flights {
+		if f.arch.Key() == a.Key() {
+			f.prog = &p
+		}
 	}
 	v.show(p.Done != nil || p.Step == p.Steps)
 }
 
-// Decision is the search's Progress hook: a candidate was decided.
+// Decision is the search's Progress hook: a candidate was decided. A
+// candidate evaluated ahead that the search now takes gets its place.
 func (v *View) Decision(d nas.Decision) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.decisions = append(v.decisions, d)
-	if d.Arch.Key() == v.arch.Key() && !v.archStart.IsZero() {
-		v.stageTime[d.Stage] = append(v.stageTime[d.Stage], time.Since(v.archStart).Seconds())
+	v.drop(d.Arch.Key())
+	if next, stage, ok := v.search.Next(); ok {
+		for _, f := range v.flights {
+			if f.arch.Key() == next.Key() {
+				f.seq, f.stage = d.Seq+1, stage
+			}
+		}
 	}
-	v.arch, v.prog, v.archStart = nas.Arch{}, nil, time.Time{}
 	v.redraw()
 	v.show(true)
 }
@@ -158,7 +200,7 @@ func (v *View) Done(err error) {
 		close(v.stop)
 		v.stop = nil
 	}
-	v.jobList, v.arch, v.prog = nil, nas.Arch{}, nil
+	v.jobList, v.flights = nil, nil
 	v.state = "finished"
 	if err != nil {
 		v.state = "stopped: " + err.Error()
@@ -220,18 +262,24 @@ func (v *View) html() string {
 		fmt.Fprintf(&b, ` · <b>search %s</b>`, esc(v.state))
 	}
 	b.WriteString("<br>")
-	if v.arch.Width > 0 {
-		cfg := v.search.Config()
-		fmt.Fprintf(&b, `stage <b>%s</b> · candidate #%d <b>%s</b> (%s params)`, v.stage, v.seq, esc(v.arch.Key()),
-			nas.Thousands(v.arch.Params(cfg.InChannels, cfg.Classes)))
-		if p := v.prog; p != nil {
+	cfg := v.search.Config()
+	for _, f := range v.flights {
+		who := fmt.Sprintf("candidate #%d", f.seq)
+		if f.seq < 0 {
+			who = "ahead"
+		}
+		fmt.Fprintf(&b, `stage <b>%s</b> · %s <b>%s</b> (%s params)`, f.stage, who, esc(f.arch.Key()),
+			nas.Thousands(f.arch.Params(cfg.InChannels, cfg.Classes)))
+		if p := f.prog; p != nil {
 			fmt.Fprintf(&b, `<br>epoch %d/%d · step %d/%d · %.0f img/s · loss %.4f · acc %.2f%% · lr %.5f · candidate ETA %s`,
 				p.Epoch+1, p.Epochs, p.Step, p.Steps, p.ImagesPerSec, p.Loss, p.Acc, p.LR, p.ETA.Round(time.Second))
 		} else {
-			fmt.Fprintf(&b, `<br>training for %s`, time.Since(v.archStart).Round(time.Second))
+			fmt.Fprintf(&b, `<br>training for %s`, time.Since(f.start).Round(time.Second))
 		}
-		if eta := v.stageETA(); eta != "" {
-			fmt.Fprintf(&b, ` · stage %s`, eta)
+		if f.seq >= 0 {
+			if eta := v.stageETA(f); eta != "" {
+				fmt.Fprintf(&b, ` · stage %s`, eta)
+			}
 		}
 		b.WriteString("<br>")
 	}
@@ -262,20 +310,20 @@ func (v *View) html() string {
 // stageETA is a rough time left in the depth and width stages, whose
 // length the configuration bounds: the mean candidate time of the stage
 // so far times the candidates the stage can still ask for.
-func (v *View) stageETA() string {
+func (v *View) stageETA(f *flight) string {
 	cfg := v.search.Config()
 	var left int
-	switch v.stage {
+	switch f.stage {
 	case nas.StageDepth:
-		left = cfg.MaxDepth - v.arch.Depth()
+		left = cfg.MaxDepth - f.arch.Depth()
 	case nas.StageWidth:
 		if cfg.WidthStep > 0 {
-			left = (v.arch.Width - cfg.MinWidth) / cfg.WidthStep
+			left = (f.arch.Width - cfg.MinWidth) / cfg.WidthStep
 		}
 	default:
 		return ""
 	}
-	ts := v.stageTime[v.stage]
+	ts := v.stageTime[f.stage]
 	if len(ts) == 0 || left < 0 {
 		return fmt.Sprintf("at most %d more candidates", max(left, 0))
 	}

@@ -102,3 +102,45 @@ func TestViewFollowsTheSearch(t *testing.T) {
 		t.Errorf("stopped state:\n%s", h)
 	}
 }
+
+// With candidates trained ahead (RunParallel), the view lists every one in
+// training with its own progress, and none once the search has ended: the
+// cancelled ones included.
+func TestViewShowsCandidatesInFlight(t *testing.T) {
+	cfg := nas.DefaultConfig()
+	cfg.MinDepth, cfg.MaxDepth, cfg.MinWidth, cfg.MaxWidth, cfg.WidthStep = 2, 4, 4, 8, 4
+	run, err := runner.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := &published{ids: map[string]bool{}}
+	tr := &train.Trainer{Recipe: nas.DefaultRecipe()}
+	v := NewView("parallel search", run, tr)
+	v.publish = pub.publish
+	var mu sync.Mutex
+	both := false
+	ev := nas.EvaluatorFunc(func(ctx context.Context, a nas.Arch) (nas.Result, error) {
+		tr.Progress(a, train.Progress{Epoch: 0, Epochs: 1, Step: 1, Steps: 2, ImagesPerSec: float64(100 + a.Depth()), ETA: time.Second})
+		mu.Lock()
+		h := v.HTML()
+		both = both || (strings.Contains(h, "candidate #") && strings.Contains(h, "ahead") && strings.Count(h, "img/s") >= 2)
+		mu.Unlock()
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case <-ctx.Done():
+			return nas.Result{}, ctx.Err()
+		}
+		// Deeper is better, narrower worse: the depth stage runs to its end.
+		return nas.Result{Arch: a, ValidAcc: float64(50 + 5*a.Depth() + a.Width), Params: a.Params(3, 10)}, nil
+	})
+	if err := run.RunParallel(context.Background(), ev, 3); err != nil {
+		t.Fatal(err)
+	}
+	if !both {
+		t.Error("no state showed the candidate the search needs and one ahead, each with its progress")
+	}
+	if h := v.HTML(); strings.Contains(h, "stage <b>") {
+		t.Errorf("candidates still shown in training after the search:\n%s", h)
+	}
+	v.Done(nil)
+}
