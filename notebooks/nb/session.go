@@ -3,10 +3,14 @@ package nb
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/backend"
@@ -60,6 +64,28 @@ func Open(path string, spec runner.Spec) (*Session, error) {
 		}
 	}
 	return s, nil
+}
+
+// OpenSearch opens the search ledger at path for hdr's experiment, like
+// runner.OpenHeader. A ledger there of another experiment (the notebook's
+// budget was edited, or an earlier version of the notebook wrote it) is not
+// refused: it is renamed aside whole, aside names it, and the search starts
+// afresh at path.
+func OpenSearch(path string, hdr nas.LedgerHeader) (r *runner.Runner, aside string, err error) {
+	r, err = runner.OpenHeader(path, hdr)
+	if !errors.Is(err, nas.ErrLedgerMismatch) {
+		return r, "", err
+	}
+	ext := filepath.Ext(path)
+	aside = strings.TrimSuffix(path, ext) + "-" + time.Now().UTC().Format("20060102T150405") + ext
+	if _, serr := os.Lstat(aside); serr == nil {
+		return nil, "", fmt.Errorf("%w (not set aside: %s exists)", err, aside)
+	}
+	if rerr := os.Rename(path, aside); rerr != nil {
+		return nil, "", fmt.Errorf("%w (not set aside: %v)", err, rerr)
+	}
+	r, err = runner.OpenHeader(path, hdr)
+	return r, aside, err
 }
 
 // Resume is Open with the spec the ledger's header records: after a

@@ -2,6 +2,9 @@ package nb_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,5 +85,49 @@ func TestResumeWithoutSpec(t *testing.T) {
 	l.Close()
 	if _, err := nb.Resume(path); err == nil || !strings.Contains(err.Error(), "names no data spec") || !strings.Contains(err.Error(), path) {
 		t.Errorf("err %v", err)
+	}
+}
+
+// A ledger of another experiment is set aside whole, not refused, and the
+// search starts afresh; the same experiment resumes.
+func TestOpenSearchSetsAside(t *testing.T) {
+	cfg := nas.DefaultConfig()
+	cfg.MinDepth, cfg.MaxDepth, cfg.MinWidth, cfg.MaxWidth, cfg.WidthStep = 1, 2, 4, 4, 4
+	rec := nas.DefaultRecipe()
+	hdr := nas.LedgerHeader{Config: cfg, Recipe: rec, Dataset: "fake"}
+	path := filepath.Join(t.TempDir(), "q.jsonl")
+	r, aside, err := nb.OpenSearch(path, hdr)
+	if err != nil || aside != "" {
+		t.Fatalf("new ledger: aside %q, %v", aside, err)
+	}
+	ev := nas.EvaluatorFunc(func(_ context.Context, a nas.Arch) (nas.Result, error) {
+		return nas.Result{Arch: a, ValidAcc: float64(50 + a.Depth())}, nil
+	})
+	if err := r.Run(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	before, _ := os.ReadFile(path)
+
+	r, aside, err = nb.OpenSearch(path, hdr)
+	if err != nil || aside != "" || len(r.Search().Decisions()) == 0 {
+		t.Fatalf("same experiment: aside %q, %v", aside, err)
+	}
+	r.Close()
+
+	hdr.Recipe.TrainLimit = 100
+	r, aside, err = nb.OpenSearch(path, hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if aside == "" || len(r.Search().Decisions()) != 0 {
+		t.Fatalf("other experiment: aside %q, %d decisions", aside, len(r.Search().Decisions()))
+	}
+	if kept, _ := os.ReadFile(aside); !bytes.Equal(kept, before) || filepath.Ext(aside) != ".jsonl" {
+		t.Errorf("set aside as %s: %d bytes, want the old ledger's %d", aside, len(kept), len(before))
+	}
+	if _, err := ledger.Open(path, hdr); !errors.Is(err, ledger.ErrLocked) {
+		t.Errorf("the new search's ledger is not held open: %v", err)
 	}
 }
