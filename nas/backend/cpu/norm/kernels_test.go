@@ -32,7 +32,7 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 func TestKernelsMatchScalar(t *testing.T) {
 	for _, tc := range []struct{ outer, c int }{
 		{1, 1}, {5, 1}, {3000, 1}, {7, 3}, {1000, 7}, {1000, 8}, {777, 9},
-		{2049, 16}, {333, 17}, {1500, 24}, {600, 64}, {301, 67}, {70, 224},
+		{2049, 16}, {333, 17}, {1500, 24}, {500, 40}, {200, 47}, {600, 64}, {301, 67}, {70, 224},
 	} {
 		t.Run(fmt.Sprintf("outer%d_c%d", tc.outer, tc.c), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(tc.outer), uint64(tc.c)))
@@ -150,7 +150,7 @@ func BenchmarkNHWC(b *testing.B) {
 		for _, k := range []struct {
 			name string
 			kern kernels[float32]
-		}{{"scalar", scalarKernels[float32]()}, {"pick", pick[float32]()}} {
+		}{{"scalar", scalarKernels[float32]()}, {"avx2", pickFor[float32](false)}, {"pick", pick[float32]()}} {
 			b.Run(fmt.Sprintf("Training/C%d/%s", c, k.name), func(b *testing.B) {
 				b.SetBytes(int64(4 * 3 * l.size()))
 				for b.Loop() {
