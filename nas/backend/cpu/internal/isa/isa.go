@@ -1,6 +1,7 @@
 // Package isa says which vector instructions the backend's kernels use on
-// this CPU: the kernels with an AVX-512 path (conv's) take it from here,
-// so that one switch (EnvVar) keeps them all on AVX2.
+// this CPU: the kernels with an AVX-512 path (conv's, norm's and fast's
+// element-wise ones) take it from here, so that one switch (EnvVar) keeps
+// them all on AVX2.
 package isa
 
 import (
