@@ -8,3 +8,14 @@ func UseAVX512(on bool) (restore func()) {
 	asm512 = on && old
 	return func() { asm512 = old }
 }
+
+// UseDirect lets gemmConv read panels of A in place (on) or packs every
+// panel (off), and returns the function that restores the setting.
+func UseDirect(on bool) (restore func()) {
+	old := noDirect
+	noDirect = !on
+	return func() { noDirect = old }
+}
+
+// DirectPanels is how many panels gemmConv has read in place so far.
+func DirectPanels() int64 { return directPanels.Load() }

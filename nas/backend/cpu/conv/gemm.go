@@ -1,6 +1,10 @@
 package conv
 
-import "github.com/trgnas/trgnas/nas/backend/cpu/internal/par"
+import (
+	"sync/atomic"
+
+	"github.com/trgnas/trgnas/nas/backend/cpu/internal/par"
+)
 
 // Block sizes of the GEMM: rows of output per work item, the target depth
 // of one packed block of A for gemmConv, and the depth of one block of
@@ -100,7 +104,8 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 				packB(q, k, bm, g, ah.taps, aw.taps, workers)
 				mc := itemRows(m, workers, mr)
 				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, tapsH: ah.taps, tapsW: aw.taps,
-					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace()}
+					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace(),
+					direct: directOK[T](q) && !noDirect}
 				chunks := (m + mc - 1) / mc
 				mcSplit := itemRows(m, splitWorkers, splitUnit)
 				if parts := splitDepth(q, len(phH)*len(phW), splitWorkers, (m+mcSplit-1)/mcSplit, (taps+tpb-1)/tpb, len(out)); parts > 1 {
@@ -216,6 +221,68 @@ type gemmJob[T float32 | float64] struct {
 	tapsH, tapsW               []int
 	rowX, rowHd, rowWd, rowOut []int
 	inPlace                    bool // A's rows are xc's rows (rowsInPlace)
+	direct                     bool // panels may be read from xc in place (directOK)
+}
+
+// noDirect keeps every panel packed (tests compare the two ways);
+// directPanels counts the panels read in place (tests check that some are).
+var (
+	noDirect     = false
+	directPanels atomic.Int64
+)
+
+// directOK reports whether the rows of A that a kernel row's taps make
+// are runs of the input that the micro kernel can read in place, at a
+// fixed stride from one output column to the next: float32 with the
+// assembly kernel, one group, no input dilation, no column dilation.
+// Which panels qualify is decided per panel and tap block (directPanel).
+func directOK[T float32 | float64](q *problem) bool {
+	return colsOK[T]() && !q.rowsInPlace() && q.groups == 1 && q.cig == q.cin &&
+		q.dh == 1 && q.dw == 1 && q.kdw == 1
+}
+
+// directPanel reports whether the panel of rows [m, m+mr) over the taps
+// [t0, t1) can be read in place: all its rows are outputs of one image
+// row, columns one stride apart, and every tap it reads is inside the
+// input (padding would need zeros that are not there).
+func (j *gemmJob[T]) directPanel(m, t0, t1 int) bool {
+	q := j.q
+	last := m + mr - 1
+	if last >= len(j.rowOut) || j.rowX[last] != j.rowX[m] || j.rowHd[last] != j.rowHd[m] ||
+		j.rowWd[last]-j.rowWd[m] != (mr-1)*q.sw {
+		return false
+	}
+	ntw := len(j.tapsW)
+	for t := t0; t < t1; {
+		th, tw := t/ntw, t%ntw
+		run := min(ntw-tw, t1-t)
+		if hd := j.rowHd[m] + j.tapsH[th]*q.kdh; hd < 0 || hd >= q.h {
+			return false
+		}
+		if j.rowWd[m]+j.tapsW[tw] < 0 || j.rowWd[last]+j.tapsW[tw+run-1] >= q.w {
+			return false
+		}
+		t += run
+	}
+	return true
+}
+
+// directTile computes the tile of output channels [c0, c0+nr) of the
+// panel at row m over the taps [t0, t1), reading A in place: one micro
+// kernel call per kernel row, each going on from the last's sums, so the
+// bits are those of a packed panel.
+func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc *[mr * nr]T) {
+	q := j.q
+	ntw := len(j.tapsW)
+	for t := t0; t < t1; {
+		th, tw := t/ntw, t%ntw
+		run := min(ntw-tw, t1-t)
+		hd := j.rowHd[m] + j.tapsH[th]*q.kdh
+		a := j.xc[j.rowX[m]+(hd*q.w+j.rowWd[m]+j.tapsW[tw])*q.cin:]
+		bp := j.b[(c0/nr*krows+t*q.cig)*nr:][:run*q.cig*nr]
+		microRows(run*q.cig, a, q.sw*q.cin, bp, acc, t > t0)
+		t += run
+	}
 }
 
 // rowsInPlace reports whether the im2col matrix A is the canonical input
@@ -239,11 +306,25 @@ func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
 	taps := len(j.tapsH) * len(j.tapsW)
 	krows := taps * q.cig
 	var acc [mr * nr]T
+	var direct []bool
+	if j.direct {
+		direct = make([]bool, panels)
+	}
 	for t0 := tLo; t0 < tHi; t0 += j.tpb {
 		t1 := min(tHi, t0+j.tpb)
 		kc := (t1 - t0) * q.cig
+		n := 0
+		for p := range direct {
+			direct[p] = j.directPanel(m0+p*mr, t0, t1)
+			if direct[p] {
+				n++
+			}
+		}
+		if n > 0 {
+			directPanels.Add(int64(n))
+		}
 		if !j.inPlace {
-			j.packA(ap, m0, m1, t0, t1, kc)
+			j.packA(ap, m0, m1, t0, t1, kc, direct)
 		}
 		for p := range panels {
 			rows := min(mr, m1-m0-p*mr)
@@ -260,8 +341,12 @@ func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
 			}
 			for c0 := 0; c0 < q.cog; c0 += nr {
 				nv := min(nr, q.cog-c0)
-				bp := j.b[(c0/nr*krows+t0*q.cig)*nr:][:kc*nr]
-				micro(kc, panel, bp, &acc)
+				if direct != nil && direct[p] {
+					j.directTile(m0+p*mr, t0, t1, c0, krows, &acc)
+				} else {
+					bp := j.b[(c0/nr*krows+t0*q.cig)*nr:][:kc*nr]
+					micro(kc, panel, bp, &acc)
+				}
 				for r := range rows {
 					base := j.rowOut[m0+p*mr+r] + c0*q.oC
 					a := acc[r*nr : r*nr+nv]
@@ -290,8 +375,9 @@ func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
 
 // packA gathers rows [m0, m1) and taps [t0, t1) of the im2col matrix into
 // ap, panels of mr rows, each row contiguous: ap[p*kc*mr + r*kc + kk].
-// Taps outside the input (padding) give zeros.
-func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int) {
+// Taps outside the input (padding) give zeros. Panels p with direct[p]
+// set are read in place and not packed.
+func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int, direct []bool) {
 	q := j.q
 	ntw := len(j.tapsW)
 	cig := q.cig
@@ -300,6 +386,10 @@ func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int) {
 	rowRuns := q.dw == 1 && q.kdw == 1 && q.cin == cig
 	for m := m0; m < m0+(m1-m0+mr-1)/mr*mr; m++ {
 		p, r := (m-m0)/mr, (m-m0)%mr
+		if direct != nil && direct[p] {
+			m += mr - 1 - r
+			continue
+		}
 		panel := ap[p*kc*mr : (p+1)*kc*mr]
 		row := panel[r*kc : (r+1)*kc]
 		if m >= m1 {

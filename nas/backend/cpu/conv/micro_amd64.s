@@ -1,12 +1,13 @@
 #include "textflag.h"
 
-// func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[64]float32)
+// func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[64]float32, load bool)
 //
 // acc[r*16+c] = sum over kk < kc of A(r, kk) * b[kk*16+c] for r < 4,
-// c < 16, where A(r, kk) is the float32 at a + r*rs + kk*ks (bytes). kc
-// must be at least 1. AVX2 and FMA: eight accumulators (Y0-Y7), the two
-// B vectors of a step in Y8 and Y9, each A value broadcast straight from
-// memory.
+// c < 16, where A(r, kk) is the float32 at a + r*rs + kk*ks (bytes); with
+// load the sums start from acc's values instead of zero, so that a sum
+// split into several calls has the bits of one call. kc must be at least
+// 1. AVX2 and FMA: eight accumulators (Y0-Y7), the two B vectors of a
+// step in Y8 and Y9, each A value broadcast straight from memory.
 
 // STEP(boff) runs one step kk: loads B's two vectors at DI+boff, broadcasts
 // the four A values at offset AX of the row pointers, accumulates the
@@ -28,7 +29,7 @@
 	VFMADD231PS  Y9, Y13, Y7; \
 	ADDQ         R11, AX
 
-TEXT ·microAsm(SB), NOSPLIT, $0-48
+TEXT ·microAsm(SB), NOSPLIT, $0-49
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -39,6 +40,9 @@ TEXT ·microAsm(SB), NOSPLIT, $0-48
 	LEAQ (BX)(R10*1), DX // row 2
 	LEAQ (DX)(R10*1), R9 // row 3
 	XORQ AX, AX          // offset of step kk in the rows
+	MOVBQZX load+48(FP), R13
+	TESTQ R13, R13
+	JNE  loadacc
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -47,6 +51,19 @@ TEXT ·microAsm(SB), NOSPLIT, $0-48
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
+	JMP  start
+
+loadacc:
+	VMOVUPS 0(R8), Y0
+	VMOVUPS 32(R8), Y1
+	VMOVUPS 64(R8), Y2
+	VMOVUPS 96(R8), Y3
+	VMOVUPS 128(R8), Y4
+	VMOVUPS 160(R8), Y5
+	VMOVUPS 192(R8), Y6
+	VMOVUPS 224(R8), Y7
+
+start:
 	CMPQ CX, $4
 	JLT  tail
 
@@ -82,10 +99,10 @@ done:
 	VZEROUPPER
 	RET
 
-// func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[128]float32)
+// func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[128]float32, load bool)
 //
 // acc[r*16+c] = sum over kk < kc of A(r, kk) * b[kk*16+c] for r < 8,
-// c < 16, A as for microAsm. AVX-512F: eight 16-lane accumulators (Z0-Z7),
+// c < 16, A and load as for microAsm. AVX-512F: eight 16-lane accumulators (Z0-Z7),
 // one B vector a step (Z8), each A value broadcast from memory inside its
 // multiply-add. Rows 4-7 are rows 0-3 at offset R12 = AX + 4*rs.
 
@@ -102,7 +119,7 @@ done:
 	ADDQ             R11, AX; \
 	ADDQ             R11, R12
 
-TEXT ·microAsm512(SB), NOSPLIT, $0-48
+TEXT ·microAsm512(SB), NOSPLIT, $0-49
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -114,6 +131,9 @@ TEXT ·microAsm512(SB), NOSPLIT, $0-48
 	LEAQ (DX)(R10*1), R9 // row 3
 	XORQ AX, AX          // offset of step kk in rows 0-3
 	LEAQ (R10*4), R12    // offset of step kk in rows 4-7
+	MOVBQZX load+48(FP), R13
+	TESTQ R13, R13
+	JNE  loadacc512
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -122,6 +142,19 @@ TEXT ·microAsm512(SB), NOSPLIT, $0-48
 	VPXORD Z5, Z5, Z5
 	VPXORD Z6, Z6, Z6
 	VPXORD Z7, Z7, Z7
+	JMP  start512
+
+loadacc512:
+	VMOVUPS 0(R8), Z0
+	VMOVUPS 64(R8), Z1
+	VMOVUPS 128(R8), Z2
+	VMOVUPS 192(R8), Z3
+	VMOVUPS 256(R8), Z4
+	VMOVUPS 320(R8), Z5
+	VMOVUPS 384(R8), Z6
+	VMOVUPS 448(R8), Z7
+
+start512:
 	CMPQ CX, $4
 	JLT  tail512
 

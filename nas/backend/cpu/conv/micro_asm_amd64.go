@@ -22,20 +22,29 @@ var asmOK, asm512 = isa.AVX2, isa.AVX512
 // memory.
 //
 //go:noescape
-func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[4 * nr]float32)
+func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[4 * nr]float32, load bool)
 
 // microAsm512 is microAsm for 8 rows with AVX-512F (micro_amd64.s).
 //
 //go:noescape
-func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[8 * nr]float32)
+func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[8 * nr]float32, load bool)
 
 // microStrided32 computes acc = A·B for the mr x kc matrix A(r, kk) =
 // a[r*rs+kk*ks] and the packed panel b ([kc][nr]) with microAsm, after
 // checking that every element it reads is inside a and b: one AVX-512
 // call, or two AVX2 calls of 4 rows each. The caller checks asmOK.
 func microStrided32(kc int, a []float32, rs, ks int, b []float32, acc *[mr * nr]float32) {
+	microSum32(kc, a, rs, ks, b, acc, false)
+}
+
+// microSum32 is microStrided32, with acc += A·B instead when load is set:
+// each sum goes on from acc's value in the same order, so that a sum split
+// into calls gives the bits of one call.
+func microSum32(kc int, a []float32, rs, ks int, b []float32, acc *[mr * nr]float32, load bool) {
 	if kc <= 0 {
-		*acc = [mr * nr]float32{}
+		if !load {
+			*acc = [mr * nr]float32{}
+		}
 		return
 	}
 	if rs < 0 || ks < 0 || (mr-1)*rs+(kc-1)*ks >= len(a) || kc*nr > len(b) {
@@ -43,11 +52,11 @@ func microStrided32(kc int, a []float32, rs, ks int, b []float32, acc *[mr * nr]
 	}
 	pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
 	if asm512 {
-		microAsm512(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, acc)
+		microAsm512(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, acc, load)
 		return
 	}
-	microAsm(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[:4*nr]))
-	microAsm(kc, unsafe.Add(pa, 4*rs*4), uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[4*nr:]))
+	microAsm(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[:4*nr]), load)
+	microAsm(kc, unsafe.Add(pa, 4*rs*4), uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[4*nr:]), load)
 }
 
 // colsOK reports whether microCols runs for T (and micro uses the
@@ -56,6 +65,13 @@ func colsOK[T float32 | float64]() bool {
 	var zero T
 	_, ok := any(zero).(float32)
 	return ok && asmOK
+}
+
+// microRows is micro for mr rows of A read in place, row r being
+// src[r*rs:][:kc], with acc += A·B when load is set (microSum32). Only
+// where colsOK.
+func microRows[T float32 | float64](kc int, src []T, rs int, b []T, acc *[mr * nr]T, load bool) {
+	microSum32(kc, any(src).([]float32), rs, 1, any(b).([]float32), any(acc).(*[mr * nr]float32), load)
 }
 
 // microCols is micro for a panel of A stored by columns: row r, step kk

@@ -55,6 +55,18 @@ func testMicroAsm(t *testing.T) {
 				acc[i] = 99 // must be overwritten
 			}
 			microStrided32(kc, a, rs, ks, b, &acc)
+			// The same sum in two calls, the second going on from the
+			// first's tile, has the same bits.
+			split := [mr * nr]float32{}
+			for i := range split {
+				split[i] = 99
+			}
+			k1 := kc / 3
+			microSum32(k1, a, rs, ks, b, &split, false)
+			microSum32(kc-k1, a[k1*ks:], rs, ks, b[k1*nr:], &split, true)
+			if split != acc {
+				t.Fatalf("%s kc %d: split at %d gives other bits than one call", layout, kc, k1)
+			}
 			for row := range mr {
 				for c := range nr {
 					var want, mag float64

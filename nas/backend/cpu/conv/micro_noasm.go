@@ -9,6 +9,9 @@ func colsOK[T float32 | float64]() bool { return false }
 // microCols is unused where colsOK is false.
 func microCols[T float32 | float64](int, []T, int, []T, *[mr * nr]T) {}
 
+// microRows is unused where colsOK is false.
+func microRows[T float32 | float64](int, []T, int, []T, *[mr * nr]T, bool) {}
+
 // microStrided32 is unused where colsOK is false.
 func microStrided32(int, []float32, int, int, []float32, *[mr * nr]float32) {
 	panic("conv: no assembly micro kernel in this build")

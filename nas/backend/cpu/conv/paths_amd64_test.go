@@ -1,6 +1,7 @@
 package conv_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -47,6 +48,77 @@ func TestPathsSameBits(t *testing.T) {
 			}
 			if !slices.Equal(wide, narrow) {
 				t.Errorf("%s %v: AVX-512 and AVX2 results differ", c.name, g)
+			}
+		}
+	}
+}
+
+// TestDirectSameBits: a panel of A read in place from the input sums the
+// same products in the same order as a packed one, so convolutions give
+// the same bits either way; and in-place panels are used (interior
+// outputs of stride-1 and stride-2 convolutions, rows across panel edges
+// and padding included).
+func TestDirectSameBits(t *testing.T) {
+	before := conv.DirectPanels()
+	for _, g := range []geom{{n: 2, h: 28, w: 28, ci: 12, co: 24, k: 5, s: 1}, {n: 2, h: 28, w: 28, ci: 1, co: 24, k: 3, s: 1},
+		{n: 2, h: 14, w: 14, ci: 24, co: 48, k: 7, s: 1}, {n: 2, h: 20, w: 20, ci: 16, co: 16, k: 5, s: 2},
+		{n: 2, h: 9, w: 9, ci: 13, co: 21, k: 3, s: 1}, {n: 2, h: 16, w: 16, ci: 80, co: 40, k: 3, s: 1}} {
+		for _, c := range []struct {
+			name string
+			spec conv.Spec
+		}{
+			{"forward", forward(g)}, {"inputGrad", inputGrad(g)}, {"kernelGrad", kernelGrad(g, false)}, {"kernelGradHWIO", kernelGrad(g, true)},
+		} {
+			r := rand.New(rand.NewPCG(5, 6))
+			x, k := randSlice[float32](r, size(c.spec.Input)), randSlice[float32](r, size(c.spec.Kernel))
+			od, err := c.spec.Output()
+			if err != nil {
+				t.Fatalf("%s %v: %v", c.name, g, err)
+			}
+			direct, packed := make([]float32, size(od)), make([]float32, size(od))
+			if err := conv.Run(c.spec, x, k, direct, 2); err != nil {
+				t.Fatalf("%s %v: %v", c.name, g, err)
+			}
+			restore := conv.UseDirect(false)
+			err = conv.Run(c.spec, x, k, packed, 2)
+			restore()
+			if err != nil {
+				t.Fatalf("%s %v: %v", c.name, g, err)
+			}
+			if !slices.Equal(direct, packed) {
+				t.Errorf("%s %v: in-place and packed panels give other bits", c.name, g)
+			}
+		}
+	}
+	if conv.DirectPanels() == before {
+		t.Error("no panel was read in place")
+	}
+}
+
+// BenchmarkDirect times convolutions with panels read in place and with
+// every panel packed: the forward pass and the input gradient of stride-1
+// convolutions with few channels, where packing costs most.
+func BenchmarkDirect(b *testing.B) {
+	for _, g := range []geom{{n: 32, h: 28, w: 28, ci: 12, co: 24, k: 5, s: 1}, {n: 64, h: 32, w: 32, ci: 16, co: 16, k: 5, s: 1},
+		{n: 64, h: 32, w: 32, ci: 16, co: 16, k: 7, s: 1}, {n: 64, h: 16, w: 16, ci: 32, co: 32, k: 3, s: 1}} {
+		for _, c := range []struct {
+			name string
+			spec conv.Spec
+		}{{"forward", forward(g)}, {"inputGrad", inputGrad(g)}} {
+			r := rand.New(rand.NewPCG(7, 8))
+			x, k := randSlice[float32](r, size(c.spec.Input)), randSlice[float32](r, size(c.spec.Kernel))
+			od, _ := c.spec.Output()
+			out := make([]float32, size(od))
+			for _, on := range []bool{false, true} {
+				name := map[bool]string{false: "packed", true: "direct"}[on]
+				b.Run(fmt.Sprintf("%s/%dx%d_c%d_k%d/%s", c.name, g.h, g.w, g.ci, g.k, name), func(b *testing.B) {
+					defer conv.UseDirect(on)()
+					for b.Loop() {
+						if err := conv.Run(c.spec, x, k, out, 1); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
 			}
 		}
 	}
