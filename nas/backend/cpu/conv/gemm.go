@@ -112,6 +112,10 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 					job.depthParts(abufs, out, parts, chunks, taps)
 					continue
 				}
+				if paddedOK[T](q) && !noDirect {
+					job.padded(abufs, out, taps, workers)
+					continue
+				}
 				par.For(workers, chunks, func(w, chunk int) {
 					job.chunk(*abufs[w], chunk, 0, taps, out)
 				})
@@ -222,6 +226,7 @@ type gemmJob[T float32 | float64] struct {
 	rowX, rowHd, rowWd, rowOut []int
 	inPlace                    bool // A's rows are xc's rows (rowsInPlace)
 	direct                     bool // panels may be read from xc in place (directOK)
+	linear                     bool // row m of A starts at xc[rowX[m]+(rowHd[m]*w+rowWd[m])*cin] for every tap (padded)
 }
 
 // noDirect keeps every panel packed (tests compare the two ways);
@@ -248,6 +253,9 @@ func directOK[T float32 | float64](q *problem) bool {
 func (j *gemmJob[T]) directPanel(m, t0, t1 int) bool {
 	q := j.q
 	last := m + mr - 1
+	if j.linear {
+		return last < len(j.rowOut) && j.rowX[last] == j.rowX[m]
+	}
 	if last >= len(j.rowOut) || j.rowX[last] != j.rowX[m] || j.rowHd[last] != j.rowHd[m] ||
 		j.rowWd[last]-j.rowWd[m] != (mr-1)*q.sw {
 		return false
@@ -444,4 +452,82 @@ func copyShort[T float32 | float64](dst, src []T) {
 	for i, v := range src {
 		dst[i] = v
 	}
+}
+
+// paddedOK reports whether gemmConv runs q over a zero-padded copy of its
+// input (gemmJob.padded): a stride-1 convolution without dilations or
+// groups, on the assembly kernel, whose extra output columns (kw-1 per
+// row, computed and dropped) add at most a quarter to the work.
+func paddedOK[T float32 | float64](q *problem) bool {
+	hiH, hiW := q.ho+q.kh-1-q.h-q.ph, q.wo+q.kw-1-q.w-q.pw
+	return directOK[T](q) && q.sh == 1 && q.sw == 1 && q.kdh == 1 && q.ph >= 0 && q.pw >= 0 &&
+		hiH >= 0 && hiW >= 0 && q.kw > 1 && 4*(q.wo+q.kw-1) <= 5*q.wo
+}
+
+// padded runs the job's GEMM (paddedOK, one phase, rows not split by
+// depth) over a zero-padded copy of the input, hp x wp per image, with
+// every output row widened to wp columns: row m of A then starts at
+// m*cin within an image for every tap, so every full panel inside one
+// image is read in place and none is packed. The products and their order
+// are the packed panels' (padding gives the zeros packing writes), so the
+// bits are too; the extra columns read the next row's values and are
+// dropped.
+func (j *gemmJob[T]) padded(abufs []*[]T, out []T, taps, workers int) {
+	q := j.q
+	hp, wp := q.ho+q.kh-1, q.wo+q.kw-1
+	img := hp * wp * q.cin
+	slack := (q.kw + mr) * q.cin // what the last image's extra columns read past it
+	xpBuf := getBuf[T](q.nb*img + slack)
+	defer putBuf(xpBuf)
+	xp := (*xpBuf)[:q.nb*img+slack]
+	par.For(workers, q.nb*hp, func(_, r int) {
+		b, y := r/hp, r%hp
+		row := xp[r*wp*q.cin:][:wp*q.cin]
+		iy := y - q.ph
+		if iy < 0 || iy >= q.h {
+			clear(row)
+			return
+		}
+		left, n := q.pw*q.cin, q.w*q.cin
+		clear(row[:left])
+		copy(row[left:left+n], j.xc[(b*q.h+iy)*n:][:n])
+		clear(row[left+n:])
+	})
+	clear(xp[q.nb*img:])
+
+	m := q.nb * q.ho * wp
+	vq := *q
+	vq.h, vq.w, vq.ph, vq.pw, vq.wo = hp, wp, 0, 0, wp
+	vq.dilatedH, vq.dilatedW = hp, wp
+	vq.oC, vq.oW, vq.oH, vq.oB = 1, q.cog, wp*q.cog, q.ho*wp*q.cog
+	rowBuf := getBuf[int](4 * m)
+	defer putBuf(rowBuf)
+	rb := *rowBuf
+	vj := gemmJob[T]{q: &vq, xc: xp, b: j.b, tpb: j.tpb, tapsH: j.tapsH, tapsW: j.tapsW,
+		rowX: rb[:m], rowHd: rb[m : 2*m], rowWd: rb[2*m : 3*m], rowOut: rb[3*m : 4*m], direct: true, linear: true}
+	for r := range m {
+		b, yx := r/(q.ho*wp), r%(q.ho*wp)
+		vj.rowX[r], vj.rowHd[r], vj.rowWd[r], vj.rowOut[r] = b*img, yx/wp, yx%wp, r*q.cog
+	}
+	voutBuf := getBuf[T](m * q.cog)
+	defer putBuf(voutBuf)
+	vout := (*voutBuf)[:m*q.cog]
+	vj.mc = itemRows(m, workers, mr)
+	par.For(workers, (m+vj.mc-1)/vj.mc, func(w, chunk int) {
+		vj.chunk(*abufs[w], chunk, 0, taps, vout)
+	})
+	par.For(workers, q.nb*q.ho, func(_, r int) {
+		b, y := r/q.ho, r%q.ho
+		for x := range q.wo {
+			src := vout[(r*wp+x)*q.cog:][:q.cog]
+			base := b*q.oB + y*q.oH + x*q.oW
+			if q.oC == 1 {
+				copy(out[base:base+q.cog], src)
+				continue
+			}
+			for c, v := range src {
+				out[base+c*q.oC] = v
+			}
+		}
+	})
 }
