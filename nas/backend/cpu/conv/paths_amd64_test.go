@@ -30,23 +30,7 @@ func TestPathsSameBits(t *testing.T) {
 			if c.name[:2] == "dw" && g.ci != g.co {
 				continue
 			}
-			r := rand.New(rand.NewPCG(3, 4))
-			x, k := randSlice[float32](r, size(c.spec.Input)), randSlice[float32](r, size(c.spec.Kernel))
-			od, err := c.spec.Output()
-			if err != nil {
-				t.Fatalf("%s %v: %v", c.name, g, err)
-			}
-			wide, narrow := make([]float32, size(od)), make([]float32, size(od))
-			if err := conv.Run(c.spec, x, k, wide, 2); err != nil {
-				t.Fatalf("%s %v: %v", c.name, g, err)
-			}
-			restore := conv.UseAVX512(false)
-			err = conv.Run(c.spec, x, k, narrow, 2)
-			restore()
-			if err != nil {
-				t.Fatalf("%s %v: %v", c.name, g, err)
-			}
-			if !slices.Equal(wide, narrow) {
+			if !sameBitsWith(t, c.name, g, c.spec, 3, func() func() { return conv.UseAVX512(false) }) {
 				t.Errorf("%s %v: AVX-512 and AVX2 results differ", c.name, g)
 			}
 		}
@@ -69,23 +53,7 @@ func TestDirectSameBits(t *testing.T) {
 		}{
 			{"forward", forward(g)}, {"inputGrad", inputGrad(g)}, {"kernelGrad", kernelGrad(g, false)}, {"kernelGradHWIO", kernelGrad(g, true)},
 		} {
-			r := rand.New(rand.NewPCG(5, 6))
-			x, k := randSlice[float32](r, size(c.spec.Input)), randSlice[float32](r, size(c.spec.Kernel))
-			od, err := c.spec.Output()
-			if err != nil {
-				t.Fatalf("%s %v: %v", c.name, g, err)
-			}
-			direct, packed := make([]float32, size(od)), make([]float32, size(od))
-			if err := conv.Run(c.spec, x, k, direct, 2); err != nil {
-				t.Fatalf("%s %v: %v", c.name, g, err)
-			}
-			restore := conv.UseDirect(false)
-			err = conv.Run(c.spec, x, k, packed, 2)
-			restore()
-			if err != nil {
-				t.Fatalf("%s %v: %v", c.name, g, err)
-			}
-			if !slices.Equal(direct, packed) {
+			if !sameBitsWith(t, c.name, g, c.spec, 5, func() func() { return conv.UseDirect(false) }) {
 				t.Errorf("%s %v: in-place and packed panels give other bits", c.name, g)
 			}
 		}
@@ -93,6 +61,30 @@ func TestDirectSameBits(t *testing.T) {
 	if conv.DirectPanels() == before {
 		t.Error("no panel was read in place")
 	}
+}
+
+// sameBitsWith runs spec on random operands (seeded by seed) as things
+// are and again under other(), which returns the function that restores
+// them, and reports whether both outputs have the same bits.
+func sameBitsWith(t *testing.T, name string, g geom, spec conv.Spec, seed uint64, other func() (restore func())) bool {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	x, k := randSlice[float32](r, size(spec.Input)), randSlice[float32](r, size(spec.Kernel))
+	od, err := spec.Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v", name, g, err)
+	}
+	a, b := make([]float32, size(od)), make([]float32, size(od))
+	if err := conv.Run(spec, x, k, a, 2); err != nil {
+		t.Fatalf("%s %v: %v", name, g, err)
+	}
+	restore := other()
+	err = conv.Run(spec, x, k, b, 2)
+	restore()
+	if err != nil {
+		t.Fatalf("%s %v: %v", name, g, err)
+	}
+	return slices.Equal(a, b)
 }
 
 // BenchmarkDirect times convolutions with panels read in place and with
