@@ -37,11 +37,12 @@ func TestPathsSameBits(t *testing.T) {
 	}
 }
 
-// TestDirectSameBits: a panel of A read in place from the input sums the
-// same products in the same order as a packed one, so convolutions give
-// the same bits either way; and in-place panels are used (interior
-// outputs of stride-1 and stride-2 convolutions, rows across panel edges
-// and padding included).
+// TestDirectSameBits: a panel of A read in place (from the input, or from
+// its zero-padded copy for stride 1) sums the same products in the same
+// order as a packed one, so convolutions give the same bits either way;
+// and in-place panels are used. The shapes have widths that panels do
+// not divide, padding, 1 input channel, fewer output channels than a
+// tile, and stride 2 (in place away from the borders only).
 func TestDirectSameBits(t *testing.T) {
 	before := conv.DirectPanels()
 	for _, g := range []geom{{n: 2, h: 28, w: 28, ci: 12, co: 24, k: 5, s: 1}, {n: 2, h: 28, w: 28, ci: 1, co: 24, k: 3, s: 1},
