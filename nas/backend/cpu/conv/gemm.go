@@ -239,12 +239,18 @@ var (
 // directOK reports whether the rows of A that a kernel row's taps make
 // are runs of the input that the micro kernel can read in place, at a
 // fixed stride from one output column to the next: float32 with the
-// assembly kernel, one group, no input dilation, no column dilation.
+// assembly kernel, one group, no input dilation, no column dilation, and
+// kernel rows of at least minDirectDepth values (a stem's 3 taps of one
+// channel cost more as three calls than packed).
 // Which panels qualify is decided per panel and tap block (directPanel).
 func directOK[T float32 | float64](q *problem) bool {
 	return colsOK[T]() && !q.rowsInPlace() && q.groups == 1 && q.cig == q.cin &&
-		q.dh == 1 && q.dw == 1 && q.kdw == 1
+		q.dh == 1 && q.dw == 1 && q.kdw == 1 && q.kw*q.cin >= minDirectDepth
 }
+
+// minDirectDepth is the shortest kernel row (taps times channels) read in
+// place: each row is one micro kernel call, which loads and stores its tile.
+const minDirectDepth = 16
 
 // directPanel reports whether the panel of rows [m, m+mr) over the taps
 // [t0, t1) can be read in place: all its rows are outputs of one image
