@@ -105,14 +105,14 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 				mc := itemRows(m, workers, mr)
 				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, tapsH: ah.taps, tapsW: aw.taps,
 					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace(),
-					direct: directOK[T](q) && !noDirect}
+					direct: directOK[T](q)}
 				chunks := (m + mc - 1) / mc
 				mcSplit := itemRows(m, splitWorkers, splitUnit)
 				if parts := splitDepth(q, len(phH)*len(phW), splitWorkers, (m+mcSplit-1)/mcSplit, (taps+tpb-1)/tpb, len(out)); parts > 1 {
 					job.depthParts(abufs, out, parts, chunks, taps)
 					continue
 				}
-				if paddedOK[T](q) && !noDirect {
+				if paddedOK[T](q) {
 					job.padded(abufs, out, taps, workers)
 					continue
 				}
@@ -241,10 +241,10 @@ var (
 // fixed stride from one output column to the next: float32 with the
 // assembly kernel, one group, no input dilation, no column dilation, and
 // kernel rows of at least minDirectDepth values (a stem's 3 taps of one
-// channel cost more as three calls than packed).
+// channel cost more as three calls than packed); never with noDirect.
 // Which panels qualify is decided per panel and tap block (directPanel).
 func directOK[T float32 | float64](q *problem) bool {
-	return colsOK[T]() && !q.rowsInPlace() && q.groups == 1 && q.cig == q.cin &&
+	return !noDirect && colsOK[T]() && !q.rowsInPlace() && q.groups == 1 && q.cig == q.cin &&
 		q.dh == 1 && q.dw == 1 && q.kdw == 1 && q.kw*q.cin >= minDirectDepth
 }
 
