@@ -25,6 +25,10 @@ type Recipe struct {
 	// published run's) once at the start of each epoch, or AnnealStep at
 	// every step. See CosineLR and CosineStepLR.
 	Anneal string `json:"anneal,omitempty"`
+	// TestFlip scores each validation and test image by the mean of the
+	// logits of the image and of its mirror image (test-time flip), for
+	// data whose classes look alike mirrored, as Flip assumes.
+	TestFlip bool `json:"test_flip,omitempty"`
 }
 
 // Values of Recipe.Anneal.

@@ -39,9 +39,13 @@ type Result struct {
 	ClassAcc       []float64 `json:"class_acc,omitempty"` // per-class accuracy, on request
 	TestAcc        float64   `json:"test_acc,omitempty"`  // set only by the final step (TrainConfig.Test)
 	TestLoss       float64   `json:"test_loss,omitempty"` // mean cross-entropy on the test set, with TestAcc
-	Failed         bool      `json:"failed,omitempty"`    // diverged (NaN/Inf loss) or errored
-	Error          string    `json:"error,omitempty"`     // why it failed
-	Finished       time.Time `json:"finished,omitempty"`
+	// With Recipe.TestFlip, the last epoch's validation accuracy and the
+	// test accuracy from the image alone, for comparison.
+	FinalValidAccNoFlip float64   `json:"final_valid_acc_noflip,omitempty"`
+	TestAccNoFlip       float64   `json:"test_acc_noflip,omitempty"`
+	Failed              bool      `json:"failed,omitempty"` // diverged (NaN/Inf loss) or errored
+	Error               string    `json:"error,omitempty"`  // why it failed
+	Finished            time.Time `json:"finished,omitempty"`
 }
 
 // Evaluator trains (or looks up) one candidate and returns its result. A

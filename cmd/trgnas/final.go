@@ -35,6 +35,7 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&aug.cropPad, "crop-pad", 0, "random-crop padding in pixels (default: the search's)")
 	fs.IntVar(&aug.cutout, "cutout", 0, "Cutout square side, 0 off (default: the search's)")
 	fs.BoolVar(&aug.flip, "flip", false, "random horizontal flip (default: the search's)")
+	testFlip := fs.Bool("test-flip", false, "score each test image with its mirror image too (default: the search's)")
 	dataset := fs.String("dataset", "", "dataset, for ledgers written before the header recorded its source (default: the ledger's)")
 	dataDir := fs.String("data-dir", "", "directory of the dataset files (default: the ledger's)")
 	backendSpec := fs.String("backend", os.Getenv("GOMLX_BACKEND"), "backend spec: go, xla:cuda, ... (default $GOMLX_BACKEND, else go)")
@@ -99,6 +100,9 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 	}
 	if set["flip"] {
 		r.Flip = aug.flip
+	}
+	if set["test-flip"] {
+		r.TestFlip = *testFlip
 	}
 	if err := r.Validate(); err != nil {
 		return err
@@ -190,10 +194,12 @@ func printFinal(w io.Writer, f nas.FinalRecord, classes []string) {
 	}
 	fmt.Fprintf(w, "\n%-16s %s\n", f.Role+" network", res.Arch.Key())
 	r := f.Recipe
-	fmt.Fprintf(w, "recipe           epochs %d, batch %d, lr %g, anneal %s, crop-pad %d, flip %t, cutout %d, seed %d\n",
-		r.Epochs, r.BatchSize, r.LearningRate, annealName(r.Anneal), r.CropPad, r.Flip, r.CutoutSize, r.Seed)
+	printRecipe(w, r)
 	fmt.Fprintf(w, "trained on       %d images (%s)\ntest set         %d images (%s)\n", f.TrainImages, f.Dataset, f.TestImages, f.TestSet)
 	fmt.Fprintf(w, "test accuracy    %.2f%%\ntest loss        %.4f\n", res.TestAcc, res.TestLoss)
+	if r.TestFlip {
+		fmt.Fprintf(w, "  without flip   %.2f%% (from the images alone)\n", res.TestAccNoFlip)
+	}
 	fmt.Fprintf(w, "params           %d\nMACs             %d\n", res.Params, res.MACs)
 	fmt.Fprintf(w, "wall time        %.1f s (compile %.1f s apart)\nimages/s         %.1f\nbackend          %s\n",
 		res.WallSeconds, res.CompileSeconds, res.ImagesPerSec, res.Backend)

@@ -139,6 +139,18 @@ func TestFinal(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "final training") || !strings.Contains(out, "baseline  w4-o0-k3") || !strings.Contains(out, "found     "+found.Key()) {
 		t.Errorf("report:\n%s", out)
 	}
+	// With the test-time flip: a record of its own, trained as the first
+	// (same recipe and seed), so its accuracy from the images alone is the
+	// first record's.
+	out, errOut, code = runCmd(t, "final", "-ledger", path, "-epochs", "6", "-quiet", "-json", "-test-flip")
+	var flipped nas.FinalRecord
+	if code != 0 || json.Unmarshal([]byte(out), &flipped) != nil {
+		t.Fatalf("final -test-flip: exit %d: %s\n%s", code, errOut, out)
+	}
+	if !flipped.Recipe.TestFlip || flipped.Result.TestAccNoFlip != rec.Result.TestAcc || flipped.Result.TestAcc == 0 {
+		t.Errorf("final -test-flip: recipe %+v, test %.2f%%, alone %.2f%%; without the flip %.2f%%",
+			flipped.Recipe, flipped.Result.TestAcc, flipped.Result.TestAccNoFlip, rec.Result.TestAcc)
+	}
 	// A search resumed after the final step still replays.
 	if _, errOut, code = runCmd(t, "search", "-ledger", path, "-dataset", "fashion-mnist", "-data-dir", dataDir,
 		"-min-depth", "1", "-max-depth", "2", "-min-width", "4", "-max-width", "8", "-width-step", "4",

@@ -84,9 +84,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 // Help texts of flags that several subcommands share.
 const (
-	annealHelp = "when the cosine schedule moves: step (every step) or epoch (the published run: at each epoch's start, so the last epoch trains at rate 0)"
-	cropHelp   = "random-crop padding in pixels (default: 4 cifar10, 2 mnist and fashion-mnist, 0 synthetic)"
-	flipHelp   = "random horizontal flip (default: on for cifar10 and fashion-mnist, off otherwise)"
+	annealHelp   = "when the cosine schedule moves: step (every step) or epoch (the published run: at each epoch's start, so the last epoch trains at rate 0)"
+	cropHelp     = "random-crop padding in pixels (default: 4 cifar10, 2 mnist and fashion-mnist, 0 synthetic)"
+	flipHelp     = "random horizontal flip (default: on for cifar10 and fashion-mnist, off otherwise)"
+	testFlipHelp = "score each validation and test image by the mean of its logits and its mirror image's (test-time flip; off by default)"
 )
 
 // annealValue is the Recipe.Anneal of an --anneal value: "epoch", the

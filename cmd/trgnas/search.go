@@ -81,6 +81,7 @@ func recipeFlags(fs *flag.FlagSet, r *nas.Recipe, aug *augFlags) {
 	fs.IntVar(&aug.cropPad, "crop-pad", 0, cropHelp)
 	fs.IntVar(&aug.cutout, "cutout", 0, "Cutout square side, 0 off (default: 16 cifar10, 0 otherwise)")
 	fs.BoolVar(&aug.flip, "flip", false, flipHelp)
+	fs.BoolVar(&r.TestFlip, "test-flip", r.TestFlip, testFlipHelp)
 }
 
 // augFlags are the augmentation flags, applied over the dataset's defaults

@@ -34,7 +34,8 @@ type trainFlags struct {
 	epochs, batch, trainLimit, validLimit int
 	cropPad, cutout                       int
 	lr, validFrac                         float64
-	flip, jsonOut, classAcc, quiet        bool
+	flip, testFlip, jsonOut, classAcc     bool
+	quiet                                 bool
 	seed                                  int64
 	backend, checkpoint, evalCheckpoint   string
 	anneal, specFile                      string
@@ -69,6 +70,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.IntVar(&f.cropPad, "crop-pad", 0, cropHelp)
 	fs.IntVar(&f.cutout, "cutout", 0, "Cutout square side, 0 off (default: 16 cifar10, 0 otherwise)")
 	fs.BoolVar(&f.flip, "flip", false, flipHelp)
+	fs.BoolVar(&f.testFlip, "test-flip", false, testFlipHelp)
 	fs.StringVar(&f.backend, "backend", os.Getenv("GOMLX_BACKEND"), "backend spec: go, xla:cuda, ... (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as one JSON object on stdout")
 	fs.BoolVar(&f.classAcc, "class-acc", false, "report per-class validation accuracy")
@@ -130,6 +132,7 @@ func (f *trainFlags) recipeOf() nas.Recipe {
 	r.Epochs, r.BatchSize, r.LearningRate = f.epochs, f.batch, f.lr
 	r.TrainLimit, r.ValidLimit, r.Seed = f.trainLimit, f.validLimit, f.seed
 	r.Anneal = annealValue(f.anneal) // Validate names a bad value
+	r.TestFlip = f.testFlip
 	datasetRecipe(&r, f.dataset, augFlags{cropPad: f.cropPad, cutout: f.cutout, flip: f.flip}, f.set)
 	return r
 }
@@ -276,17 +279,29 @@ func printResult(w io.Writer, res nas.Result, r nas.Recipe, classes []string) {
 		fmt.Fprintf(w, "%-6d %-9.5f %-10.4f %-10.2f %-10.4f %-10.2f %-8.1f\n", e.Epoch, e.LR, e.TrainLoss, e.TrainAcc, e.ValidLoss, e.ValidAcc, e.Seconds)
 	}
 	fmt.Fprintf(w, "\narch             %s (key %s)\n", res.Arch, res.Arch.Key())
-	fmt.Fprintf(w, "recipe           epochs %d, batch %d, lr %g, anneal %s, crop-pad %d, flip %t, cutout %d, seed %d\n",
-		r.Epochs, r.BatchSize, r.LearningRate, annealName(r.Anneal), r.CropPad, r.Flip, r.CutoutSize, r.Seed)
+	printRecipe(w, r)
 	fmt.Fprintf(w, "params           %d\nMACs             %d\n", res.Params, res.MACs)
 	fmt.Fprintf(w, "best valid acc   %.2f%%\nbest train acc   %.2f%%\n", res.ValidAcc, res.TrainAcc)
 	fmt.Fprintf(w, "final valid acc  %.2f%%\nfinal train acc  %.2f%%\n", res.FinalValidAcc, res.FinalTrainAcc)
+	if r.TestFlip {
+		fmt.Fprintf(w, "  without flip   %.2f%% (final valid acc from the images alone)\n", res.FinalValidAccNoFlip)
+	}
 	fmt.Fprintf(w, "wall time        %.1f s (compile %.1f s apart)\nimages/s         %.1f\nbackend          %s\n",
 		res.WallSeconds, res.CompileSeconds, res.ImagesPerSec, res.Backend)
 	if res.Failed {
 		fmt.Fprintf(w, "FAILED           %s\n", res.Error)
 	}
 	printClassAcc(w, res.ClassAcc, classes)
+}
+
+// printRecipe writes the recipe line of the result tables.
+func printRecipe(w io.Writer, r nas.Recipe) {
+	fmt.Fprintf(w, "recipe           epochs %d, batch %d, lr %g, anneal %s, crop-pad %d, flip %t, cutout %d, seed %d",
+		r.Epochs, r.BatchSize, r.LearningRate, annealName(r.Anneal), r.CropPad, r.Flip, r.CutoutSize, r.Seed)
+	if r.TestFlip {
+		fmt.Fprint(w, ", test-flip")
+	}
+	fmt.Fprintln(w)
 }
 
 func printClassAcc(w io.Writer, acc []float64, classes []string) {

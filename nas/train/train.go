@@ -202,10 +202,7 @@ func (r *run) build() error {
 	if err != nil {
 		return err
 	}
-	r.evalExec, err = model.NewExec(r.cfg.Backend, r.store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-		scope.Store().SetTraining(x.Graph(), false)
-		return m.Logits(scope, x, false)
-	})
+	r.evalExec, err = newEvalExec(r.cfg.Backend, r.store, m, r.cfg.Recipe.TestFlip)
 	if err != nil {
 		return err
 	}
@@ -228,6 +225,22 @@ func (r *run) build() error {
 		return fmt.Errorf("built model has %d trainable parameters, Arch.Params counts %d", got, want)
 	}
 	return nil
+}
+
+// newEvalExec builds the evaluation executable: the logits of a batch and,
+// with flip (Recipe.TestFlip), a second output, the logits of its mirror
+// images.
+func newEvalExec(b compute.Backend, store *model.Store, m Model, flip bool) (*model.Exec, error) {
+	if !flip {
+		return model.NewExec(b, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+			scope.Store().SetTraining(x.Graph(), false)
+			return m.Logits(scope, x, false)
+		})
+	}
+	return model.NewExec(b, store, func(scope *model.Scope, x *graph.Node) (*graph.Node, *graph.Node) {
+		scope.Store().SetTraining(x.Graph(), false)
+		return m.Logits(scope, x, false), m.Logits(scope, graph.Reverse(x, 2), false)
+	})
 }
 
 // imageShape is the shape of a batch of n input images.
@@ -367,6 +380,9 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 				res.TrainAcc = math.Max(res.TrainAcc, ep.TrainAcc)
 				res.ValidAcc = math.Max(res.ValidAcc, ep.ValidAcc)
 				res.FinalTrainAcc, res.FinalValidAcc = ep.TrainAcc, ep.ValidAcc
+				if cfg.Recipe.TestFlip && r.valid != nil {
+					res.FinalValidAccNoFlip = ev.noFlip
+				}
 				if cfg.Progress != nil {
 					cfg.Progress(Progress{
 						Epoch: e, Epochs: epochs, Step: step, Steps: steps, Loss: ep.TrainLoss, Acc: ep.TrainAcc, LR: curLR,
@@ -397,6 +413,9 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 			res.Failed, res.Error = true, "diverged: test logits not finite"
 		}
 		res.TestAcc, res.TestLoss, res.ClassAcc = ev.acc, ev.loss, ev.classAcc
+		if cfg.Recipe.TestFlip {
+			res.TestAccNoFlip = ev.noFlip
+		}
 		res.WallSeconds = time.Since(start).Seconds()
 	} else if !res.Failed && cfg.ClassAcc {
 		ev, err := r.evaluate(ctx, r.valid, true)
@@ -436,6 +455,7 @@ func argmax(v []float32) int {
 // evaluation is the outcome of evaluating a model on a dataset.
 type evaluation struct {
 	acc, loss float64 // percent, mean cross-entropy
+	noFlip    float64 // with a test-time flip: the accuracy from the images alone
 	classAcc  []float64
 	nonFinite bool
 }
@@ -454,7 +474,7 @@ func evaluateExec(ctx context.Context, exec *model.Exec, m Model, d *data.Datase
 		return evaluation{}, err
 	}
 	var ev evaluation
-	var correct, seen int
+	var correct, plainOK, seen int
 	var lossSum float64
 	classN := make([]int, m.Classes)
 	classOK := make([]int, m.Classes)
@@ -479,9 +499,21 @@ func evaluateExec(ctx context.Context, exec *model.Exec, m Model, d *data.Datase
 			return evaluation{}, err
 		}
 		logits := out[0].Value().([][]float32)
+		var mirror [][]float32
+		if len(out) == 2 {
+			mirror = out[1].Value().([][]float32)
+		}
 		freeTensors(append(out, xt))
 		for i := 0; i < n; i++ {
 			row, l := logits[i], int(y[i])
+			if mirror != nil {
+				if argmax(row) == l {
+					plainOK++
+				}
+				for j, v := range mirror[i] {
+					row[j] = (row[j] + v) / 2
+				}
+			}
 			mx := float64(row[argmax(row)])
 			var z float64
 			for _, v := range row {
@@ -505,6 +537,7 @@ func evaluateExec(ctx context.Context, exec *model.Exec, m Model, d *data.Datase
 	}
 	ev.acc = 100 * float64(correct) / float64(seen)
 	ev.loss = lossSum / float64(seen)
+	ev.noFlip = 100 * float64(plainOK) / float64(seen)
 	if perClass {
 		ev.classAcc = make([]float64, m.Classes)
 		for c := range ev.classAcc {

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
@@ -43,6 +42,9 @@ type Evaluation struct {
 	Acc      float64   `json:"acc"`  // percent
 	Loss     float64   `json:"loss"` // mean softmax cross-entropy
 	ClassAcc []float64 `json:"class_acc"`
+	// AccNoFlip is, for a model trained with Recipe.TestFlip, the accuracy
+	// from the images alone.
+	AccNoFlip float64 `json:"acc_noflip,omitempty"`
 }
 
 // save writes the trained variables (GoMLX checkpoint) and ModelFile into
@@ -148,9 +150,7 @@ func EvalCheckpoint(ctx context.Context, backend compute.Backend, dir string, d 
 	}
 	loaded := &recordingLoader{Loader: store.Loader(), found: map[string]bool{}}
 	store.SetLoader(loaded)
-	exec, err := model.NewExec(backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-		return m.Logits(scope, x, false)
-	})
+	exec, err := newEvalExec(backend, store, m, saved.Recipe.TestFlip)
 	if err != nil {
 		return Evaluation{}, fmt.Errorf("eval checkpoint %s: %w", dir, err)
 	}
@@ -171,7 +171,11 @@ func EvalCheckpoint(ctx context.Context, backend compute.Backend, dir string, d 
 			return Evaluation{}, fmt.Errorf("eval checkpoint %s: variable %s of the network is not in the checkpoint", dir, v.Path())
 		}
 	}
-	return Evaluation{Dataset: d.Name, N: d.N, Acc: ev.acc, Loss: ev.loss, ClassAcc: ev.classAcc}, nil
+	out := Evaluation{Dataset: d.Name, N: d.N, Acc: ev.acc, Loss: ev.loss, ClassAcc: ev.classAcc}
+	if saved.Recipe.TestFlip {
+		out.AccNoFlip = ev.noFlip
+	}
+	return out, nil
 }
 
 // recordingLoader is the store's loader (the checkpoint) noting the full

@@ -309,3 +309,60 @@ func TestTrainAnnealStep(t *testing.T) {
 		t.Errorf("validation accuracy %.2f%% after two per-step-annealed epochs, want >= 50%%", res.ValidAcc)
 	}
 }
+
+// TestTestFlip trains with the test-time flip and checks what it scores:
+// the mean of the logits of each image and of its mirror image. A dataset
+// and its mirror copy then score the same, loss included, while each scores
+// differently from the images alone and from an upside-down copy (the
+// mirror is left-right); the checkpoint scores as the run did.
+func TestTestFlip(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Recipe.TestFlip = true
+	cfg.CheckpointDir = t.TempDir() + "/ckpt"
+	res, err := train.Train(context.Background(), cfg)
+	if err != nil || res.Failed {
+		t.Fatalf("train: %v %s", err, res.Error)
+	}
+	eval := func(d *data.Dataset) train.Evaluation {
+		t.Helper()
+		ev, err := train.EvalCheckpoint(context.Background(), cfg.Backend, cfg.CheckpointDir, d, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	ev := eval(cfg.Valid)
+	t.Logf("flip %.2f%% (loss %.4f), images alone %.2f%%", ev.Acc, ev.Loss, ev.AccNoFlip)
+	if ev.Acc != res.FinalValidAcc || ev.AccNoFlip != res.FinalValidAccNoFlip || res.FinalValidAccNoFlip == 0 {
+		t.Errorf("checkpoint: acc %.4f, without flip %.4f; training run: %.4f, %.4f", ev.Acc, ev.AccNoFlip, res.FinalValidAcc, res.FinalValidAccNoFlip)
+	}
+	mirror := reversed(cfg.Valid, false)
+	if m := eval(mirror); m.Acc != ev.Acc || m.Loss != ev.Loss || m.AccNoFlip == ev.AccNoFlip {
+		t.Errorf("mirror copy: acc %.4f loss %.6f, alone %.4f; the set: %.4f %.6f, alone %.4f (want the same score, another score alone)",
+			m.Acc, m.Loss, m.AccNoFlip, ev.Acc, ev.Loss, ev.AccNoFlip)
+	}
+	if u := eval(reversed(cfg.Valid, true)); u.Loss == ev.Loss {
+		t.Errorf("upside-down copy scores the set's loss %.6f: the flip is not left-right", u.Loss)
+	}
+}
+
+// reversed returns d with every image mirrored left-right, or turned
+// upside down.
+func reversed(d *data.Dataset, upsideDown bool) *data.Dataset {
+	out := *d
+	out.Images = make([]uint8, len(d.Images))
+	for n := range d.N {
+		for y := range d.H {
+			for x := range d.W {
+				sy, sx := y, d.W-1-x
+				if upsideDown {
+					sy, sx = d.H-1-y, x
+				}
+				src := ((n*d.H+sy)*d.W + sx) * d.C
+				dst := ((n*d.H+y)*d.W + x) * d.C
+				copy(out.Images[dst:dst+d.C], d.Images[src:src+d.C])
+			}
+		}
+	}
+	return &out
+}
