@@ -380,9 +380,7 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 				res.TrainAcc = math.Max(res.TrainAcc, ep.TrainAcc)
 				res.ValidAcc = math.Max(res.ValidAcc, ep.ValidAcc)
 				res.FinalTrainAcc, res.FinalValidAcc = ep.TrainAcc, ep.ValidAcc
-				if cfg.Recipe.TestFlip && r.valid != nil {
-					res.FinalValidAccNoFlip = ev.noFlip
-				}
+				res.FinalValidAccNoFlip = ev.noFlip
 				if cfg.Progress != nil {
 					cfg.Progress(Progress{
 						Epoch: e, Epochs: epochs, Step: step, Steps: steps, Loss: ep.TrainLoss, Acc: ep.TrainAcc, LR: curLR,
@@ -413,9 +411,7 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 			res.Failed, res.Error = true, "diverged: test logits not finite"
 		}
 		res.TestAcc, res.TestLoss, res.ClassAcc = ev.acc, ev.loss, ev.classAcc
-		if cfg.Recipe.TestFlip {
-			res.TestAccNoFlip = ev.noFlip
-		}
+		res.TestAccNoFlip = ev.noFlip
 		res.WallSeconds = time.Since(start).Seconds()
 	} else if !res.Failed && cfg.ClassAcc {
 		ev, err := r.evaluate(ctx, r.valid, true)
@@ -455,7 +451,7 @@ func argmax(v []float32) int {
 // evaluation is the outcome of evaluating a model on a dataset.
 type evaluation struct {
 	acc, loss float64 // percent, mean cross-entropy
-	noFlip    float64 // with a test-time flip: the accuracy from the images alone
+	noFlip    float64 // with a test-time flip, the accuracy from the images alone; else 0
 	classAcc  []float64
 	nonFinite bool
 }

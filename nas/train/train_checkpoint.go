@@ -171,11 +171,7 @@ func EvalCheckpoint(ctx context.Context, backend compute.Backend, dir string, d 
 			return Evaluation{}, fmt.Errorf("eval checkpoint %s: variable %s of the network is not in the checkpoint", dir, v.Path())
 		}
 	}
-	out := Evaluation{Dataset: d.Name, N: d.N, Acc: ev.acc, Loss: ev.loss, ClassAcc: ev.classAcc}
-	if saved.Recipe.TestFlip {
-		out.AccNoFlip = ev.noFlip
-	}
-	return out, nil
+	return Evaluation{Dataset: d.Name, N: d.N, Acc: ev.acc, Loss: ev.loss, ClassAcc: ev.classAcc, AccNoFlip: ev.noFlip}, nil
 }
 
 // recordingLoader is the store's loader (the checkpoint) noting the full
