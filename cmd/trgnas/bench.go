@@ -121,6 +121,7 @@ type benchFlags struct {
 	repeat, threads                       int
 	seed                                  int64
 	jsonOut, compare, child, torchOnly    bool
+	profileInfer                          bool
 }
 
 func parseBenchFlags(args []string, stderr io.Writer) (*benchFlags, error) {
@@ -142,6 +143,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchFlags, error) {
 	fs.StringVar(&f.device, "device", "cpu", "PyTorch device for --compare (cpu or cuda)")
 	fs.IntVar(&f.threads, "threads", 2, "PyTorch intra-op threads for --compare")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "with --child: write a CPU profile of the timed training steps to this file")
+	fs.BoolVar(&f.profileInfer, "profile-infer", false, "with --cpuprofile: profile the inference batches instead of the training steps")
 	fs.BoolVar(&f.child, "child", false, "internal: measure one network in this process and print its JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
@@ -321,10 +323,13 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 				tDone = now
 				convInfer = conv.Stats()
 				conv.RecordStats(false)
+				if prof != nil && f.profileInfer {
+					pprof.StopCPUProfile()
+				}
 			case p.Step == f.warmup:
 				tWarm, cWarm = now, cpuSeconds()
 				conv.RecordStats(true)
-				if prof != nil {
+				if prof != nil && !f.profileInfer {
 					if err := pprof.StartCPUProfile(prof); err != nil {
 						prof = nil
 					}
@@ -334,7 +339,13 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 				convTrain = conv.Stats()
 				conv.RecordStats(true)
 				if prof != nil {
-					pprof.StopCPUProfile()
+					if f.profileInfer {
+						if err := pprof.StartCPUProfile(prof); err != nil {
+							prof = nil
+						}
+					} else {
+						pprof.StopCPUProfile()
+					}
 				}
 				loss = p.Loss
 			}
