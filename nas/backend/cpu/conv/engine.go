@@ -123,27 +123,29 @@ func phases(outs, taps, stride, dil, kdil, pad int) []phase {
 }
 
 // runFast computes p on x, k into out with the kernels for one or two
-// spatial axes.
-func runFast[T float32 | float64](p *plan, x, k, out []T, workers int) {
+// spatial axes. It reports whether it ran epi (non-nil) on every output
+// row (see RunEpilogue).
+func runFast[T float32 | float64](p *plan, x, k, out []T, epi func([]T), workers int) bool {
 	if !statsOn.Load() {
-		runKernel(p, x, k, out, workers)
-		return
+		_, done := runKernel(p, x, k, out, epi, workers)
+		return done
 	}
 	t0 := time.Now()
-	kernel := runKernel(p, x, k, out, workers)
+	kernel, done := runKernel(p, x, k, out, epi, workers)
 	record(kernel, p, time.Since(t0))
+	return done
 }
 
 // runKernel is runFast; it returns the name of the kernel that ran (see
-// Stat).
-func runKernel[T float32 | float64](p *plan, x, k, out []T, workers int) string {
+// Stat) and whether it ran epi.
+func runKernel[T float32 | float64](p *plan, x, k, out []T, epi func([]T), workers int) (string, bool) {
 	q := newProblem(p)
 	if q.batchDepthwiseFits() {
 		batchDepthwise(q, x, k, out, workers)
-		return "depthwise-kernel-grad"
+		return "depthwise-kernel-grad", false
 	}
 	if q.pointwiseGradFits() && pointwiseGrad(q, x, k, out, workers) {
-		return "pointwise-kernel-grad"
+		return "pointwise-kernel-grad", false
 	}
 	xc := x
 	if !q.inputIsCanonical {
@@ -155,12 +157,11 @@ func runKernel[T float32 | float64](p *plan, x, k, out []T, workers int) string 
 	switch {
 	case q.cig == 1:
 		depthwise(q, xc, k, out, workers)
-		return "depthwise"
+		return "depthwise", false
 	case q.cog == 1 && q.groups > 1:
 		groupedDot(q, xc, k, out, workers)
-		return "grouped-dot"
+		return "grouped-dot", false
 	default:
-		gemmConv(q, xc, k, out, workers)
-		return "gemm"
+		return "gemm", gemmConv(q, xc, k, out, epi, workers)
 	}
 }

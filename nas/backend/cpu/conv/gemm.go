@@ -36,7 +36,10 @@ func itemRows(m, workers, unit int) int {
 // gemmConv computes q as, for each group and each phase of the input
 // dilation, one GEMM out[rows, cog] = A[rows, taps*cig] B[taps*cig, cog]
 // whose A (im2col of the input) is gathered straight into packed panels.
-func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
+// With one group and one phase, it runs epi (when not nil) on each work
+// item's output rows once their sums are complete, and reports whether it
+// did so for every row.
+func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), workers int) bool {
 	phH := phases(q.ho, q.kh, q.sh, q.dh, q.kdh, q.ph)
 	phW := phases(q.wo, q.kw, q.sw, q.dw, q.kdw, q.pw)
 	cogP := (q.cog + nr - 1) / nr * nr
@@ -73,6 +76,10 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 	}
 	rowBuf := getBuf[int](4 * maxRows)
 	defer putBuf(rowBuf)
+	if q.groups != 1 || len(phH) != 1 || len(phW) != 1 || q.oC != 1 {
+		epi = nil
+	}
+	done := epi != nil
 	for g := range q.groups {
 		for _, ah := range phH {
 			for _, aw := range phW {
@@ -98,6 +105,7 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 							out[off+c*q.oC] = 0
 						}
 					}
+					done = false
 					continue
 				}
 				bm := (*bbuf)[:taps*q.cig*cogP]
@@ -105,11 +113,12 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 				mc := itemRows(m, workers, mr)
 				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, tapsH: ah.taps, tapsW: aw.taps,
 					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace(),
-					direct: directOK[T](q)}
+					direct: directOK[T](q), epi: epi}
 				chunks := (m + mc - 1) / mc
 				mcSplit := itemRows(m, splitWorkers, splitUnit)
 				if parts := splitDepth(q, len(phH)*len(phW), splitWorkers, (m+mcSplit-1)/mcSplit, (taps+tpb-1)/tpb, len(out)); parts > 1 {
 					job.depthParts(abufs, out, parts, chunks, taps)
+					done = false
 					continue
 				}
 				if paddedOK[T](q) {
@@ -122,6 +131,7 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			}
 		}
 	}
+	return done
 }
 
 // packB copies group g's kernel, restricted to the taps of one phase, into
@@ -224,9 +234,10 @@ type gemmJob[T float32 | float64] struct {
 	tpb, mc                    int
 	tapsH, tapsW               []int
 	rowX, rowHd, rowWd, rowOut []int
-	inPlace                    bool // A's rows are xc's rows (rowsInPlace)
-	direct                     bool // panels may be read from xc in place (directOK)
-	linear                     bool // row m of A starts at xc[rowX[m]+(rowHd[m]*w+rowWd[m])*cin] for every tap (padded)
+	inPlace                    bool      // A's rows are xc's rows (rowsInPlace)
+	direct                     bool      // panels may be read from xc in place (directOK)
+	linear                     bool      // row m of A starts at xc[rowX[m]+(rowHd[m]*w+rowWd[m])*cin] for every tap (padded)
+	epi                        func([]T) // run on output rows once complete (gemmConv); nil: none
 }
 
 // noDirect keeps every panel packed (tests compare the two ways);
@@ -234,6 +245,9 @@ type gemmJob[T float32 | float64] struct {
 var (
 	noDirect     = false
 	directPanels atomic.Int64
+	// epilogueRowsInItems counts the output rows whose epilogue ran in
+	// the work item that computed them (tests check that some do).
+	epilogueRowsInItems atomic.Int64
 )
 
 // directOK reports whether the rows of A that a kernel row's taps make
@@ -284,8 +298,9 @@ func (j *gemmJob[T]) directPanel(m, t0, t1 int) bool {
 // directTile computes the tile of output channels [c0, c0+nr) of the
 // panel at row m over the taps [t0, t1), reading A in place: one micro
 // kernel call per kernel row, each going on from the last's sums, so the
-// bits are those of a packed panel.
-func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc *[mr * nr]T) {
+// bits are those of a packed panel. With acc1, the next nr channels go
+// into acc1 in the same calls (microSum32x2).
+func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc, acc1 *[mr * nr]T) {
 	q := j.q
 	ntw := len(j.tapsW)
 	for t := t0; t < t1; {
@@ -293,8 +308,12 @@ func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc *[mr * nr]T) {
 		run := min(ntw-tw, t1-t)
 		hd := j.rowHd[m] + j.tapsH[th]*q.kdh
 		a := j.xc[j.rowX[m]+(hd*q.w+j.rowWd[m]+j.tapsW[tw])*q.cin:]
-		bp := j.b[(c0/nr*krows+t*q.cig)*nr:][:run*q.cig*nr]
-		microRows(run*q.cig, a, q.sw*q.cin, bp, acc, t > t0)
+		bp := j.b[(c0/nr*krows+t*q.cig)*nr:]
+		if acc1 != nil {
+			microRows2(run*q.cig, a, q.sw*q.cin, bp, krows*nr, acc, acc1, t > t0)
+		} else {
+			microRows(run*q.cig, a, q.sw*q.cin, bp[:run*q.cig*nr], acc, t > t0)
+		}
 		t += run
 	}
 }
@@ -319,7 +338,7 @@ func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
 	panels := (m1 - m0 + mr - 1) / mr
 	taps := len(j.tapsH) * len(j.tapsW)
 	krows := taps * q.cig
-	var acc [mr * nr]T
+	var acc, acc1 [mr * nr]T
 	var direct []bool
 	if j.direct {
 		direct = make([]bool, panels)
@@ -353,38 +372,81 @@ func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
 					clear(panel[rows*kc:])
 				}
 			}
-			for c0 := 0; c0 < q.cog; c0 += nr {
-				nv := min(nr, q.cog-c0)
-				if direct != nil && direct[p] {
-					j.directTile(m0+p*mr, t0, t1, c0, krows, &acc)
-				} else {
-					bp := j.b[(c0/nr*krows+t0*q.cig)*nr:][:kc*nr]
-					micro(kc, panel, bp, &acc)
+			// Pairs of B panels share each pass over A (micro2).
+			for c0 := 0; c0 < q.cog; c0 += 2 * nr {
+				var a1 *[mr * nr]T
+				if c0+nr < q.cog {
+					a1 = &acc1
 				}
-				for r := range rows {
-					base := j.rowOut[m0+p*mr+r] + c0*q.oC
-					a := acc[r*nr : r*nr+nv]
-					if q.oC == 1 {
-						if t0 == tLo {
-							storeRow(out[base:base+nv], a)
-						} else {
-							addRow(out[base:base+nv], a)
-						}
-						continue
-					}
-					if t0 == tLo {
-						for c, v := range a {
-							out[base+c*q.oC] = v
-						}
+				if direct != nil && direct[p] {
+					j.directTile(m0+p*mr, t0, t1, c0, krows, &acc, a1)
+				} else {
+					bp := j.b[(c0/nr*krows+t0*q.cig)*nr:]
+					if a1 != nil {
+						micro2(kc, panel, bp, krows*nr, &acc, a1)
 					} else {
-						for c, v := range a {
-							out[base+c*q.oC] += v
-						}
+						micro(kc, panel, bp[:kc*nr], &acc)
 					}
+				}
+				j.storeTile(out, &acc, m0+p*mr, rows, c0, t0 == tLo)
+				if a1 != nil {
+					j.storeTile(out, a1, m0+p*mr, rows, c0+nr, t0 == tLo)
 				}
 			}
 		}
 	}
+	if j.epi != nil && tLo == 0 && tHi == taps {
+		// The rows' sums are complete: runs of consecutive rows.
+		for m := m0; m < m1; {
+			e := m + 1
+			for e < m1 && j.rowOut[e] == j.rowOut[e-1]+q.cog {
+				e++
+			}
+			j.epi(out[j.rowOut[m] : j.rowOut[e-1]+q.cog])
+			m = e
+		}
+		epilogueRowsInItems.Add(int64(m1 - m0))
+	}
+}
+
+// storeTile writes (first) or adds the tile acc into the output rows
+// [m, m+rows) and channels [c0, c0+nr) that exist.
+func (j *gemmJob[T]) storeTile(out []T, acc *[mr * nr]T, m, rows, c0 int, first bool) {
+	q := j.q
+	nv := min(nr, q.cog-c0)
+	for r := range rows {
+		base := j.rowOut[m+r] + c0*q.oC
+		a := acc[r*nr : r*nr+nv]
+		if q.oC == 1 {
+			if first {
+				storeRow(out[base:base+nv], a)
+			} else {
+				addRow(out[base:base+nv], a)
+			}
+			continue
+		}
+		if first {
+			for c, v := range a {
+				out[base+c*q.oC] = v
+			}
+		} else {
+			for c, v := range a {
+				out[base+c*q.oC] += v
+			}
+		}
+	}
+}
+
+// micro2 is micro for two panels of B, b[:kc*nr] into acc0 and
+// b[bs:][:kc*nr] into acc1, with the bits of two micro calls; with the
+// assembly kernel, one pass over A (microSum32x2).
+func micro2[T float32 | float64](kc int, a, b []T, bs int, acc0, acc1 *[mr * nr]T) {
+	if colsOK[T]() {
+		microSum32x2(kc, any(a).([]float32), kc, 1, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), false)
+		return
+	}
+	micro(kc, a, b[:kc*nr], acc0)
+	micro(kc, a, b[bs:][:kc*nr], acc1)
 }
 
 // packA gathers rows [m0, m1) and taps [t0, t1) of the im2col matrix into
@@ -510,7 +572,7 @@ func (j *gemmJob[T]) padded(abufs []*[]T, out []T, taps, workers int) {
 	defer putBuf(rowBuf)
 	rb := *rowBuf
 	vj := gemmJob[T]{q: &vq, xc: xp, b: j.b, tpb: j.tpb, tapsH: j.tapsH, tapsW: j.tapsW,
-		rowX: rb[:m], rowHd: rb[m : 2*m], rowWd: rb[2*m : 3*m], rowOut: rb[3*m : 4*m], direct: true, linear: true}
+		rowX: rb[:m], rowHd: rb[m : 2*m], rowWd: rb[2*m : 3*m], rowOut: rb[3*m : 4*m], direct: true, linear: true, epi: j.epi}
 	for r := range m {
 		b, yx := r/(q.ho*wp), r%(q.ho*wp)
 		vj.rowX[r], vj.rowHd[r], vj.rowWd[r], vj.rowOut[r] = b*img, yx/wp, yx%wp, r*q.cog

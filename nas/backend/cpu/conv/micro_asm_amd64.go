@@ -29,6 +29,12 @@ func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[
 //go:noescape
 func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[8 * nr]float32, load bool)
 
+// microAsm512x2 is microAsm512 for two panels of B, b and b+bs bytes,
+// into acc0 and acc1, with the bits of two microAsm512 calls (micro_amd64.s).
+//
+//go:noescape
+func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[8 * nr]float32, load bool)
+
 // microStrided32 computes acc = A·B for the mr x kc matrix A(r, kk) =
 // a[r*rs+kk*ks] and the packed panel b ([kc][nr]) with microAsm, after
 // checking that every element it reads is inside a and b: one AVX-512
@@ -59,6 +65,23 @@ func microSum32(kc int, a []float32, rs, ks int, b []float32, acc *[mr * nr]floa
 	microAsm(kc, unsafe.Add(pa, 4*rs*4), uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[4*nr:]), load)
 }
 
+// microSum32x2 is microSum32 for two panels of B, b[:kc*nr] into acc0 and
+// b[bs:][:kc*nr] into acc1, with the bits of two microSum32 calls. On the
+// AVX-512 path one call shares each broadcast value of A between the two
+// panels and keeps sixteen sums in flight instead of eight.
+func microSum32x2(kc int, a []float32, rs, ks int, b []float32, bs int, acc0, acc1 *[mr * nr]float32, load bool) {
+	if !asm512 || kc <= 0 {
+		microSum32(kc, a, rs, ks, b, acc0, load)
+		microSum32(kc, a, rs, ks, b[bs:], acc1, load)
+		return
+	}
+	if rs < 0 || ks < 0 || bs < 0 || (mr-1)*rs+(kc-1)*ks >= len(a) || bs+kc*nr > len(b) {
+		panic(fmt.Sprintf("conv: micro kernel reads past its operands: kc %d, strides %d/%d/%d, %d A and %d B values", kc, rs, ks, bs, len(a), len(b)))
+	}
+	microAsm512x2(kc, unsafe.Pointer(unsafe.SliceData(a)), uintptr(rs)*4, uintptr(ks)*4,
+		unsafe.Pointer(unsafe.SliceData(b)), uintptr(bs)*4, acc0, acc1, load)
+}
+
 // colsOK reports whether microCols runs for T (and micro uses the
 // assembly kernel): float32 on a CPU with AVX2 and FMA.
 func colsOK[T float32 | float64]() bool {
@@ -72,6 +95,17 @@ func colsOK[T float32 | float64]() bool {
 // where colsOK.
 func microRows[T float32 | float64](kc int, src []T, rs int, b []T, acc *[mr * nr]T, load bool) {
 	microSum32(kc, any(src).([]float32), rs, 1, any(b).([]float32), any(acc).(*[mr * nr]float32), load)
+}
+
+// microRows2 is microRows for two panels of B, b[:kc*nr] into acc0 and
+// b[bs:][:kc*nr] into acc1 (microSum32x2).
+func microRows2[T float32 | float64](kc int, src []T, rs int, b []T, bs int, acc0, acc1 *[mr * nr]T, load bool) {
+	microSum32x2(kc, any(src).([]float32), rs, 1, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), load)
+}
+
+// microCols2 is microCols for two panels of B, as microRows2.
+func microCols2[T float32 | float64](kc int, src []T, ld int, b []T, bs int, acc0, acc1 *[mr * nr]T) {
+	microSum32x2(kc, any(src).([]float32), 1, ld, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), false)
 }
 
 // microCols is micro for a panel of A stored by columns: row r, step kk

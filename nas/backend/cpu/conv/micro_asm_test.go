@@ -3,6 +3,7 @@
 package conv
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -67,6 +68,23 @@ func testMicroAsm(t *testing.T) {
 			if split != acc {
 				t.Fatalf("%s kc %d: split at %d gives other bits than one call", layout, kc, k1)
 			}
+			// Two panels in one call (B's second panel 3 steps past the
+			// first's end), split the same way, have each panel's bits.
+			b2 := make([]float32, (2*kc+3)*nr)
+			for i := range b2 {
+				b2[i] = float32(r.NormFloat64())
+			}
+			bs := (kc + 3) * nr
+			var one0, one1, two0, two1 [mr * nr]float32
+			microSum32(k1, a, rs, ks, b2, &one0, false)
+			microSum32(kc-k1, a[k1*ks:], rs, ks, b2[k1*nr:], &one0, true)
+			microSum32(k1, a, rs, ks, b2[bs:], &one1, false)
+			microSum32(kc-k1, a[k1*ks:], rs, ks, b2[bs+k1*nr:], &one1, true)
+			microSum32x2(k1, a, rs, ks, b2, bs, &two0, &two1, false)
+			microSum32x2(kc-k1, a[k1*ks:], rs, ks, b2[k1*nr:], bs, &two0, &two1, true)
+			if one0 != two0 || one1 != two1 {
+				t.Fatalf("%s kc %d: two panels in one call give other bits than one call each", layout, kc)
+			}
 			for row := range mr {
 				for c := range nr {
 					var want, mag float64
@@ -93,6 +111,21 @@ func testMicroAsm(t *testing.T) {
 		}
 	}()
 	microStrided32(8, make([]float32, mr*8-1), 8, 1, make([]float32, 8*nr), &acc)
+}
+
+// TestMicroPairBounds: the two-panel kernel refuses a B too short for its
+// second panel.
+func TestMicroPairBounds(t *testing.T) {
+	if !asmOK {
+		t.Skip("no AVX2 and FMA on this CPU: the assembly kernels are not used")
+	}
+	defer func() {
+		if e := recover(); e == nil || !strings.Contains(fmt.Sprint(e), "reads past") {
+			t.Errorf("short B: panic %v, want one saying it reads past its operands", e)
+		}
+	}()
+	var acc0, acc1 [mr * nr]float32
+	microSum32x2(8, make([]float32, mr*8), 8, 1, make([]float32, 8*nr+8*nr-1), 8*nr, &acc0, &acc1, false)
 }
 
 // TestMicroScalarTile checks the plain-Go kernel that CPUs without AVX2
@@ -122,6 +155,45 @@ func TestMicroScalarTile(t *testing.T) {
 					t.Fatalf("kc %d: acc[%d][%d] = %g, want %g", kc, row, c, got, want)
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkMicroPair compares one micro kernel call per panel of B with
+// one call per pair of panels (microSum32x2), A read in place at row
+// stride kc.
+func BenchmarkMicroPair(b *testing.B) {
+	if !colsOK[float32]() {
+		b.Skip("no assembly kernel")
+	}
+	for _, kc := range []int{32, 64, 168, 504} {
+		for _, cogP := range []int{32, 64, 128} {
+			a := make([]float32, mr*kc)
+			bp := make([]float32, kc*cogP)
+			for i := range a {
+				a[i] = float32(i%7) - 3
+			}
+			for i := range bp {
+				bp[i] = float32(i%5) - 2
+			}
+			var acc0, acc1 [mr * nr]float32
+			flops := 2 * float64(mr*cogP*kc)
+			b.Run(fmt.Sprintf("kc%d_n%d/single", kc, cogP), func(b *testing.B) {
+				for b.Loop() {
+					for c0 := 0; c0 < cogP; c0 += nr {
+						microSum32(kc, a, kc, 1, bp[c0*kc:], &acc0, false)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+			b.Run(fmt.Sprintf("kc%d_n%d/pair", kc, cogP), func(b *testing.B) {
+				for b.Loop() {
+					for c0 := 0; c0 < cogP; c0 += 2 * nr {
+						microSum32x2(kc, a, kc, 1, bp[c0*kc:], kc*nr, &acc0, &acc1, false)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
 		}
 	}
 }

@@ -12,6 +12,17 @@ func microCols[T float32 | float64](int, []T, int, []T, *[mr * nr]T) {}
 // microRows is unused where colsOK is false.
 func microRows[T float32 | float64](int, []T, int, []T, *[mr * nr]T, bool) {}
 
+// microRows2 is unused where colsOK is false.
+func microRows2[T float32 | float64](int, []T, int, []T, int, *[mr * nr]T, *[mr * nr]T, bool) {}
+
+// microCols2 is unused where colsOK is false.
+func microCols2[T float32 | float64](int, []T, int, []T, int, *[mr * nr]T, *[mr * nr]T) {}
+
+// microSum32x2 is unused where colsOK is false.
+func microSum32x2(int, []float32, int, int, []float32, int, *[mr * nr]float32, *[mr * nr]float32, bool) {
+	panic("conv: no assembly micro kernel in this build")
+}
+
 // microStrided32 is unused where colsOK is false.
 func microStrided32(int, []float32, int, int, []float32, *[mr * nr]float32) {
 	panic("conv: no assembly micro kernel in this build")

@@ -1,12 +1,28 @@
 package conv
 
-import "runtime"
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/trgnas/trgnas/nas/backend/cpu/internal/par"
+)
 
 // Run computes out = ConvGeneral(x, k) for s; out must have the output
 // size, must not overlap x or k, and is fully overwritten. workers <= 0
 // means runtime.GOMAXPROCS(0). It returns an error (never panics) on a
 // size mismatch or an invalid spec. Concurrent calls are safe.
 func Run[T float32 | float64](s Spec, x, k, out []T, workers int) error {
+	return RunEpilogue(s, x, k, out, nil, workers)
+}
+
+// RunEpilogue is Run followed by epi on every output value: epi gets runs
+// of whole output rows (the output channels of consecutive positions; the
+// spec's output channel axis must be the last) and changes them in place,
+// from several workers at once. Where the GEMM computes the convolution
+// with one group, epi runs on each work item's rows as soon as their sums
+// are complete, while they are still in cache; elsewhere it runs over the
+// output afterwards. A nil epi is Run.
+func RunEpilogue[T float32 | float64](s Spec, x, k, out []T, epi func(rows []T), workers int) error {
 	p, err := s.plan()
 	if err != nil {
 		return err
@@ -17,10 +33,25 @@ func Run[T float32 | float64](s Spec, x, k, out []T, workers int) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	if epi != nil && p.axes.OutputChannels != p.rank-1 {
+		return fmt.Errorf("%w: an epilogue needs the output channels on the last axis, not axis %d of %d", ErrSpec, p.axes.OutputChannels, p.rank)
+	}
+	done := false
 	if p.sp > 2 {
 		reference(p, x, k, out)
-		return nil
+	} else {
+		done = runFast(p, x, k, out, epi, workers)
 	}
-	runFast(p, x, k, out, workers)
+	if epi != nil && !done && len(out) > 0 {
+		rows := len(out) / p.co
+		per := max(1, min(rows, epilogueRows))
+		par.For(workers, (rows+per-1)/per, func(_, i int) {
+			epi(out[i*per*p.co : min(rows, (i+1)*per)*p.co])
+		})
+	}
 	return nil
 }
+
+// epilogueRows is the number of output rows per call of an epilogue run
+// after the convolution.
+const epilogueRows = 64

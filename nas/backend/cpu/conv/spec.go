@@ -19,6 +19,10 @@
 //   - a grouped dot-product kernel for other convolutions with one output
 //     channel per group.
 //
+// RunEpilogue also applies a function to the output rows (batch
+// normalization and a ReLU, for inference), in the GEMM's work items while
+// their rows are in cache.
+//
 // Other spatial ranks go through Reference, the plain nested-loop
 // definition that the tests use as ground truth. The output may have any
 // axes order: results are written through its strides.
@@ -28,7 +32,10 @@
 // On amd64 the GEMMs run an 8x16 float32 micro kernel in assembly
 // (micro_amd64.s) wherever the CPU has AVX2 and FMA, in every build: one
 // AVX-512 kernel where the CPU has AVX-512 (and TRGNAS_CPU is not "avx2",
-// see package internal/isa), else a 4x16 AVX2 kernel twice. Go's
+// see package internal/isa), else a 4x16 AVX2 kernel twice. The AVX-512
+// kernel takes two panels of the kernel at once where there are two (8x32:
+// sixteen sums in flight, each value of A broadcast once for both), with
+// each output's sum in the same order as one panel at a time. Go's
 // FMA intrinsic overwrites a multiplicand, which costs a copy or a reload
 // per product, and the plain build has no vectors at all. Built with
 // GOEXPERIMENT=simd (Go 1.26's simd/archsimd), the depthwise kernels, the

@@ -50,7 +50,7 @@ func pointwiseGrad[T float32 | float64](q *problem, x, k, out []T, workers int) 
 	}
 	par.For(parts, parts, func(_, part int) {
 		acc, bb, cols := *accs[part], *bbufs[part], *wbufs[part]
-		var tile [mr * nr]T
+		var tile, tile1 [mr * nr]T
 		p1 := (part + 1) * npos / parts
 		for p0 := part * npos / parts; p0 < p1; p0 += kc {
 			kcur := min(kc, p1-p0)
@@ -73,10 +73,17 @@ func pointwiseGrad[T float32 | float64](q *problem, x, k, out []T, workers int) 
 						copy(pa[kk*mr:kk*mr+rows], x[(p0+kk)*cin+ci0:][:rows])
 					}
 				}
-				for c0 := 0; c0 < coutP; c0 += nr {
-					microCols(kcur, pa, ld, bb[c0/nr*kcur*nr:][:kcur*nr], &tile)
+				for c0 := 0; c0 < coutP; c0 += 2 * nr {
+					if c0+nr < coutP {
+						microCols2(kcur, pa, ld, bb[c0/nr*kcur*nr:], kcur*nr, &tile, &tile1)
+					} else {
+						microCols(kcur, pa, ld, bb[c0/nr*kcur*nr:][:kcur*nr], &tile)
+					}
 					for r := range rows {
 						addRow(acc[(ci0+r)*coutP+c0:][:nr], tile[r*nr:(r+1)*nr])
+						if c0+nr < coutP {
+							addRow(acc[(ci0+r)*coutP+c0+nr:][:nr], tile1[r*nr:(r+1)*nr])
+						}
 					}
 				}
 			}

@@ -1,0 +1,5 @@
+package conv
+
+// EpilogueRowsInItems is how many output rows have had their epilogue run
+// by the GEMM work item that computed them.
+func EpilogueRowsInItems() int64 { return epilogueRowsInItems.Load() }
