@@ -27,7 +27,9 @@ func (b *builder) Max(lhs, rhs compute.Value) (compute.Value, error) {
 // each element-wise op on one core; the ReLU's Max and its gradient's
 // product are the largest left), unless the backend was configured with
 // OptionNoFastKernels. A Mul of a value and the output of a Sign step
-// becomes one MulSign step that reads the Sign's input instead. Anything
+// becomes one MulSign step that reads the Sign's input instead. A Max of
+// a convolution step's output that has batch normalization in its
+// epilogue and a scalar constant joins that epilogue (fuse.go). Anything
 // else runs inside the current segment as the Go backend's op.
 func (b *builder) fastBinary(op string, lhs, rhs compute.Value, build func(compute.Function, compute.Value, compute.Value) (compute.Value, error)) (compute.Value, error) {
 	if b.compiled {
@@ -39,6 +41,11 @@ func (b *builder) fastBinary(op string, lhs, rhs compute.Value, build func(compu
 	}
 	if l.shape.Rank() == 0 && r.shape.Rank() != 0 {
 		l, r = r, l // Both ops commute; the scalar goes second.
+	}
+	if op == "Max" {
+		if v := b.fuseMax(l, r); v != nil {
+			return v, nil
+		}
 	}
 	if b.be.fastKernels && isFloat(l.shape.DType) && l.shape.DType == r.shape.DType &&
 		(r.shape.Equal(l.shape) || r.shape.Rank() == 0) && l.shape.Size() >= b.be.fastMin {

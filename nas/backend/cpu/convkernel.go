@@ -18,15 +18,17 @@ func (k *kernelStep) kernelsTake() bool {
 	return err == nil
 }
 
-// runKernel runs the step with conv.Run on the flat data of the Go backend
-// buffers, into a new Go backend buffer; workers is the backend's parallelism.
-func (k *kernelStep) runKernel(be *backend, x, kernel compute.Buffer) (compute.Buffer, error) {
-	outs, err := runFlat(be, []compute.Buffer{x, kernel}, []shapes.Shape{k.out.shape}, func(ins, outs []any) error {
+// runKernel runs the step with conv.RunEpilogue on the flat data of the Go
+// backend buffers, into a new Go backend buffer; workers is the backend's
+// parallelism. epi holds the buffers of the epilogue's operands.
+func (k *kernelStep) runKernel(be *backend, x, kernel compute.Buffer, epi []compute.Buffer) (compute.Buffer, error) {
+	ins := append([]compute.Buffer{x, kernel}, epi...)
+	outs, err := runFlat(be, ins, []shapes.Shape{k.out.shape}, func(ins, outs []any) error {
 		switch k.out.shape.DType {
 		case dtypes.Float32:
-			return runTyped[float32](k.spec, ins[0], ins[1], outs[0], be.workers)
+			return runConvTyped[float32](k, ins, outs[0], be.workers)
 		case dtypes.Float64:
-			return runTyped[float64](k.spec, ins[0], ins[1], outs[0], be.workers)
+			return runConvTyped[float64](k, ins, outs[0], be.workers)
 		}
 		return fmt.Errorf("dtype %s not supported by the convolution kernels", k.out.shape.DType)
 	})
@@ -36,13 +38,20 @@ func (k *kernelStep) runKernel(be *backend, x, kernel compute.Buffer) (compute.B
 	return outs[0], nil
 }
 
-// runTyped asserts the flat slices' type and calls conv.Run.
-func runTyped[T float32 | float64](spec conv.Spec, x, k, out any, workers int) error {
-	xs, ok1 := x.([]T)
-	ks, ok2 := k.([]T)
+// runConvTyped asserts the flat slices' type and calls conv.RunEpilogue.
+func runConvTyped[T float32 | float64](k *kernelStep, ins []any, out any, workers int) error {
+	xs, ok1 := ins[0].([]T)
+	ks, ok2 := ins[1].([]T)
 	os, ok3 := out.([]T)
 	if !ok1 || !ok2 || !ok3 {
-		return fmt.Errorf("flat data of types %T, %T, %T", x, k, out)
+		return fmt.Errorf("flat data of types %T, %T, %T", ins[0], ins[1], out)
 	}
-	return conv.Run(spec, xs, ks, os, workers)
+	var epi func([]T)
+	if k.epi != nil {
+		var err error
+		if epi, err = epilogueFunc[T](k.epi, ins[2:]); err != nil {
+			return err
+		}
+	}
+	return conv.RunEpilogue(k.spec, xs, ks, os, epi, workers)
 }

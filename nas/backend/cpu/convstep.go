@@ -93,7 +93,8 @@ type kernelStep struct {
 	index int
 	x, k  *value
 	out   *value
-	spec  conv.Spec // the convolution, with defaults applied
+	spec  conv.Spec     // the convolution, with defaults applied
+	epi   *convEpilogue // applied to the output (fuse.go), or nil
 
 	// fallback runs the convolution as a one-op Go backend executable; set
 	// by prepare when the project's kernels do not take the convolution.
@@ -102,19 +103,32 @@ type kernelStep struct {
 
 func (k *kernelStep) stepIndex() int { return k.index }
 
+// uses is the input and the kernel (once when they are the same value),
+// then the epilogue's operands.
 func (k *kernelStep) uses() []*value {
+	u := []*value{k.x, k.k}
 	if k.x == k.k {
-		return []*value{k.x}
+		u = u[:1]
 	}
-	return []*value{k.x, k.k}
+	if k.epi != nil {
+		u = append(u, k.epi.norm...)
+	}
+	return u
 }
 
 // String describes the convolution for error messages.
 func (k *kernelStep) String() string {
 	c := k.spec
-	return fmt.Sprintf("ConvGeneral input %s kernel %s -> %s, strides %v, paddings %v, dilations %v/%v, groups %d/%d",
+	d := fmt.Sprintf("ConvGeneral input %s kernel %s -> %s, strides %v, paddings %v, dilations %v/%v, groups %d/%d",
 		k.x.shape, k.k.shape, k.out.shape, c.Strides, c.Paddings, c.InputDilations, c.KernelDilations,
 		c.FeatureGroups, c.BatchGroups)
+	if k.epi != nil {
+		d += ", then BatchNormForInference"
+		if k.epi.max != nil {
+			d += " and Max"
+		}
+	}
+	return d
 }
 
 // prepare readies the step to run: with the project's kernels, or with a
@@ -122,6 +136,9 @@ func (k *kernelStep) String() string {
 func (k *kernelStep) prepare(be *backend) error {
 	if !be.convFallback && k.kernelsTake() {
 		return nil
+	}
+	if k.epi != nil {
+		return fmt.Errorf("kernel step #%d (%s): an epilogue needs the project's kernels", k.index, k)
 	}
 	b := be.Backend.Builder(fmt.Sprintf("conv#%d", k.index))
 	fn := b.Main()
@@ -146,9 +163,9 @@ func (k *kernelStep) prepare(be *backend) error {
 	return err
 }
 
-// run computes the step's output from the buffers of its input and kernel,
-// which it leaves to the caller.
-func (k *kernelStep) run(be *backend, x, kernel compute.Buffer) (compute.Buffer, error) {
+// run computes the step's output from the buffers of its input, its kernel
+// and its epilogue's operands, which it leaves to the caller.
+func (k *kernelStep) run(be *backend, x, kernel compute.Buffer, epi []compute.Buffer) (compute.Buffer, error) {
 	if k.fallback != nil {
 		outs, err := k.fallback.Execute([]compute.Buffer{x, kernel}, nil, 0)
 		if err != nil {
@@ -156,7 +173,7 @@ func (k *kernelStep) run(be *backend, x, kernel compute.Buffer) (compute.Buffer,
 		}
 		return outs[0], nil
 	}
-	return k.runKernel(be, x, kernel)
+	return k.runKernel(be, x, kernel, epi)
 }
 
 // finalize releases what prepare made.

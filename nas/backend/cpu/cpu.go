@@ -25,8 +25,8 @@ func init() {
 // kernels cut into its graphs (see the package documentation). config is a
 // comma-separated list of options: the package's own (OptionNoConvKernels,
 // OptionConvFallback, OptionNoFold, OptionNoBatchNorm, OptionNoFastKernels,
-// OptionFastKernelMin, "parallelism=N") and the Go backend's, which are
-// passed on (e.g. "ops_sequential"); "" is the default.
+// OptionNoFuse, OptionFastKernelMin, "parallelism=N") and the Go backend's,
+// which are passed on (e.g. "ops_sequential"); "" is the default.
 //
 // "parallelism=N" sets the number of workers of the project's kernels
 // (default: the number of CPUs). It is not passed on: the Go backend
@@ -49,6 +49,8 @@ func New(config string) (compute.Backend, error) {
 			b.noBatchNorm = true
 		case OptionNoFastKernels:
 			b.fastKernels = false
+		case OptionNoFuse:
+			b.noFuse = true
 		case OptionFastKernelMin:
 			n, err := strconv.Atoi(value)
 			if err != nil || n < 0 {
@@ -101,6 +103,10 @@ const (
 	// ReduceSum, Sign and ConvertDType from Bool off: they run inside
 	// the Go backend's sub-graphs.
 	OptionNoFastKernels = "nofastkernels"
+	// OptionNoFuse switches off the fusion of BatchNormForInference (and
+	// a Max with a constant after it, a ReLU) into the convolution whose
+	// output it normalizes (see fuse.go): each op is a step of its own.
+	OptionNoFuse = "nofuse"
 	// OptionFastKernelMin, given as "fastkernelmin=N", sets the number of
 	// elements (broadcast output, other ops' input) from which these ops
 	// are intercepted (default DefaultFastKernelMin).
@@ -121,6 +127,7 @@ type backend struct {
 	noBatchNorm  bool // do not list the batch normalization ops as capabilities
 	fastKernels  bool // intercept large BroadcastInDim, ReduceSum, Sign, ConvertDType
 	fastMin      int  // elements from which they are intercepted
+	noFuse       bool // no convolution epilogues (fuse.go)
 	outs         *outPool
 }
 

@@ -48,10 +48,14 @@ func (k *kernelStep) letter() byte {
 	return 'K'
 }
 
-// exec runs the convolution: ins holds the input and the kernel, or one
-// buffer when both are the same value.
+// exec runs the convolution: ins holds the input and the kernel (one
+// buffer when both are the same value), then the epilogue's operands.
 func (k *kernelStep) exec(be *backend, ins []compute.Buffer) ([]compute.Buffer, error) {
-	out, err := k.run(be, ins[0], ins[len(ins)-1])
+	nk := 2
+	if k.x == k.k {
+		nk = 1
+	}
+	out, err := k.run(be, ins[0], ins[nk-1], ins[nk:])
 	if err != nil {
 		return nil, err
 	}

@@ -119,6 +119,11 @@ func (b *builder) batchNorm(kind normKind, ops []compute.Value, epsilon float32,
 	if epsilon < 0 {
 		return nil, b.fail(name, fmt.Errorf("negative epsilon %g", epsilon))
 	}
+	if kind == normInference {
+		if v := b.fuseNorm(ins[0], ins[1:], epsilon, featureAxis); v != nil {
+			return []compute.Value{v}, nil
+		}
+	}
 	st := &normStep{kind: kind, ins: ins, layout: layout, eps: float64(epsilon)}
 	outShapes := []shapes.Shape{x, vec, vec}
 	if kind == normInference {

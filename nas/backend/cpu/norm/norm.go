@@ -262,13 +262,34 @@ func Inference[T float32 | float64](l Layout, x, scale, offset, mean, variance [
 		"mean": len(mean), "variance": len(variance), "y": len(y)}); err != nil {
 		return err
 	}
-	a, b := make([]T, l.C), make([]T, l.C)
+	a, b := InferenceCoefficients(scale, offset, mean, variance, eps)
+	affine(pick[T](), l, workers, x, y, a, b)
+	return nil
+}
+
+// InferenceCoefficients returns the per-feature a and b with which
+// Inference computes y = x*a + b (the product rounded before the sum).
+// The slices have equal lengths.
+func InferenceCoefficients[T float32 | float64](scale, offset, mean, variance []T, eps float64) (a, b []T) {
+	a, b = make([]T, len(scale)), make([]T, len(scale))
 	for i := range a {
 		ai := float64(scale[i]) / math.Sqrt(float64(variance[i])+eps)
 		a[i], b[i] = T(ai), T(float64(offset[i])-float64(mean[i])*ai)
 	}
-	affine(pick[T](), l, workers, x, y, a, b)
-	return nil
+	return a, b
+}
+
+// AffineRows writes y = x*a + b, with Inference's arithmetic, for rows of
+// len(a) features each (the feature axis last), on the calling goroutine:
+// for a caller that fuses batch normalization into its own loop (a
+// convolution's output rows while they are in cache). x and y may be the
+// same slice; both hold whole rows.
+func AffineRows[T float32 | float64](x, y, a, b []T) {
+	c := len(a)
+	if c == 0 || len(x)%c != 0 || len(y) != len(x) || len(b) != c {
+		panic(fmt.Sprintf("norm: AffineRows of %d values into %d with %d and %d coefficients", len(x), len(y), len(a), len(b)))
+	}
+	pick[T]().affine(x, y, a, b, c, 0, len(x)/c)
 }
 
 // affine writes y = x*a + b, a and b per feature.

@@ -1,0 +1,83 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/trgnas/trgnas/nas/backend/cpu/fast"
+	"github.com/trgnas/trgnas/nas/backend/cpu/norm"
+)
+
+// convEpilogue is what a convolution step applies to its output rows as
+// the GEMM completes them (conv.RunEpilogue): batch normalization for
+// inference with the operands norm (scale, offset, mean, variance) and
+// epsilon eps, then, when max is set, the maximum with that one-element
+// constant (the ReLU of the next layer). In an inference graph this
+// replaces two passes over the output in memory (BatchNormForInference
+// and Max) by work on rows still in cache, with the same bits: the same
+// coefficients and arithmetic as package norm, and fast.Max.
+type convEpilogue struct {
+	norm []*value
+	eps  float64
+	max  any // []float32 or []float64 of one value, or nil
+}
+
+// fuseNorm returns a convolution step that computes
+// BatchNormForInference(x, ops...) in its epilogue, when x is the output
+// of a convolution step without one that the project's kernels run, with
+// the output channels last and the feature axis on them; otherwise nil.
+// The plain convolution step stays in the plan for any other use of its
+// output (none in an inference graph: Compile drops it).
+func (b *builder) fuseNorm(x *value, ops []*value, eps float32, featureAxis int) *value {
+	ks, ok := x.step.(*kernelStep)
+	last := x.shape.Rank() - 1
+	if !ok || b.be.noFuse || b.be.convFallback || ks.epi != nil || featureAxis != last ||
+		ks.spec.Axes.OutputChannels != last || !ks.kernelsTake() {
+		return nil
+	}
+	return b.placeFused(ks, &convEpilogue{norm: ops, eps: float64(eps)})
+}
+
+// fuseMax returns a convolution step that also takes the maximum with
+// the one-element constant c after its batch normalization epilogue, when
+// x is the output of such a step without a maximum; otherwise nil.
+func (b *builder) fuseMax(x, c *value) *value {
+	ks, ok := x.step.(*kernelStep)
+	if !ok || b.be.noFuse || ks.epi == nil || ks.epi.max != nil || c.scalar == nil || c.shape.Rank() != 0 ||
+		c.shape.DType != x.shape.DType {
+		return nil
+	}
+	e := *ks.epi
+	e.max = c.scalar
+	return b.placeFused(ks, &e)
+}
+
+// placeFused adds a copy of the convolution step ks with the epilogue e.
+func (b *builder) placeFused(ks *kernelStep, e *convEpilogue) *value {
+	st := &kernelStep{x: ks.x, k: ks.k, spec: ks.spec, epi: e}
+	st.out = b.newValue(ks.out.shape.Clone())
+	st.out.step = st
+	b.place(st)
+	return st.out
+}
+
+// epilogueFunc returns the function that conv.RunEpilogue applies to
+// output rows, from the flat data of the batch normalization operands.
+func epilogueFunc[T float32 | float64](e *convEpilogue, ops []any) (func([]T), error) {
+	v := make([][]T, len(ops))
+	for i, f := range ops {
+		s, ok := f.([]T)
+		if !ok {
+			return nil, fmt.Errorf("batch normalization operand #%d has flat data of type %T", i+1, f)
+		}
+		v[i] = s
+	}
+	a, sh := norm.InferenceCoefficients(v[0], v[1], v[2], v[3], e.eps)
+	c, _ := e.max.([]T)
+	return func(rows []T) {
+		norm.AffineRows(rows, rows, a, sh)
+		if c != nil {
+			// One worker: the caller is one of the convolution's.
+			_ = fast.Max(rows, c, rows, 1)
+		}
+	}, nil
+}

@@ -1,0 +1,78 @@
+package cpu_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/compute"
+)
+
+// TestFusedEpilogue: batch normalization for inference, and a Max with a
+// constant after it, run in the epilogue of the convolution before them
+// (no batch normalization or Max step is left in the plan), with the same bits
+// as the separate steps of "nofuse": a 3x3 convolution, a 1x1 one whose
+// normalized output takes a non-zero maximum, and a convolution whose
+// output is also a graph output (the plain step stays for it).
+func TestFusedEpilogue(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	in := func(dims ...int) input {
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return input{dims: dims, data: v}
+	}
+	positive := func(x input) input {
+		for i, v := range x.data {
+			x.data[i] = 0.5 + v*v
+		}
+		return x
+	}
+	ins := []input{in(4, 8, 8, 5), in(3, 3, 5, 24), in(24), in(24), in(24), positive(in(24)),
+		in(1, 1, 24, 40), in(40), in(40), in(40), positive(in(40))}
+	fn := func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
+		c1 := conv2d(b, p[0], p[1], 1, 1)
+		y1, err := b.BatchNormForInference(c1, p[2], p[3], p[4], p[5], 1e-5, 3)
+		if err != nil {
+			return nil, err
+		}
+		r1 := must(b.Max(y1, scalar(b, 0)))
+		y2, err := b.BatchNormForInference(conv2d(b, r1, p[6], 1, 0), p[7], p[8], p[9], p[10], 1e-3, 3)
+		if err != nil {
+			return nil, err
+		}
+		r2 := must(b.Max(scalar(b, 0.1), y2))
+		c3 := conv2d(b, p[0], p[1], 2, 1)
+		y3, err := b.BatchNormForInference(c3, p[2], p[3], p[4], p[5], 1e-5, 3)
+		if err != nil {
+			return nil, err
+		}
+		return []compute.Value{r1, r2, y3, c3}, nil
+	}
+	got, plan := run(t, newGofill(t, ""), fn, ins, nil)
+	want, planSep := run(t, newGofill(t, "nofuse"), fn, ins, nil)
+	if strings.ContainsAny(plan, "NE") || !strings.Contains(planSep, "N") || !strings.Contains(planSep, "E") {
+		t.Errorf("plans %q (fused) and %q (nofuse): want batch normalization and Max steps in the second only", plan, planSep)
+	}
+	t.Logf("plans: fused %q, nofuse %q", plan, planSep)
+	for i := range want {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("output #%d: fused and separate steps give other bits", i)
+		}
+	}
+	var negatives int
+	for _, v := range got[0] {
+		if v < 0 {
+			negatives++
+		}
+	}
+	if negatives > 0 {
+		t.Errorf("output #0 has %d negative values after the fused ReLU", negatives)
+	}
+}
