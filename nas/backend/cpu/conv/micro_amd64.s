@@ -99,6 +99,28 @@ done:
 	VZEROUPPER
 	RET
 
+// Shared by the AVX-512 kernels. ROWS512 sets the row pointers BX, DX
+// and R9 (rows 1-3, from row 0 at SI and the row stride R10) and R12, the
+// offset of rows 4-7 from rows 0-3; ZERO8, LOAD8 and STORE8 clear eight
+// accumulators, or load or store them at 64-byte steps from reg.
+#define ROWS512 \
+	LEAQ (SI)(R10*1), BX; \
+	LEAQ (BX)(R10*1), DX; \
+	LEAQ (DX)(R10*1), R9; \
+	LEAQ (R10*4), R12
+
+#define ZERO8(z0, z1, z2, z3, z4, z5, z6, z7) \
+	VPXORD z0, z0, z0; VPXORD z1, z1, z1; VPXORD z2, z2, z2; VPXORD z3, z3, z3; \
+	VPXORD z4, z4, z4; VPXORD z5, z5, z5; VPXORD z6, z6, z6; VPXORD z7, z7, z7
+
+#define LOAD8(reg, z0, z1, z2, z3, z4, z5, z6, z7) \
+	VMOVUPS 0(reg), z0; VMOVUPS 64(reg), z1; VMOVUPS 128(reg), z2; VMOVUPS 192(reg), z3; \
+	VMOVUPS 256(reg), z4; VMOVUPS 320(reg), z5; VMOVUPS 384(reg), z6; VMOVUPS 448(reg), z7
+
+#define STORE8(reg, z0, z1, z2, z3, z4, z5, z6, z7) \
+	VMOVUPS z0, 0(reg); VMOVUPS z1, 64(reg); VMOVUPS z2, 128(reg); VMOVUPS z3, 192(reg); \
+	VMOVUPS z4, 256(reg); VMOVUPS z5, 320(reg); VMOVUPS z6, 384(reg); VMOVUPS z7, 448(reg)
+
 // func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[128]float32, load bool)
 //
 // acc[r*16+c] = sum over kk < kc of A(r, kk) * b[kk*16+c] for r < 8,
@@ -126,33 +148,16 @@ TEXT ·microAsm512(SB), NOSPLIT, $0-49
 	MOVQ ks+24(FP), R11
 	MOVQ b+32(FP), DI
 	MOVQ acc+40(FP), R8
-	LEAQ (SI)(R10*1), BX // row 1
-	LEAQ (BX)(R10*1), DX // row 2
-	LEAQ (DX)(R10*1), R9 // row 3
-	XORQ AX, AX          // offset of step kk in rows 0-3
-	LEAQ (R10*4), R12    // offset of step kk in rows 4-7
+	ROWS512
+	XORQ AX, AX // offset of step kk in rows 0-3
 	MOVBQZX load+48(FP), R13
 	TESTQ R13, R13
 	JNE  loadacc512
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
+	ZERO8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	JMP  start512
 
 loadacc512:
-	VMOVUPS 0(R8), Z0
-	VMOVUPS 64(R8), Z1
-	VMOVUPS 128(R8), Z2
-	VMOVUPS 192(R8), Z3
-	VMOVUPS 256(R8), Z4
-	VMOVUPS 320(R8), Z5
-	VMOVUPS 384(R8), Z6
-	VMOVUPS 448(R8), Z7
+	LOAD8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 
 start512:
 	CMPQ CX, $4
@@ -179,14 +184,89 @@ loop512one:
 	JNE  loop512one
 
 done512:
-	VMOVUPS Z0, 0(R8)
-	VMOVUPS Z1, 64(R8)
-	VMOVUPS Z2, 128(R8)
-	VMOVUPS Z3, 192(R8)
-	VMOVUPS Z4, 256(R8)
-	VMOVUPS Z5, 320(R8)
-	VMOVUPS Z6, 384(R8)
-	VMOVUPS Z7, 448(R8)
+	STORE8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	VZEROUPPER
+	RET
+
+// func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[128]float32, load bool)
+//
+// microAsm512 for two panels of B at once: acc0 gets A times the panel at
+// b, acc1 A times the panel at b+bs (bytes), each sum in the order of
+// microAsm512, so each tile has the bits of its own call. Sixteen
+// accumulators (Z0-Z7 for acc0, Z16-Z23 for acc1) hide the multiply-add
+// latency that eight only just cover, and each A value is broadcast once
+// (Z24) for both panels' products.
+
+#define ROW512X2(src, off, z0, z1) \
+	VBROADCASTSS (src)(off*1), Z24; \
+	VFMADD231PS  Z8, Z24, z0; \
+	VFMADD231PS  Z9, Z24, z1
+
+#define STEP512X2(boff) \
+	VMOVUPS boff(DI), Z8; \
+	VMOVUPS boff(DI)(R13*1), Z9; \
+	ROW512X2(SI, AX, Z0, Z16); \
+	ROW512X2(BX, AX, Z1, Z17); \
+	ROW512X2(DX, AX, Z2, Z18); \
+	ROW512X2(R9, AX, Z3, Z19); \
+	ROW512X2(SI, R12, Z4, Z20); \
+	ROW512X2(BX, R12, Z5, Z21); \
+	ROW512X2(DX, R12, Z6, Z22); \
+	ROW512X2(R9, R12, Z7, Z23); \
+	ADDQ R11, AX; \
+	ADDQ R11, R12
+
+TEXT ·microAsm512x2(SB), NOSPLIT, $0-65
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rs+16(FP), R10
+	MOVQ ks+24(FP), R11
+	MOVQ b+32(FP), DI
+	MOVQ bs+40(FP), R13
+	MOVQ acc0+48(FP), R8
+	ROWS512
+	MOVBQZX load+64(FP), AX
+	TESTQ AX, AX
+	JNE  loadaccx2
+	ZERO8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	ZERO8(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	JMP  startx2
+
+loadaccx2:
+	LOAD8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	MOVQ acc1+56(FP), R8
+	LOAD8(R8, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+
+startx2:
+	XORQ AX, AX // offset of step kk in rows 0-3
+	CMPQ CX, $4
+	JLT  tailx2
+
+loopx2:
+	STEP512X2(0)
+	STEP512X2(64)
+	STEP512X2(128)
+	STEP512X2(192)
+	ADDQ $256, DI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loopx2
+
+tailx2:
+	TESTQ CX, CX
+	JEQ   donex2
+
+loopx2one:
+	STEP512X2(0)
+	ADDQ $64, DI
+	DECQ CX
+	JNE  loopx2one
+
+donex2:
+	MOVQ acc0+48(FP), R8
+	STORE8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	MOVQ acc1+56(FP), R8
+	STORE8(R8, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 	VZEROUPPER
 	RET
 
@@ -264,132 +344,5 @@ fma256:
 	VFMADD231PS Y12, Y13, Y11
 	DECQ CX
 	JNZ  fma256
-	VZEROUPPER
-	RET
-
-// func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[128]float32, load bool)
-//
-// microAsm512 for two panels of B at once: acc0 gets A times the panel at
-// b, acc1 A times the panel at b+bs (bytes), each sum in the order of
-// microAsm512, so each tile has the bits of its own call. Sixteen
-// accumulators (Z0-Z7 for acc0, Z16-Z23 for acc1) hide the multiply-add
-// latency that eight only just cover, and each A value is broadcast once
-// (Z24) for both panels' products.
-
-#define ROW512X2(src, off, z0, z1) \
-	VBROADCASTSS (src)(off*1), Z24; \
-	VFMADD231PS  Z8, Z24, z0; \
-	VFMADD231PS  Z9, Z24, z1
-
-#define STEP512X2(boff) \
-	VMOVUPS boff(DI), Z8; \
-	VMOVUPS boff(DI)(R13*1), Z9; \
-	ROW512X2(SI, AX, Z0, Z16); \
-	ROW512X2(BX, AX, Z1, Z17); \
-	ROW512X2(DX, AX, Z2, Z18); \
-	ROW512X2(R9, AX, Z3, Z19); \
-	ROW512X2(SI, R12, Z4, Z20); \
-	ROW512X2(BX, R12, Z5, Z21); \
-	ROW512X2(DX, R12, Z6, Z22); \
-	ROW512X2(R9, R12, Z7, Z23); \
-	ADDQ R11, AX; \
-	ADDQ R11, R12
-
-TEXT ·microAsm512x2(SB), NOSPLIT, $0-65
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ rs+16(FP), R10
-	MOVQ ks+24(FP), R11
-	MOVQ b+32(FP), DI
-	MOVQ bs+40(FP), R13
-	MOVQ acc0+48(FP), R8
-	LEAQ (SI)(R10*1), BX // row 1
-	LEAQ (BX)(R10*1), DX // row 2
-	LEAQ (DX)(R10*1), R9 // row 3
-	LEAQ (R10*4), R12    // offset of step kk in rows 4-7
-	MOVBQZX load+64(FP), AX
-	TESTQ AX, AX
-	JNE  loadaccx2
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	JMP  startx2
-
-loadaccx2:
-	VMOVUPS 0(R8), Z0
-	VMOVUPS 64(R8), Z1
-	VMOVUPS 128(R8), Z2
-	VMOVUPS 192(R8), Z3
-	VMOVUPS 256(R8), Z4
-	VMOVUPS 320(R8), Z5
-	VMOVUPS 384(R8), Z6
-	VMOVUPS 448(R8), Z7
-	MOVQ acc1+56(FP), R8
-	VMOVUPS 0(R8), Z16
-	VMOVUPS 64(R8), Z17
-	VMOVUPS 128(R8), Z18
-	VMOVUPS 192(R8), Z19
-	VMOVUPS 256(R8), Z20
-	VMOVUPS 320(R8), Z21
-	VMOVUPS 384(R8), Z22
-	VMOVUPS 448(R8), Z23
-
-startx2:
-	XORQ AX, AX // offset of step kk in rows 0-3
-	CMPQ CX, $4
-	JLT  tailx2
-
-loopx2:
-	STEP512X2(0)
-	STEP512X2(64)
-	STEP512X2(128)
-	STEP512X2(192)
-	ADDQ $256, DI
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JGE  loopx2
-
-tailx2:
-	TESTQ CX, CX
-	JEQ   donex2
-
-loopx2one:
-	STEP512X2(0)
-	ADDQ $64, DI
-	DECQ CX
-	JNE  loopx2one
-
-donex2:
-	MOVQ acc0+48(FP), R8
-	VMOVUPS Z0, 0(R8)
-	VMOVUPS Z1, 64(R8)
-	VMOVUPS Z2, 128(R8)
-	VMOVUPS Z3, 192(R8)
-	VMOVUPS Z4, 256(R8)
-	VMOVUPS Z5, 320(R8)
-	VMOVUPS Z6, 384(R8)
-	VMOVUPS Z7, 448(R8)
-	MOVQ acc1+56(FP), R8
-	VMOVUPS Z16, 0(R8)
-	VMOVUPS Z17, 64(R8)
-	VMOVUPS Z18, 128(R8)
-	VMOVUPS Z19, 192(R8)
-	VMOVUPS Z20, 256(R8)
-	VMOVUPS Z21, 320(R8)
-	VMOVUPS Z22, 384(R8)
-	VMOVUPS Z23, 448(R8)
 	VZEROUPPER
 	RET

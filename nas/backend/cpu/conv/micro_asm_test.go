@@ -168,14 +168,7 @@ func BenchmarkMicroPair(b *testing.B) {
 	}
 	for _, kc := range []int{32, 64, 168, 504} {
 		for _, cogP := range []int{32, 64, 128} {
-			a := make([]float32, mr*kc)
-			bp := make([]float32, kc*cogP)
-			for i := range a {
-				a[i] = float32(i%7) - 3
-			}
-			for i := range bp {
-				bp[i] = float32(i%5) - 2
-			}
+			a, bp := microOperands(kc, cogP)
 			var acc0, acc1 [mr * nr]float32
 			flops := 2 * float64(mr*cogP*kc)
 			b.Run(fmt.Sprintf("kc%d_n%d/single", kc, cogP), func(b *testing.B) {
