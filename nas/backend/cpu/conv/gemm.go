@@ -414,6 +414,18 @@ func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
 func (j *gemmJob[T]) storeTile(out []T, acc *[mr * nr]T, m, rows, c0 int, first bool) {
 	q := j.q
 	nv := min(nr, q.cog-c0)
+	if q.oC == 1 && rows == mr && nv == nr {
+		// A full tile whose rows are evenly spaced: one call.
+		ro := j.rowOut[m : m+mr]
+		st := ro[1] - ro[0]
+		even := true
+		for r := 2; r < mr; r++ {
+			even = even && ro[r]-ro[r-1] == st
+		}
+		if even && storeTile32(out, ro[0]+c0, st, acc, first) {
+			return
+		}
+	}
 	for r := range rows {
 		base := j.rowOut[m+r] + c0*q.oC
 		a := acc[r*nr : r*nr+nv]

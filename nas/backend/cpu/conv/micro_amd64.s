@@ -346,3 +346,54 @@ fma256:
 	JNZ  fma256
 	VZEROUPPER
 	RET
+
+// func tileOut(out unsafe.Pointer, os uintptr, acc *[128]float32, add bool)
+//
+// Row r < 8 of the output, at out + r*os bytes, gets the 16 values
+// acc[r*16:(r+1)*16], or has them added with add. AVX2.
+
+#define TSTORE(off) \
+	VMOVUPS off(SI), Y0; \
+	VMOVUPS off+32(SI), Y1; \
+	VMOVUPS Y0, (DI); \
+	VMOVUPS Y1, 32(DI); \
+	ADDQ    CX, DI
+
+#define TADD(off) \
+	VMOVUPS off(SI), Y0; \
+	VMOVUPS off+32(SI), Y1; \
+	VADDPS  (DI), Y0, Y0; \
+	VADDPS  32(DI), Y1, Y1; \
+	VMOVUPS Y0, (DI); \
+	VMOVUPS Y1, 32(DI); \
+	ADDQ    CX, DI
+
+TEXT ·tileOut(SB), NOSPLIT, $0-25
+	MOVQ    out+0(FP), DI
+	MOVQ    os+8(FP), CX
+	MOVQ    acc+16(FP), SI
+	MOVBQZX add+24(FP), AX
+	TESTQ   AX, AX
+	JNE     tileadd
+	TSTORE(0)
+	TSTORE(64)
+	TSTORE(128)
+	TSTORE(192)
+	TSTORE(256)
+	TSTORE(320)
+	TSTORE(384)
+	TSTORE(448)
+	VZEROUPPER
+	RET
+
+tileadd:
+	TADD(0)
+	TADD(64)
+	TADD(128)
+	TADD(192)
+	TADD(256)
+	TADD(320)
+	TADD(384)
+	TADD(448)
+	VZEROUPPER
+	RET

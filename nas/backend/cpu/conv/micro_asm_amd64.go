@@ -35,6 +35,25 @@ func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc
 //go:noescape
 func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[8 * nr]float32, load bool)
 
+// tileOut writes (or, with add, adds) the tile acc into 8 output rows of
+// 16 values, row r at out + r*os bytes (micro_amd64.s; AVX2).
+//
+//go:noescape
+func tileOut(out unsafe.Pointer, os uintptr, acc *[8 * nr]float32, add bool)
+
+// storeTile32 writes (first) or adds the mr x nr tile acc into out, row r
+// at out[base+r*stride:][:nr], in one assembly call, and reports true;
+// it reports false (and does nothing) where that does not apply: without
+// the assembly kernels, or rows that would overlap or run past out.
+func storeTile32[T float32 | float64](out []T, base, stride int, acc *[mr * nr]T, first bool) bool {
+	o, ok := any(out).([]float32)
+	if !ok || !asmOK || stride < nr || base < 0 || base+(mr-1)*stride+nr > len(o) {
+		return false
+	}
+	tileOut(unsafe.Pointer(&o[base]), uintptr(stride)*4, any(acc).(*[mr * nr]float32), !first)
+	return true
+}
+
 // microStrided32 computes acc = A·B for the mr x kc matrix A(r, kk) =
 // a[r*rs+kk*ks] and the packed panel b ([kc][nr]) with microAsm, after
 // checking that every element it reads is inside a and b: one AVX-512

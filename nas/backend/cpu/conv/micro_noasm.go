@@ -23,6 +23,9 @@ func microSum32x2(int, []float32, int, int, []float32, int, *[mr * nr]float32, *
 	panic("conv: no assembly micro kernel in this build")
 }
 
+// storeTile32 does nothing here: there is no assembly store.
+func storeTile32[T float32 | float64]([]T, int, int, *[mr * nr]T, bool) bool { return false }
+
 // microStrided32 is unused where colsOK is false.
 func microStrided32(int, []float32, int, int, []float32, *[mr * nr]float32) {
 	panic("conv: no assembly micro kernel in this build")
