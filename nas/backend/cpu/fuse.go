@@ -1,8 +1,6 @@
 package cpu
 
 import (
-	"fmt"
-
 	"github.com/trgnas/trgnas/nas/backend/cpu/fast"
 	"github.com/trgnas/trgnas/nas/backend/cpu/norm"
 )
@@ -63,13 +61,9 @@ func (b *builder) placeFused(ks *kernelStep, e *convEpilogue) *value {
 // epilogueFunc returns the function that conv.RunEpilogue applies to
 // output rows, from the flat data of the batch normalization operands.
 func epilogueFunc[T float32 | float64](e *convEpilogue, ops []any) (func([]T), error) {
-	v := make([][]T, len(ops))
-	for i, f := range ops {
-		s, ok := f.([]T)
-		if !ok {
-			return nil, fmt.Errorf("batch normalization operand #%d has flat data of type %T", i+1, f)
-		}
-		v[i] = s
+	v, err := typedFlats[T](ops, "batch normalization operand", 1)
+	if err != nil {
+		return nil, err
 	}
 	a, sh := norm.InferenceCoefficients(v[0], v[1], v[2], v[3], e.eps)
 	c, _ := e.max.([]T)

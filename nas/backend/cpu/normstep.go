@@ -160,21 +160,13 @@ func (n *normStep) exec(be *backend, ins []compute.Buffer) ([]compute.Buffer, er
 
 // runNorm asserts the flat slices' type and calls package norm.
 func runNorm[T float32 | float64](n *normStep, ins, outs []any, workers int) error {
-	in := make([][]T, len(ins))
-	for i, f := range ins {
-		s, ok := f.([]T)
-		if !ok {
-			return fmt.Errorf("input #%d has flat data of type %T", i, f)
-		}
-		in[i] = s
+	in, err := typedFlats[T](ins, "input", 0)
+	if err != nil {
+		return err
 	}
-	out := make([][]T, len(outs))
-	for i, f := range outs {
-		s, ok := f.([]T)
-		if !ok {
-			return fmt.Errorf("output #%d has flat data of type %T", i, f)
-		}
-		out[i] = s
+	out, err := typedFlats[T](outs, "output", 0)
+	if err != nil {
+		return err
 	}
 	switch n.kind {
 	case normTraining:
@@ -184,4 +176,18 @@ func runNorm[T float32 | float64](n *normStep, ins, outs []any, workers int) err
 	default:
 		return norm.Inference(n.layout, in[0], in[1], in[2], in[3], in[4], n.eps, out[0], workers)
 	}
+}
+
+// typedFlats asserts that every flat slice of fs is a []T; an error names
+// the first that is not as what #(first+i).
+func typedFlats[T float32 | float64](fs []any, what string, first int) ([][]T, error) {
+	v := make([][]T, len(fs))
+	for i, f := range fs {
+		s, ok := f.([]T)
+		if !ok {
+			return nil, fmt.Errorf("%s #%d has flat data of type %T", what, first+i, f)
+		}
+		v[i] = s
+	}
+	return v, nil
 }
