@@ -157,36 +157,9 @@ func (b *builder) Compile() (compute.Executable, error) {
 		live:    make([]bool, len(b.steps)),
 		lastUse: make([]int, len(b.values)),
 	}
-	for i := range e.lastUse {
-		e.lastUse[i] = -1
-	}
-	needed := make([]bool, len(b.values))
-	for _, v := range outs {
-		needed[v.id] = true
-		e.lastUse[v.id] = keepToEnd
-	}
-	for i := len(b.steps) - 1; i >= 0; i-- {
-		switch st := b.steps[i].(type) {
-		case *segment:
-			st.exports = nil
-			for _, v := range st.values {
-				if needed[v.id] {
-					st.exports = append(st.exports, v)
-				}
-			}
-			e.live[i] = len(st.exports) > 0
-		case kernel:
-			e.live[i] = slices.ContainsFunc(st.outputs(), func(v *value) bool { return needed[v.id] })
-		}
-		if !e.live[i] {
-			continue
-		}
-		for _, u := range b.steps[i].uses() {
-			needed[u.id] = true
-			if e.lastUse[u.id] == -1 {
-				e.lastUse[u.id] = i
-			}
-		}
+	e.markLive()
+	if b.fuseSeparable(e) {
+		e.markLive()
 	}
 	for i, st := range b.steps {
 		if !e.live[i] {
@@ -233,12 +206,50 @@ func (b *builder) Compile() (compute.Executable, error) {
 	return e, nil
 }
 
+// markLive sets which steps run (those whose results the outputs need,
+// directly or through later steps) and the last use of each value, and
+// which values each segment exports.
+func (e *executable) markLive() {
+	for i := range e.lastUse {
+		e.lastUse[i] = -1
+	}
+	needed := make([]bool, len(e.lastUse))
+	for _, v := range e.outputs {
+		needed[v.id] = true
+		e.lastUse[v.id] = keepToEnd
+	}
+	for i := len(e.steps) - 1; i >= 0; i-- {
+		switch st := e.steps[i].(type) {
+		case *segment:
+			st.exports = nil
+			for _, v := range st.values {
+				if needed[v.id] {
+					st.exports = append(st.exports, v)
+				}
+			}
+			e.live[i] = len(st.exports) > 0
+		case kernel:
+			e.live[i] = slices.ContainsFunc(st.outputs(), func(v *value) bool { return needed[v.id] })
+		}
+		if !e.live[i] {
+			continue
+		}
+		for _, u := range e.steps[i].uses() {
+			needed[u.id] = true
+			if e.lastUse[u.id] == -1 {
+				e.lastUse[u.id] = i
+			}
+		}
+	}
+}
+
 // keepToEnd is the last use of a graph output: it is never released.
 const keepToEnd = int(^uint(0) >> 1)
 
 // plan describes the steps of a compiled graph, for tests and debugging:
 // one letter per live step, "S" a segment, "K" a kernel step run by
-// package conv, "F" one run as a one-op Go backend executable, "N" a
+// package conv, "D" a depthwise and a pointwise convolution run together
+// by package conv, "F" one run as a one-op Go backend executable, "N" a
 // batch normalization run by package norm, and "B" a BroadcastInDim, "R"
 // a ReduceSum, "G" a Sign and "C" a ConvertDType from Bool run by package
 // fast.

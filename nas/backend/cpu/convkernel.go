@@ -18,11 +18,10 @@ func (k *kernelStep) kernelsTake() bool {
 	return err == nil
 }
 
-// runKernel runs the step with conv.RunEpilogue on the flat data of the Go
-// backend buffers, into a new Go backend buffer; workers is the backend's
-// parallelism. epi holds the buffers of the epilogue's operands.
-func (k *kernelStep) runKernel(be *backend, x, kernel compute.Buffer, epi []compute.Buffer) (compute.Buffer, error) {
-	ins := append([]compute.Buffer{x, kernel}, epi...)
+// runKernel runs the step with package conv on the flat data of the Go
+// backend buffers ins (those of uses()), into a new Go backend buffer;
+// workers is the backend's parallelism.
+func (k *kernelStep) runKernel(be *backend, ins []compute.Buffer) (compute.Buffer, error) {
 	outs, err := runFlat(be, ins, []shapes.Shape{k.out.shape}, func(ins, outs []any) error {
 		switch k.out.shape.DType {
 		case dtypes.Float32:
@@ -38,20 +37,25 @@ func (k *kernelStep) runKernel(be *backend, x, kernel compute.Buffer, epi []comp
 	return outs[0], nil
 }
 
-// runConvTyped asserts the flat slices' type and calls conv.RunEpilogue.
+// runConvTyped asserts the flat slices' type and calls conv.RunEpilogue,
+// or conv.RunSeparable for a step with dw.
 func runConvTyped[T float32 | float64](k *kernelStep, ins []any, out any, workers int) error {
-	xs, ok1 := ins[0].([]T)
-	ks, ok2 := ins[1].([]T)
-	os, ok3 := out.([]T)
-	if !ok1 || !ok2 || !ok3 {
-		return fmt.Errorf("flat data of types %T, %T, %T", ins[0], ins[1], out)
+	n := 2
+	if k.dw != nil {
+		n = 3
+	}
+	v, err := typedFlats[T](append(ins[:n:n], out), "convolution operand", 0)
+	if err != nil {
+		return err
 	}
 	var epi func([]T)
 	if k.epi != nil {
-		var err error
-		if epi, err = epilogueFunc[T](k.epi, ins[2:]); err != nil {
+		if epi, err = epilogueFunc[T](k.epi, ins[n:]); err != nil {
 			return err
 		}
 	}
-	return conv.RunEpilogue(k.spec, xs, ks, os, epi, workers)
+	if k.dw != nil {
+		return conv.RunSeparable(k.dw.spec, k.spec, v[0], v[1], v[2], v[3], epi, workers)
+	}
+	return conv.RunEpilogue(k.spec, v[0], v[1], v[2], epi, workers)
 }

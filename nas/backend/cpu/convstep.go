@@ -95,6 +95,10 @@ type kernelStep struct {
 	out   *value
 	spec  conv.Spec     // the convolution, with defaults applied
 	epi   *convEpilogue // applied to the output (fuse.go), or nil
+	// dw, when set, is the depthwise convolution whose output x is: the
+	// step computes both (conv.RunSeparable) from dw's input and kernel
+	// (fuseSeparable).
+	dw *kernelStep
 
 	// fallback runs the convolution as a one-op Go backend executable; set
 	// by prepare when the project's kernels do not take the convolution.
@@ -104,10 +108,13 @@ type kernelStep struct {
 func (k *kernelStep) stepIndex() int { return k.index }
 
 // uses is the input and the kernel (once when they are the same value),
-// then the epilogue's operands.
+// or with dw the depthwise input and kernel and the kernel, then the
+// epilogue's operands.
 func (k *kernelStep) uses() []*value {
 	u := []*value{k.x, k.k}
-	if k.x == k.k {
+	if k.dw != nil {
+		u = []*value{k.dw.x, k.dw.k, k.k}
+	} else if k.x == k.k {
 		u = u[:1]
 	}
 	if k.epi != nil {
@@ -122,6 +129,9 @@ func (k *kernelStep) String() string {
 	d := fmt.Sprintf("ConvGeneral input %s kernel %s -> %s, strides %v, paddings %v, dilations %v/%v, groups %d/%d",
 		k.x.shape, k.k.shape, k.out.shape, c.Strides, c.Paddings, c.InputDilations, c.KernelDilations,
 		c.FeatureGroups, c.BatchGroups)
+	if k.dw != nil {
+		d = fmt.Sprintf("depthwise ConvGeneral input %s kernel %s, then %s", k.dw.x.shape, k.dw.k.shape, d)
+	}
 	if k.epi != nil {
 		d += ", then BatchNormForInference"
 		if k.epi.max != nil {
@@ -137,8 +147,8 @@ func (k *kernelStep) prepare(be *backend) error {
 	if !be.convFallback && k.kernelsTake() {
 		return nil
 	}
-	if k.epi != nil {
-		return fmt.Errorf("kernel step #%d (%s): an epilogue needs the project's kernels", k.index, k)
+	if k.epi != nil || k.dw != nil {
+		return fmt.Errorf("kernel step #%d (%s): a fused step needs the project's kernels", k.index, k)
 	}
 	b := be.Backend.Builder(fmt.Sprintf("conv#%d", k.index))
 	fn := b.Main()
@@ -173,7 +183,7 @@ func (k *kernelStep) run(be *backend, x, kernel compute.Buffer, epi []compute.Bu
 		}
 		return outs[0], nil
 	}
-	return k.runKernel(be, x, kernel, epi)
+	return k.runKernel(be, append([]compute.Buffer{x, kernel}, epi...))
 }
 
 // finalize releases what prepare made.

@@ -105,7 +105,9 @@ const (
 	OptionNoFastKernels = "nofastkernels"
 	// OptionNoFuse switches off the fusion of BatchNormForInference (and
 	// a Max with a constant after it, a ReLU) into the convolution whose
-	// output it normalizes (see fuse.go): each op is a step of its own.
+	// output it normalizes, and of a depthwise convolution into the
+	// pointwise one that reads its output (see fuse.go): each op is a
+	// step of its own.
 	OptionNoFuse = "nofuse"
 	// OptionFastKernelMin, given as "fastkernelmin=N", sets the number of
 	// elements (broadcast output, other ops' input) from which these ops

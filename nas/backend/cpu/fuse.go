@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"github.com/trgnas/trgnas/nas/backend/cpu/conv"
 	"github.com/trgnas/trgnas/nas/backend/cpu/fast"
 	"github.com/trgnas/trgnas/nas/backend/cpu/norm"
 )
@@ -74,4 +75,44 @@ func epilogueFunc[T float32 | float64](e *convEpilogue, ops []any) (func([]T), e
 			_ = fast.Max(rows, c, rows, 1)
 		}
 	}, nil
+}
+
+// fuseSeparable joins, in the compiled plan e, each live pointwise
+// convolution step whose input is the output of a depthwise convolution
+// step used by nothing else (no other live step, not a graph output) to
+// that step: the pair then runs as one conv.RunSeparable, which never
+// stores the depthwise output whole, and the depthwise step is dropped.
+// In a training graph the depthwise output also feeds the pointwise
+// kernel's gradient, so nothing is joined there. It reports whether it
+// joined any.
+func (b *builder) fuseSeparable(e *executable) bool {
+	if b.be.noFuse || b.be.convFallback {
+		return false
+	}
+	uses := make([]int, len(b.values))
+	for _, v := range e.outputs {
+		uses[v.id]++
+	}
+	for i, st := range e.steps {
+		if e.live[i] {
+			for _, u := range st.uses() {
+				uses[u.id]++
+			}
+		}
+	}
+	joined := false
+	for i, st := range e.steps {
+		k, ok := st.(*kernelStep)
+		if !ok || !e.live[i] || k.dw != nil || uses[k.x.id] != 1 {
+			continue
+		}
+		d, ok := k.x.step.(*kernelStep)
+		if !ok || d.epi != nil || d.dw != nil || d.x == d.k || k.k == d.x || k.k == d.k || k.x == k.k ||
+			!d.kernelsTake() || !k.kernelsTake() || !conv.Separable(d.spec, k.spec) {
+			continue
+		}
+		k.dw = d
+		joined = true
+	}
+	return joined
 }

@@ -76,3 +76,83 @@ func TestFusedEpilogue(t *testing.T) {
 		t.Errorf("output #0 has %d negative values after the fused ReLU", negatives)
 	}
 }
+
+// depthwise2d is a depthwise convolution of x [n,h,w,c] with k [kh,kw,1,c].
+func depthwise2d(b compute.Function, x, k compute.Value, c, stride, pad int) compute.Value {
+	axes := compute.ConvolveAxesConfig{
+		InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
+		KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
+		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2},
+	}
+	return must(b.ConvGeneral(x, k, axes, []int{stride, stride}, [][2]int{{pad, pad}, {pad, pad}},
+		[]int{1, 1}, []int{1, 1}, c, 1))
+}
+
+// TestFusedSeparable: a depthwise convolution whose output only a
+// pointwise one reads runs with it as one step (conv.RunSeparable),
+// batch normalization and Max in its epilogue, with the bits of the
+// separate steps of "nofuse"; a depthwise output that is also a graph
+// output, or that another op reads (as the kernel gradient does in
+// training), keeps its own step.
+func TestFusedSeparable(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	in := func(dims ...int) input {
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return input{dims: dims, data: v}
+	}
+	positive := func(x input) input {
+		for i, v := range x.data {
+			x.data[i] = 0.5 + v*v
+		}
+		return x
+	}
+	ins := []input{in(3, 10, 10, 16), in(3, 3, 1, 16), in(1, 1, 16, 24), in(24), in(24), in(24), positive(in(24)),
+		in(5, 5, 1, 24), in(1, 1, 24, 32)}
+	sepConv := func(b compute.Function, p []compute.Value) (compute.Value, error) {
+		y, err := b.BatchNormForInference(conv2d(b, depthwise2d(b, p[0], p[1], 16, 1, 1), p[2], 1, 0), p[3], p[4], p[5], p[6], 1e-5, 3)
+		if err != nil {
+			return nil, err
+		}
+		return b.Max(y, scalar(b, 0))
+	}
+	cases := []struct {
+		name   string
+		fn     graphFn
+		joined int // depthwise steps joined to their pointwise one
+	}{
+		{"two separable layers", func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
+			y, err := sepConv(b, p)
+			if err != nil {
+				return nil, err
+			}
+			return []compute.Value{conv2d(b, depthwise2d(b, y, p[7], 24, 2, 2), p[8], 1, 0)}, nil
+		}, 2},
+		{"depthwise output returned", func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
+			d := depthwise2d(b, p[0], p[1], 16, 1, 1)
+			return []compute.Value{conv2d(b, d, p[2], 1, 0), d}, nil
+		}, 0},
+		{"depthwise output read twice", func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
+			d := depthwise2d(b, p[0], p[1], 16, 1, 1)
+			return []compute.Value{conv2d(b, d, p[2], 1, 0), must(b.Max(d, scalar(b, 0)))}, nil
+		}, 0},
+	}
+	for _, c := range cases {
+		got, plan := run(t, newGofill(t, ""), c.fn, ins, nil)
+		want, planSep := run(t, newGofill(t, "nofuse"), c.fn, ins, nil)
+		if d := strings.Count(planSep, "K") - strings.Count(plan, "K") - strings.Count(plan, "D"); d != c.joined || strings.Count(plan, "D") != c.joined {
+			t.Errorf("%s: plans %q (fused) and %q (nofuse): want %d joined steps (D), each one convolution step fewer", c.name, plan, planSep, c.joined)
+		}
+		for i := range want {
+			if !slices.Equal(got[i], want[i]) {
+				t.Errorf("%s: output #%d: fused and separate steps give other bits", c.name, i)
+			}
+		}
+	}
+}

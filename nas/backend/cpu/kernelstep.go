@@ -45,12 +45,21 @@ func (k *kernelStep) letter() byte {
 	if k.fallback != nil {
 		return 'F'
 	}
+	if k.dw != nil {
+		return 'D'
+	}
 	return 'K'
 }
 
-// exec runs the convolution: ins holds the input and the kernel (one
-// buffer when both are the same value), then the epilogue's operands.
+// exec runs the convolution: ins holds the buffers of uses().
 func (k *kernelStep) exec(be *backend, ins []compute.Buffer) ([]compute.Buffer, error) {
+	if k.dw != nil {
+		out, err := k.runKernel(be, ins)
+		if err != nil {
+			return nil, err
+		}
+		return []compute.Buffer{out}, nil
+	}
 	nk := 2
 	if k.x == k.k {
 		nk = 1

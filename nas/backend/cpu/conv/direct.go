@@ -21,91 +21,14 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			xc = *buf
 		}
 	}
-	co := q.groups * q.cog
-	// Kernel as [kh][kw][co].
-	kbuf := getBuf[T](q.kh * q.kw * co)
-	defer putBuf(kbuf)
-	kd := *kbuf
-	for i := range q.kh {
-		for j := range q.kw {
-			dst := kd[(i*q.kw+j)*co:][:co]
-			src := i*q.kH + j*q.kW
-			for o := range dst {
-				dst[o] = k[src+o*q.kOut]
-			}
-		}
-	}
 	workers = max(1, workers)
+	d := newDwRows(q, xc, k, workers)
+	defer d.release()
+	co := d.co
 	accs := make([]*[]T, workers)
 	for w := range accs {
 		accs[w] = getBuf[T](q.wo * co)
 		defer putBuf(accs[w])
-	}
-	// For windows entirely inside the (dilated) input, the taps that land
-	// on input values depend only on the window corner's residues modulo
-	// the input dilations: their offsets from the corner's input value are
-	// fixed, one list per residue pair.
-	relX, relK := make([][]int, q.dh*q.dw), make([][]int, q.dh*q.dw)
-	for rh := range q.dh {
-		for rw := range q.dw {
-			var rx, rk []int
-			for i := range q.kh {
-				if (rh+i*q.kdh)%q.dh != 0 {
-					continue
-				}
-				for j := range q.kw {
-					if (rw+j*q.kdw)%q.dw != 0 {
-						continue
-					}
-					rx = append(rx, ((rh+i*q.kdh)/q.dh*q.w+(rw+j*q.kdw)/q.dw)*q.cin)
-					rk = append(rk, (i*q.kw+j)*co)
-				}
-			}
-			relX[rh*q.dw+rw], relK[rh*q.dw+rw] = rx, rk
-		}
-	}
-	dense, denseX, denseK := q.dh == 1 && q.dw == 1, relX[0], relK[0]
-	// Per output column: the corner's input column and residue, or -1 if
-	// the window is not entirely inside.
-	wq, wr := make([]int, q.wo), make([]int, q.wo)
-	for ow := range q.wo {
-		wd0 := ow*q.sw - q.pw
-		wq[ow], wr[ow] = -1, 0
-		if wd0 >= 0 && wd0+(q.kw-1)*q.kdw < q.dilatedW {
-			wq[ow], wr[ow] = wd0/q.dw, wd0%q.dw
-		}
-	}
-	// Input column of each output column and kernel column (-1: none).
-	wis := make([]int, q.wo*q.kw)
-	for ow := range q.wo {
-		for j := range q.kw {
-			wis[ow*q.kw+j] = q.tapW(ow, j)
-		}
-	}
-	// Tap lists of the edge columns (windows crossing the left or right
-	// edge) of dense rows inside the input: input offsets from the
-	// row's first input value, kernel offsets.
-	colX, colK := make([][]int, q.wo), make([][]int, q.wo)
-	if dense {
-		for ow := range q.wo {
-			if wq[ow] >= 0 {
-				continue
-			}
-			for i := range q.kh {
-				for j := range q.kw {
-					if wi := wis[ow*q.kw+j]; wi >= 0 {
-						colX[ow] = append(colX[ow], (i*q.kdh*q.w+wi)*q.cin)
-						colK[ow] = append(colK[ow], (i*q.kw+j)*co)
-					}
-				}
-			}
-		}
-	}
-	taps := make([][]int, workers) // per worker: input offsets, kernel offsets, input rows
-	edge := make([][]int, workers) // per worker: a border row's input and kernel offsets
-	for w := range taps {
-		taps[w] = make([]int, 2*q.kh*q.kw+q.kh)
-		edge[w] = make([]int, 2*q.kh*q.kw)
 	}
 	// With output channels and columns contiguous, rows are computed in
 	// place.
@@ -116,95 +39,7 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 		if inPlace {
 			acc = out[b*q.oB+oh*q.oH:][:q.wo*co]
 		}
-		his := taps[w][2*q.kh*q.kw:]
-		for i := range q.kh {
-			his[i] = q.tapH(oh, i)
-		}
-		hd0 := oh*q.sh - q.ph
-		rowInside := q.cog == 1 && hd0 >= 0 && hd0+(q.kh-1)*q.kdh < q.dilatedH
-		hq, hr := 0, 0
-		if rowInside {
-			hq, hr = hd0/q.dh, hd0%q.dh
-		}
-		// Interior columns (a contiguous range): whole rows of vectors.
-		// In a dense row whose windows cross the top or bottom edge the
-		// interior columns share one tap list: the kernel rows that land
-		// on input rows, offsets from the column's first input value in
-		// input row 0.
-		borderRow := !rowInside && dense && q.cog == 1
-		lo, hi, done := 0, 0, 0
-		if rowInside || borderRow {
-			for lo < q.wo && wq[lo] < 0 {
-				lo++
-			}
-			for hi = lo; hi < q.wo && wq[hi] >= 0; hi++ {
-			}
-		}
-		var bx, bk []int
-		if borderRow && hi > lo {
-			bx, bk = edge[w][:0], edge[w][q.kh*q.kw:q.kh*q.kw]
-			for i, hrow := range his {
-				if hrow < 0 {
-					continue
-				}
-				for j := range q.kw {
-					bx = append(bx, (hrow*q.w+j*q.kdw)*q.cin)
-					bk = append(bk, (i*q.kw+j)*co)
-				}
-			}
-			done = dwRowTaps(xc, (b*q.h*q.w+wq[lo])*q.cin, q.sw*q.cin, bx, kd, bk, co, hi-lo, acc[lo*co:], co)
-		} else if hi > lo {
-			if dense && q.kh == 3 && q.kw == 3 && q.kdh == 1 && q.kdw == 1 {
-				done = dwRow3(xc, ((b*q.h+hq)*q.w+wq[lo])*q.cin, q.sw*q.cin, q.w*q.cin, q.cin, kd, co, hi-lo, acc[lo*co:])
-			} else {
-				done = dwRowPhases(q, xc, kd, relX, relK, wq, wr, ((b*q.h+hq)*q.w)*q.cin, hr, lo, hi, acc)
-			}
-		}
-		for ow := range q.wo {
-			a := acc[ow*co : (ow+1)*co]
-			if ow >= lo && ow < hi && done > 0 {
-				if done < co && borderRow {
-					dwPointScalar(xc[(b*q.h*q.w+wq[ow])*q.cin:], kd, bx, bk, a, done)
-				} else if done < co {
-					r := hr*q.dw + wr[ow]
-					dwPointScalar(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a, done)
-				}
-				continue
-			}
-			if rowInside && dense && wq[ow] < 0 {
-				dwPoint(xc[(b*q.h+hq)*q.w*q.cin:], kd, colX[ow], colK[ow], a)
-				continue
-			}
-			if rowInside && wq[ow] >= 0 {
-				if dense {
-					dwPoint(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, denseX, denseK, a)
-					continue
-				}
-				r := hr*q.dw + wr[ow]
-				dwPoint(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a)
-				continue
-			}
-			n := 0
-			xo, ko := taps[w][:q.kh*q.kw], taps[w][q.kh*q.kw:2*q.kh*q.kw]
-			for i, hi := range his {
-				if hi < 0 {
-					continue
-				}
-				for j := range q.kw {
-					wi := wis[ow*q.kw+j]
-					if wi < 0 {
-						continue
-					}
-					xo[n], ko[n] = ((b*q.h+hi)*q.w+wi)*q.cin, (i*q.kw+j)*co
-					n++
-				}
-			}
-			if q.cog == 1 {
-				dwPoint(xc, kd, xo[:n], ko[:n], a)
-			} else {
-				dwPointMultiplier(xc, kd, xo[:n], ko[:n], a, q.cog)
-			}
-		}
+		d.row(w, row, acc)
 		if inPlace {
 			return
 		}
@@ -220,6 +55,208 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 			}
 		}
 	})
+}
+
+// dwRows is a depthwise problem (cig == 1) on its canonical input, set up
+// to compute its output one row (image b, output row oh) at a time, by up
+// to workers goroutines at once: the kernel as [kh][kw][co] and the tap
+// lists of the window positions.
+type dwRows[T float32 | float64] struct {
+	q              *problem
+	xc, kd         []T
+	kbuf           *[]T
+	co             int
+	relX, relK     [][]int
+	dense          bool
+	denseX, denseK []int
+	wq, wr, wis    []int
+	colX, colK     [][]int
+	taps, edge     [][]int // per worker: input offsets, kernel offsets, input rows; a border row's taps
+}
+
+func newDwRows[T float32 | float64](q *problem, xc, k []T, workers int) *dwRows[T] {
+	co := q.groups * q.cog
+	d := &dwRows[T]{q: q, xc: xc, co: co}
+	// Kernel as [kh][kw][co].
+	d.kbuf = getBuf[T](q.kh * q.kw * co)
+	kd := *d.kbuf
+	d.kd = kd
+	for i := range q.kh {
+		for j := range q.kw {
+			dst := kd[(i*q.kw+j)*co:][:co]
+			src := i*q.kH + j*q.kW
+			for o := range dst {
+				dst[o] = k[src+o*q.kOut]
+			}
+		}
+	}
+	// For windows entirely inside the (dilated) input, the taps that land
+	// on input values depend only on the window corner's residues modulo
+	// the input dilations: their offsets from the corner's input value are
+	// fixed, one list per residue pair.
+	d.relX, d.relK = make([][]int, q.dh*q.dw), make([][]int, q.dh*q.dw)
+	for rh := range q.dh {
+		for rw := range q.dw {
+			var rx, rk []int
+			for i := range q.kh {
+				if (rh+i*q.kdh)%q.dh != 0 {
+					continue
+				}
+				for j := range q.kw {
+					if (rw+j*q.kdw)%q.dw != 0 {
+						continue
+					}
+					rx = append(rx, ((rh+i*q.kdh)/q.dh*q.w+(rw+j*q.kdw)/q.dw)*q.cin)
+					rk = append(rk, (i*q.kw+j)*co)
+				}
+			}
+			d.relX[rh*q.dw+rw], d.relK[rh*q.dw+rw] = rx, rk
+		}
+	}
+	d.dense, d.denseX, d.denseK = q.dh == 1 && q.dw == 1, d.relX[0], d.relK[0]
+	// Per output column: the corner's input column and residue, or -1 if
+	// the window is not entirely inside.
+	d.wq, d.wr = make([]int, q.wo), make([]int, q.wo)
+	for ow := range q.wo {
+		wd0 := ow*q.sw - q.pw
+		d.wq[ow], d.wr[ow] = -1, 0
+		if wd0 >= 0 && wd0+(q.kw-1)*q.kdw < q.dilatedW {
+			d.wq[ow], d.wr[ow] = wd0/q.dw, wd0%q.dw
+		}
+	}
+	// Input column of each output column and kernel column (-1: none).
+	d.wis = make([]int, q.wo*q.kw)
+	for ow := range q.wo {
+		for j := range q.kw {
+			d.wis[ow*q.kw+j] = q.tapW(ow, j)
+		}
+	}
+	// Tap lists of the edge columns (windows crossing the left or right
+	// edge) of dense rows inside the input: input offsets from the
+	// row's first input value, kernel offsets.
+	d.colX, d.colK = make([][]int, q.wo), make([][]int, q.wo)
+	if d.dense {
+		for ow := range q.wo {
+			if d.wq[ow] >= 0 {
+				continue
+			}
+			for i := range q.kh {
+				for j := range q.kw {
+					if wi := d.wis[ow*q.kw+j]; wi >= 0 {
+						d.colX[ow] = append(d.colX[ow], (i*q.kdh*q.w+wi)*q.cin)
+						d.colK[ow] = append(d.colK[ow], (i*q.kw+j)*co)
+					}
+				}
+			}
+		}
+	}
+	d.taps, d.edge = make([][]int, workers), make([][]int, workers)
+	for w := range d.taps {
+		d.taps[w] = make([]int, 2*q.kh*q.kw+q.kh)
+		d.edge[w] = make([]int, 2*q.kh*q.kw)
+	}
+	return d
+}
+
+// release gives back the kernel's buffer.
+func (d *dwRows[T]) release() { putBuf(d.kbuf) }
+
+// row computes output row row (image row/ho, output row row%ho) into acc,
+// [wo][co], as worker w.
+func (d *dwRows[T]) row(w, row int, acc []T) {
+	q, xc, kd, co := d.q, d.xc, d.kd, d.co
+	relX, relK, wq, wr := d.relX, d.relK, d.wq, d.wr
+	dense := d.dense
+	b, oh := row/q.ho, row%q.ho
+	his := d.taps[w][2*q.kh*q.kw:]
+	for i := range q.kh {
+		his[i] = q.tapH(oh, i)
+	}
+	hd0 := oh*q.sh - q.ph
+	rowInside := q.cog == 1 && hd0 >= 0 && hd0+(q.kh-1)*q.kdh < q.dilatedH
+	hq, hr := 0, 0
+	if rowInside {
+		hq, hr = hd0/q.dh, hd0%q.dh
+	}
+	// Interior columns (a contiguous range): whole rows of vectors.
+	// In a dense row whose windows cross the top or bottom edge the
+	// interior columns share one tap list: the kernel rows that land
+	// on input rows, offsets from the column's first input value in
+	// input row 0.
+	borderRow := !rowInside && dense && q.cog == 1
+	lo, hi, done := 0, 0, 0
+	if rowInside || borderRow {
+		for lo < q.wo && wq[lo] < 0 {
+			lo++
+		}
+		for hi = lo; hi < q.wo && wq[hi] >= 0; hi++ {
+		}
+	}
+	var bx, bk []int
+	if borderRow && hi > lo {
+		bx, bk = d.edge[w][:0], d.edge[w][q.kh*q.kw:q.kh*q.kw]
+		for i, hrow := range his {
+			if hrow < 0 {
+				continue
+			}
+			for j := range q.kw {
+				bx = append(bx, (hrow*q.w+j*q.kdw)*q.cin)
+				bk = append(bk, (i*q.kw+j)*co)
+			}
+		}
+		done = dwRowTaps(xc, (b*q.h*q.w+wq[lo])*q.cin, q.sw*q.cin, bx, kd, bk, co, hi-lo, acc[lo*co:], co)
+	} else if hi > lo {
+		if dense && q.kh == 3 && q.kw == 3 && q.kdh == 1 && q.kdw == 1 {
+			done = dwRow3(xc, ((b*q.h+hq)*q.w+wq[lo])*q.cin, q.sw*q.cin, q.w*q.cin, q.cin, kd, co, hi-lo, acc[lo*co:])
+		} else {
+			done = dwRowPhases(q, xc, kd, relX, relK, wq, wr, ((b*q.h+hq)*q.w)*q.cin, hr, lo, hi, acc)
+		}
+	}
+	for ow := range q.wo {
+		a := acc[ow*co : (ow+1)*co]
+		if ow >= lo && ow < hi && done > 0 {
+			if done < co && borderRow {
+				dwPointScalar(xc[(b*q.h*q.w+wq[ow])*q.cin:], kd, bx, bk, a, done)
+			} else if done < co {
+				r := hr*q.dw + wr[ow]
+				dwPointScalar(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a, done)
+			}
+			continue
+		}
+		if rowInside && dense && wq[ow] < 0 {
+			dwPoint(xc[(b*q.h+hq)*q.w*q.cin:], kd, d.colX[ow], d.colK[ow], a)
+			continue
+		}
+		if rowInside && wq[ow] >= 0 {
+			if dense {
+				dwPoint(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, d.denseX, d.denseK, a)
+				continue
+			}
+			r := hr*q.dw + wr[ow]
+			dwPoint(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a)
+			continue
+		}
+		n := 0
+		xo, ko := d.taps[w][:q.kh*q.kw], d.taps[w][q.kh*q.kw:2*q.kh*q.kw]
+		for i, hi := range his {
+			if hi < 0 {
+				continue
+			}
+			for j := range q.kw {
+				wi := d.wis[ow*q.kw+j]
+				if wi < 0 {
+					continue
+				}
+				xo[n], ko[n] = ((b*q.h+hi)*q.w+wi)*q.cin, (i*q.kw+j)*co
+				n++
+			}
+		}
+		if q.cog == 1 {
+			dwPoint(xc, kd, xo[:n], ko[:n], a)
+		} else {
+			dwPointMultiplier(xc, kd, xo[:n], ko[:n], a, q.cog)
+		}
+	}
 }
 
 // dwRowPhases computes the interior columns [lo, hi) of one output row

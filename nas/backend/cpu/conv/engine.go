@@ -162,6 +162,6 @@ func runKernel[T float32 | float64](p *plan, x, k, out []T, epi func([]T), worke
 		groupedDot(q, xc, k, out, workers)
 		return "grouped-dot", false
 	default:
-		return "gemm", gemmConv(q, xc, k, out, epi, workers)
+		return "gemm", gemmConv(q, xc, k, out, epi, workers, nil, 0)
 	}
 }

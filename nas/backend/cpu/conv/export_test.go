@@ -3,3 +3,6 @@ package conv
 // EpilogueRowsInItems is how many output rows have had their epilogue run
 // by the GEMM work item that computed them.
 func EpilogueRowsInItems() int64 { return epilogueRowsInItems.Load() }
+
+// SeparableRuns is how many pairs RunSeparable has run in one pass.
+func SeparableRuns() int64 { return separableRuns.Load() }

@@ -38,8 +38,11 @@ func itemRows(m, workers, unit int) int {
 // whose A (im2col of the input) is gathered straight into packed panels.
 // With one group and one phase, it runs epi (when not nil) on each work
 // item's output rows once their sums are complete, and reports whether it
-// did so for every row.
-func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), workers int) bool {
+// did so for every row. With src (a problem whose A is its input's rows,
+// rowsInPlace), A's rows are not read from xc but made by src for each
+// work item: src(w, m0, m1) returns rows [m0, m1) contiguous, made by
+// worker w; work items then start at multiples of align rows.
+func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), workers int, src func(w, m0, m1 int) []T, align int) bool {
 	phH := phases(q.ho, q.kh, q.sh, q.dh, q.kdh, q.ph)
 	phW := phases(q.wo, q.kw, q.sw, q.dw, q.kdw, q.pw)
 	cogP := (q.cog + nr - 1) / nr * nr
@@ -70,8 +73,12 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 	splitWorkers := gemmWorkers(workers, maxRows, splitUnit)
 	workers = gemmWorkers(workers, maxRows, mr)
 	abufs := make([]*[]T, max(workers, splitWorkers))
+	aRows := mcRows
+	if src != nil {
+		aRows = (srcRows(align) + mr - 1) / mr * mr
+	}
 	for w := range abufs {
-		abufs[w] = getBuf[T](mcRows * tpb * q.cig)
+		abufs[w] = getBuf[T](aRows * tpb * q.cig)
 		defer putBuf(abufs[w])
 	}
 	rowBuf := getBuf[int](4 * maxRows)
@@ -111,6 +118,9 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 				bm := (*bbuf)[:taps*q.cig*cogP]
 				packB(q, k, bm, g, ah.taps, aw.taps, workers)
 				mc := itemRows(m, workers, mr)
+				if src != nil {
+					mc = (mc + align - 1) / align * align
+				}
 				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, tapsH: ah.taps, tapsW: aw.taps,
 					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace(),
 					direct: directOK[T](q), epi: epi}
@@ -126,6 +136,13 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 					continue
 				}
 				par.For(workers, chunks, func(w, chunk int) {
+					if src != nil {
+						m0 := chunk * mc
+						jw := job
+						jw.xc, jw.xRow0 = src(w, m0, min(m, m0+mc)), m0
+						jw.chunk(*abufs[w], chunk, 0, taps, out)
+						return
+					}
 					job.chunk(*abufs[w], chunk, 0, taps, out)
 				})
 			}
@@ -133,6 +150,10 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 	}
 	return done
 }
+
+// srcRows is the most rows a work item of gemmConv has with a row source
+// aligned to align rows.
+func srcRows(align int) int { return (mcRows + align - 1) / align * align }
 
 // packB copies group g's kernel, restricted to the taps of one phase, into
 // b as panels of nr output channels, each laid out [tap][cig][nr] (the
@@ -234,7 +255,8 @@ type gemmJob[T float32 | float64] struct {
 	tpb, mc                    int
 	tapsH, tapsW               []int
 	rowX, rowHd, rowWd, rowOut []int
-	inPlace                    bool      // A's rows are xc's rows (rowsInPlace)
+	inPlace                    bool // A's rows are xc's rows (rowsInPlace), from row xRow0 on
+	xRow0                      int
 	direct                     bool      // panels may be read from xc in place (directOK)
 	linear                     bool      // row m of A starts at xc[rowX[m]+(rowHd[m]*w+rowWd[m])*cin] for every tap (padded)
 	epi                        func([]T) // run on output rows once complete (gemmConv); nil: none
@@ -364,7 +386,7 @@ func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
 			panel := ap[p*kc*mr : (p+1)*kc*mr]
 			if j.inPlace {
 				// One tap: kc == cin and rows are consecutive.
-				src := j.xc[(m0+p*mr)*kc:][:rows*kc]
+				src := j.xc[(m0-j.xRow0+p*mr)*kc:][:rows*kc]
 				if rows == mr {
 					panel = src
 				} else {

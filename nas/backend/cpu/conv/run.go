@@ -36,20 +36,34 @@ func RunEpilogue[T float32 | float64](s Spec, x, k, out []T, epi func(rows []T),
 	if epi != nil && p.axes.OutputChannels != p.rank-1 {
 		return fmt.Errorf("%w: an epilogue needs the output channels on the last axis, not axis %d of %d", ErrSpec, p.axes.OutputChannels, p.rank)
 	}
+	runPlan(p, x, k, out, epi, workers)
+	return nil
+}
+
+// runPlan is RunEpilogue on checked operands, workers > 0.
+func runPlan[T float32 | float64](p *plan, x, k, out []T, epi func(rows []T), workers int) {
 	done := false
 	if p.sp > 2 {
 		reference(p, x, k, out)
 	} else {
 		done = runFast(p, x, k, out, epi, workers)
 	}
-	if epi != nil && !done && len(out) > 0 {
-		rows := len(out) / p.co
-		per := max(1, min(rows, epilogueRows))
-		par.For(workers, (rows+per-1)/per, func(_, i int) {
-			epi(out[i*per*p.co : min(rows, (i+1)*per)*p.co])
-		})
+	if epi != nil && !done {
+		epilogueAfter(out, p.co, epi, workers)
 	}
-	return nil
+}
+
+// epilogueAfter runs epi over out, rows of co values, in blocks of
+// epilogueRows rows.
+func epilogueAfter[T float32 | float64](out []T, co int, epi func(rows []T), workers int) {
+	if len(out) == 0 {
+		return
+	}
+	rows := len(out) / co
+	per := max(1, min(rows, epilogueRows))
+	par.For(workers, (rows+per-1)/per, func(_, i int) {
+		epi(out[i*per*co : min(rows, (i+1)*per)*co])
+	})
 }
 
 // epilogueRows is the number of output rows per call of an epilogue run

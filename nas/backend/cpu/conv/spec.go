@@ -22,6 +22,9 @@
 // RunEpilogue also applies a function to the output rows (batch
 // normalization and a ReLU, for inference), in the GEMM's work items while
 // their rows are in cache.
+// RunSeparable runs a depthwise convolution and the pointwise one that
+// reads its output in one pass: each GEMM work item computes the
+// depthwise rows it multiplies.
 //
 // Other spatial ranks go through Reference, the plain nested-loop
 // definition that the tests use as ground truth. The output may have any

@@ -12,7 +12,8 @@ import (
 // benchmarks report it as GFLOP/s against the machine's FMA peak.
 type Stat struct {
 	// Kernel is gemm (im2col GEMM), pointwise-kernel-grad, depthwise,
-	// depthwise-kernel-grad or grouped-dot (see the package doc).
+	// depthwise-kernel-grad, grouped-dot (see the package doc) or
+	// separable (RunSeparable's pairs run in one pass).
 	Kernel  string  `json:"kernel"`
 	Calls   int64   `json:"calls"`
 	Flops   float64 `json:"flops"`   // two per multiply-add of the convolutions
@@ -47,7 +48,10 @@ func Stats() []Stat {
 }
 
 // record adds one Run of p by kernel that took d.
-func record(kernel string, p *plan, d time.Duration) {
+func record(kernel string, p *plan, d time.Duration) { add(kernel, flopsOf(p), d) }
+
+// flopsOf is the floating-point operations of p: two per multiply-add.
+func flopsOf(p *plan) float64 {
 	flops := 2.0
 	for _, n := range p.out {
 		flops *= float64(n)
@@ -60,6 +64,11 @@ func record(kernel string, p *plan, d time.Duration) {
 	if p.co > 0 {
 		flops /= float64(p.co)
 	}
+	return flops
+}
+
+// add adds one call of kernel, flops operations in d.
+func add(kernel string, flops float64, d time.Duration) {
 	statsMu.Lock()
 	defer statsMu.Unlock()
 	s := stats[kernel]
