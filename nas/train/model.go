@@ -82,22 +82,33 @@ func (m Model) Logits(scope *model.Scope, x *graph.Node, training bool) *graph.N
 	// No gradient flows into the images: without the mark, the stem's
 	// custom gradient (package layers) would compute one.
 	x = graph.StopGradient(x)
+	// An evaluation graph takes no gradient: with the layers' operands
+	// marked so, package layers adds no custom-gradient ops, which would
+	// keep each convolution's input alive in the graph (and stop the
+	// backend from running a depthwise convolution together with the
+	// pointwise one after it). The marks are identities: same values.
+	ng := func(n *graph.Node) *graph.Node {
+		if training {
+			return n
+		}
+		return graph.StopGradient(n)
+	}
 	sc := scope.At("stem")
-	x = layers.Conv2D(x, m.weight(sc, g, "conv", 3, 3, m.C, a.StemChannels(), m.C*9), 1)
+	x = layers.Conv2D(x, ng(m.weight(sc, g, "conv", 3, 3, m.C, a.StemChannels(), m.C*9)), 1)
 	x = layers.BatchNorm(sc.At("bn"), x, training)
 	h, w := m.H, m.W
 	assertShape(x, "stem", batch, h, w, a.StemChannels())
 
 	for i, l := range a.Layers() {
 		lc := scope.At("layer_%03d", i)
-		x = layers.ReLU(x)
+		x = ng(layers.ReLU(ng(x)))
 		k := l.Kernel
 		if l.Op == nas.OpSepConv {
 			// Depthwise: groups = In, so fan_in = k*k.
-			x = layers.DepthwiseConv2D(x, m.weight(lc, g, "depthwise", k, k, 1, l.In, k*k), l.Stride)
-			x = layers.Conv2D(x, m.weight(lc, g, "pointwise", 1, 1, l.In, l.Out, l.In), 1)
+			x = ng(layers.DepthwiseConv2D(x, ng(m.weight(lc, g, "depthwise", k, k, 1, l.In, k*k)), l.Stride))
+			x = layers.Conv2D(x, ng(m.weight(lc, g, "pointwise", 1, 1, l.In, l.Out, l.In)), 1)
 		} else {
-			x = layers.Conv2D(x, m.weight(lc, g, "conv", k, k, l.In, l.Out, l.In*k*k), l.Stride)
+			x = layers.Conv2D(x, ng(m.weight(lc, g, "conv", k, k, l.In, l.Out, l.In*k*k)), l.Stride)
 		}
 		x = layers.BatchNorm(lc.At("bn"), x, training)
 		h, w = nas.ConvOut(h, l.Stride), nas.ConvOut(w, l.Stride)
@@ -110,7 +121,7 @@ func (m Model) Logits(scope *model.Scope, x *graph.Node, training bool) *graph.N
 	assertShape(x, "pool", batch, cf)
 	weights := m.weight(hc, g, "weights", cf, m.Classes, 0, 0, cf)
 	biases := m.uniformVar(hc, "biases", []int{m.Classes}, 1/math.Sqrt(float64(cf))).NodeValue(g)
-	logits := graph.Add(layers.Dot(x, weights), graph.Reshape(biases, 1, m.Classes))
+	logits := graph.Add(layers.Dot(ng(x), ng(weights)), graph.Reshape(biases, 1, m.Classes))
 	assertShape(logits, "logits", batch, m.Classes)
 	return logits
 }

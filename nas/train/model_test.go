@@ -26,6 +26,30 @@ func buildModel(t *testing.T, m train.Model, training bool) (*model.Store, shape
 	return store, logits.Shape()
 }
 
+// TestEvalGraphWithoutGradientOps: the evaluation graph has none of the
+// custom-gradient identities of package layers (their packing keeps each
+// convolution's input alive in the graph), the training graph has them.
+func TestEvalGraphWithoutGradientOps(t *testing.T) {
+	m := train.Model{Arch: nas.Arch{Width: 4, Ops: []int{0, 1, 0}, Kernels: []int{3, 5, 3}}, H: 8, W: 8, C: 1, Classes: 3}
+	for _, training := range []bool{true, false} {
+		g := graph.NewGraph(testBackend(t), "model")
+		x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 2, m.H, m.W, m.C))
+		m.Logits(model.NewStore().RootScope(), x, training)
+		custom := 0
+		for _, n := range g.Nodes() {
+			if n.CustomGradient() != nil {
+				custom++
+			}
+		}
+		if training && custom == 0 {
+			t.Error("training graph: no custom gradient")
+		}
+		if !training && custom > 0 {
+			t.Errorf("evaluation graph: %d custom gradients, want none", custom)
+		}
+	}
+}
+
 func TestModelParamsMatchArch(t *testing.T) {
 	tests := []struct {
 		name string
