@@ -16,24 +16,7 @@ import (
 // normalized output takes a non-zero maximum, and a convolution whose
 // output is also a graph output (the plain step stays for it).
 func TestFusedEpilogue(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	in := func(dims ...int) input {
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return input{dims: dims, data: v}
-	}
-	positive := func(x input) input {
-		for i, v := range x.data {
-			x.data[i] = 0.5 + v*v
-		}
-		return x
-	}
+	in := normalInputs(rand.New(rand.NewPCG(3, 4)))
 	ins := []input{in(4, 8, 8, 5), in(3, 3, 5, 24), in(24), in(24), in(24), positive(in(24)),
 		in(1, 1, 24, 40), in(40), in(40), in(40), positive(in(40))}
 	fn := func(b compute.Function, p []compute.Value) ([]compute.Value, error) {
@@ -95,24 +78,7 @@ func depthwise2d(b compute.Function, x, k compute.Value, c, stride, pad int) com
 // output, or that another op reads (as the kernel gradient does in
 // training), keeps its own step.
 func TestFusedSeparable(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	in := func(dims ...int) input {
-		n := 1
-		for _, d := range dims {
-			n *= d
-		}
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return input{dims: dims, data: v}
-	}
-	positive := func(x input) input {
-		for i, v := range x.data {
-			x.data[i] = 0.5 + v*v
-		}
-		return x
-	}
+	in := normalInputs(rand.New(rand.NewPCG(5, 6)))
 	ins := []input{in(3, 10, 10, 16), in(3, 3, 1, 16), in(1, 1, 16, 24), in(24), in(24), in(24), positive(in(24)),
 		in(5, 5, 1, 24), in(1, 1, 24, 32)}
 	sepConv := func(b compute.Function, p []compute.Value) (compute.Value, error) {
@@ -155,4 +121,28 @@ func TestFusedSeparable(t *testing.T) {
 			}
 		}
 	}
+}
+
+// normalInputs returns a maker of inputs of the given dimensions with
+// standard normal values from r.
+func normalInputs(r *rand.Rand) func(dims ...int) input {
+	return func(dims ...int) input {
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return input{dims: dims, data: v}
+	}
+}
+
+// positive makes x's values positive (0.5 + v*v), as variances are.
+func positive(x input) input {
+	for i, v := range x.data {
+		x.data[i] = 0.5 + v*v
+	}
+	return x
 }

@@ -136,6 +136,17 @@ func runFast[T float32 | float64](p *plan, x, k, out []T, epi func([]T), workers
 	return done
 }
 
+// canonical returns q's input x in the canonical layout: x itself, or a
+// copy in a pooled buffer (returned too, for putBuf; nil for none).
+func canonical[T float32 | float64](q *problem, x []T, workers int) ([]T, *[]T) {
+	if q.inputIsCanonical {
+		return x, nil
+	}
+	buf := getBuf[T](q.nb * q.h * q.w * q.cin)
+	canonicalInput(q, x, *buf, workers)
+	return *buf, buf
+}
+
 // runKernel is runFast; it returns the name of the kernel that ran (see
 // Stat) and whether it ran epi.
 func runKernel[T float32 | float64](p *plan, x, k, out []T, epi func([]T), workers int) (string, bool) {
@@ -147,13 +158,8 @@ func runKernel[T float32 | float64](p *plan, x, k, out []T, epi func([]T), worke
 	if q.pointwiseGradFits() && pointwiseGrad(q, x, k, out, workers) {
 		return "pointwise-kernel-grad", false
 	}
-	xc := x
-	if !q.inputIsCanonical {
-		buf := getBuf[T](q.nb * q.h * q.w * q.cin)
-		defer putBuf(buf)
-		xc = *buf
-		canonicalInput(q, x, xc, workers)
-	}
+	xc, buf := canonical(q, x, workers)
+	defer putBuf(buf)
 	switch {
 	case q.cig == 1:
 		depthwise(q, xc, k, out, workers)

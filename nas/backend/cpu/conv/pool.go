@@ -39,8 +39,11 @@ func getBuf[T float32 | float64 | int](n int) *[]T {
 	return &b
 }
 
-// putBuf returns b to the pool of its capacity.
+// putBuf returns b to the pool of its capacity (nil: nothing).
 func putBuf[T float32 | float64 | int](b *[]T) {
+	if b == nil {
+		return
+	}
 	c := sizeClass(cap(*b))
 	if cap(*b) != 1<<c {
 		return // not from getBuf

@@ -89,13 +89,8 @@ func separableFits(dp, pp *plan) (dq, pq *problem, ok bool) {
 // separable runs a pair for which separableFits holds and reports whether
 // it ran epi.
 func separable[T float32 | float64](dq, pq *problem, x, kdw, kpw, out []T, epi func([]T), workers int) bool {
-	xc := x
-	if !dq.inputIsCanonical {
-		buf := getBuf[T](dq.nb * dq.h * dq.w * dq.cin)
-		defer putBuf(buf)
-		xc = *buf
-		canonicalInput(dq, x, xc, workers)
-	}
+	xc, buf := canonical(dq, x, workers)
+	defer putBuf(buf)
 	d := newDwRows(dq, xc, kdw, workers)
 	defer d.release()
 	wo, co := dq.wo, d.co
