@@ -43,7 +43,7 @@ func runFinal(args []string, stdout, stderr io.Writer) error {
 	jsonOut := fs.Bool("json", false, "print the final record as one JSON object on stdout")
 	quiet := fs.Bool("quiet", false, "no progress bar on stderr")
 	var caches listFlag
-	fs.Var(&caches, "cache", "reuse a finished final record of another ledger with the same data, network, role, recipe and test set (repeatable)")
+	fs.Var(&caches, "cache", "reuse a finished final record of another ledger with the same data, network, recipe and test set, made for either role (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
