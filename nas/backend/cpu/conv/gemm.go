@@ -94,8 +94,11 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 				m := q.nb * len(ah.outs) * len(aw.outs)
 				rb := *rowBuf
 				rowX, rowHd, rowWd, rowOut := rb[:m], rb[m:2*m], rb[2*m:3*m], rb[3*m:4*m]
-				r := 0
-				for b := range q.nb {
+				// Each image's rows in parallel: a large GEMM has tens of
+				// thousands.
+				per := len(ah.outs) * len(aw.outs)
+				par.For(workers, q.nb, func(_, b int) {
+					r := b * per
 					for _, oh := range ah.outs {
 						for _, ow := range aw.outs {
 							rowX[r] = b*q.h*q.w*q.cin + g*q.cig
@@ -105,7 +108,7 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 							r++
 						}
 					}
-				}
+				})
 				if taps == 0 {
 					for _, off := range rowOut {
 						for c := range q.cog {
@@ -494,6 +497,10 @@ func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int, direct []bool) {
 	// With no column dilation and one group, the taps of one kernel row
 	// read one contiguous run of the input.
 	rowRuns := q.dw == 1 && q.kdw == 1 && q.cin == cig
+	// Whole kernel rows without input dilation: a row whose window lies
+	// inside the input is one run per kernel row, at fixed offsets.
+	wholeRows := rowRuns && q.dh == 1 && t0%ntw == 0 && t1%ntw == 0
+	th0, th1, n := t0/ntw, t1/ntw, ntw*cig
 	for m := m0; m < m0+(m1-m0+mr-1)/mr*mr; m++ {
 		p, r := (m-m0)/mr, (m-m0)%mr
 		if direct != nil && direct[p] {
@@ -507,6 +514,14 @@ func (j *gemmJob[T]) packA(ap []T, m0, m1, t0, t1, kc int, direct []bool) {
 			continue
 		}
 		hd0, wd0, x0 := j.rowHd[m], j.rowWd[m], j.rowX[m]
+		if first := wd0 + j.tapsW[0]; wholeRows && first >= 0 && first+ntw <= q.w &&
+			hd0+j.tapsH[th0]*q.kdh >= 0 && hd0+j.tapsH[th1-1]*q.kdh < q.h {
+			base := x0 + first*q.cin
+			for th := th0; th < th1; th++ {
+				copyShort(row[(th-th0)*n:][:n], j.xc[base+(hd0+j.tapsH[th]*q.kdh)*q.w*q.cin:][:n])
+			}
+			continue
+		}
 		for t := t0; t < t1; {
 			th, tw := t/ntw, t%ntw
 			run := min(ntw-tw, t1-t) // taps left in this kernel row
