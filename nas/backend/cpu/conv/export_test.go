@@ -6,3 +6,12 @@ func EpilogueRowsInItems() int64 { return epilogueRowsInItems.Load() }
 
 // SeparableRuns is how many pairs RunSeparable has run in one pass.
 func SeparableRuns() int64 { return separableRuns.Load() }
+
+// SetRowsOutsideBytes sets the image size from which the depthwise kernel
+// gradient puts the kernel rows outside, and returns the function that
+// restores it.
+func SetRowsOutsideBytes(n int) (restore func()) {
+	old := rowsOutsideBytes
+	rowsOutsideBytes = n
+	return func() { rowsOutsideBytes = old }
+}
