@@ -173,17 +173,18 @@ func (k *kernelStep) prepare(be *backend) error {
 	return err
 }
 
-// run computes the step's output from the buffers of its input, its kernel
-// and its epilogue's operands, which it leaves to the caller.
-func (k *kernelStep) run(be *backend, x, kernel compute.Buffer, epi []compute.Buffer) (compute.Buffer, error) {
+// run computes the step's output from the buffers ins of its input and its
+// kernel (with dw: the depthwise input and kernel, then the kernel), then
+// its epilogue's operands, which it leaves to the caller.
+func (k *kernelStep) run(be *backend, ins []compute.Buffer) (compute.Buffer, error) {
 	if k.fallback != nil {
-		outs, err := k.fallback.Execute([]compute.Buffer{x, kernel}, nil, 0)
+		outs, err := k.fallback.Execute(ins[:2], nil, 0)
 		if err != nil {
 			return nil, err
 		}
 		return outs[0], nil
 	}
-	return k.runKernel(be, append([]compute.Buffer{x, kernel}, epi...))
+	return k.runKernel(be, ins)
 }
 
 // finalize releases what prepare made.

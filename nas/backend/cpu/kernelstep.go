@@ -53,18 +53,11 @@ func (k *kernelStep) letter() byte {
 
 // exec runs the convolution: ins holds the buffers of uses().
 func (k *kernelStep) exec(be *backend, ins []compute.Buffer) ([]compute.Buffer, error) {
-	if k.dw != nil {
-		out, err := k.runKernel(be, ins)
-		if err != nil {
-			return nil, err
-		}
-		return []compute.Buffer{out}, nil
+	if k.dw == nil && k.x == k.k {
+		// One buffer is both the input and the kernel.
+		ins = append([]compute.Buffer{ins[0]}, ins...)
 	}
-	nk := 2
-	if k.x == k.k {
-		nk = 1
-	}
-	out, err := k.run(be, ins[0], ins[nk-1], ins[nk:])
+	out, err := k.run(be, ins)
 	if err != nil {
 		return nil, err
 	}

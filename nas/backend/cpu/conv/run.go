@@ -33,10 +33,19 @@ func RunEpilogue[T float32 | float64](s Spec, x, k, out []T, epi func(rows []T),
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if epi != nil && p.axes.OutputChannels != p.rank-1 {
-		return fmt.Errorf("%w: an epilogue needs the output channels on the last axis, not axis %d of %d", ErrSpec, p.axes.OutputChannels, p.rank)
+	if err := p.checkEpilogue(epi != nil); err != nil {
+		return err
 	}
 	runPlan(p, x, k, out, epi, workers)
+	return nil
+}
+
+// checkEpilogue rejects an epilogue (when there is one) on a plan whose
+// output channels are not on the last axis.
+func (p *plan) checkEpilogue(epi bool) error {
+	if epi && p.axes.OutputChannels != p.rank-1 {
+		return fmt.Errorf("%w: an epilogue needs the output channels on the last axis, not axis %d of %d", ErrSpec, p.axes.OutputChannels, p.rank)
+	}
 	return nil
 }
 

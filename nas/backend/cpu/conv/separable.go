@@ -44,8 +44,8 @@ func RunSeparable[T float32 | float64](dw, pw Spec, x, kdw, kpw, out []T, epi fu
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if epi != nil && pp.axes.OutputChannels != pp.rank-1 {
-		return fmt.Errorf("%w: an epilogue needs the output channels on the last axis, not axis %d of %d", ErrSpec, pp.axes.OutputChannels, pp.rank)
+	if err := pp.checkEpilogue(epi != nil); err != nil {
+		return err
 	}
 	if dq, pq, ok := separableFits(dp, pp); ok {
 		separableRuns.Add(1)
