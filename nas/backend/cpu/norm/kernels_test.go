@@ -43,10 +43,10 @@ func TestKernelsMatchScalar(t *testing.T) {
 			run := func(kern kernels[float32]) out {
 				o := out{y: make([]float32, l.size()), mean: make([]float32, l.C), variance: make([]float32, l.C),
 					gx: make([]float32, l.size()), gscale: make([]float32, l.C), goffset: make([]float32, l.C)}
-				if err := training(kern, l, x, scale, offset, 1e-5, o.y, o.mean, o.variance, 2); err != nil {
+				if err := training(kern, l, x, scale, offset, 1e-5, o.y, o.mean, o.variance, 2, nil); err != nil {
 					t.Fatal(err)
 				}
-				if err := gradient(kern, l, x, scale, o.mean, o.variance, gy, 1e-5, o.gx, o.gscale, o.goffset, 2); err != nil {
+				if err := gradient(kern, l, x, scale, o.mean, o.variance, gy, 1e-5, o.gx, o.gscale, o.goffset, 2, nil); err != nil {
 					t.Fatal(err)
 				}
 				return o
@@ -154,7 +154,7 @@ func BenchmarkNHWC(b *testing.B) {
 			b.Run(fmt.Sprintf("Training/C%d/%s", c, k.name), func(b *testing.B) {
 				b.SetBytes(int64(4 * 3 * l.size()))
 				for b.Loop() {
-					if err := training(k.kern, l, x, scale, offset, 1e-5, y, mean, variance, 1); err != nil {
+					if err := training(k.kern, l, x, scale, offset, 1e-5, y, mean, variance, 1, nil); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -162,7 +162,7 @@ func BenchmarkNHWC(b *testing.B) {
 			b.Run(fmt.Sprintf("Gradient/C%d/%s", c, k.name), func(b *testing.B) {
 				b.SetBytes(int64(4 * 5 * l.size()))
 				for b.Loop() {
-					if err := gradient(k.kern, l, x, scale, mean, variance, gy, 1e-5, gx, gs, gb, 1); err != nil {
+					if err := gradient(k.kern, l, x, scale, mean, variance, gy, 1e-5, gx, gs, gb, 1, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

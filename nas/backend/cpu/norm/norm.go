@@ -89,11 +89,21 @@ func (l Layout) check(op string, sizes map[string]int) error {
 // with the batch mean and biased variance per feature, which it also
 // writes: one pass for the statistics and one for y. workers <= 0 means runtime.GOMAXPROCS(0).
 func Training[T float32 | float64](l Layout, x, scale, offset []T, eps float64, y, mean, variance []T, workers int) error {
-	return training(pick[T](), l, x, scale, offset, eps, y, mean, variance, workers)
+	return training(pick[T](), l, x, scale, offset, eps, y, mean, variance, workers, nil)
 }
 
-// training is Training with the given row kernels.
-func training[T float32 | float64](kern kernels[T], l Layout, x, scale, offset []T, eps float64, y, mean, variance []T, workers int) error {
+// TrainingThen is Training followed by then on y's values, a block of
+// whole Outer rows at a time, on the worker that has just written them
+// (still in cache): for a caller that fuses an element-wise op that reads
+// only y (the ReLU after the normalization). then must not depend on where
+// the blocks fall.
+func TrainingThen[T float32 | float64](l Layout, x, scale, offset []T, eps float64, y, mean, variance []T, workers int, then func(y []T)) error {
+	return training(pick[T](), l, x, scale, offset, eps, y, mean, variance, workers, then)
+}
+
+// training is Training with the given row kernels, and then (nil for
+// none) as in TrainingThen.
+func training[T float32 | float64](kern kernels[T], l Layout, x, scale, offset []T, eps float64, y, mean, variance []T, workers int, then func([]T)) error {
 	if err := l.check("Training", map[string]int{"x": len(x), "scale": len(scale), "offset": len(offset),
 		"y": len(y), "mean": len(mean), "variance": len(variance)}); err != nil {
 		return err
@@ -107,7 +117,7 @@ func training[T float32 | float64](kern kernels[T], l Layout, x, scale, offset [
 	for ch := range c {
 		k[ch] = float64(x[ch*in])
 	}
-	sums := l.sums(workers, 2, func(o int, s []float64) {
+	sums := l.sums(workers, 2, nil, func(o int, s []float64) {
 		s1, s2 := s[:c], s[c:2*c]
 		for ch := range c {
 			row := x[(o*c+ch)*in : (o*c+ch+1)*in]
@@ -136,7 +146,7 @@ func training[T float32 | float64](kern kernels[T], l Layout, x, scale, offset [
 		a[i], b[i] = T(ai), T(float64(offset[i])-m[i]*ai)
 		mean[i], variance[i] = T(m[i]), T(v[i])
 	}
-	affine(kern, l, workers, x, y, a, b)
+	affine(kern, l, workers, x, y, a, b, then)
 	return nil
 }
 
@@ -147,11 +157,22 @@ func training[T float32 | float64](kern kernels[T], l Layout, x, scale, offset [
 //	gscale = sum(gy * (x-mean)) / sqrt(var+eps)
 //	goffset = sum(gy)
 func Gradient[T float32 | float64](l Layout, x, scale, mean, variance, gy []T, eps float64, gx, gscale, goffset []T, workers int) error {
-	return gradient(pick[T](), l, x, scale, mean, variance, gy, eps, gx, gscale, goffset, workers)
+	return gradient(pick[T](), l, x, scale, mean, variance, gy, eps, gx, gscale, goffset, workers, nil)
 }
 
-// gradient is Gradient with the given row kernels.
-func gradient[T float32 | float64](kern kernels[T], l Layout, x, scale, mean, variance, gy []T, eps float64, gx, gscale, goffset []T, workers int) error {
+// GradientFilled is Gradient with gy computed by the caller a block of
+// whole Outer rows at a time: fill(lo, hi) writes gy's values of rows
+// [lo, hi) into gx just before they are first read, so they are summed
+// while in cache, and gx's values then replace them. For a caller that
+// fuses the element-wise op that makes gy (the ReLU's gradient); fill must
+// not depend on where the blocks fall.
+func GradientFilled[T float32 | float64](l Layout, x, scale, mean, variance []T, eps float64, gx, gscale, goffset []T, workers int, fill func(lo, hi int)) error {
+	return gradient(pick[T](), l, x, scale, mean, variance, gx, eps, gx, gscale, goffset, workers, fill)
+}
+
+// gradient is Gradient with the given row kernels; with fill (not nil) as
+// in GradientFilled, gy is gx.
+func gradient[T float32 | float64](kern kernels[T], l Layout, x, scale, mean, variance, gy []T, eps float64, gx, gscale, goffset []T, workers int, fill func(lo, hi int)) error {
 	if err := l.check("Gradient", map[string]int{"x": len(x), "scale": len(scale), "mean": len(mean),
 		"variance": len(variance), "gy": len(gy), "gx": len(gx), "gscale": len(gscale), "goffset": len(goffset)}); err != nil {
 		return err
@@ -163,7 +184,7 @@ func gradient[T float32 | float64](kern kernels[T], l Layout, x, scale, mean, va
 		m[i] = float64(mean[i])
 	}
 	// sums[0] = sum(gy), sums[1] = sum(gy * (x - mean)).
-	sums := l.sums(workers, 2, func(o int, s []float64) {
+	sums := l.sums(workers, 2, fill, func(o int, s []float64) {
 		sg, sgx := s[:c], s[c:2*c]
 		for ch := range c {
 			off := (o*c + ch) * in
@@ -215,14 +236,18 @@ func gradient[T float32 | float64](kern kernels[T], l Layout, x, scale, mean, va
 // adds row o's terms into s, k blocks of C values; when Inner = 1,
 // nhwc(lo, hi, s) adds rows [lo, hi) instead, each feature's terms in row
 // order. Rows are summed in fixed blocks, in parallel, and the blocks'
-// sums added in block order.
-func (l Layout) sums(workers, k int, general func(o int, s []float64), nhwc func(lo, hi int, s []float64)) [][]float64 {
+// sums added in block order; prep(lo, hi), when not nil, runs on a
+// block's rows before they are summed.
+func (l Layout) sums(workers, k int, prep func(lo, hi int), general func(o int, s []float64), nhwc func(lo, hi int, s []float64)) [][]float64 {
 	rows := l.blockRows()
 	blocks := (l.Outer + rows - 1) / rows
 	part := make([]float64, blocks*k*l.C)
 	par.For(workers, blocks, func(_, blk int) {
 		s := part[blk*k*l.C : (blk+1)*k*l.C]
 		lo, hi := blk*rows, min((blk+1)*rows, l.Outer)
+		if prep != nil {
+			prep(lo, hi)
+		}
 		if l.Inner == 1 {
 			nhwc(lo, hi, s)
 			return
@@ -263,7 +288,7 @@ func Inference[T float32 | float64](l Layout, x, scale, offset, mean, variance [
 		return err
 	}
 	a, b := InferenceCoefficients(scale, offset, mean, variance, eps)
-	affine(pick[T](), l, workers, x, y, a, b)
+	affine(pick[T](), l, workers, x, y, a, b, nil)
 	return nil
 }
 
@@ -292,10 +317,14 @@ func AffineRows[T float32 | float64](x, y, a, b []T) {
 	pick[T]().affine(x, y, a, b, c, 0, len(x)/c)
 }
 
-// affine writes y = x*a + b, a and b per feature.
-func affine[T float32 | float64](kern kernels[T], l Layout, workers int, x, y, a, b []T) {
+// affine writes y = x*a + b, a and b per feature, then, when then is not
+// nil, calls it on each block of rows of y just written.
+func affine[T float32 | float64](kern kernels[T], l Layout, workers int, x, y, a, b []T, then func([]T)) {
 	c, in := l.C, l.Inner
 	l.rows(workers, func(lo, hi int) {
+		if then != nil {
+			defer then(y[lo*c*in : hi*c*in])
+		}
 		if in == 1 {
 			kern.affine(x, y, a, b, c, lo, hi)
 			return

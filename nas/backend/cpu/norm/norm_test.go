@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/trgnas/trgnas/nas/backend/cpu/norm"
@@ -290,6 +291,86 @@ func TestTrainingLargeMean(t *testing.T) {
 			if rel := math.Abs(float64(v[ch])-wantV[ch]) / wantV[ch]; rel > 1e-5 {
 				t.Errorf("C=%d: variance[%d] = %g, want %g (relative error %.2g)", c, ch, v[ch], wantV[ch], rel)
 			}
+		}
+	}
+}
+
+// TestFusedNeighbours checks TrainingThen and GradientFilled against
+// Training and Gradient with the neighbouring op applied in a separate
+// pass: the same bits, on every layout and with 1 and 3 workers (then and
+// fill see each row once, in blocks of whole rows).
+func TestFusedNeighbours(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	relu := func(v []float32) {
+		for i, e := range v {
+			v[i] = max(e, 0)
+		}
+	}
+	for _, l := range layouts {
+		size := l.Outer * l.C * l.Inner
+		x := convert[float32](randSlice(rng, size, 1, 2))
+		g, r := convert[float32](randSlice(rng, size, 0, 1)), convert[float32](randSlice(rng, size, 0, 1))
+		relu(r)
+		scale, offset := convert[float32](randSlice(rng, l.C, 1, 0.5)), convert[float32](randSlice(rng, l.C, 0, 1))
+		for _, workers := range []int{1, 3} {
+			y, m, v := make([]float32, size), make([]float32, l.C), make([]float32, l.C)
+			if err := norm.Training(l, x, scale, offset, eps, y, m, v, workers); err != nil {
+				t.Fatal(err)
+			}
+			relu(y)
+			fy, fm, fv := make([]float32, size), make([]float32, l.C), make([]float32, l.C)
+			var seen atomic.Int64
+			if err := norm.TrainingThen(l, x, scale, offset, eps, fy, fm, fv, workers, func(rows []float32) {
+				if len(rows)%(l.C*l.Inner) != 0 {
+					t.Errorf("%+v: then got %d values, not whole rows", l, len(rows))
+				}
+				relu(rows)
+				seen.Add(int64(len(rows)))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if n := seen.Load(); n != int64(size) {
+				t.Errorf("%+v: then saw %d values, want %d", l, n, size)
+			}
+			sameBits(t, "TrainingThen y", fy, y)
+			sameBits(t, "TrainingThen mean", fm, m)
+			sameBits(t, "TrainingThen variance", fv, v)
+
+			gy := make([]float32, size)
+			for i := range gy {
+				if r[i] > 0 {
+					gy[i] = g[i]
+				}
+			}
+			gx, gs, gb := make([]float32, size), make([]float32, l.C), make([]float32, l.C)
+			if err := norm.Gradient(l, x, scale, m, v, gy, eps, gx, gs, gb, workers); err != nil {
+				t.Fatal(err)
+			}
+			w := l.C * l.Inner
+			fgx, fgs, fgb := make([]float32, size), make([]float32, l.C), make([]float32, l.C)
+			if err := norm.GradientFilled(l, x, scale, m, v, eps, fgx, fgs, fgb, workers, func(lo, hi int) {
+				for i := lo * w; i < hi*w; i++ {
+					fgx[i] = 0
+					if r[i] > 0 {
+						fgx[i] = g[i]
+					}
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			sameBits(t, "GradientFilled gx", fgx, gx)
+			sameBits(t, "GradientFilled gscale", fgs, gs)
+			sameBits(t, "GradientFilled goffset", fgb, gb)
+		}
+	}
+}
+
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Errorf("%s[%d] = %g, want %g", what, i, got[i], want[i])
+			return
 		}
 	}
 }
