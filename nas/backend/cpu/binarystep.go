@@ -84,6 +84,16 @@ type binaryStep struct {
 	op       string // "Mul", "Max" or "MulSign"
 	r        *value // x's shape, or a scalar
 	c        any    // r's flat data when r is a one-element Constant
+	joined   bool   // computed by a batch normalization step (fuseNormReLU)
+}
+
+// outputs is none once the step is joined to a batch normalization step,
+// which then computes its result, so that the plan drops it.
+func (k *binaryStep) outputs() []*value {
+	if k.joined {
+		return nil
+	}
+	return k.oneInput.outputs()
 }
 
 func (k *binaryStep) letter() byte { return 'E' }

@@ -161,6 +161,9 @@ func (b *builder) Compile() (compute.Executable, error) {
 	if b.fuseSeparable(e) {
 		e.markLive()
 	}
+	if b.fuseNormReLU(e) {
+		e.markLive()
+	}
 	for i, st := range b.steps {
 		if !e.live[i] {
 			continue

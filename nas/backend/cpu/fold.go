@@ -2,6 +2,8 @@ package cpu
 
 import (
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 )
 
 // Folds: ops the builder answers with a value it already has instead of
@@ -13,8 +15,9 @@ import (
 //
 //   - Identity(x) is x.
 //   - x - x is a zero value: Add of a zero value and y (same shape) is y,
-//     and y - zero is y. The zero value is still built (as the Go backend's
-//     Sub), so anything else that uses it gets it computed. This treats
+//     and y - zero is y. The zero value is still built (for float x as a
+//     broadcast zero that does not read x, else as the Go backend's Sub),
+//     so anything else that uses it gets it computed. This treats
 //     x - x as 0 also where x is infinite or NaN (IEEE gives NaN), as
 //     algebraic simplifiers do.
 //   - A Slice of all of x (every axis from 0 to its size, unit strides)
@@ -81,6 +84,11 @@ func (b *builder) Sub(lhs, rhs compute.Value) (compute.Value, error) {
 	if r.zero && l.shape.Equal(r.shape) {
 		return l, nil
 	}
+	if l == r {
+		if z := b.zeros(l.shape); z != nil {
+			return z, nil
+		}
+	}
 	op, err := b.binary("Sub", lhs, rhs, compute.Function.Sub)
 	if err != nil {
 		return nil, err
@@ -91,6 +99,35 @@ func (b *builder) Sub(lhs, rhs compute.Value) (compute.Value, error) {
 		}
 	}
 	return op, nil
+}
+
+// zeros returns a float zero value of the given shape, a scalar constant
+// broadcast in the current segment, or nil for other dtypes. Unlike
+// x - x it does not read x: a custom gradient's x - StopGradient(x), which
+// nothing but a folded Add uses, then keeps nothing alive (the Go backend
+// drops the unused broadcast), and x's step can be joined to its only
+// other reader.
+func (b *builder) zeros(shape shapes.Shape) *value {
+	var flat any
+	switch shape.DType {
+	case dtypes.Float32:
+		flat = []float32{0}
+	case dtypes.Float64:
+		flat = []float64{0}
+	default:
+		return nil
+	}
+	c, err := b.Constant(flat)
+	if err != nil {
+		return nil
+	}
+	z, err := b.BroadcastInDim(c, shape, nil)
+	if err != nil {
+		return nil
+	}
+	v := z.(*value)
+	v.zero = true
+	return v
 }
 
 // Concatenate implements compute.StandardOps, remembering the operands for

@@ -89,17 +89,7 @@ func (b *builder) fuseSeparable(e *executable) bool {
 	if b.be.noFuse || b.be.convFallback {
 		return false
 	}
-	uses := make([]int, len(b.values))
-	for _, v := range e.outputs {
-		uses[v.id]++
-	}
-	for i, st := range e.steps {
-		if e.live[i] {
-			for _, u := range st.uses() {
-				uses[u.id]++
-			}
-		}
-	}
+	uses := e.useCounts()
 	joined := false
 	for i, st := range e.steps {
 		k, ok := st.(*kernelStep)
@@ -113,6 +103,66 @@ func (b *builder) fuseSeparable(e *executable) bool {
 		}
 		k.dw = d
 		joined = true
+	}
+	return joined
+}
+
+// useCounts returns, by value id, how many live steps use each value, a
+// graph output counting as one more use.
+func (e *executable) useCounts() []int {
+	uses := make([]int, len(e.lastUse))
+	for _, v := range e.outputs {
+		uses[v.id]++
+	}
+	for i, st := range e.steps {
+		if e.live[i] {
+			for _, u := range st.uses() {
+				uses[u.id]++
+			}
+		}
+	}
+	return uses
+}
+
+// fuseNormReLU joins, in the compiled plan e, the ReLU's element-wise steps
+// of a training graph to the batch normalization steps next to them: a
+// live Max with a scalar constant whose operand is a training step's
+// normalized output, used by nothing else, is computed by that step on
+// blocks of rows it has just written; a live MulSign (the ReLU's gradient)
+// whose product is a gradient step's gradOutput, used by nothing else, is
+// computed by that step a block of rows at a time, just before it sums
+// them. Each saves a pass over a tensor in memory; the bits are those of
+// the separate steps (fast.Max and fast.MulSign on the same values). It
+// reports whether it joined any.
+func (b *builder) fuseNormReLU(e *executable) bool {
+	if b.be.noFuse {
+		return false
+	}
+	uses := e.useCounts()
+	joined := false
+	for i, st := range e.steps {
+		if !e.live[i] {
+			continue
+		}
+		switch st := st.(type) {
+		case *binaryStep:
+			n, ok := st.x.step.(*normStep)
+			if st.op != "Max" || st.c == nil || !ok || n.kind != normTraining || n.max != nil ||
+				n.outs[0] != st.x || uses[st.x.id] != 1 {
+				continue
+			}
+			n.max, st.joined = st, true
+			joined = true
+		case *normStep:
+			gy := st.ins[len(st.ins)-1]
+			m, ok := gy.step.(*binaryStep)
+			if st.kind != normGradient || !ok || m.op != "MulSign" || m.joined || uses[gy.id] != 1 ||
+				!m.r.shape.Equal(gy.shape) || !m.x.shape.Equal(gy.shape) {
+				continue
+			}
+			st.mulSign = m
+			joined = true
+		}
 	}
 	return joined
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 
+	"github.com/trgnas/trgnas/nas/backend/cpu/fast"
 	"github.com/trgnas/trgnas/nas/backend/cpu/norm"
 )
 
@@ -32,12 +33,36 @@ type normStep struct {
 	outs   []*value
 	layout norm.Layout
 	eps    float64
+
+	// Element-wise neighbours joined to the step (fuseNormReLU): max, the
+	// Max with a scalar of a training step's normalized output, which the
+	// step then computes in place of that output; mulSign, the MulSign
+	// that makes a gradient step's gradOutput, which the step computes
+	// from its operands a block of rows at a time.
+	max, mulSign *binaryStep
 }
 
-func (n *normStep) stepIndex() int            { return n.index }
-func (n *normStep) setIndex(i int)            { n.index = i }
-func (n *normStep) uses() []*value            { return n.ins }
-func (n *normStep) outputs() []*value         { return n.outs }
+func (n *normStep) stepIndex() int { return n.index }
+func (n *normStep) setIndex(i int) { n.index = i }
+
+// uses is the operands, with a joined MulSign's two in place of
+// gradOutput.
+func (n *normStep) uses() []*value {
+	if n.mulSign != nil {
+		return append(n.ins[:len(n.ins)-1:len(n.ins)-1], n.mulSign.x, n.mulSign.r)
+	}
+	return n.ins
+}
+
+// outputs is the results, with a joined Max's in place of the normalized
+// operand.
+func (n *normStep) outputs() []*value {
+	if n.max != nil {
+		return []*value{n.max.out, n.outs[1], n.outs[2]}
+	}
+	return n.outs
+}
+
 func (n *normStep) letter() byte              { return 'N' }
 func (n *normStep) prepare(be *backend) error { return nil }
 func (n *normStep) finalize()                 {}
@@ -168,10 +193,20 @@ func runNorm[T float32 | float64](n *normStep, ins, outs []any, workers int) err
 	if err != nil {
 		return err
 	}
-	switch n.kind {
-	case normTraining:
+	switch {
+	case n.kind == normTraining && n.max != nil:
+		c := n.max.c.([]T)
+		return norm.TrainingThen(n.layout, in[0], in[1], in[2], n.eps, out[0], out[1], out[2], workers, func(y []T) {
+			_ = fast.Max(y, c, y, 1) // one worker: the caller is one of norm's
+		})
+	case n.kind == normTraining:
 		return norm.Training(n.layout, in[0], in[1], in[2], n.eps, out[0], out[1], out[2], workers)
-	case normGradient:
+	case n.kind == normGradient && n.mulSign != nil:
+		g, r, gx, w := in[4], in[5], out[0], n.layout.C*n.layout.Inner
+		return norm.GradientFilled(n.layout, in[0], in[1], in[2], in[3], n.eps, gx, out[1], out[2], workers, func(lo, hi int) {
+			_ = fast.MulSign(g[lo*w:hi*w], r[lo*w:hi*w], gx[lo*w:hi*w], 1)
+		})
+	case n.kind == normGradient:
 		return norm.Gradient(n.layout, in[0], in[1], in[2], in[3], in[4], n.eps, out[0], out[1], out[2], workers)
 	default:
 		return norm.Inference(n.layout, in[0], in[1], in[2], in[3], in[4], n.eps, out[0], workers)
