@@ -156,8 +156,8 @@ func (b *builder) fuseNormReLU(e *executable) bool {
 		case *normStep:
 			gy := st.ins[len(st.ins)-1]
 			m, ok := gy.step.(*binaryStep)
-			if st.kind != normGradient || !ok || m.op != "MulSign" || m.joined || uses[gy.id] != 1 ||
-				!m.r.shape.Equal(gy.shape) || !m.x.shape.Equal(gy.shape) {
+			// A MulSign's operands have its shape (mulOfSign); only Max steps are joined.
+			if st.kind != normGradient || !ok || m.op != "MulSign" || uses[gy.id] != 1 {
 				continue
 			}
 			st.mulSign = m
