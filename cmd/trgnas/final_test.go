@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,7 +137,8 @@ func TestFinal(t *testing.T) {
 		t.Fatalf("baseline: %s", errOut)
 	}
 	out, _, code = runCmd(t, "report", "-ledger", path)
-	if code != 0 || !strings.Contains(out, "final training") || !strings.Contains(out, "baseline  w4-o0-k3") || !strings.Contains(out, "found     "+found.Key()) {
+	if code != 0 || !strings.Contains(out, "final training") || !strings.Contains(out, "baseline  w4-o0-k3") || !strings.Contains(out, "found     "+found.Key()) ||
+		!strings.Contains(out, fmt.Sprintf(" %5d  %s\n", rec.Recipe.Seed, backendKind(rec.Result.Backend))) || backendKind(rec.Result.Backend) == "" {
 		t.Errorf("report:\n%s", out)
 	}
 	// With the test-time flip: a record of its own, trained as the first

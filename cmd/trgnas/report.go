@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/trgnas/trgnas/nas"
 	"github.com/trgnas/trgnas/nas/ledger"
@@ -62,13 +63,23 @@ func writeFinals(w io.Writer, finals []nas.FinalRecord) {
 		return
 	}
 	fmt.Fprintln(w, "\nfinal training (all training images, scored once on the test set):")
-	fmt.Fprintf(w, "  %-9s %-34s %9s %11s %7s %9s %10s\n", "role", "network", "params", "MACs", "epochs", "test acc", "wall time")
+	fmt.Fprintf(w, "  %-9s %-34s %9s %11s %7s %9s %10s %5s  %s\n", "role", "network", "params", "MACs", "epochs", "test acc", "wall time", "seed", "backend")
 	for _, f := range finals {
 		acc := fmt.Sprintf("%.2f%%", f.Result.TestAcc)
 		if f.Result.Failed {
 			acc = "failed"
 		}
-		fmt.Fprintf(w, "  %-9s %-34s %9s %11s %7d %9s %9.0fs\n", f.Role, f.Result.Arch.Key(), nas.Thousands(f.Result.Params),
-			nas.Thousands(int(f.Result.MACs)), f.Recipe.Epochs, acc, f.Result.WallSeconds)
+		fmt.Fprintf(w, "  %-9s %-34s %9s %11s %7d %9s %9.0fs %5d  %s\n", f.Role, f.Result.Arch.Key(), nas.Thousands(f.Result.Params),
+			nas.Thousands(int(f.Result.MACs)), f.Recipe.Epochs, acc, f.Result.WallSeconds, f.Recipe.Seed, backendKind(f.Result.Backend))
 	}
+}
+
+// backendKind is the backend's name without its device details ("xla" of
+// "xla (cuda:0 [processId=0])"): records of one network trained on two
+// backends differ by more than summation order, so the table says which.
+func backendKind(name string) string {
+	if k, _, ok := strings.Cut(name, " "); ok {
+		return k
+	}
+	return name
 }
