@@ -285,7 +285,8 @@ func cpuSeconds() float64 {
 // the SGD optimizer of package nas) on synthetic 32x32x3 images for
 // warmup+steps steps of one epoch, then evaluates evalSteps batches. The
 // training rate is timed from the end of the warm-up steps to the end of the
-// last step, the inference rate over the evaluation after the epoch.
+// last step, the inference rate over the evaluation after the epoch (the
+// evaluation executable runs once, untimed, before training).
 func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, error) {
 	be, err := backend.Open(f.backend)
 	if err != nil {
@@ -316,6 +317,7 @@ func benchOne(ctx context.Context, f *benchFlags, n benchNet) (benchResult, erro
 	}
 	cfg := train.Config{
 		Backend: be, Arch: n.Arch, Recipe: r, Train: trainSet, Valid: valid,
+		EvalWarmup: true, // as in torch_bench.py, the timed inference batches follow an untimed one
 		Progress: func(p train.Progress) {
 			now := time.Now()
 			switch {

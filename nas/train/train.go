@@ -43,6 +43,11 @@ type Config struct {
 	// CheckpointDir, if set, is where the trained model is saved (GoMLX
 	// checkpoint plus model.json); it must not hold a checkpoint already.
 	CheckpointDir string
+	// EvalWarmup runs the evaluation executable once, on a batch of zero
+	// images, before the first training step (its outputs are dropped and
+	// nothing is learned from it): a benchmark that times the validation
+	// pass then times no first execution (on XLA CUDA, a second or more).
+	EvalWarmup bool
 }
 
 // Progress reports where a training run is.
@@ -227,6 +232,19 @@ func (r *run) build() error {
 	return nil
 }
 
+// warmEval runs the evaluation executable on a batch of zero images. The
+// first call of any executable initialises the variables, the same way
+// whichever executable makes it.
+func (r *run) warmEval() error {
+	bs := r.cfg.Recipe.BatchSize
+	xt := tensors.FromFlatDataAndDimensions(make([]float32, bs*r.model.H*r.model.W*r.model.C), bs, r.model.H, r.model.W, r.model.C)
+	return catch("evaluation warm-up", func() error {
+		out, err := r.evalExec.Call(xt)
+		freeTensors(append(out, xt))
+		return err
+	})
+}
+
 // newEvalExec builds the evaluation executable: the logits of a batch and,
 // with flip (Recipe.TestFlip), a second output, the logits of its mirror
 // images.
@@ -277,6 +295,11 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 		return nas.Result{}, fmt.Errorf("train %s: %w", cfg.Arch.Key(), err)
 	}
 	res.CompileSeconds = time.Since(t0).Seconds()
+	if cfg.EvalWarmup {
+		if err := r.warmEval(); err != nil {
+			return nas.Result{}, fmt.Errorf("train %s: evaluation warm-up: %w", cfg.Arch.Key(), err)
+		}
+	}
 
 	steps := r.batcher.Batches()
 	epochs := cfg.Recipe.Epochs

@@ -366,3 +366,29 @@ func reversed(d *data.Dataset, upsideDown bool) *data.Dataset {
 	}
 	return &out
 }
+
+// The evaluation warm-up learns nothing and changes nothing: the same run
+// with it gives the same curve, bit for bit (the variables are initialised
+// the same way whichever executable runs first, and a batch of zeros in
+// inference mode moves no batch-norm statistics).
+func TestEvalWarmup(t *testing.T) {
+	var curves [2][]nas.Epoch
+	for i, warm := range []bool{false, true} {
+		cfg := tinyConfig(t)
+		cfg.EvalWarmup = warm
+		res, err := train.Train(context.Background(), cfg)
+		if err != nil || res.Failed {
+			t.Fatalf("warm-up %v: %v %s", warm, err, res.Error)
+		}
+		curves[i] = res.Curve
+	}
+	if len(curves[0]) != 3 {
+		t.Fatalf("curve of %d epochs", len(curves[0]))
+	}
+	for e := range curves[0] {
+		a, b := curves[0][e], curves[1][e]
+		if a.TrainLoss != b.TrainLoss || a.ValidLoss != b.ValidLoss || a.ValidAcc != b.ValidAcc {
+			t.Errorf("epoch %d: without warm-up loss %v valid %v (%v%%), with it %v, %v (%v%%)", e, a.TrainLoss, a.ValidLoss, a.ValidAcc, b.TrainLoss, b.ValidLoss, b.ValidAcc)
+		}
+	}
+}
