@@ -46,7 +46,8 @@ type Config struct {
 	// EvalWarmup runs the evaluation executable once, on a batch of zero
 	// images, before the first training step (its outputs are dropped and
 	// nothing is learned from it): a benchmark that times the validation
-	// pass then times no first execution (on XLA CUDA, a second or more).
+	// pass then does not time the executable's first run, which on XLA
+	// CUDA may hold one-off set-up work.
 	EvalWarmup bool
 }
 
