@@ -17,5 +17,9 @@ func UseDirect(on bool) (restore func()) {
 	return func() { noDirect = old }
 }
 
+// PaddedRowsRuns is how many GEMMs gemmConv has run over a zero-padded
+// copy of the input with the output rows as they are.
+func PaddedRowsRuns() int64 { return paddedRowsRuns.Load() }
+
 // DirectPanels is how many panels gemmConv has read in place so far.
 func DirectPanels() int64 { return directPanels.Load() }

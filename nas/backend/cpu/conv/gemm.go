@@ -134,6 +134,10 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 					done = false
 					continue
 				}
+				if paddedRowsOK[T](q) {
+					job.paddedRows(abufs, out, taps, workers)
+					continue
+				}
 				if paddedOK[T](q) {
 					job.padded(abufs, out, taps, workers)
 					continue
@@ -270,6 +274,9 @@ type gemmJob[T float32 | float64] struct {
 var (
 	noDirect     = false
 	directPanels atomic.Int64
+	// paddedRowsRuns counts the GEMMs run by paddedRows (tests check
+	// that some are).
+	paddedRowsRuns atomic.Int64
 	// epilogueRowsInItems counts the output rows whose epilogue ran in
 	// the work item that computed them (tests check that some do).
 	epilogueRowsInItems atomic.Int64
@@ -581,6 +588,76 @@ func paddedOK[T float32 | float64](q *problem) bool {
 		hiH >= 0 && hiW >= 0 && q.kw > 1 && 4*(q.wo+q.kw-1) <= 5*q.wo
 }
 
+// paddedRowsOK reports whether gemmConv runs q over a zero-padded copy of
+// its input with the output rows as they are (gemmJob.paddedRows): a
+// convolution that reads padding, without dilations or groups, on the
+// assembly kernel, whose output rows are whole panels (wo a multiple of
+// mr), so that every panel lies in one image row and is read in place
+// with no extra work.
+func paddedRowsOK[T float32 | float64](q *problem) bool {
+	hp, wp := q.paddedSize()
+	return directOK[T](q) && q.kdh == 1 && q.wo%mr == 0 && q.ph >= 0 && q.pw >= 0 &&
+		(q.ph > 0 || q.pw > 0 || hp > q.h || wp > q.w)
+}
+
+// paddedSize is the extent of the input that q's taps read, padding
+// included: rows and columns from -ph and -pw on.
+func (q *problem) paddedSize() (hp, wp int) {
+	return (q.ho-1)*q.sh + (q.kh-1)*q.kdh + 1, (q.wo-1)*q.sw + (q.kw-1)*q.kdw + 1
+}
+
+// padCopy copies q's canonical input xc into a zero-padded buffer of
+// hp x wp positions per image (the input at row ph, column pw; what lies
+// beyond hp x wp is not read and not copied), plus slack zeros at the end.
+func padCopy[T float32 | float64](q *problem, xc []T, hp, wp, slack, workers int) (*[]T, []T) {
+	img := hp * wp * q.cin
+	buf := getBuf[T](q.nb*img + slack)
+	xp := (*buf)[:q.nb*img+slack]
+	par.For(workers, q.nb*hp, func(_, r int) {
+		b, y := r/hp, r%hp
+		row := xp[r*wp*q.cin:][:wp*q.cin]
+		iy := y - q.ph
+		if iy < 0 || iy >= q.h {
+			clear(row)
+			return
+		}
+		left := q.pw * q.cin
+		n := min(q.w*q.cin, len(row)-left)
+		clear(row[:left])
+		copy(row[left:left+n], xc[(b*q.h+iy)*q.w*q.cin:][:n])
+		clear(row[left+n:])
+	})
+	clear(xp[q.nb*img:])
+	return buf, xp
+}
+
+// paddedRows runs the job's GEMM (paddedRowsOK, one phase, rows not split
+// by depth) over a zero-padded copy of the input: the rows of A are those
+// of an unpadded convolution of the copy, and every panel, lying in one
+// output row, is read in place. The products and their order are the
+// packed panels' (the copy's zeros are the zeros packing writes), so the
+// bits are too; sums go straight to out, the epilogue with them.
+func (j *gemmJob[T]) paddedRows(abufs []*[]T, out []T, taps, workers int) {
+	q := j.q
+	paddedRowsRuns.Add(1)
+	hp, wp := q.paddedSize()
+	xpBuf, xp := padCopy(q, j.xc, hp, wp, 0, workers)
+	defer putBuf(xpBuf)
+	vq := *q
+	vq.h, vq.w, vq.ph, vq.pw = hp, wp, 0, 0
+	vq.dilatedH, vq.dilatedW = hp, wp
+	img := hp * wp * q.cin
+	vj := *j
+	vj.q, vj.xc = &vq, xp
+	for r := range j.rowOut {
+		b, yx := r/(q.ho*q.wo), r%(q.ho*q.wo)
+		vj.rowX[r], vj.rowHd[r], vj.rowWd[r] = b*img, yx/q.wo*q.sh, yx%q.wo*q.sw
+	}
+	par.For(workers, (len(j.rowOut)+j.mc-1)/j.mc, func(w, chunk int) {
+		vj.chunk(*abufs[w], chunk, 0, taps, out)
+	})
+}
+
 // padded runs the job's GEMM (paddedOK, one phase, rows not split by
 // depth) over a zero-padded copy of the input, hp x wp per image, with
 // every output row widened to wp columns: row m of A then starts at
@@ -594,23 +671,8 @@ func (j *gemmJob[T]) padded(abufs []*[]T, out []T, taps, workers int) {
 	hp, wp := q.ho+q.kh-1, q.wo+q.kw-1
 	img := hp * wp * q.cin
 	slack := (q.kw + mr) * q.cin // what the last image's extra columns read past it
-	xpBuf := getBuf[T](q.nb*img + slack)
+	xpBuf, xp := padCopy(q, j.xc, hp, wp, slack, workers)
 	defer putBuf(xpBuf)
-	xp := (*xpBuf)[:q.nb*img+slack]
-	par.For(workers, q.nb*hp, func(_, r int) {
-		b, y := r/hp, r%hp
-		row := xp[r*wp*q.cin:][:wp*q.cin]
-		iy := y - q.ph
-		if iy < 0 || iy >= q.h {
-			clear(row)
-			return
-		}
-		left, n := q.pw*q.cin, q.w*q.cin
-		clear(row[:left])
-		copy(row[left:left+n], j.xc[(b*q.h+iy)*n:][:n])
-		clear(row[left+n:])
-	})
-	clear(xp[q.nb*img:])
 
 	m := q.nb * q.ho * wp
 	vq := *q
