@@ -59,6 +59,13 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 	if blocks := (maxTaps + tpb - 1) / tpb; blocks > 0 {
 		tpb = (maxTaps + blocks - 1) / blocks
 	}
+	if kr := q.kw * q.cig; len(phH) == 1 && len(phW) == 1 && kr <= kcGemm {
+		// Blocks of whole kernel rows, spread evenly: an in-place panel
+		// then takes a block in one micro kernel call (directTile).
+		rows := kcGemm / kr
+		blocks := (q.kh + rows - 1) / rows
+		tpb = (q.kh + blocks - 1) / blocks * q.kw
+	}
 	bbuf := getBuf[T](maxTaps * q.cig * cogP)
 	defer putBuf(bbuf)
 	maxRows := 0
@@ -94,10 +101,17 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 				m := q.nb * len(ah.outs) * len(aw.outs)
 				rb := *rowBuf
 				rowX, rowHd, rowWd, rowOut := rb[:m], rb[m:2*m], rb[2*m:3*m], rb[3*m:4*m]
+				mcSplit := itemRows(m, splitWorkers, splitUnit)
+				parts := splitDepth(q, len(phH)*len(phW), splitWorkers, (m+mcSplit-1)/mcSplit, (taps+tpb-1)/tpb, len(out))
+				// paddedRows makes its own rows.
+				ownRows := parts == 1 && paddedRowsOK[T](q)
 				// Each image's rows in parallel: a large GEMM has tens of
 				// thousands.
 				per := len(ah.outs) * len(aw.outs)
 				par.For(workers, q.nb, func(_, b int) {
+					if ownRows {
+						return
+					}
 					r := b * per
 					for _, oh := range ah.outs {
 						for _, ow := range aw.outs {
@@ -128,13 +142,12 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace(),
 					direct: directOK[T](q), epi: epi}
 				chunks := (m + mc - 1) / mc
-				mcSplit := itemRows(m, splitWorkers, splitUnit)
-				if parts := splitDepth(q, len(phH)*len(phW), splitWorkers, (m+mcSplit-1)/mcSplit, (taps+tpb-1)/tpb, len(out)); parts > 1 {
+				if parts > 1 {
 					job.depthParts(abufs, out, parts, chunks, taps)
 					done = false
 					continue
 				}
-				if paddedRowsOK[T](q) {
+				if ownRows {
 					job.paddedRows(abufs, out, taps, workers)
 					continue
 				}
@@ -265,6 +278,7 @@ type gemmJob[T float32 | float64] struct {
 	inPlace                    bool // A's rows are xc's rows (rowsInPlace), from row xRow0 on
 	xRow0                      int
 	direct                     bool      // panels may be read from xc in place (directOK)
+	allDirect                  bool      // with direct: every panel is (paddedRows)
 	linear                     bool      // row m of A starts at xc[rowX[m]+(rowHd[m]*w+rowWd[m])*cin] for every tap (padded)
 	epi                        func([]T) // run on output rows once complete (gemmConv); nil: none
 }
@@ -290,8 +304,13 @@ var (
 // channel cost more as three calls than packed); never with noDirect.
 // Which panels qualify is decided per panel and tap block (directPanel).
 func directOK[T float32 | float64](q *problem) bool {
+	return directShape[T](q) && q.kw*q.cin >= minDirectDepth
+}
+
+// directShape is directOK without its condition on the depth.
+func directShape[T float32 | float64](q *problem) bool {
 	return !noDirect && colsOK[T]() && !q.rowsInPlace() && q.groups == 1 && q.cig == q.cin &&
-		q.dh == 1 && q.dw == 1 && q.kdw == 1 && q.kw*q.cin >= minDirectDepth
+		q.dh == 1 && q.dw == 1 && q.kdw == 1
 }
 
 // minDirectDepth is the shortest kernel row (taps times channels) read in
@@ -329,24 +348,31 @@ func (j *gemmJob[T]) directPanel(m, t0, t1 int) bool {
 
 // directTile computes the tile of output channels [c0, c0+nr) of the
 // panel at row m over the taps [t0, t1), reading A in place: one micro
-// kernel call per kernel row, each going on from the last's sums, so the
-// bits are those of a packed panel. With acc1, the next nr channels go
-// into acc1 in the same calls (microSum32x2).
+// kernel call per run of taps in a kernel row, whole kernel rows in a row
+// taken in one call (their runs lie at a fixed stride in the input), each
+// going on from the last's sums, so the bits are those of a packed panel.
+// With acc1, the next nr channels go into acc1 in the same calls
+// (microSeg32x2).
 func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc, acc1 *[mr * nr]T) {
 	q := j.q
 	ntw := len(j.tapsW)
+	segs := q.kdh * q.w * q.cin // directOK: no input dilation, so tapsH are 0, 1, ...
 	for t := t0; t < t1; {
 		th, tw := t/ntw, t%ntw
 		run := min(ntw-tw, t1-t)
+		nseg := 1
+		if tw == 0 && run == ntw {
+			nseg = (t1 - t) / ntw
+		}
 		hd := j.rowHd[m] + j.tapsH[th]*q.kdh
 		a := j.xc[j.rowX[m]+(hd*q.w+j.rowWd[m]+j.tapsW[tw])*q.cin:]
 		bp := j.b[(c0/nr*krows+t*q.cig)*nr:]
 		if acc1 != nil {
-			microRows2(run*q.cig, a, q.sw*q.cin, bp, krows*nr, acc, acc1, t > t0)
+			microRowsSeg2(run*q.cig, nseg, a, q.sw*q.cin, segs, bp, krows*nr, acc, acc1, t > t0)
 		} else {
-			microRows(run*q.cig, a, q.sw*q.cin, bp[:run*q.cig*nr], acc, t > t0)
+			microRowsSeg(run*q.cig, nseg, a, q.sw*q.cin, segs, bp[:nseg*run*q.cig*nr], acc, t > t0)
 		}
-		t += run
+		t += nseg * run
 	}
 }
 
@@ -380,7 +406,7 @@ func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
 		kc := (t1 - t0) * q.cig
 		n := 0
 		for p := range direct {
-			direct[p] = j.directPanel(m0+p*mr, t0, t1)
+			direct[p] = j.allDirect || j.directPanel(m0+p*mr, t0, t1)
 			if direct[p] {
 				n++
 			}
@@ -593,10 +619,11 @@ func paddedOK[T float32 | float64](q *problem) bool {
 // convolution that reads padding, without dilations or groups, on the
 // assembly kernel, whose output rows are whole panels (wo a multiple of
 // mr), so that every panel lies in one image row and is read in place
-// with no extra work.
+// with no extra work. A short kernel row (a stem's) is read in place
+// too: a block's kernel rows take one call (directTile).
 func paddedRowsOK[T float32 | float64](q *problem) bool {
 	hp, wp := q.paddedSize()
-	return directOK[T](q) && q.kdh == 1 && q.wo%mr == 0 && q.ph >= 0 && q.pw >= 0 &&
+	return directShape[T](q) && q.kh*q.kw*q.cin >= minDirectDepth && q.kdh == 1 && q.wo%mr == 0 && q.ph >= 0 && q.pw >= 0 &&
 		(q.ph > 0 || q.pw > 0 || hp > q.h || wp > q.w)
 }
 
@@ -648,11 +675,17 @@ func (j *gemmJob[T]) paddedRows(abufs []*[]T, out []T, taps, workers int) {
 	vq.dilatedH, vq.dilatedW = hp, wp
 	img := hp * wp * q.cin
 	vj := *j
-	vj.q, vj.xc = &vq, xp
-	for r := range j.rowOut {
-		b, yx := r/(q.ho*q.wo), r%(q.ho*q.wo)
-		vj.rowX[r], vj.rowHd[r], vj.rowWd[r] = b*img, yx/q.wo*q.sh, yx%q.wo*q.sw
-	}
+	vj.q, vj.xc, vj.direct, vj.allDirect = &vq, xp, true, true
+	par.For(workers, q.nb, func(_, b int) {
+		r := b * q.ho * q.wo
+		for oh := range q.ho {
+			for ow := range q.wo {
+				vj.rowX[r], vj.rowHd[r], vj.rowWd[r] = b*img, oh*q.sh, ow*q.sw
+				vj.rowOut[r] = b*q.oB + oh*q.oH + ow*q.oW
+				r++
+			}
+		}
+	})
 	par.For(workers, (len(j.rowOut)+j.mc-1)/j.mc, func(w, chunk int) {
 		vj.chunk(*abufs[w], chunk, 0, taps, out)
 	})

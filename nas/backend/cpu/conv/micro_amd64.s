@@ -1,12 +1,13 @@
 #include "textflag.h"
 
-// func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[64]float32, load bool)
+// func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[64]float32, load bool, nseg int, segs uintptr)
 //
-// acc[r*16+c] = sum over kk < kc of A(r, kk) * b[kk*16+c] for r < 4,
-// c < 16, where A(r, kk) is the float32 at a + r*rs + kk*ks (bytes); with
-// load the sums start from acc's values instead of zero, so that a sum
-// split into several calls has the bits of one call. kc must be at least
-// 1. AVX2 and FMA: eight accumulators (Y0-Y7), the two B vectors of a
+// acc[r*16+c] = sum over s < nseg, kk < kc of A(r, s, kk) *
+// b[(s*kc+kk)*16+c] for r < 4, c < 16, where A(r, s, kk) is the float32
+// at a + r*rs + s*segs + kk*ks (bytes), summed in the order of s, then kk;
+// with load the sums start from acc's values instead of zero, so that a
+// sum split into several calls has the bits of one call. kc and nseg must
+// be at least 1. AVX2 and FMA: eight accumulators (Y0-Y7), the two B vectors of a
 // step in Y8 and Y9, each A value broadcast straight from memory.
 
 // STEP(boff) runs one step kk: loads B's two vectors at DI+boff, broadcasts
@@ -29,7 +30,7 @@
 	VFMADD231PS  Y9, Y13, Y7; \
 	ADDQ         R11, AX
 
-TEXT ·microAsm(SB), NOSPLIT, $0-49
+TEXT ·microAsm(SB), NOSPLIT, $0-72
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -64,6 +65,9 @@ loadacc:
 	VMOVUPS 224(R8), Y7
 
 start:
+	MOVQ nseg+56(FP), R13
+
+seg:
 	CMPQ CX, $4
 	JLT  tail
 
@@ -88,6 +92,18 @@ loop1:
 	JNE          loop1
 
 done:
+	// The next segment: its rows start segs bytes further on.
+	DECQ R13
+	JEQ  stored
+	MOVQ kc+0(FP), CX
+	XORQ AX, AX
+	ADDQ segs+64(FP), SI
+	LEAQ (SI)(R10*1), BX
+	LEAQ (BX)(R10*1), DX
+	LEAQ (DX)(R10*1), R9
+	JMP  seg
+
+stored:
 	VMOVUPS Y0, 0(R8)
 	VMOVUPS Y1, 32(R8)
 	VMOVUPS Y2, 64(R8)
@@ -121,7 +137,7 @@ done:
 	VMOVUPS z0, 0(reg); VMOVUPS z1, 64(reg); VMOVUPS z2, 128(reg); VMOVUPS z3, 192(reg); \
 	VMOVUPS z4, 256(reg); VMOVUPS z5, 320(reg); VMOVUPS z6, 384(reg); VMOVUPS z7, 448(reg)
 
-// func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[128]float32, load bool)
+// func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[128]float32, load bool, nseg int, segs uintptr)
 //
 // acc[r*16+c] = sum over kk < kc of A(r, kk) * b[kk*16+c] for r < 8,
 // c < 16, A and load as for microAsm. AVX-512F: eight 16-lane accumulators (Z0-Z7),
@@ -141,7 +157,7 @@ done:
 	ADDQ             R11, AX; \
 	ADDQ             R11, R12
 
-TEXT ·microAsm512(SB), NOSPLIT, $0-49
+TEXT ·microAsm512(SB), NOSPLIT, $0-72
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -160,6 +176,9 @@ loadacc512:
 	LOAD8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 
 start512:
+	MOVQ nseg+56(FP), R13
+
+seg512:
 	CMPQ CX, $4
 	JLT  tail512
 
@@ -184,11 +203,20 @@ loop512one:
 	JNE  loop512one
 
 done512:
+	DECQ R13
+	JEQ  stored512
+	MOVQ kc+0(FP), CX
+	XORQ AX, AX
+	ADDQ segs+64(FP), SI
+	ROWS512
+	JMP  seg512
+
+stored512:
 	STORE8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	VZEROUPPER
 	RET
 
-// func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[128]float32, load bool)
+// func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[128]float32, load bool, nseg int, segs uintptr)
 //
 // microAsm512 for two panels of B at once: acc0 gets A times the panel at
 // b, acc1 A times the panel at b+bs (bytes), each sum in the order of
@@ -216,7 +244,7 @@ done512:
 	ADDQ R11, AX; \
 	ADDQ R11, R12
 
-TEXT ·microAsm512x2(SB), NOSPLIT, $0-65
+TEXT ·microAsm512x2(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -238,6 +266,9 @@ loadaccx2:
 	LOAD8(R8, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 
 startx2:
+	MOVQ nseg+72(FP), R8
+
+segx2:
 	XORQ AX, AX // offset of step kk in rows 0-3
 	CMPQ CX, $4
 	JLT  tailx2
@@ -263,6 +294,14 @@ loopx2one:
 	JNE  loopx2one
 
 donex2:
+	DECQ R8
+	JEQ  storedx2
+	MOVQ kc+0(FP), CX
+	ADDQ segs+80(FP), SI
+	ROWS512
+	JMP  segx2
+
+storedx2:
 	MOVQ acc0+48(FP), R8
 	STORE8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	MOVQ acc1+56(FP), R8

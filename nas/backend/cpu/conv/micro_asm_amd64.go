@@ -14,26 +14,27 @@ import (
 var asmOK, asm512 = isa.AVX2, isa.AVX512
 
 // microAsm is the float32 micro kernel in assembly (micro_amd64.s): acc
-// gets the mr x nr tile A·B over kc >= 1 steps, A(r, kk) being the
-// float32 at a + r*rs + kk*ks bytes and B the panel b ([kc][nr]). It
+// gets the mr x nr tile A·B over nseg >= 1 segments of kc >= 1 steps,
+// A(r, s, kk) being the float32 at a + r*rs + s*segs + kk*ks bytes and B
+// the panel b ([nseg*kc][nr]). It
 // needs AVX2 and FMA. Go's SIMD intrinsics have only the FMA form that
 // overwrites a multiplicand, which costs a register copy or a reload per
 // product; the assembly accumulates in place and broadcasts A from
 // memory.
 //
 //go:noescape
-func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[4 * nr]float32, load bool)
+func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[4 * nr]float32, load bool, nseg int, segs uintptr)
 
 // microAsm512 is microAsm for 8 rows with AVX-512F (micro_amd64.s).
 //
 //go:noescape
-func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[8 * nr]float32, load bool)
+func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[8 * nr]float32, load bool, nseg int, segs uintptr)
 
 // microAsm512x2 is microAsm512 for two panels of B, b and b+bs bytes,
 // into acc0 and acc1, with the bits of two microAsm512 calls (micro_amd64.s).
 //
 //go:noescape
-func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[8 * nr]float32, load bool)
+func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[8 * nr]float32, load bool, nseg int, segs uintptr)
 
 // tileOut writes (or, with add, adds) the tile acc into 8 output rows of
 // 16 values, row r at out + r*os bytes (micro_amd64.s; AVX2).
@@ -66,22 +67,30 @@ func microStrided32(kc int, a []float32, rs, ks int, b []float32, acc *[mr * nr]
 // each sum goes on from acc's value in the same order, so that a sum split
 // into calls gives the bits of one call.
 func microSum32(kc int, a []float32, rs, ks int, b []float32, acc *[mr * nr]float32, load bool) {
-	if kc <= 0 {
+	microSeg32(kc, 1, a, rs, ks, 0, b, acc, load)
+}
+
+// microSeg32 is microSum32 over nseg segments of kc steps in one call,
+// segment s's A(r, kk) being a[r*rs+s*segs+kk*ks] and B continuing over
+// nseg*kc steps: the bits of nseg microSum32 calls, with one load and
+// store of the tile.
+func microSeg32(kc, nseg int, a []float32, rs, ks, segs int, b []float32, acc *[mr * nr]float32, load bool) {
+	if kc <= 0 || nseg <= 0 {
 		if !load {
 			*acc = [mr * nr]float32{}
 		}
 		return
 	}
-	if rs < 0 || ks < 0 || (mr-1)*rs+(kc-1)*ks >= len(a) || kc*nr > len(b) {
-		panic(fmt.Sprintf("conv: micro kernel reads past its operands: kc %d, strides %d/%d, %d A and %d B values", kc, rs, ks, len(a), len(b)))
+	if rs < 0 || ks < 0 || segs < 0 || (mr-1)*rs+(nseg-1)*segs+(kc-1)*ks >= len(a) || nseg*kc*nr > len(b) {
+		panic(fmt.Sprintf("conv: micro kernel reads past its operands: kc %d x %d, strides %d/%d/%d, %d A and %d B values", kc, nseg, rs, ks, segs, len(a), len(b)))
 	}
 	pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
 	if asm512 {
-		microAsm512(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, acc, load)
+		microAsm512(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, acc, load, nseg, uintptr(segs)*4)
 		return
 	}
-	microAsm(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[:4*nr]), load)
-	microAsm(kc, unsafe.Add(pa, 4*rs*4), uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[4*nr:]), load)
+	microAsm(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[:4*nr]), load, nseg, uintptr(segs)*4)
+	microAsm(kc, unsafe.Add(pa, 4*rs*4), uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[4*nr:]), load, nseg, uintptr(segs)*4)
 }
 
 // microSum32x2 is microSum32 for two panels of B, b[:kc*nr] into acc0 and
@@ -89,16 +98,21 @@ func microSum32(kc int, a []float32, rs, ks int, b []float32, acc *[mr * nr]floa
 // AVX-512 path one call shares each broadcast value of A between the two
 // panels and keeps sixteen sums in flight instead of eight.
 func microSum32x2(kc int, a []float32, rs, ks int, b []float32, bs int, acc0, acc1 *[mr * nr]float32, load bool) {
-	if !asm512 || kc <= 0 {
-		microSum32(kc, a, rs, ks, b, acc0, load)
-		microSum32(kc, a, rs, ks, b[bs:], acc1, load)
+	microSeg32x2(kc, 1, a, rs, ks, 0, b, bs, acc0, acc1, load)
+}
+
+// microSeg32x2 is microSum32x2 over nseg segments (microSeg32).
+func microSeg32x2(kc, nseg int, a []float32, rs, ks, segs int, b []float32, bs int, acc0, acc1 *[mr * nr]float32, load bool) {
+	if !asm512 || kc <= 0 || nseg <= 0 {
+		microSeg32(kc, nseg, a, rs, ks, segs, b, acc0, load)
+		microSeg32(kc, nseg, a, rs, ks, segs, b[bs:], acc1, load)
 		return
 	}
-	if rs < 0 || ks < 0 || bs < 0 || (mr-1)*rs+(kc-1)*ks >= len(a) || bs+kc*nr > len(b) {
-		panic(fmt.Sprintf("conv: micro kernel reads past its operands: kc %d, strides %d/%d/%d, %d A and %d B values", kc, rs, ks, bs, len(a), len(b)))
+	if rs < 0 || ks < 0 || bs < 0 || segs < 0 || (mr-1)*rs+(nseg-1)*segs+(kc-1)*ks >= len(a) || bs+nseg*kc*nr > len(b) {
+		panic(fmt.Sprintf("conv: micro kernel reads past its operands: kc %d x %d, strides %d/%d/%d/%d, %d A and %d B values", kc, nseg, rs, ks, segs, bs, len(a), len(b)))
 	}
 	microAsm512x2(kc, unsafe.Pointer(unsafe.SliceData(a)), uintptr(rs)*4, uintptr(ks)*4,
-		unsafe.Pointer(unsafe.SliceData(b)), uintptr(bs)*4, acc0, acc1, load)
+		unsafe.Pointer(unsafe.SliceData(b)), uintptr(bs)*4, acc0, acc1, load, nseg, uintptr(segs)*4)
 }
 
 // colsOK reports whether microCols runs for T (and micro uses the
@@ -109,20 +123,19 @@ func colsOK[T float32 | float64]() bool {
 	return ok && asmOK
 }
 
-// microRows is micro for mr rows of A read in place, row r being
-// src[r*rs:][:kc], with acc += A·B when load is set (microSum32). Only
-// where colsOK.
-func microRows[T float32 | float64](kc int, src []T, rs int, b []T, acc *[mr * nr]T, load bool) {
-	microSum32(kc, any(src).([]float32), rs, 1, any(b).([]float32), any(acc).(*[mr * nr]float32), load)
+// microRowsSeg is micro for mr rows of A read in place over nseg segments
+// of kc steps, row r of segment s being src[r*rs+s*segs:][:kc], with
+// acc += A·B when load is set (microSeg32). Only where colsOK.
+func microRowsSeg[T float32 | float64](kc, nseg int, src []T, rs, segs int, b []T, acc *[mr * nr]T, load bool) {
+	microSeg32(kc, nseg, any(src).([]float32), rs, 1, segs, any(b).([]float32), any(acc).(*[mr * nr]float32), load)
 }
 
-// microRows2 is microRows for two panels of B, b[:kc*nr] into acc0 and
-// b[bs:][:kc*nr] into acc1 (microSum32x2).
-func microRows2[T float32 | float64](kc int, src []T, rs int, b []T, bs int, acc0, acc1 *[mr * nr]T, load bool) {
-	microSum32x2(kc, any(src).([]float32), rs, 1, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), load)
+// microRowsSeg2 is microRowsSeg for two panels of B (microSeg32x2).
+func microRowsSeg2[T float32 | float64](kc, nseg int, src []T, rs, segs int, b []T, bs int, acc0, acc1 *[mr * nr]T, load bool) {
+	microSeg32x2(kc, nseg, any(src).([]float32), rs, 1, segs, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), load)
 }
 
-// microCols2 is microCols for two panels of B, as microRows2.
+// microCols2 is microCols for two panels of B (microSum32x2).
 func microCols2[T float32 | float64](kc int, src []T, ld int, b []T, bs int, acc0, acc1 *[mr * nr]T) {
 	microSum32x2(kc, any(src).([]float32), 1, ld, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), false)
 }

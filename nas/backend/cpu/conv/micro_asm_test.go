@@ -190,3 +190,63 @@ func BenchmarkMicroPair(b *testing.B) {
 		}
 	}
 }
+
+// TestMicroSegments: one call over nseg segments (A's rows restarting
+// segs values further on, B going on) gives the bits of nseg calls that
+// each go on from the last's tile, for one panel of B and for two, on the
+// AVX-512 and AVX2 kernels; and the call refuses segments that would read
+// past A.
+func TestMicroSegments(t *testing.T) {
+	if !asmOK {
+		t.Skip("no AVX2 and FMA on this CPU: the assembly kernels are not used")
+	}
+	paths := map[string]bool{"avx2": false}
+	if isa.AVX512 {
+		paths["avx512"] = true
+	}
+	defer func(v bool) { asm512 = v }(asm512)
+	r := rand.New(rand.NewPCG(41, 42))
+	for name, on := range paths {
+		asm512 = on
+		for _, c := range []struct{ kc, nseg, rs, segs int }{{1, 3, 5, 40}, {5, 2, 16, 96}, {80, 5, 16, 576}, {7, 7, 32, 700}, {224, 3, 64, 1408}} {
+			a := make([]float32, (mr-1)*c.rs+(c.nseg-1)*c.segs+c.kc)
+			b := make([]float32, 2*c.nseg*c.kc*nr)
+			for i := range a {
+				a[i] = float32(r.NormFloat64())
+			}
+			for i := range b {
+				b[i] = float32(r.NormFloat64())
+			}
+			bs := c.nseg * c.kc * nr
+			var want0, want1, got0, got1 [mr * nr]float32
+			for i := range want0 {
+				want0[i], got0[i] = float32(i), float32(i)
+				want1[i], got1[i] = float32(-i), float32(-i)
+			}
+			for s := range c.nseg {
+				microSum32(c.kc, a[s*c.segs:], c.rs, 1, b[s*c.kc*nr:], &want0, true)
+				microSum32(c.kc, a[s*c.segs:], c.rs, 1, b[bs+s*c.kc*nr:], &want1, true)
+			}
+			microSeg32(c.kc, c.nseg, a, c.rs, 1, c.segs, b, &got0, true)
+			if got0 != want0 {
+				t.Errorf("%s %+v: one segmented call differs from %d calls", name, c, c.nseg)
+			}
+			got0 = [mr * nr]float32{}
+			for i := range got0 {
+				got0[i] = float32(i)
+			}
+			microSeg32x2(c.kc, c.nseg, a, c.rs, 1, c.segs, b, bs, &got0, &got1, true)
+			if got0 != want0 || got1 != want1 {
+				t.Errorf("%s %+v: one segmented call for two panels differs from %d calls each", name, c, c.nseg)
+			}
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s %+v: segments past A accepted", name, c)
+					}
+				}()
+				microSeg32(c.kc, c.nseg, a[:len(a)-1], c.rs, 1, c.segs, b, &got0, false)
+			}()
+		}
+	}
+}

@@ -9,11 +9,12 @@ func colsOK[T float32 | float64]() bool { return false }
 // microCols is unused where colsOK is false.
 func microCols[T float32 | float64](int, []T, int, []T, *[mr * nr]T) {}
 
-// microRows is unused where colsOK is false.
-func microRows[T float32 | float64](int, []T, int, []T, *[mr * nr]T, bool) {}
+// microRowsSeg is unused where colsOK is false.
+func microRowsSeg[T float32 | float64](int, int, []T, int, int, []T, *[mr * nr]T, bool) {}
 
-// microRows2 is unused where colsOK is false.
-func microRows2[T float32 | float64](int, []T, int, []T, int, *[mr * nr]T, *[mr * nr]T, bool) {}
+// microRowsSeg2 is unused where colsOK is false.
+func microRowsSeg2[T float32 | float64](int, int, []T, int, int, []T, int, *[mr * nr]T, *[mr * nr]T, bool) {
+}
 
 // microCols2 is unused where colsOK is false.
 func microCols2[T float32 | float64](int, []T, int, []T, int, *[mr * nr]T, *[mr * nr]T) {}

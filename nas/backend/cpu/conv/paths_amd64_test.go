@@ -42,15 +42,16 @@ func TestPathsSameBits(t *testing.T) {
 // packed one, so convolutions give the same bits either way; and in-place
 // panels and padded copies with the output rows as they are are used.
 // The shapes have widths that panels do not divide, padding, 1 input
-// channel, fewer output channels than a tile, and stride 2 (in place away
+// channel, fewer output channels than a tile, stride 2 (in place away
 // from the borders only, or everywhere in a padded copy when the output
-// width is whole panels).
+// width is whole panels), and stems of 2 and 3 channels.
 func TestDirectSameBits(t *testing.T) {
 	before, beforeRows := conv.DirectPanels(), conv.PaddedRowsRuns()
 	for _, g := range []geom{{n: 2, h: 28, w: 28, ci: 12, co: 24, k: 5, s: 1}, {n: 2, h: 28, w: 28, ci: 1, co: 24, k: 3, s: 1},
 		{n: 2, h: 14, w: 14, ci: 24, co: 48, k: 7, s: 1}, {n: 2, h: 20, w: 20, ci: 16, co: 16, k: 5, s: 2},
 		{n: 2, h: 9, w: 9, ci: 13, co: 21, k: 3, s: 1}, {n: 2, h: 16, w: 16, ci: 80, co: 40, k: 3, s: 1},
-		{n: 2, h: 16, w: 16, ci: 16, co: 32, k: 3, s: 2}, {n: 2, h: 15, w: 15, ci: 16, co: 20, k: 5, s: 2}, {n: 3, h: 8, w: 8, ci: 24, co: 40, k: 7, s: 1}} {
+		{n: 2, h: 16, w: 16, ci: 16, co: 32, k: 3, s: 2}, {n: 2, h: 15, w: 15, ci: 16, co: 20, k: 5, s: 2}, {n: 3, h: 8, w: 8, ci: 24, co: 40, k: 7, s: 1},
+		{n: 2, h: 16, w: 16, ci: 3, co: 32, k: 3, s: 1}, {n: 2, h: 8, w: 8, ci: 2, co: 16, k: 3, s: 1}} {
 		for _, c := range []struct {
 			name string
 			spec conv.Spec
