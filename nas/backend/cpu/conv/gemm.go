@@ -106,19 +106,23 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 				// paddedRows makes its own rows.
 				ownRows := parts == 1 && paddedRowsOK[T](q)
 				// Each image's rows in parallel: a large GEMM has tens of
-				// thousands.
+				// thousands. Rows read in place need only their outputs.
 				per := len(ah.outs) * len(aw.outs)
+				inPlace := q.rowsInPlace()
 				par.For(workers, q.nb, func(_, b int) {
 					if ownRows {
 						return
 					}
 					r := b * per
 					for _, oh := range ah.outs {
+						base := b*q.oB + oh*q.oH + g*q.cog*q.oC
 						for _, ow := range aw.outs {
-							rowX[r] = b*q.h*q.w*q.cin + g*q.cig
-							rowHd[r] = oh*q.sh - q.ph
-							rowWd[r] = ow*q.sw - q.pw
-							rowOut[r] = b*q.oB + oh*q.oH + ow*q.oW + g*q.cog*q.oC
+							rowOut[r] = base + ow*q.oW
+							if !inPlace {
+								rowX[r] = b*q.h*q.w*q.cin + g*q.cig
+								rowHd[r] = oh*q.sh - q.ph
+								rowWd[r] = ow*q.sw - q.pw
+							}
 							r++
 						}
 					}
@@ -139,7 +143,7 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 					mc = (mc + align - 1) / align * align
 				}
 				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, tapsH: ah.taps, tapsW: aw.taps,
-					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: q.rowsInPlace(),
+					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: inPlace,
 					direct: directOK[T](q), epi: epi}
 				chunks := (m + mc - 1) / mc
 				if parts > 1 {
