@@ -14,6 +14,11 @@ const (
 	itemRowsMax = 64 // rows of a work item, at most (rounded up to the tile)
 	mcRows      = (itemRowsMax + mr - 1) / mr * mr
 	kcGemm      = 256
+	// kcRows is the depth of a block of whole kernel rows for a GEMM
+	// whose panels are all read in place (paddedRows): deeper blocks mean
+	// fewer passes of each tile through memory, and there is no packed A
+	// to keep in cache.
+	kcRows = 1024
 	kcTarget    = 128
 	// splitUnit is the row count in which gemmConv decides how to split
 	// its work (the amd64 tile's rows when the decision was made), on
@@ -59,10 +64,16 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 	if blocks := (maxTaps + tpb - 1) / tpb; blocks > 0 {
 		tpb = (maxTaps + blocks - 1) / blocks
 	}
-	if kr := q.kw * q.cig; len(phH) == 1 && len(phW) == 1 && kr <= kcGemm {
+	depth := kcGemm
+	if q.paddedRowsShape() {
+		depth = kcRows
+	}
+	if kr := q.kw * q.cig; len(phH) == 1 && len(phW) == 1 && kr <= depth {
 		// Blocks of whole kernel rows, spread evenly: an in-place panel
-		// then takes a block in one micro kernel call (directTile).
-		rows := kcGemm / kr
+		// then takes a block in one micro kernel call (directTile). The
+		// blocks depend on the shape only, not on whether panels are
+		// read in place, so that both ways give the same bits.
+		rows := depth / kr
 		blocks := (q.kh + rows - 1) / rows
 		tpb = (q.kh + blocks - 1) / blocks * q.kw
 	}
@@ -313,8 +324,12 @@ func directOK[T float32 | float64](q *problem) bool {
 
 // directShape is directOK without its condition on the depth.
 func directShape[T float32 | float64](q *problem) bool {
-	return !noDirect && colsOK[T]() && !q.rowsInPlace() && q.groups == 1 && q.cig == q.cin &&
-		q.dh == 1 && q.dw == 1 && q.kdw == 1
+	return !noDirect && colsOK[T]() && q.directLayout()
+}
+
+// directLayout is directShape's condition on q's shape.
+func (q *problem) directLayout() bool {
+	return !q.rowsInPlace() && q.groups == 1 && q.cig == q.cin && q.dh == 1 && q.dw == 1 && q.kdw == 1
 }
 
 // minDirectDepth is the shortest kernel row (taps times channels) read in
@@ -626,8 +641,13 @@ func paddedOK[T float32 | float64](q *problem) bool {
 // with no extra work. A short kernel row (a stem's) is read in place
 // too: a block's kernel rows take one call (directTile).
 func paddedRowsOK[T float32 | float64](q *problem) bool {
+	return directShape[T](q) && q.paddedRowsShape()
+}
+
+// paddedRowsShape is paddedRowsOK's condition on q's shape.
+func (q *problem) paddedRowsShape() bool {
 	hp, wp := q.paddedSize()
-	return directShape[T](q) && q.kh*q.kw*q.cin >= minDirectDepth && q.kdh == 1 && q.wo%mr == 0 && q.ph >= 0 && q.pw >= 0 &&
+	return q.directLayout() && q.kh*q.kw*q.cin >= minDirectDepth && q.kdh == 1 && q.wo%mr == 0 && q.ph >= 0 && q.pw >= 0 &&
 		(q.ph > 0 || q.pw > 0 || hp > q.h || wp > q.w)
 }
 
