@@ -18,8 +18,8 @@ const (
 	// whose panels are all read in place (paddedRows): deeper blocks mean
 	// fewer passes of each tile through memory, and there is no packed A
 	// to keep in cache.
-	kcRows = 1024
-	kcTarget    = 128
+	kcRows   = 1024
+	kcTarget = 128
 	// splitUnit is the row count in which gemmConv decides how to split
 	// its work (the amd64 tile's rows when the decision was made), on
 	// every architecture.
