@@ -18,6 +18,13 @@ import (
 // four-step unrolling, and that they refuse operands too short for what
 // they would read.
 func TestMicroAsm(t *testing.T) {
+	forMicroPaths(t, func(name string) { t.Run(name, testMicroAsm) })
+}
+
+// forMicroPaths runs f with the AVX2 micro kernels and, where the CPU
+// has them, the AVX-512 ones (asm512 set accordingly, then restored), or
+// skips t without AVX2 and FMA.
+func forMicroPaths(t *testing.T, f func(name string)) {
 	if !asmOK {
 		t.Skip("no AVX2 and FMA on this CPU: the assembly kernels are not used")
 	}
@@ -30,7 +37,7 @@ func TestMicroAsm(t *testing.T) {
 	defer func(v bool) { asm512 = v }(asm512)
 	for name, on := range paths {
 		asm512 = on
-		t.Run(name, testMicroAsm)
+		f(name)
 	}
 }
 
@@ -197,17 +204,8 @@ func BenchmarkMicroPair(b *testing.B) {
 // AVX-512 and AVX2 kernels; and the call refuses segments that would read
 // past A.
 func TestMicroSegments(t *testing.T) {
-	if !asmOK {
-		t.Skip("no AVX2 and FMA on this CPU: the assembly kernels are not used")
-	}
-	paths := map[string]bool{"avx2": false}
-	if isa.AVX512 {
-		paths["avx512"] = true
-	}
-	defer func(v bool) { asm512 = v }(asm512)
 	r := rand.New(rand.NewPCG(41, 42))
-	for name, on := range paths {
-		asm512 = on
+	forMicroPaths(t, func(name string) {
 		for _, c := range []struct{ kc, nseg, rs, segs int }{{1, 3, 5, 40}, {5, 2, 16, 96}, {80, 5, 16, 576}, {7, 7, 32, 700}, {224, 3, 64, 1408}} {
 			a := make([]float32, (mr-1)*c.rs+(c.nseg-1)*c.segs+c.kc)
 			b := make([]float32, 2*c.nseg*c.kc*nr)
@@ -248,5 +246,5 @@ func TestMicroSegments(t *testing.T) {
 				microSeg32(c.kc, c.nseg, a[:len(a)-1], c.rs, 1, c.segs, b, &got0, false)
 			}()
 		}
-	}
+	})
 }
