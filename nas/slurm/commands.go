@@ -16,6 +16,23 @@ type jobState struct {
 	ExitCode string // "code:signal", when known
 	Ended    bool   // the state is final
 	Detail   string // why, in words, when the evaluator decided the state
+	Held     bool   // held after a failed launch: still queued, to be cancelled
+}
+
+// launchHeld is the reason squeue gives for a job that slurmd failed to
+// start (fork failure, missing directory, node trouble): the controller
+// requeues it held, and it waits for a release that never comes.
+const launchHeld = "launch failed requeued held"
+
+// heldAfterLaunch is the state of a job in state with squeue's reason:
+// ended, as a failed attempt, when the job is held after a failed launch;
+// ok is false otherwise.
+func heldAfterLaunch(state, reason string) (st jobState, ok bool) {
+	if !strings.Contains(strings.ToLower(reason), launchHeld) || (state != "PENDING" && state != "REQUEUE_HOLD" && state != "REQUEUED") {
+		return jobState{}, false
+	}
+	return jobState{State: "LAUNCH_FAILED", Ended: true, Held: true,
+		Detail: "Slurm could not start the job on its node and holds it (" + strings.TrimSpace(reason) + ")"}, true
 }
 
 // active reports whether a job in state may still produce a result.
@@ -87,7 +104,7 @@ func lastNonEmpty(s string) string {
 // knows (pending, running and recently ended jobs), keeping only jobs whose
 // name matches names[id]. Ids the controller does not know are absent.
 func (s slurmCmd) squeue(ctx context.Context, ids []string, names map[string]string) (map[string]jobState, error) {
-	out, err := s.run(ctx, "squeue", "-h", "-t", "all", "-o", "%i|%T|%j", "-j", strings.Join(ids, ","))
+	out, err := s.run(ctx, "squeue", "-h", "-t", "all", "-o", "%i|%T|%r|%j", "-j", strings.Join(ids, ","))
 	if err != nil {
 		if strings.Contains(err.Error(), "Invalid job id") {
 			// Every id is unknown to the controller (squeue fails instead of printing nothing).
@@ -97,11 +114,15 @@ func (s slurmCmd) squeue(ctx context.Context, ids []string, names map[string]str
 	}
 	st := map[string]jobState{}
 	for l := range strings.SplitSeq(out, "\n") {
-		f := strings.SplitN(strings.TrimSpace(l), "|", 3)
-		if len(f) != 3 || names[f[0]] != f[2] {
+		f := strings.SplitN(strings.TrimSpace(l), "|", 4)
+		if len(f) != 4 || names[f[0]] != f[3] {
 			continue
 		}
-		st[f[0]] = newState(f[1], "")
+		js := newState(f[1], "")
+		if h, ok := heldAfterLaunch(js.State, f[2]); ok {
+			js = h
+		}
+		st[f[0]] = js
 	}
 	return st, nil
 }

@@ -117,8 +117,9 @@ type Config struct {
 	Flags     []string      // further sbatch flags, e.g. "--account=x", "--qos=y"
 
 	// Retries is how many times an attempt that failed, was cancelled
-	// (not by this evaluator) or was lost is submitted again before the
-	// candidate is returned as failed. Default 0: no retry.
+	// (not by this evaluator), was lost, or could not be started (Slurm
+	// holds such a job: the evaluator cancels it) is submitted again
+	// before the candidate is returned as failed. Default 0: no retry.
 	Retries int
 	// Poll is the interval between two looks at the queue. Default 10s.
 	Poll time.Duration

@@ -438,6 +438,15 @@ func (e *Evaluator) watch(ctx context.Context, f *flight, id string) (st jobStat
 		default:
 			missingSince = time.Time{}
 			e.setFlight(f, func(f *flight) { f.state = st.State })
+			if st.Held {
+				// It would wait for a release forever: cancel it, so that
+				// the next attempt is a new job.
+				if err := e.cmd.scancel(ctx, id); err != nil {
+					return jobState{}, false, fmt.Errorf("job %s: %s; scancel failed: %w", id, st.Detail, err)
+				}
+				st.Detail += "; cancelled"
+				return st, false, nil
+			}
 			if st.Ended && st.State != "COMPLETED" {
 				return st, false, nil
 			}

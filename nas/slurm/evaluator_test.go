@@ -21,7 +21,9 @@ import (
 // squeue, sacct and scancel in Config.Bin, steered by files in the same
 // directory:
 //
-//	queue        lines "id|STATE|name" that squeue reports
+//	queue        lines "id|STATE|name" or "id|STATE|name|reason" that squeue reports
+//	hold         when present, the next sbatch call is consumed: its job goes
+//	             into queue held after a failed launch, and it does not run
 //	done         lines "id|name|STATE|exit" that sacct reports
 //	run          when present, sbatch runs the script at once and records it in done
 //	sbatch-fail  when present, sbatch prints it on stderr and fails
@@ -39,6 +41,12 @@ for a in "$@"; do
 	case $a in --job-name=*) name=${a#--job-name=};; --output=*) out=${a#--output=};; esac
 	script=$a
 done
+if [ -f "$d/hold" ]; then
+	rm "$d/hold"
+	echo "$n|PENDING|$name|launch failed requeued held" >>"$d/queue"
+	echo "$n"
+	exit 0
+fi
 if [ -f "$d/run" ]; then
 	SLURM_JOB_ID=$n bash "$script" >"${out//%j/$n}" 2>&1
 	rc=$?
@@ -52,11 +60,11 @@ d=$FAKE_SLURM
 name= ids=
 while [ $# -gt 0 ]; do case $1 in -n) name=$2; shift;; -j) ids=,$2,; shift;; esac; shift; done
 [ -f "$d/queue" ] || exit 0
-while IFS='|' read -r id st nm; do
+while IFS='|' read -r id st nm reason; do
 	if [ -n "$name" ]; then
 		if [ "$nm" = "$name" ] && { [ "$st" = RUNNING ] || [ "$st" = PENDING ]; }; then echo "$id|$nm"; fi
 	else
-		case $ids in *,$id,*) echo "$id|$st|$nm";; esac
+		case $ids in *,$id,*) echo "$id|$st|$reason|$nm";; esac
 	fi
 done <"$d/queue"
 `,
@@ -133,6 +141,47 @@ func TestLostJobRetriedThenFailed(t *testing.T) {
 			}
 			if d := time.Since(start); d < 2*cfg.LostAfter || d > 10*time.Second {
 				t.Errorf("took %v, want a little over 2 x LostAfter (%v)", d, cfg.LostAfter)
+			}
+			if n := len(lines(t, filepath.Join(bin, "sbatch.log"))); n != 2 {
+				t.Errorf("%d sbatch calls, want 2", n)
+			}
+		})
+	}
+}
+
+// TestLaunchFailureHeldJobRetried: a job that Slurm could not start and
+// holds (squeue: PENDING, "launch failed requeued held") is a failed
+// attempt: it is cancelled and the next attempt is a new job; with no
+// attempt left, the result says why.
+func TestLaunchFailureHeldJobRetried(t *testing.T) {
+	for _, retries := range []int{1, 0} {
+		t.Run(fmt.Sprintf("retries=%d", retries), func(t *testing.T) {
+			cfg, bin := fakeSlurm(t)
+			cfg.Retries = retries
+			writeFile(t, filepath.Join(bin, "hold"), "")
+			writeFile(t, filepath.Join(bin, "run"), "")
+			writeFile(t, filepath.Join(bin, "print"), `{"valid_acc": 77.5}`)
+			e := newEval(t, cfg)
+			a := nas.Uniform(16, 3, 0, 3)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			r, err := e.Evaluate(ctx, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := lines(t, filepath.Join(bin, "scancel.log")); len(got) != 1 || got[0] != "101" {
+				t.Errorf("scancel calls %q, want one for the held job 101", got)
+			}
+			if retries == 0 {
+				for _, w := range []string{"1 of 1 attempts failed", "job 101 LAUNCH_FAILED", "launch failed requeued held", "cancelled"} {
+					if !r.Failed || !strings.Contains(r.Error, w) {
+						t.Errorf("result %+v, want failed with %q", r, w)
+					}
+				}
+				return
+			}
+			if r.Failed || r.ValidAcc != 77.5 {
+				t.Errorf("result %+v, want the second attempt's", r)
 			}
 			if n := len(lines(t, filepath.Join(bin, "sbatch.log"))); n != 2 {
 				t.Errorf("%d sbatch calls, want 2", n)
