@@ -24,11 +24,8 @@ func TestXLACUDAEnvScript(t *testing.T) {
 	}
 	site := t.TempDir()
 	plugin := filepath.Join(site, "jax_plugins", "xla_cuda13", "xla_cuda_plugin.so")
-	for _, d := range []string{filepath.Dir(plugin), "nvidia/cu13/lib", "nvidia/cudnn/lib", "nvidia/cu13/nvvm/libdevice"} {
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(site, d)
-		}
-		if err := os.MkdirAll(d, 0o755); err != nil {
+	for _, d := range []string{"jax_plugins/xla_cuda13", "nvidia/cu13/lib", "nvidia/cudnn/lib", "nvidia/cu13/nvvm/libdevice"} {
+		if err := os.MkdirAll(filepath.Join(site, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
