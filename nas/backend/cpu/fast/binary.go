@@ -56,20 +56,31 @@ func binary[T Float](name string, lhs, rhs, out []T, workers int, f32 func(lhs, 
 	if len(out) >= parallelMin {
 		parts = max(1, workers)
 	}
+	if parts == 1 {
+		// Inline, without a closure to allocate: a convolution's epilogue
+		// calls this on every block of rows.
+		binaryPart(lhs, rhs, out, 0, len(out), f32, f64)
+		return nil
+	}
 	split(parts, func(p int) {
 		lo, hi := bounds(len(out), parts, p)
-		r := rhs
-		if len(rhs) != 1 || len(out) == 1 {
-			r = rhs[lo:hi]
-		}
-		switch l := any(lhs[lo:hi]).(type) {
-		case []float32:
-			f32(l, any(r).([]float32), any(out[lo:hi]).([]float32))
-		case []float64:
-			f64(l, any(r).([]float64), any(out[lo:hi]).([]float64))
-		}
+		binaryPart(lhs, rhs, out, lo, hi, f32, f64)
 	})
 	return nil
+}
+
+// binaryPart runs f32 or f64 on values [lo, hi).
+func binaryPart[T Float](lhs, rhs, out []T, lo, hi int, f32 func(lhs, rhs, out []float32), f64 func(lhs, rhs, out []float64)) {
+	r := rhs
+	if len(rhs) != 1 || len(out) == 1 {
+		r = rhs[lo:hi]
+	}
+	switch l := any(lhs[lo:hi]).(type) {
+	case []float32:
+		f32(l, any(r).([]float32), any(out[lo:hi]).([]float32))
+	case []float64:
+		f64(l, any(r).([]float64), any(out[lo:hi]).([]float64))
+	}
 }
 
 // mulScalar is Mul on one part: rhs has len(lhs) values or one.

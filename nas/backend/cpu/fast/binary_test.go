@@ -138,3 +138,21 @@ func BenchmarkMax(b *testing.B) {
 		}
 	})
 }
+
+// TestBinarySmallNoAlloc: an input too small to split (a convolution
+// epilogue's block of rows) is computed without allocating.
+func TestBinarySmallNoAlloc(t *testing.T) {
+	x := make([]float32, 64*32)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	zero := []float32{0}
+	if n := testing.AllocsPerRun(20, func() { _ = fast.Max(x, zero, x, 1) }); n != 0 {
+		t.Errorf("Max of %d values: %v allocations per call, want 0", len(x), n)
+	}
+	for i, v := range x {
+		if v < 0 {
+			t.Fatalf("x[%d] = %v after max with 0", i, v)
+		}
+	}
+}
