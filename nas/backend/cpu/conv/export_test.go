@@ -7,6 +7,10 @@ func EpilogueRowsInItems() int64 { return epilogueRowsInItems.Load() }
 // SeparableRuns is how many pairs RunSeparable has run in one pass.
 func SeparableRuns() int64 { return separableRuns.Load() }
 
+// SeparablePadded is how many of those ran their depthwise rows over a
+// zero-padded copy of the input.
+func SeparablePadded() int64 { return separablePadded.Load() }
+
 // SetRowsOutsideBytes sets the image size from which the depthwise kernel
 // gradient puts the kernel rows outside, and returns the function that
 // restores it.

@@ -36,3 +36,33 @@ func BenchmarkMix16Forward(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMix16Separable runs the separable layers of mix16 (depthwise
+// then pointwise, in one pass) at batch 64, one sub-benchmark per layer,
+// reporting GFLOP/s of the pair.
+func BenchmarkMix16Separable(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, g := range []geom{
+		{64, 32, 32, 32, 16, 3, 1}, // layer 0
+		{64, 32, 32, 16, 16, 7, 1}, // layer 2
+		{64, 16, 16, 32, 32, 5, 1}, // layer 4
+		{64, 16, 16, 32, 64, 3, 2}, // layer 6 (reduction)
+		{64, 8, 8, 64, 64, 7, 1},   // layer 8
+	} {
+		b.Run(g.String(), func(b *testing.B) {
+			dw := dwForward(geom{n: g.n, h: g.h, w: g.w, ci: g.ci, co: g.ci, k: g.k, s: g.s})
+			ho, wo := g.outHW()
+			pw := pointwise(g.n, ho, wo, g.ci, g.co)
+			x, kd, kp := randSlice[float32](r, size(dw.Input)), randSlice[float32](r, size(dw.Kernel)), randSlice[float32](r, size(pw.Kernel))
+			out := make([]float32, g.n*ho*wo*g.co)
+			fl := flops(geom{n: g.n, h: g.h, w: g.w, ci: g.ci, co: g.ci, k: g.k, s: g.s}, true) + 2*float64(g.n*ho*wo*g.ci*g.co)
+			cpu := cpuSeconds()
+			for b.Loop() {
+				if err := conv.RunSeparable(dw, pw, x, kd, kp, out, nil, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			report(b, fl, cpuSeconds()-cpu)
+		})
+	}
+}

@@ -8,9 +8,10 @@ import (
 	"time"
 )
 
-// separableRuns counts the pairs RunSeparable ran in one pass (tests
-// check that some do).
-var separableRuns atomic.Int64
+// separableRuns counts the pairs RunSeparable ran in one pass, and
+// separablePadded those whose depthwise rows ran over a zero-padded copy
+// (tests check that some do).
+var separableRuns, separablePadded atomic.Int64
 
 // RunSeparable computes out = Conv(Conv(x, kdw; dw), kpw; pw) followed by
 // epi as RunEpilogue does: a depthwise convolution dw (one input and one
@@ -91,6 +92,20 @@ func separableFits(dp, pp *plan) (dq, pq *problem, ok bool) {
 func separable[T float32 | float64](dq, pq *problem, x, kdw, kpw, out []T, epi func([]T), workers int) bool {
 	xc, buf := canonical(dq, x, workers)
 	defer putBuf(buf)
+	if dq.ph >= 0 && dq.pw >= 0 && dq.edgeColumns()*4 >= dq.wo {
+		// A quarter or more of the output columns have windows that
+		// reach into the padding: the depthwise rows run over a
+		// zero-padded copy, where every column takes the vector path
+		// (the same products and order: the copy's zeros add nothing).
+		separablePadded.Add(1)
+		hp, wp := dq.paddedSize()
+		pbuf, xp := padCopy(dq, xc, hp, wp, 0, workers)
+		defer putBuf(pbuf)
+		v := *dq
+		v.h, v.w, v.ph, v.pw = hp, wp, 0, 0
+		v.dilatedH, v.dilatedW = hp, wp
+		dq, xc = &v, xp
+	}
 	d := newDwRows(dq, xc, kdw, workers)
 	defer d.release()
 	wo, co := dq.wo, d.co
@@ -108,6 +123,18 @@ func separable[T float32 | float64](dq, pq *problem, x, kdw, kpw, out []T, epi f
 		return a
 	}
 	return gemmConv(pq, nil, kpw, out, epi, workers, src, wo)
+}
+
+// edgeColumns is the number of output columns whose window reaches into
+// the padding (or past the input) along the width.
+func (q *problem) edgeColumns() int {
+	n := 0
+	for ow := range q.wo {
+		if wd := ow*q.sw - q.pw; wd < 0 || wd+(q.kw-1)*q.kdw >= q.dilatedW {
+			n++
+		}
+	}
+	return n
 }
 
 // Separable reports whether RunSeparable runs dw then pw in one pass

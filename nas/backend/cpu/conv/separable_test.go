@@ -19,11 +19,12 @@ func pointwise(n, h, w, ci, co int) conv.Spec {
 // TestRunSeparable: RunSeparable gives the bits of Run (depthwise) then
 // RunEpilogue (pointwise), in one pass where the kernels take the pair
 // (dense and strided depthwise layers of every kernel size, channels that
-// fill no vector, rows wider than a work item, float64) and in two where
-// they do not (a depthwise layer with a channel multiplier); and it
-// rejects a pair whose shapes do not chain.
+// fill no vector, rows wider than a work item, float64, narrow outputs
+// whose depthwise rows run over a zero-padded copy) and in two where they
+// do not (a depthwise layer with a channel multiplier); and it rejects a
+// pair whose shapes do not chain.
 func TestRunSeparable(t *testing.T) {
-	before := conv.SeparableRuns()
+	before, beforePadded := conv.SeparableRuns(), conv.SeparablePadded()
 	type pair struct {
 		g      geom // the depthwise layer (co: the pointwise outputs)
 		mult   int  // depthwise channel multiplier (1: none)
@@ -88,6 +89,9 @@ func TestRunSeparable(t *testing.T) {
 	}
 	if conv.SeparableRuns() == before {
 		t.Error("no pair ran in one pass")
+	}
+	if conv.SeparablePadded() == beforePadded {
+		t.Error("no pair ran its depthwise rows over a padded copy")
 	}
 	g := geom{n: 1, h: 6, w: 6, ci: 4, co: 8, k: 3, s: 2}
 	dw := dwForward(geom{n: 1, h: 6, w: 6, ci: 4, co: 4, k: 3, s: 2})
