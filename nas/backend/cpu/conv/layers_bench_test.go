@@ -38,8 +38,8 @@ func BenchmarkMix16Forward(b *testing.B) {
 }
 
 // BenchmarkMix16Separable runs the separable layers of mix16 (depthwise
-// then pointwise, in one pass) at batch 64, one sub-benchmark per layer,
-// reporting GFLOP/s of the pair.
+// then pointwise, in one pass), and the last one of sep16, at batch 64,
+// one sub-benchmark per layer, reporting GFLOP/s of the pair.
 func BenchmarkMix16Separable(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, g := range []geom{
@@ -48,6 +48,7 @@ func BenchmarkMix16Separable(b *testing.B) {
 		{64, 16, 16, 32, 32, 5, 1}, // layer 4
 		{64, 16, 16, 32, 64, 3, 2}, // layer 6 (reduction)
 		{64, 8, 8, 64, 64, 7, 1},   // layer 8
+		{64, 8, 8, 64, 64, 3, 1},   // sep16's last layers
 	} {
 		b.Run(g.String(), func(b *testing.B) {
 			dw := dwForward(geom{n: g.n, h: g.h, w: g.w, ci: g.ci, co: g.ci, k: g.k, s: g.s})
