@@ -120,10 +120,11 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 				// thousands. Rows read in place need only their outputs.
 				per := len(ah.outs) * len(aw.outs)
 				inPlace := q.rowsInPlace()
-				par.For(workers, q.nb, func(_, b int) {
-					if ownRows {
-						return
-					}
+				nbRows := q.nb
+				if ownRows {
+					nbRows = 0
+				}
+				par.For(workers, nbRows, func(_, b int) {
 					r := b * per
 					for _, oh := range ah.outs {
 						base := b*q.oB + oh*q.oH + g*q.cog*q.oC
@@ -657,10 +658,13 @@ func (q *problem) paddedSize() (hp, wp int) {
 	return (q.ho-1)*q.sh + (q.kh-1)*q.kdh + 1, (q.wo-1)*q.sw + (q.kw-1)*q.kdw + 1
 }
 
-// padCopy copies q's canonical input xc into a zero-padded buffer of
-// hp x wp positions per image (the input at row ph, column pw; what lies
-// beyond hp x wp is not read and not copied), plus slack zeros at the end.
-func padCopy[T float32 | float64](q *problem, xc []T, hp, wp, slack, workers int) (*[]T, []T) {
+// padInput copies q's canonical input xc into a zero-padded buffer of
+// paddedSize positions per image (the input at row ph, column pw; what
+// lies beyond is not read and not copied), plus slack zeros at the end,
+// and returns the buffer (for putBuf), the copy, and the problem that
+// reads the copy: q's convolution without padding.
+func padInput[T float32 | float64](q *problem, xc []T, slack, workers int) (*[]T, []T, *problem) {
+	hp, wp := q.paddedSize()
 	img := hp * wp * q.cin
 	buf := getBuf[T](q.nb*img + slack)
 	xp := (*buf)[:q.nb*img+slack]
@@ -679,7 +683,10 @@ func padCopy[T float32 | float64](q *problem, xc []T, hp, wp, slack, workers int
 		clear(row[left+n:])
 	})
 	clear(xp[q.nb*img:])
-	return buf, xp
+	v := *q
+	v.h, v.w, v.ph, v.pw = hp, wp, 0, 0
+	v.dilatedH, v.dilatedW = hp, wp
+	return buf, xp, &v
 }
 
 // paddedRows runs the job's GEMM (paddedRowsOK, one phase, rows not split
@@ -691,15 +698,11 @@ func padCopy[T float32 | float64](q *problem, xc []T, hp, wp, slack, workers int
 func (j *gemmJob[T]) paddedRows(abufs []*[]T, out []T, taps, workers int) {
 	q := j.q
 	paddedRowsRuns.Add(1)
-	hp, wp := q.paddedSize()
-	xpBuf, xp := padCopy(q, j.xc, hp, wp, 0, workers)
+	xpBuf, xp, vq := padInput(q, j.xc, 0, workers)
 	defer putBuf(xpBuf)
-	vq := *q
-	vq.h, vq.w, vq.ph, vq.pw = hp, wp, 0, 0
-	vq.dilatedH, vq.dilatedW = hp, wp
-	img := hp * wp * q.cin
+	img := vq.h * vq.w * q.cin
 	vj := *j
-	vj.q, vj.xc, vj.direct, vj.allDirect = &vq, xp, true, true
+	vj.q, vj.xc, vj.direct, vj.allDirect = vq, xp, true, true
 	par.For(workers, q.nb, func(_, b int) {
 		r := b * q.ho * q.wo
 		for oh := range q.ho {
@@ -725,21 +728,19 @@ func (j *gemmJob[T]) paddedRows(abufs []*[]T, out []T, taps, workers int) {
 // dropped.
 func (j *gemmJob[T]) padded(abufs []*[]T, out []T, taps, workers int) {
 	q := j.q
-	hp, wp := q.ho+q.kh-1, q.wo+q.kw-1
-	img := hp * wp * q.cin
 	slack := (q.kw + mr) * q.cin // what the last image's extra columns read past it
-	xpBuf, xp := padCopy(q, j.xc, hp, wp, slack, workers)
+	xpBuf, xp, vq := padInput(q, j.xc, slack, workers)
 	defer putBuf(xpBuf)
+	wp := vq.w // stride 1: wo+kw-1
+	img := vq.h * wp * q.cin
 
 	m := q.nb * q.ho * wp
-	vq := *q
-	vq.h, vq.w, vq.ph, vq.pw, vq.wo = hp, wp, 0, 0, wp
-	vq.dilatedH, vq.dilatedW = hp, wp
+	vq.wo = wp
 	vq.oC, vq.oW, vq.oH, vq.oB = 1, q.cog, wp*q.cog, q.ho*wp*q.cog
 	rowBuf := getBuf[int](4 * m)
 	defer putBuf(rowBuf)
 	rb := *rowBuf
-	vj := gemmJob[T]{q: &vq, xc: xp, b: j.b, tpb: j.tpb, tapsH: j.tapsH, tapsW: j.tapsW,
+	vj := gemmJob[T]{q: vq, xc: xp, b: j.b, tpb: j.tpb, tapsH: j.tapsH, tapsW: j.tapsW,
 		rowX: rb[:m], rowHd: rb[m : 2*m], rowWd: rb[2*m : 3*m], rowOut: rb[3*m : 4*m], direct: true, linear: true, epi: j.epi}
 	for r := range m {
 		b, yx := r/(q.ho*wp), r%(q.ho*wp)

@@ -100,13 +100,9 @@ func separable[T float32 | float64](dq, pq *problem, x, kdw, kpw, out []T, epi f
 		// Kernels 3 wide lose more to the copy than they gain (8x8
 		// outputs: 0.9x).
 		separablePadded.Add(1)
-		hp, wp := dq.paddedSize()
-		pbuf, xp := padCopy(dq, xc, hp, wp, 0, workers)
+		var pbuf *[]T
+		pbuf, xc, dq = padInput(dq, xc, 0, workers)
 		defer putBuf(pbuf)
-		v := *dq
-		v.h, v.w, v.ph, v.pw = hp, wp, 0, 0
-		v.dilatedH, v.dilatedW = hp, wp
-		dq, xc = &v, xp
 	}
 	d := newDwRows(dq, xc, kdw, workers)
 	defer d.release()
