@@ -390,6 +390,46 @@ func TestRunConcurrent(t *testing.T) {
 	}
 }
 
+// TestSpatialGrad runs kernel gradients of convolutions with whole
+// panels of input channels, which spatialGrad computes from x in place
+// (where the build has its micro kernel): kernels 3, 5 and 7, strides 1
+// and 2, widths where a tap column keeps fewer positions than a row has,
+// output channels that do not fill the last panel (and one panel alone),
+// images whose rows take several blocks and blocks of several whole
+// images (the last one short), both output layouts, against the
+// reference with 1, 2 and 3 workers.
+func TestSpatialGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	before := conv.SpatialGradRuns()
+	for _, g := range []geom{{3, 12, 12, 8, 20, 3, 1}, {2, 17, 17, 16, 16, 5, 2}, {2, 9, 9, 24, 40, 7, 1},
+		{2, 40, 40, 8, 8, 3, 1}, {5, 16, 16, 16, 56, 3, 2}, {2, 8, 8, 8, 3, 5, 1}} {
+		for _, hwio := range []bool{false, true} {
+			s := kernelGrad(g, hwio)
+			t.Run(fmt.Sprintf("%s/hwio=%v", g, hwio), func(t *testing.T) {
+				dims, _ := s.Output()
+				x, k := randSlice[float32](r, size(s.Input)), randSlice[float32](r, size(s.Kernel))
+				want := make([]float32, size(dims))
+				if err := conv.Reference(s, x, k, want); err != nil {
+					t.Fatal(err)
+				}
+				for _, workers := range []int{1, 2, 3} {
+					got := make([]float32, len(want))
+					for i := range got {
+						got[i] = 7
+					}
+					if err := conv.Run(s, x, k, got, workers); err != nil {
+						t.Fatal(err)
+					}
+					compare(t, got, want, 1e-4)
+				}
+			})
+		}
+	}
+	if conv.SpatialGradRuns() == before && conv.FMAPeak(1) > 0 {
+		t.Error("no kernel gradient ran from x in place")
+	}
+}
+
 // TestRunDepthSplit runs kernel gradients with few output rows and a long
 // sum (a stem's: 3 input channels), which the GEMM splits by depth
 // between workers, each part into its own copy of the output.

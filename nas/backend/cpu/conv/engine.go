@@ -158,6 +158,9 @@ func runKernel[T float32 | float64](p *plan, x, k, out []T, epi func([]T), worke
 	if q.pointwiseGradFits() && pointwiseGrad(q, x, k, out, workers) {
 		return "pointwise-kernel-grad", false
 	}
+	if q.spatialGradFits() && spatialGrad(q, x, k, out, workers) {
+		return "spatial-kernel-grad", false
+	}
 	xc, buf := canonical(q, x, workers)
 	defer putBuf(buf)
 	switch {

@@ -19,3 +19,7 @@ func SetRowsOutsideBytes(n int) (restore func()) {
 	rowsOutsideBytes = n
 	return func() { rowsOutsideBytes = old }
 }
+
+// SpatialGradRuns is how many kernel gradients spatialGrad has computed
+// from x in place.
+func SpatialGradRuns() int64 { return spatialGradRuns.Load() }

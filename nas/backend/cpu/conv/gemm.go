@@ -307,6 +307,8 @@ var (
 	// paddedRowsRuns counts the GEMMs run by paddedRows (tests check
 	// that some are).
 	paddedRowsRuns atomic.Int64
+	// spatialGradRuns counts the kernel gradients run by spatialGrad.
+	spatialGradRuns atomic.Int64
 	// epilogueRowsInItems counts the output rows whose epilogue ran in
 	// the work item that computed them (tests check that some do).
 	epilogueRowsInItems atomic.Int64
@@ -388,9 +390,9 @@ func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc, acc1 *[mr * nr]T)
 		a := j.xc[j.rowX[m]+(hd*q.w+j.rowWd[m]+j.tapsW[tw])*q.cin:]
 		bp := j.b[(c0/nr*krows+t*q.cig)*nr:]
 		if acc1 != nil {
-			microRowsSeg2(run*q.cig, nseg, a, q.sw*q.cin, segs, bp, krows*nr, acc, acc1, t > t0)
+			microRowsSeg2(run*q.cig, nseg, a, q.sw*q.cin, 1, segs, bp, krows*nr, acc, acc1, t > t0)
 		} else {
-			microRowsSeg(run*q.cig, nseg, a, q.sw*q.cin, segs, bp[:nseg*run*q.cig*nr], acc, t > t0)
+			microRowsSeg(run*q.cig, nseg, a, q.sw*q.cin, 1, segs, bp[:nseg*run*q.cig*nr], acc, t > t0)
 		}
 		t += nseg * run
 	}

@@ -67,3 +67,34 @@ func BenchmarkMix16Separable(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkKernelGrad runs the kernel gradients of the plain convolutions
+// of mix16 (as BenchmarkMix16Forward) and of the published final network
+// (width 56: its two 3x3 convolutions at 32x32) at batch 64, one
+// sub-benchmark per layer, reporting GFLOP/s.
+func BenchmarkKernelGrad(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, g := range []geom{
+		{64, 32, 32, 16, 16, 5, 1},  // mix16 layer 1
+		{64, 32, 32, 16, 32, 3, 2},  // mix16 layer 3 (reduction)
+		{64, 16, 16, 32, 32, 7, 1},  // mix16 layer 5
+		{64, 8, 8, 64, 64, 5, 1},    // mix16 layer 7
+		{64, 8, 8, 64, 64, 3, 1},    // mix16 layer 9
+		{64, 32, 32, 112, 56, 3, 1}, // final layer 0
+		{64, 32, 32, 56, 56, 3, 1},  // final layer 2
+	} {
+		b.Run(g.String(), func(b *testing.B) {
+			s := kernelGrad(g, true)
+			x, k := randSlice[float32](r, size(s.Input)), randSlice[float32](r, size(s.Kernel))
+			od, _ := s.Output()
+			out := make([]float32, size(od))
+			cpu := cpuSeconds()
+			for b.Loop() {
+				if err := conv.Run(s, x, k, out, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			report(b, flops(g, false), cpuSeconds()-cpu)
+		})
+	}
+}

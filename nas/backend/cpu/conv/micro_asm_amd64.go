@@ -124,15 +124,16 @@ func colsOK[T float32 | float64]() bool {
 }
 
 // microRowsSeg is micro for mr rows of A read in place over nseg segments
-// of kc steps, row r of segment s being src[r*rs+s*segs:][:kc], with
-// acc += A·B when load is set (microSeg32). Only where colsOK.
-func microRowsSeg[T float32 | float64](kc, nseg int, src []T, rs, segs int, b []T, acc *[mr * nr]T, load bool) {
-	microSeg32(kc, nseg, any(src).([]float32), rs, 1, segs, any(b).([]float32), any(acc).(*[mr * nr]float32), load)
+// of kc steps, A(r, s, kk) being src[r*rs+s*segs+kk*ks], with acc += A·B
+// when load is set (microSeg32): rows of an input read in place (ks 1) or
+// its columns (rs 1). Only where colsOK.
+func microRowsSeg[T float32 | float64](kc, nseg int, src []T, rs, ks, segs int, b []T, acc *[mr * nr]T, load bool) {
+	microSeg32(kc, nseg, any(src).([]float32), rs, ks, segs, any(b).([]float32), any(acc).(*[mr * nr]float32), load)
 }
 
 // microRowsSeg2 is microRowsSeg for two panels of B (microSeg32x2).
-func microRowsSeg2[T float32 | float64](kc, nseg int, src []T, rs, segs int, b []T, bs int, acc0, acc1 *[mr * nr]T, load bool) {
-	microSeg32x2(kc, nseg, any(src).([]float32), rs, 1, segs, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), load)
+func microRowsSeg2[T float32 | float64](kc, nseg int, src []T, rs, ks, segs int, b []T, bs int, acc0, acc1 *[mr * nr]T, load bool) {
+	microSeg32x2(kc, nseg, any(src).([]float32), rs, ks, segs, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), load)
 }
 
 // microCols2 is microCols for two panels of B (microSum32x2).

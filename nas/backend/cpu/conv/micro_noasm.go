@@ -10,10 +10,10 @@ func colsOK[T float32 | float64]() bool { return false }
 func microCols[T float32 | float64](int, []T, int, []T, *[mr * nr]T) {}
 
 // microRowsSeg is unused where colsOK is false.
-func microRowsSeg[T float32 | float64](int, int, []T, int, int, []T, *[mr * nr]T, bool) {}
+func microRowsSeg[T float32 | float64](int, int, []T, int, int, int, []T, *[mr * nr]T, bool) {}
 
 // microRowsSeg2 is unused where colsOK is false.
-func microRowsSeg2[T float32 | float64](int, int, []T, int, int, []T, int, *[mr * nr]T, *[mr * nr]T, bool) {
+func microRowsSeg2[T float32 | float64](int, int, []T, int, int, int, []T, int, *[mr * nr]T, *[mr * nr]T, bool) {
 }
 
 // microCols2 is unused where colsOK is false.
