@@ -390,19 +390,21 @@ func TestRunConcurrent(t *testing.T) {
 	}
 }
 
-// TestSpatialGrad runs kernel gradients of convolutions with whole
-// panels of input channels, which spatialGrad computes from x in place
-// (where the build has its micro kernel): kernels 3, 5 and 7, strides 1
-// and 2, widths where a tap column keeps fewer positions than a row has,
-// output channels that do not fill the last panel (and one panel alone),
-// images whose rows take several blocks and blocks of several whole
-// images (the last one short), both output layouts, against the
+// TestSpatialGrad runs kernel gradients that spatialGrad computes from x
+// in place (where the build has its micro kernel): kernels 1, 3, 5 and 7,
+// strides 1 and 2, widths where a tap column keeps fewer positions than a
+// row has, input channels that do not fill the last panel (1x1: 3, 13,
+// 41), output channels that do not fill the last panel (and one
+// panel alone), images whose rows take several blocks and blocks of
+// several whole images (the last one short), 1x1 kernels on images of 4x4
+// (rows joined into one segment), both output layouts, against the
 // reference with 1, 2 and 3 workers.
 func TestSpatialGrad(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
 	before := conv.SpatialGradRuns()
 	for _, g := range []geom{{3, 12, 12, 8, 20, 3, 1}, {2, 17, 17, 16, 16, 5, 2}, {2, 9, 9, 24, 40, 7, 1},
-		{2, 40, 40, 8, 8, 3, 1}, {5, 16, 16, 16, 56, 3, 2}, {2, 8, 8, 8, 3, 5, 1}} {
+		{2, 40, 40, 8, 8, 3, 1}, {5, 16, 16, 16, 56, 3, 2}, {2, 8, 8, 8, 3, 5, 1},
+		{3, 8, 8, 3, 32, 1, 1}, {11, 4, 4, 13, 21, 1, 1}, {4, 16, 16, 41, 36, 1, 1}, {11, 4, 4, 16, 24, 1, 1}} {
 		for _, hwio := range []bool{false, true} {
 			s := kernelGrad(g, hwio)
 			t.Run(fmt.Sprintf("%s/hwio=%v", g, hwio), func(t *testing.T) {

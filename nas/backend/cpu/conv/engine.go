@@ -155,9 +155,6 @@ func runKernel[T float32 | float64](p *plan, x, k, out []T, epi func([]T), worke
 		batchDepthwise(q, x, k, out, workers)
 		return "depthwise-kernel-grad", false
 	}
-	if q.pointwiseGradFits() && pointwiseGrad(q, x, k, out, workers) {
-		return "pointwise-kernel-grad", false
-	}
 	if q.spatialGradFits() && spatialGrad(q, x, k, out, workers) {
 		return "spatial-kernel-grad", false
 	}

@@ -8,7 +8,7 @@ import (
 
 // Block sizes of the GEMM: rows of output per work item, the target depth
 // of one packed block of A for gemmConv, and the depth of one block of
-// pointwiseGrad. The register tile mr x nr depends on the build
+// spatialGrad. The register tile mr x nr depends on the build
 // (micro_*.go).
 const (
 	itemRowsMax = 64 // rows of a work item, at most (rounded up to the tile)

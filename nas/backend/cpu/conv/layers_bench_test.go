@@ -21,19 +21,7 @@ func BenchmarkMix16Forward(b *testing.B) {
 		{64, 8, 8, 64, 64, 5, 1},   // layer 7
 		{64, 8, 8, 64, 64, 3, 1},   // layer 9
 	} {
-		b.Run(g.String(), func(b *testing.B) {
-			s := forward(g)
-			x, k := randSlice[float32](r, size(s.Input)), randSlice[float32](r, size(s.Kernel))
-			od, _ := s.Output()
-			out := make([]float32, size(od))
-			cpu := cpuSeconds()
-			for b.Loop() {
-				if err := conv.Run(s, x, k, out, 0); err != nil {
-					b.Fatal(err)
-				}
-			}
-			report(b, flops(g, false), cpuSeconds()-cpu)
-		})
+		b.Run(g.String(), func(b *testing.B) { benchSpec(b, r, forward(g), flops(g, false)) })
 	}
 }
 
@@ -83,18 +71,21 @@ func BenchmarkKernelGrad(b *testing.B) {
 		{64, 32, 32, 112, 56, 3, 1}, // final layer 0
 		{64, 32, 32, 56, 56, 3, 1},  // final layer 2
 	} {
-		b.Run(g.String(), func(b *testing.B) {
-			s := kernelGrad(g, true)
-			x, k := randSlice[float32](r, size(s.Input)), randSlice[float32](r, size(s.Kernel))
-			od, _ := s.Output()
-			out := make([]float32, size(od))
-			cpu := cpuSeconds()
-			for b.Loop() {
-				if err := conv.Run(s, x, k, out, 0); err != nil {
-					b.Fatal(err)
-				}
-			}
-			report(b, flops(g, false), cpuSeconds()-cpu)
-		})
+		b.Run(g.String(), func(b *testing.B) { benchSpec(b, r, kernelGrad(g, true), flops(g, false)) })
 	}
+}
+
+// benchSpec times conv.Run of s on random operands, reporting fl
+// floating-point operations per call as GFLOP/s.
+func benchSpec(b *testing.B, r *rand.Rand, s conv.Spec, fl float64) {
+	x, k := randSlice[float32](r, size(s.Input)), randSlice[float32](r, size(s.Kernel))
+	od, _ := s.Output()
+	out := make([]float32, size(od))
+	cpu := cpuSeconds()
+	for b.Loop() {
+		if err := conv.Run(s, x, k, out, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	report(b, fl, cpuSeconds()-cpu)
 }

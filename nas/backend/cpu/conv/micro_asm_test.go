@@ -14,7 +14,7 @@ import (
 
 // TestMicroAsm checks the assembly micro kernels (AVX-512 where the CPU
 // has it, and AVX2) against float64 sums for A in rows (as packA lays it
-// out) and in columns (pointwiseGrad's x), for depths around their
+// out) and in columns (spatialGrad's x), for depths around their
 // four-step unrolling, and that they refuse operands too short for what
 // they would read.
 func TestMicroAsm(t *testing.T) {

@@ -80,7 +80,7 @@ func separableFits(dp, pp *plan) (dq, pq *problem, ok bool) {
 	co := dq.groups
 	ok = dq.cig == 1 && dq.cog == 1 && dq.dh == 1 && dq.dw == 1 && !dq.batchDepthwiseFits() &&
 		dq.oC == 1 && dq.oW == co && dq.oH == dq.wo*co && dq.oB == dq.ho*dq.wo*co &&
-		pq.rowsInPlace() && pq.inputIsCanonical && !pq.batchDepthwiseFits() && !pq.pointwiseGradFits() &&
+		pq.rowsInPlace() && pq.inputIsCanonical && !pq.batchDepthwiseFits() && !pq.spatialGradFits() &&
 		pq.cig > 1 && pq.cin == co && pq.nb == dq.nb && pq.h == dq.ho && pq.w == dq.wo &&
 		// One tap block: gemmConv does not split the depth.
 		pq.cin <= kcGemm && dq.wo > 0

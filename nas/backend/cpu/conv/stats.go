@@ -11,7 +11,7 @@ import (
 // Stat is the time Run spent in one kernel since RecordStats: the
 // benchmarks report it as GFLOP/s against the machine's FMA peak.
 type Stat struct {
-	// Kernel is gemm (im2col GEMM), pointwise-kernel-grad, depthwise,
+	// Kernel is gemm (im2col GEMM), spatial-kernel-grad, depthwise,
 	// depthwise-kernel-grad, grouped-dot (see the package doc) or
 	// separable (RunSeparable's pairs run in one pass).
 	Kernel  string  `json:"kernel"`
