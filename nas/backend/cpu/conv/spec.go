@@ -4,7 +4,7 @@
 // Run is the fast entry point. For one or two spatial axes it copies the
 // input once into a fixed internal layout (batch, spatial..., channels,
 // with batch groups folded into the channels; no copy when the input is
-// already laid out so) and runs one of four kernels:
+// already laid out so) and runs one of five kernels:
 //
 //   - a blocked im2col GEMM for convolutions with several input channels
 //     per group (plain convolutions and both their gradients): the im2col
@@ -16,6 +16,9 @@
 //   - for the depthwise kernel gradient in batch-group form with NHWC
 //     operands, the same depthwise point kernel on the original operands,
 //     no copies;
+//   - for the kernel gradient of a plain convolution with NHWC operands,
+//     one GEMM per kernel tap that reads the input's channels in place
+//     (no copy, no packed A) against packed rows of the output gradient;
 //   - a grouped dot-product kernel for other convolutions with one output
 //     channel per group.
 //
