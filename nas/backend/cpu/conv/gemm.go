@@ -495,7 +495,11 @@ func (j *gemmJob[T]) storeTile(out []T, acc *[mr * nr]T, m, rows, c0 int, first 
 	q := j.q
 	nv := min(nr, q.cog-c0)
 	if q.oC == 1 && rows == mr && nv == nr {
-		// A full tile whose rows are evenly spaced: one call.
+		// A full tile whose rows are evenly spaced: one call. paddedRows'
+		// panels are mr outputs of one output row.
+		if j.allDirect && storeTile32(out, j.rowOut[m]+c0, q.oW, acc, first) {
+			return
+		}
 		ro := j.rowOut[m : m+mr]
 		st := ro[1] - ro[0]
 		even := true
