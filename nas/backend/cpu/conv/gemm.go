@@ -412,9 +412,13 @@ func (q *problem) rowsInPlace() bool {
 // rows is packed once per tap block and multiplied with every panel of nr
 // columns of B.
 func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
-	q := j.q
 	m0 := chunk * j.mc
-	m1 := min(len(j.rowOut), m0+j.mc)
+	j.rows(ap, m0, min(len(j.rowOut), m0+j.mc), tLo, tHi, out)
+}
+
+// rows is chunk for the rows [m0, m1), at most mc of them.
+func (j *gemmJob[T]) rows(ap []T, m0, m1, tLo, tHi int, out []T) {
+	q := j.q
 	panels := (m1 - m0 + mr - 1) / mr
 	taps := len(j.tapsH) * len(j.tapsW)
 	krows := taps * q.cig
@@ -675,52 +679,78 @@ func padInput[T float32 | float64](q *problem, xc []T, slack, workers int) (*[]T
 	buf := getBuf[T](q.nb*img + slack)
 	xp := (*buf)[:q.nb*img+slack]
 	par.For(workers, q.nb*hp, func(_, r int) {
-		b, y := r/hp, r%hp
-		row := xp[r*wp*q.cin:][:wp*q.cin]
-		iy := y - q.ph
-		if iy < 0 || iy >= q.h {
-			clear(row)
-			return
-		}
-		left := q.pw * q.cin
-		n := min(q.w*q.cin, len(row)-left)
-		clear(row[:left])
-		copy(row[left:left+n], xc[(b*q.h+iy)*q.w*q.cin:][:n])
-		clear(row[left+n:])
+		padRow(q, xc, xp[r*wp*q.cin:][:wp*q.cin], r/hp, r%hp)
 	})
 	clear(xp[q.nb*img:])
+	return buf, xp, q.paddedProblem()
+}
+
+// padRow writes row y of image b of the zero-padded copy of xc (q's
+// input, canonical) into row: zeros where it lies in the padding.
+func padRow[T float32 | float64](q *problem, xc, row []T, b, y int) {
+	iy := y - q.ph
+	if iy < 0 || iy >= q.h {
+		clear(row)
+		return
+	}
+	left := q.pw * q.cin
+	n := min(q.w*q.cin, len(row)-left)
+	clear(row[:left])
+	copy(row[left:left+n], xc[(b*q.h+iy)*q.w*q.cin:][:n])
+	clear(row[left+n:])
+}
+
+// paddedProblem is q over its zero-padded input (paddedSize), unpadded.
+func (q *problem) paddedProblem() *problem {
+	hp, wp := q.paddedSize()
 	v := *q
 	v.h, v.w, v.ph, v.pw = hp, wp, 0, 0
 	v.dilatedH, v.dilatedW = hp, wp
-	return buf, xp, &v
+	return &v
 }
 
 // paddedRows runs the job's GEMM (paddedRowsOK, one phase, rows not split
-// by depth) over a zero-padded copy of the input: the rows of A are those
-// of an unpadded convolution of the copy, and every panel, lying in one
-// output row, is read in place. The products and their order are the
-// packed panels' (the copy's zeros are the zeros packing writes), so the
-// bits are too; sums go straight to out, the epilogue with them.
+// by depth) over zero-padded copies of the input, one image at a time in
+// each worker's own buffer: the rows of A are those of an unpadded
+// convolution of the copy, and every panel, lying in one output row, is
+// read in place. The products and their order are the packed panels' (the
+// copy's zeros are the zeros packing writes), so the bits are too; sums go
+// straight to out, the epilogue with them. A copy of one image stays in
+// cache while its rows are computed, instead of a copy of the whole batch
+// going out to memory and back.
 func (j *gemmJob[T]) paddedRows(abufs []*[]T, out []T, taps, workers int) {
 	q := j.q
 	paddedRowsRuns.Add(1)
-	xpBuf, xp, vq := padInput(q, j.xc, 0, workers)
-	defer putBuf(xpBuf)
+	vq := q.paddedProblem()
 	img := vq.h * vq.w * q.cin
-	vj := *j
-	vj.q, vj.xc, vj.direct, vj.allDirect = vq, xp, true, true
+	per := q.ho * q.wo
 	par.For(workers, q.nb, func(_, b int) {
-		r := b * q.ho * q.wo
+		r := b * per
 		for oh := range q.ho {
 			for ow := range q.wo {
-				vj.rowX[r], vj.rowHd[r], vj.rowWd[r] = b*img, oh*q.sh, ow*q.sw
-				vj.rowOut[r] = b*q.oB + oh*q.oH + ow*q.oW
+				// rowX 0: a worker's copy holds the one image.
+				j.rowX[r], j.rowHd[r], j.rowWd[r] = 0, oh*q.sh, ow*q.sw
+				j.rowOut[r] = b*q.oB + oh*q.oH + ow*q.oW
 				r++
 			}
 		}
 	})
-	par.For(workers, (len(j.rowOut)+j.mc-1)/j.mc, func(w, chunk int) {
-		vj.chunk(*abufs[w], chunk, 0, taps, out)
+	bufs := make([]*[]T, workers)
+	for w := range bufs {
+		bufs[w] = getBuf[T](img)
+		defer putBuf(bufs[w])
+	}
+	par.For(workers, q.nb, func(w, b int) {
+		xp := (*bufs[w])[:img]
+		rowLen := vq.w * q.cin
+		for y := range vq.h {
+			padRow(q, j.xc, xp[y*rowLen:][:rowLen], b, y)
+		}
+		vj := *j
+		vj.q, vj.xc, vj.direct, vj.allDirect = vq, xp, true, true
+		for m0 := b * per; m0 < (b+1)*per; m0 += j.mc {
+			vj.rows(*abufs[w], m0, min(m0+j.mc, (b+1)*per), 0, taps, out)
+		}
 	})
 }
 
