@@ -390,7 +390,7 @@ func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc, acc1 *[mr * nr]T)
 		a := j.xc[j.rowX[m]+(hd*q.w+j.rowWd[m]+j.tapsW[tw])*q.cin:]
 		bp := j.b[(c0/nr*krows+t*q.cig)*nr:]
 		if acc1 != nil {
-			microRowsSeg2(run*q.cig, nseg, a, q.sw*q.cin, 1, segs, bp, krows*nr, acc, acc1, t > t0)
+			microRowsSeg2(run*q.cig, nseg, a, q.sw*q.cin, 1, segs, bp, krows*nr, acc, acc1, t > t0, halfPanel(q.cog, c0+nr))
 		} else {
 			microRowsSeg(run*q.cig, nseg, a, q.sw*q.cin, 1, segs, bp[:nseg*run*q.cig*nr], acc, t > t0)
 		}
@@ -467,7 +467,7 @@ func (j *gemmJob[T]) rows(ap []T, m0, m1, tLo, tHi int, out []T) {
 				} else {
 					bp := j.b[(c0/nr*krows+t0*q.cig)*nr:]
 					if a1 != nil {
-						micro2(kc, panel, bp, krows*nr, &acc, a1)
+						micro2(kc, panel, bp, krows*nr, &acc, a1, halfPanel(q.cog, c0+nr))
 					} else {
 						micro(kc, panel, bp[:kc*nr], &acc)
 					}
@@ -492,6 +492,11 @@ func (j *gemmJob[T]) rows(ap []T, m0, m1, tLo, tHi int, out []T) {
 		epilogueRowsInItems.Add(int64(m1 - m0))
 	}
 }
+
+// halfPanel reports whether the panel of columns from c0 on has at most
+// half a panel's columns in use (of cols), so that the micro kernels may
+// compute only its first 8.
+func halfPanel(cols, c0 int) bool { return cols-c0 <= nr/2 }
 
 // storeTile writes (first) or adds the tile acc into the output rows
 // [m, m+rows) and channels [c0, c0+nr) that exist.
@@ -539,10 +544,11 @@ func (j *gemmJob[T]) storeTile(out []T, acc *[mr * nr]T, m, rows, c0 int, first 
 
 // micro2 is micro for two panels of B, b[:kc*nr] into acc0 and
 // b[bs:][:kc*nr] into acc1, with the bits of two micro calls; with the
-// assembly kernel, one pass over A (microSum32x2).
-func micro2[T float32 | float64](kc int, a, b []T, bs int, acc0, acc1 *[mr * nr]T) {
+// assembly kernel, one pass over A (microSum32x2), and with half only
+// the second panel's first 8 columns (the rest of acc1 left as it is).
+func micro2[T float32 | float64](kc int, a, b []T, bs int, acc0, acc1 *[mr * nr]T, half bool) {
 	if colsOK[T]() {
-		microSum32x2(kc, any(a).([]float32), kc, 1, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), false)
+		microSum32x2(kc, any(a).([]float32), kc, 1, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), false, half)
 		return
 	}
 	micro(kc, a, b[:kc*nr], acc0)

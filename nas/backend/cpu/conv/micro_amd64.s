@@ -309,6 +309,202 @@ storedx2:
 	VZEROUPPER
 	RET
 
+// func microAsm512x2h(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[128]float32, load bool, nseg int, segs uintptr)
+//
+// microAsm512x2 for a second panel with only its first 8 columns in use
+// (the last panel of 56 output channels, say): acc1's columns 0-7 get the
+// same sums in the same order, in the low halves Y16-Y23, at half the
+// cost of 16 columns; its columns 8-15 are neither read nor written.
+
+#define ROW512X2H(src, off, z0, y1) \
+	VBROADCASTSS (src)(off*1), Z24; \
+	VFMADD231PS  Z8, Z24, z0; \
+	VFMADD231PS  Y9, Y24, y1
+
+#define STEP512X2H(boff) \
+	VMOVUPS boff(DI), Z8; \
+	VMOVUPS boff(DI)(R13*1), Y9; \
+	ROW512X2H(SI, AX, Z0, Y16); \
+	ROW512X2H(BX, AX, Z1, Y17); \
+	ROW512X2H(DX, AX, Z2, Y18); \
+	ROW512X2H(R9, AX, Z3, Y19); \
+	ROW512X2H(SI, R12, Z4, Y20); \
+	ROW512X2H(BX, R12, Z5, Y21); \
+	ROW512X2H(DX, R12, Z6, Y22); \
+	ROW512X2H(R9, R12, Z7, Y23); \
+	ADDQ R11, AX; \
+	ADDQ R11, R12
+
+TEXT ·microAsm512x2h(SB), NOSPLIT, $0-88
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rs+16(FP), R10
+	MOVQ ks+24(FP), R11
+	MOVQ b+32(FP), DI
+	MOVQ bs+40(FP), R13
+	MOVQ acc0+48(FP), R8
+	ROWS512
+	MOVBQZX load+64(FP), AX
+	TESTQ AX, AX
+	JNE  loadaccx2h
+	ZERO8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	ZERO8(Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+	JMP  startx2h
+
+loadaccx2h:
+	LOAD8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	MOVQ acc1+56(FP), R8
+	LOAD8(R8, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+
+startx2h:
+	MOVQ nseg+72(FP), R8
+
+segx2h:
+	XORQ AX, AX // offset of step kk in rows 0-3
+	CMPQ CX, $4
+	JLT  tailx2h
+
+loopx2h:
+	STEP512X2H(0)
+	STEP512X2H(64)
+	STEP512X2H(128)
+	STEP512X2H(192)
+	ADDQ $256, DI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loopx2h
+
+tailx2h:
+	TESTQ CX, CX
+	JEQ   donex2h
+
+loopx2hone:
+	STEP512X2H(0)
+	ADDQ $64, DI
+	DECQ CX
+	JNE  loopx2hone
+
+donex2h:
+	DECQ R8
+	JEQ  storedx2h
+	MOVQ kc+0(FP), CX
+	ADDQ segs+80(FP), SI
+	ROWS512
+	JMP  segx2h
+
+storedx2h:
+	MOVQ acc0+48(FP), R8
+	STORE8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	MOVQ acc1+56(FP), R8
+	STORE8(R8, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+	VZEROUPPER
+	RET
+
+// func microAsm8(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[128]float32, load bool, nseg int, segs uintptr)
+//
+// The first 8 columns of microAsm512's tile with AVX2 and FMA: eight
+// accumulators (Y0-Y7, one per row), one B vector a step (Y8, the low
+// half of the panel's row), each A value broadcast into its own register;
+// the same sums in the same order. acc's columns 8-15 are neither read
+// nor written. For a last panel with 8 or fewer columns in use.
+
+#define ROW8(src, off, y, acc) \
+	VBROADCASTSS (src)(off*1), y; \
+	VFMADD231PS  Y8, y, acc
+
+#define STEP8(boff) \
+	VMOVUPS boff(DI), Y8; \
+	ROW8(SI, AX, Y9, Y0); \
+	ROW8(BX, AX, Y10, Y1); \
+	ROW8(DX, AX, Y11, Y2); \
+	ROW8(R9, AX, Y12, Y3); \
+	ROW8(SI, R12, Y13, Y4); \
+	ROW8(BX, R12, Y14, Y5); \
+	ROW8(DX, R12, Y15, Y6); \
+	ROW8(R9, R12, Y9, Y7); \
+	ADDQ R11, AX; \
+	ADDQ R11, R12
+
+TEXT ·microAsm8(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rs+16(FP), R10
+	MOVQ ks+24(FP), R11
+	MOVQ b+32(FP), DI
+	MOVQ acc+40(FP), R8
+	ROWS512
+	XORQ AX, AX
+	MOVBQZX load+48(FP), R13
+	TESTQ R13, R13
+	JNE  loadacc8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	JMP  start8
+
+loadacc8:
+	VMOVUPS 0(R8), Y0
+	VMOVUPS 64(R8), Y1
+	VMOVUPS 128(R8), Y2
+	VMOVUPS 192(R8), Y3
+	VMOVUPS 256(R8), Y4
+	VMOVUPS 320(R8), Y5
+	VMOVUPS 384(R8), Y6
+	VMOVUPS 448(R8), Y7
+
+start8:
+	MOVQ nseg+56(FP), R13
+
+seg8:
+	CMPQ CX, $4
+	JLT  tail8
+
+loop8:
+	STEP8(0)
+	STEP8(64)
+	STEP8(128)
+	STEP8(192)
+	ADDQ $256, DI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop8
+
+tail8:
+	TESTQ CX, CX
+	JEQ   done8
+
+loop8one:
+	STEP8(0)
+	ADDQ $64, DI
+	DECQ CX
+	JNE  loop8one
+
+done8:
+	DECQ R13
+	JEQ  stored8
+	MOVQ kc+0(FP), CX
+	XORQ AX, AX
+	ADDQ segs+64(FP), SI
+	ROWS512
+	JMP  seg8
+
+stored8:
+	VMOVUPS Y0, 0(R8)
+	VMOVUPS Y1, 64(R8)
+	VMOVUPS Y2, 128(R8)
+	VMOVUPS Y3, 192(R8)
+	VMOVUPS Y4, 256(R8)
+	VMOVUPS Y5, 320(R8)
+	VMOVUPS Y6, 384(R8)
+	VMOVUPS Y7, 448(R8)
+	VZEROUPPER
+	RET
+
 // func fmaLoop512(n int)
 //
 // n rounds of twelve independent 16-lane multiply-adds (AVX-512F), on

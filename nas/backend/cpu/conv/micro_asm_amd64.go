@@ -36,6 +36,18 @@ func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc
 //go:noescape
 func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[8 * nr]float32, load bool, nseg int, segs uintptr)
 
+// microAsm512x2h is microAsm512x2 with only the first 8 columns of the
+// second panel: acc1's columns 8-15 are left as they are (micro_amd64.s).
+//
+//go:noescape
+func microAsm512x2h(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[8 * nr]float32, load bool, nseg int, segs uintptr)
+
+// microAsm8 is the first 8 columns of microAsm512's tile with AVX2 and
+// FMA: acc's columns 8-15 are left as they are (micro_amd64.s).
+//
+//go:noescape
+func microAsm8(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[8 * nr]float32, load bool, nseg int, segs uintptr)
+
 // tileOut writes (or, with add, adds) the tile acc into 8 output rows of
 // 16 values, row r at out + r*os bytes (micro_amd64.s; AVX2).
 //
@@ -96,14 +108,28 @@ func microSeg32(kc, nseg int, a []float32, rs, ks, segs int, b []float32, acc *[
 // microSum32x2 is microSum32 for two panels of B, b[:kc*nr] into acc0 and
 // b[bs:][:kc*nr] into acc1, with the bits of two microSum32 calls. On the
 // AVX-512 path one call shares each broadcast value of A between the two
-// panels and keeps sixteen sums in flight instead of eight.
-func microSum32x2(kc int, a []float32, rs, ks int, b []float32, bs int, acc0, acc1 *[mr * nr]float32, load bool) {
-	microSeg32x2(kc, 1, a, rs, ks, 0, b, bs, acc0, acc1, load)
+// panels and keeps sixteen sums in flight instead of eight. With half,
+// only the second panel's first 8 columns are computed (a last panel with
+// no more columns in use): acc1's columns 8-15 are left as they are.
+func microSum32x2(kc int, a []float32, rs, ks int, b []float32, bs int, acc0, acc1 *[mr * nr]float32, load, half bool) {
+	microSeg32x2(kc, 1, a, rs, ks, 0, b, bs, acc0, acc1, load, half)
 }
 
 // microSeg32x2 is microSum32x2 over nseg segments (microSeg32).
-func microSeg32x2(kc, nseg int, a []float32, rs, ks, segs int, b []float32, bs int, acc0, acc1 *[mr * nr]float32, load bool) {
-	if !asm512 || kc <= 0 || nseg <= 0 {
+func microSeg32x2(kc, nseg int, a []float32, rs, ks, segs int, b []float32, bs int, acc0, acc1 *[mr * nr]float32, load, half bool) {
+	if kc <= 0 || nseg <= 0 {
+		if !load {
+			*acc0 = [mr * nr]float32{}
+			for r := range mr {
+				clear(acc1[r*nr : r*nr+nr/2])
+				if !half {
+					clear(acc1[r*nr+nr/2 : (r+1)*nr])
+				}
+			}
+		}
+		return
+	}
+	if !asm512 && !half {
 		microSeg32(kc, nseg, a, rs, ks, segs, b, acc0, load)
 		microSeg32(kc, nseg, a, rs, ks, segs, b[bs:], acc1, load)
 		return
@@ -111,12 +137,23 @@ func microSeg32x2(kc, nseg int, a []float32, rs, ks, segs int, b []float32, bs i
 	if rs < 0 || ks < 0 || bs < 0 || segs < 0 || (mr-1)*rs+(nseg-1)*segs+(kc-1)*ks >= len(a) || bs+nseg*kc*nr > len(b) {
 		panic(fmt.Sprintf("conv: micro kernel reads past its operands: kc %d x %d, strides %d/%d/%d/%d, %d A and %d B values", kc, nseg, rs, ks, segs, bs, len(a), len(b)))
 	}
-	microAsm512x2(kc, unsafe.Pointer(unsafe.SliceData(a)), uintptr(rs)*4, uintptr(ks)*4,
-		unsafe.Pointer(unsafe.SliceData(b)), uintptr(bs)*4, acc0, acc1, load, nseg, uintptr(segs)*4)
+	pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
+	switch {
+	case asm512 && half:
+		microAsm512x2h(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, uintptr(bs)*4, acc0, acc1, load, nseg, uintptr(segs)*4)
+	case asm512:
+		microAsm512x2(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, uintptr(bs)*4, acc0, acc1, load, nseg, uintptr(segs)*4)
+	default:
+		// AVX2: the first panel in two calls of 4 rows, the second's 8
+		// columns in one.
+		microSeg32(kc, nseg, a, rs, ks, segs, b, acc0, load)
+		microAsm8(kc, pa, uintptr(rs)*4, uintptr(ks)*4, unsafe.Add(pb, bs*4), acc1, load, nseg, uintptr(segs)*4)
+	}
 }
 
-// colsOK reports whether microCols runs for T (and micro uses the
-// assembly kernel): float32 on a CPU with AVX2 and FMA.
+// colsOK reports whether the assembly micro kernels run for T (micro,
+// microRowsSeg and the kernels that read A in place use them): float32 on
+// a CPU with AVX2 and FMA.
 func colsOK[T float32 | float64]() bool {
 	var zero T
 	_, ok := any(zero).(float32)
@@ -131,20 +168,10 @@ func microRowsSeg[T float32 | float64](kc, nseg int, src []T, rs, ks, segs int, 
 	microSeg32(kc, nseg, any(src).([]float32), rs, ks, segs, any(b).([]float32), any(acc).(*[mr * nr]float32), load)
 }
 
-// microRowsSeg2 is microRowsSeg for two panels of B (microSeg32x2).
-func microRowsSeg2[T float32 | float64](kc, nseg int, src []T, rs, ks, segs int, b []T, bs int, acc0, acc1 *[mr * nr]T, load bool) {
-	microSeg32x2(kc, nseg, any(src).([]float32), rs, ks, segs, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), load)
-}
-
-// microCols2 is microCols for two panels of B (microSum32x2).
-func microCols2[T float32 | float64](kc int, src []T, ld int, b []T, bs int, acc0, acc1 *[mr * nr]T) {
-	microSum32x2(kc, any(src).([]float32), 1, ld, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), false)
-}
-
-// microCols is micro for a panel of A stored by columns: row r, step kk
-// is src[kk*ld+r], read in place. Only where colsOK.
-func microCols[T float32 | float64](kc int, src []T, ld int, b []T, acc *[mr * nr]T) {
-	microStrided32(kc, any(src).([]float32), 1, ld, any(b).([]float32), any(acc).(*[mr * nr]float32))
+// microRowsSeg2 is microRowsSeg for two panels of B, the second one
+// possibly half (microSeg32x2).
+func microRowsSeg2[T float32 | float64](kc, nseg int, src []T, rs, ks, segs int, b []T, bs int, acc0, acc1 *[mr * nr]T, load, half bool) {
+	microSeg32x2(kc, nseg, any(src).([]float32), rs, ks, segs, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), load, half)
 }
 
 // fmaLoop512 and fmaLoop256 run n rounds of 12 independent multiply-adds

@@ -87,10 +87,32 @@ func testMicroAsm(t *testing.T) {
 			microSum32(kc-k1, a[k1*ks:], rs, ks, b2[k1*nr:], &one0, true)
 			microSum32(k1, a, rs, ks, b2[bs:], &one1, false)
 			microSum32(kc-k1, a[k1*ks:], rs, ks, b2[bs+k1*nr:], &one1, true)
-			microSum32x2(k1, a, rs, ks, b2, bs, &two0, &two1, false)
-			microSum32x2(kc-k1, a[k1*ks:], rs, ks, b2[k1*nr:], bs, &two0, &two1, true)
+			microSum32x2(k1, a, rs, ks, b2, bs, &two0, &two1, false, false)
+			microSum32x2(kc-k1, a[k1*ks:], rs, ks, b2[k1*nr:], bs, &two0, &two1, true, false)
 			if one0 != two0 || one1 != two1 {
 				t.Fatalf("%s kc %d: two panels in one call give other bits than one call each", layout, kc)
+			}
+			// A half second panel: its first 8 columns have those bits,
+			// the other 8 stay as they were.
+			var half0, half1 [mr * nr]float32
+			for i := range half1 {
+				half1[i] = 99
+			}
+			microSum32x2(k1, a, rs, ks, b2, bs, &half0, &half1, false, true)
+			microSum32x2(kc-k1, a[k1*ks:], rs, ks, b2[k1*nr:], bs, &half0, &half1, true, true)
+			if half0 != one0 {
+				t.Fatalf("%s kc %d: the first panel beside a half one has other bits", layout, kc)
+			}
+			for row := range mr {
+				for c := range nr {
+					want := one1[row*nr+c]
+					if c >= nr/2 {
+						want = 99
+					}
+					if got := half1[row*nr+c]; got != want {
+						t.Fatalf("%s kc %d: half panel acc[%d][%d] = %g, want %g", layout, kc, row, c, got, want)
+					}
+				}
 			}
 			for row := range mr {
 				for c := range nr {
@@ -132,7 +154,7 @@ func TestMicroPairBounds(t *testing.T) {
 		}
 	}()
 	var acc0, acc1 [mr * nr]float32
-	microSum32x2(8, make([]float32, mr*8), 8, 1, make([]float32, 8*nr+8*nr-1), 8*nr, &acc0, &acc1, false)
+	microSum32x2(8, make([]float32, mr*8), 8, 1, make([]float32, 8*nr+8*nr-1), 8*nr, &acc0, &acc1, false, false)
 }
 
 // TestMicroScalarTile checks the plain-Go kernel that CPUs without AVX2
@@ -189,7 +211,7 @@ func BenchmarkMicroPair(b *testing.B) {
 			b.Run(fmt.Sprintf("kc%d_n%d/pair", kc, cogP), func(b *testing.B) {
 				for b.Loop() {
 					for c0 := 0; c0 < cogP; c0 += 2 * nr {
-						microSum32x2(kc, a, kc, 1, bp[c0*kc:], kc*nr, &acc0, &acc1, false)
+						microSum32x2(kc, a, kc, 1, bp[c0*kc:], kc*nr, &acc0, &acc1, false, false)
 					}
 				}
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
@@ -233,9 +255,20 @@ func TestMicroSegments(t *testing.T) {
 			for i := range got0 {
 				got0[i] = float32(i)
 			}
-			microSeg32x2(c.kc, c.nseg, a, c.rs, 1, c.segs, b, bs, &got0, &got1, true)
+			microSeg32x2(c.kc, c.nseg, a, c.rs, 1, c.segs, b, bs, &got0, &got1, true, false)
 			if got0 != want0 || got1 != want1 {
 				t.Errorf("%s %+v: one segmented call for two panels differs from %d calls each", name, c, c.nseg)
+			}
+			// With a half second panel: its first 8 columns as above.
+			for i := range got0 {
+				got0[i], got1[i] = float32(i), float32(-i)
+			}
+			microSeg32x2(c.kc, c.nseg, a, c.rs, 1, c.segs, b, bs, &got0, &got1, true, true)
+			for i := range got1 {
+				if w := want1[i]; i%nr >= nr/2 && got1[i] != float32(-i) || i%nr < nr/2 && got1[i] != w || got0 != want0 {
+					t.Errorf("%s %+v: segmented call with a half panel: acc1[%d] = %g", name, c, i, got1[i])
+					break
+				}
 			}
 			func() {
 				defer func() {

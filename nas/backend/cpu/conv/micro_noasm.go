@@ -2,25 +2,19 @@
 
 package conv
 
-// colsOK reports whether microCols runs for T: there is no assembly micro
-// kernel here.
+// colsOK reports whether the assembly micro kernels run for T: there is
+// none here.
 func colsOK[T float32 | float64]() bool { return false }
-
-// microCols is unused where colsOK is false.
-func microCols[T float32 | float64](int, []T, int, []T, *[mr * nr]T) {}
 
 // microRowsSeg is unused where colsOK is false.
 func microRowsSeg[T float32 | float64](int, int, []T, int, int, int, []T, *[mr * nr]T, bool) {}
 
 // microRowsSeg2 is unused where colsOK is false.
-func microRowsSeg2[T float32 | float64](int, int, []T, int, int, int, []T, int, *[mr * nr]T, *[mr * nr]T, bool) {
+func microRowsSeg2[T float32 | float64](int, int, []T, int, int, int, []T, int, *[mr * nr]T, *[mr * nr]T, bool, bool) {
 }
 
-// microCols2 is unused where colsOK is false.
-func microCols2[T float32 | float64](int, []T, int, []T, int, *[mr * nr]T, *[mr * nr]T) {}
-
 // microSum32x2 is unused where colsOK is false.
-func microSum32x2(int, []float32, int, int, []float32, int, *[mr * nr]float32, *[mr * nr]float32, bool) {
+func microSum32x2(int, []float32, int, int, []float32, int, *[mr * nr]float32, *[mr * nr]float32, bool, bool) {
 	panic("conv: no assembly micro kernel in this build")
 }
 
