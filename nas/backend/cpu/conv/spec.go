@@ -41,7 +41,9 @@
 // see package internal/isa), else a 4x16 AVX2 kernel twice. The AVX-512
 // kernel takes two panels of the kernel at once where there are two (8x32:
 // sixteen sums in flight, each value of A broadcast once for both), with
-// each output's sum in the same order as one panel at a time. Go's
+// each output's sum in the same order as one panel at a time. A last
+// panel with 8 or fewer columns in use (56 output channels, say) is
+// computed 8 columns wide (ymm halves on AVX-512, an 8x8 AVX2 kernel). Go's
 // FMA intrinsic overwrites a multiplicand, which costs a copy or a reload
 // per product, and the plain build has no vectors at all. Built with
 // GOEXPERIMENT=simd (Go 1.26's simd/archsimd), the depthwise kernels, the
