@@ -116,12 +116,18 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 				parts := splitDepth(q, len(phH)*len(phW), splitWorkers, (m+mcSplit-1)/mcSplit, (taps+tpb-1)/tpb, len(out))
 				// paddedRows makes its own rows.
 				ownRows := parts == 1 && paddedRowsOK[T](q)
+				// Row m's outputs start at m*cog where the output is
+				// NHWC and one phase covers it: no offsets to keep.
+				outStep := 0
+				if len(phH) == 1 && len(phW) == 1 && q.groups == 1 && q.oC == 1 && q.oW == q.cog && q.oH == q.wo*q.cog && q.oB == q.ho*q.oH {
+					outStep = q.cog
+				}
 				// Each image's rows in parallel: a large GEMM has tens of
 				// thousands. Rows read in place need only their outputs.
 				per := len(ah.outs) * len(aw.outs)
 				inPlace := q.rowsInPlace()
 				nbRows := q.nb
-				if ownRows {
+				if ownRows || inPlace && outStep > 0 {
 					nbRows = 0
 				}
 				par.For(workers, nbRows, func(_, b int) {
@@ -140,7 +146,11 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 					}
 				})
 				if taps == 0 {
-					for _, off := range rowOut {
+					for r := range m {
+						off := rowOut[r]
+						if outStep > 0 {
+							off = r * outStep
+						}
 						for c := range q.cog {
 							out[off+c*q.oC] = 0
 						}
@@ -155,7 +165,7 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), wo
 					mc = (mc + align - 1) / align * align
 				}
 				job := gemmJob[T]{q: q, mc: mc, xc: xc, b: bm, tapsH: ah.taps, tapsW: aw.taps,
-					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, tpb: tpb, inPlace: inPlace,
+					rowX: rowX, rowHd: rowHd, rowWd: rowWd, rowOut: rowOut, nrows: m, outStep: outStep, tpb: tpb, inPlace: inPlace,
 					direct: directOK[T](q), epi: epi}
 				chunks := (m + mc - 1) / mc
 				if parts > 1 {
@@ -291,6 +301,8 @@ type gemmJob[T float32 | float64] struct {
 	tpb, mc                    int
 	tapsH, tapsW               []int
 	rowX, rowHd, rowWd, rowOut []int
+	nrows                      int       // rows of the GEMM
+	outStep                    int       // > 0: row m's outputs start at out[m*outStep] (rowOut unused)
 	inPlace                    bool // A's rows are xc's rows (rowsInPlace), from row xRow0 on
 	xRow0                      int
 	direct                     bool      // panels may be read from xc in place (directOK)
@@ -347,9 +359,9 @@ func (j *gemmJob[T]) directPanel(m, t0, t1 int) bool {
 	q := j.q
 	last := m + mr - 1
 	if j.linear {
-		return last < len(j.rowOut) && j.rowX[last] == j.rowX[m]
+		return last < j.nrows && j.rowX[last] == j.rowX[m]
 	}
-	if last >= len(j.rowOut) || j.rowX[last] != j.rowX[m] || j.rowHd[last] != j.rowHd[m] ||
+	if last >= j.nrows || j.rowX[last] != j.rowX[m] || j.rowHd[last] != j.rowHd[m] ||
 		j.rowWd[last]-j.rowWd[m] != (mr-1)*q.sw {
 		return false
 	}
@@ -379,6 +391,14 @@ func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc, acc1 *[mr * nr]T)
 	q := j.q
 	ntw := len(j.tapsW)
 	segs := q.kdh * q.w * q.cin // directOK: no input dilation, so tapsH are 0, 1, ...
+	x0, hd0, wd0 := 0, 0, 0
+	if j.allDirect {
+		// paddedRows: a worker's copy holds the image, rows in order.
+		rem := m % (q.ho * q.wo)
+		hd0, wd0 = rem/q.wo*q.sh, rem%q.wo*q.sw
+	} else {
+		x0, hd0, wd0 = j.rowX[m], j.rowHd[m], j.rowWd[m]
+	}
 	for t := t0; t < t1; {
 		th, tw := t/ntw, t%ntw
 		run := min(ntw-tw, t1-t)
@@ -386,8 +406,8 @@ func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc, acc1 *[mr * nr]T)
 		if tw == 0 && run == ntw {
 			nseg = (t1 - t) / ntw
 		}
-		hd := j.rowHd[m] + j.tapsH[th]*q.kdh
-		a := j.xc[j.rowX[m]+(hd*q.w+j.rowWd[m]+j.tapsW[tw])*q.cin:]
+		hd := hd0 + j.tapsH[th]*q.kdh
+		a := j.xc[x0+(hd*q.w+wd0+j.tapsW[tw])*q.cin:]
 		bp := j.b[(c0/nr*krows+t*q.cig)*nr:]
 		if acc1 != nil {
 			microRowsSeg2(run*q.cig, nseg, a, q.sw*q.cin, 1, segs, bp, krows*nr, acc, acc1, t > t0, halfPanel(q.cog, c0+nr))
@@ -413,7 +433,7 @@ func (q *problem) rowsInPlace() bool {
 // columns of B.
 func (j *gemmJob[T]) chunk(ap []T, chunk, tLo, tHi int, out []T) {
 	m0 := chunk * j.mc
-	j.rows(ap, m0, min(len(j.rowOut), m0+j.mc), tLo, tHi, out)
+	j.rows(ap, m0, min(j.nrows, m0+j.mc), tLo, tHi, out)
 }
 
 // rows is chunk for the rows [m0, m1), at most mc of them.
@@ -483,14 +503,22 @@ func (j *gemmJob[T]) rows(ap []T, m0, m1, tLo, tHi int, out []T) {
 		// The rows' sums are complete: runs of consecutive rows.
 		for m := m0; m < m1; {
 			e := m + 1
-			for e < m1 && j.rowOut[e] == j.rowOut[e-1]+q.cog {
+			for e < m1 && j.outAt(e) == j.outAt(e-1)+q.cog {
 				e++
 			}
-			j.epi(out[j.rowOut[m] : j.rowOut[e-1]+q.cog])
+			j.epi(out[j.outAt(m) : j.outAt(e-1)+q.cog])
 			m = e
 		}
 		epilogueRowsInItems.Add(int64(m1 - m0))
 	}
+}
+
+// outAt is the offset in out of row m's first output.
+func (j *gemmJob[T]) outAt(m int) int {
+	if j.outStep > 0 {
+		return m * j.outStep
+	}
+	return j.rowOut[m]
 }
 
 // halfPanel reports whether the panel of columns from c0 on has at most
@@ -504,23 +532,26 @@ func (j *gemmJob[T]) storeTile(out []T, acc *[mr * nr]T, m, rows, c0 int, first 
 	q := j.q
 	nv := min(nr, q.cog-c0)
 	if q.oC == 1 && rows == mr && nv == nr {
-		// A full tile whose rows are evenly spaced: one call. paddedRows'
-		// panels are mr outputs of one output row.
-		if j.allDirect && storeTile32(out, j.rowOut[m]+c0, q.oW, acc, first) {
-			return
+		// A full tile whose rows are evenly spaced: one call. They are
+		// where the output is linear, and in paddedRows, whose panels are
+		// mr outputs of one output row.
+		base, st, even := j.outAt(m), q.oW, true
+		switch {
+		case j.outStep > 0:
+			st = j.outStep
+		case !j.allDirect:
+			ro := j.rowOut[m : m+mr]
+			st = ro[1] - ro[0]
+			for r := 2; r < mr; r++ {
+				even = even && ro[r]-ro[r-1] == st
+			}
 		}
-		ro := j.rowOut[m : m+mr]
-		st := ro[1] - ro[0]
-		even := true
-		for r := 2; r < mr; r++ {
-			even = even && ro[r]-ro[r-1] == st
-		}
-		if even && storeTile32(out, ro[0]+c0, st, acc, first) {
+		if even && storeTile32(out, base+c0, st, acc, first) {
 			return
 		}
 	}
 	for r := range rows {
-		base := j.rowOut[m+r] + c0*q.oC
+		base := j.outAt(m+r) + c0*q.oC
 		a := acc[r*nr : r*nr+nv]
 		if q.oC == 1 {
 			if first {
@@ -730,17 +761,19 @@ func (j *gemmJob[T]) paddedRows(abufs []*[]T, out []T, taps, workers int) {
 	vq := q.paddedProblem()
 	img := vq.h * vq.w * q.cin
 	per := q.ho * q.wo
-	par.For(workers, q.nb, func(_, b int) {
-		r := b * per
-		for oh := range q.ho {
-			for ow := range q.wo {
-				// rowX 0: a worker's copy holds the one image.
-				j.rowX[r], j.rowHd[r], j.rowWd[r] = 0, oh*q.sh, ow*q.sw
-				j.rowOut[r] = b*q.oB + oh*q.oH + ow*q.oW
-				r++
+	if j.outStep == 0 {
+		// directTile finds a row's input from m; only the outputs need
+		// offsets.
+		par.For(workers, q.nb, func(_, b int) {
+			r := b * per
+			for oh := range q.ho {
+				for ow := range q.wo {
+					j.rowOut[r] = b*q.oB + oh*q.oH + ow*q.oW
+					r++
+				}
 			}
-		}
-	})
+		})
+	}
 	bufs := make([]*[]T, workers)
 	for w := range bufs {
 		bufs[w] = getBuf[T](img)
@@ -783,7 +816,7 @@ func (j *gemmJob[T]) padded(abufs []*[]T, out []T, taps, workers int) {
 	defer putBuf(rowBuf)
 	rb := *rowBuf
 	vj := gemmJob[T]{q: vq, xc: xp, b: j.b, tpb: j.tpb, tapsH: j.tapsH, tapsW: j.tapsW,
-		rowX: rb[:m], rowHd: rb[m : 2*m], rowWd: rb[2*m : 3*m], rowOut: rb[3*m : 4*m], direct: true, linear: true, epi: j.epi}
+		rowX: rb[:m], rowHd: rb[m : 2*m], rowWd: rb[2*m : 3*m], rowOut: rb[3*m : 4*m], nrows: m, direct: true, linear: true, epi: j.epi}
 	for r := range m {
 		b, yx := r/(q.ho*wp), r%(q.ho*wp)
 		vj.rowX[r], vj.rowHd[r], vj.rowWd[r], vj.rowOut[r] = b*img, yx/wp, yx%wp, r*q.cog
