@@ -301,8 +301,8 @@ type gemmJob[T float32 | float64] struct {
 	tpb, mc                    int
 	tapsH, tapsW               []int
 	rowX, rowHd, rowWd, rowOut []int
-	nrows                      int       // rows of the GEMM
-	outStep                    int       // > 0: row m's outputs start at out[m*outStep] (rowOut unused)
+	nrows                      int  // rows of the GEMM
+	outStep                    int  // > 0: row m's outputs start at out[m*outStep] (rowOut unused)
 	inPlace                    bool // A's rows are xc's rows (rowsInPlace), from row xRow0 on
 	xRow0                      int
 	direct                     bool      // panels may be read from xc in place (directOK)
