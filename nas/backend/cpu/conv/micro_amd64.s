@@ -505,6 +505,115 @@ stored8:
 	VZEROUPPER
 	RET
 
+// func dwTaps512(x unsafe.Pointer, colStep uintptr, xo, ko *int, ntaps int, k, acc unsafe.Pointer, accStep uintptr)
+//
+// Eight depthwise outputs of 16 channels: output o, channel c (acc at
+// o*accStep bytes, float32 c) is the sum over t < ntaps, in order, from
+// zero, of x[xo[t]+c] * k[ko[t]+c] with x starting o*colStep bytes further
+// for output o (xo and ko in float32 elements). AVX-512F: eight
+// accumulators (Z0-Z7), each tap's kernel vector loaded once (Z16) for the
+// eight multiply-adds, which read x straight from memory. ntaps >= 1.
+TEXT ·dwTaps512(SB), NOSPLIT, $0-64
+	MOVQ x+0(FP), DI
+	MOVQ colStep+8(FP), CX
+	MOVQ xo+16(FP), SI
+	MOVQ ko+24(FP), R8
+	MOVQ ntaps+32(FP), R9
+	MOVQ k+40(FP), R10
+	LEAQ (CX)(CX*2), R11 // 3*colStep
+	LEAQ (CX*4), R12     // 4*colStep
+	ZERO8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+
+dw512loop:
+	MOVQ        (SI), AX
+	MOVQ        (R8), BX
+	VMOVUPS     (R10)(BX*4), Z16
+	LEAQ        (DI)(AX*4), DX
+	LEAQ        (DX)(R12*1), R13
+	VFMADD231PS (DX), Z16, Z0
+	VFMADD231PS (DX)(CX*1), Z16, Z1
+	VFMADD231PS (DX)(CX*2), Z16, Z2
+	VFMADD231PS (DX)(R11*1), Z16, Z3
+	VFMADD231PS (R13), Z16, Z4
+	VFMADD231PS (R13)(CX*1), Z16, Z5
+	VFMADD231PS (R13)(CX*2), Z16, Z6
+	VFMADD231PS (R13)(R11*1), Z16, Z7
+	ADDQ        $8, SI
+	ADDQ        $8, R8
+	DECQ        R9
+	JNE         dw512loop
+
+	MOVQ    acc+48(FP), DI
+	MOVQ    accStep+56(FP), CX
+	LEAQ    (CX)(CX*2), R11
+	LEAQ    (DI)(CX*4), R13
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, (DI)(CX*1)
+	VMOVUPS Z2, (DI)(CX*2)
+	VMOVUPS Z3, (DI)(R11*1)
+	VMOVUPS Z4, (R13)
+	VMOVUPS Z5, (R13)(CX*1)
+	VMOVUPS Z6, (R13)(CX*2)
+	VMOVUPS Z7, (R13)(R11*1)
+	VZEROUPPER
+	RET
+
+// func dwTaps256(x unsafe.Pointer, colStep uintptr, xo, ko *int, ntaps int, k, acc unsafe.Pointer, accStep uintptr)
+//
+// dwTaps512 for 8 channels with AVX2 and FMA (Y0-Y7, kernel vector Y8):
+// the same sums in the same order.
+TEXT ·dwTaps256(SB), NOSPLIT, $0-64
+	MOVQ   x+0(FP), DI
+	MOVQ   colStep+8(FP), CX
+	MOVQ   xo+16(FP), SI
+	MOVQ   ko+24(FP), R8
+	MOVQ   ntaps+32(FP), R9
+	MOVQ   k+40(FP), R10
+	LEAQ   (CX)(CX*2), R11
+	LEAQ   (CX*4), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+dw256loop:
+	MOVQ        (SI), AX
+	MOVQ        (R8), BX
+	VMOVUPS     (R10)(BX*4), Y8
+	LEAQ        (DI)(AX*4), DX
+	LEAQ        (DX)(R12*1), R13
+	VFMADD231PS (DX), Y8, Y0
+	VFMADD231PS (DX)(CX*1), Y8, Y1
+	VFMADD231PS (DX)(CX*2), Y8, Y2
+	VFMADD231PS (DX)(R11*1), Y8, Y3
+	VFMADD231PS (R13), Y8, Y4
+	VFMADD231PS (R13)(CX*1), Y8, Y5
+	VFMADD231PS (R13)(CX*2), Y8, Y6
+	VFMADD231PS (R13)(R11*1), Y8, Y7
+	ADDQ        $8, SI
+	ADDQ        $8, R8
+	DECQ        R9
+	JNE         dw256loop
+
+	MOVQ    acc+48(FP), DI
+	MOVQ    accStep+56(FP), CX
+	LEAQ    (CX)(CX*2), R11
+	LEAQ    (DI)(CX*4), R13
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(CX*1)
+	VMOVUPS Y2, (DI)(CX*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	VMOVUPS Y4, (R13)
+	VMOVUPS Y5, (R13)(CX*1)
+	VMOVUPS Y6, (R13)(CX*2)
+	VMOVUPS Y7, (R13)(R11*1)
+	VZEROUPPER
+	RET
+
 // func fmaLoop512(n int)
 //
 // n rounds of twelve independent 16-lane multiply-adds (AVX-512F), on

@@ -48,6 +48,20 @@ func microAsm512x2h(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, 
 //go:noescape
 func microAsm8(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[8 * nr]float32, load bool, nseg int, segs uintptr)
 
+// dwTaps512 computes 8 depthwise outputs of 16 channels from a list of
+// taps, 8 multiply-adds per kernel vector (micro_amd64.s, AVX-512F):
+// output o, channel c at acc+o*accStep bytes is the sum over t < ntaps,
+// in order, from zero, of x[o*colStep/4+xo[t]+c] * k[ko[t]+c] (colStep in
+// bytes). ntaps >= 1; the caller checks every read and write.
+//
+//go:noescape
+func dwTaps512(x unsafe.Pointer, colStep uintptr, xo, ko *int, ntaps int, k, acc unsafe.Pointer, accStep uintptr)
+
+// dwTaps256 is dwTaps512 for 8 channels with AVX2 and FMA.
+//
+//go:noescape
+func dwTaps256(x unsafe.Pointer, colStep uintptr, xo, ko *int, ntaps int, k, acc unsafe.Pointer, accStep uintptr)
+
 // tileOut writes (or, with add, adds) the tile acc into 8 output rows of
 // 16 values, row r at out + r*os bytes (micro_amd64.s; AVX2).
 //

@@ -359,8 +359,23 @@ func dwRowTaps[T float32 | float64](xc []T, x0, colStep int, xo []int, kd []T, k
 	}
 	cs, as := uintptr(colStep)*4, uintptr(accStep)*4
 	o := 0
-	// Four outputs at a time, channels inner (the outputs' rows are read
-	// and written in order): blocks of 16 channels in eight
+	// Eight outputs at a time in assembly (dwTaps512, dwTaps256): the
+	// same sums in the same order, without the compiled loop's copies
+	// and reloads.
+	for ; o+8 <= n; o += 8 {
+		c0 := 0
+		px, pa := unsafe.Pointer(&x32[x0+o*colStep]), unsafe.Pointer(&a32[o*accStep])
+		if asm512 {
+			for ; c0+16 <= cv; c0 += 16 {
+				dwTaps512(unsafe.Add(px, c0*4), cs, &xo[0], &ko[0], len(xo), unsafe.Pointer(&k32[c0]), unsafe.Add(pa, c0*4), as)
+			}
+		}
+		for ; c0 < cv; c0 += lanes {
+			dwTaps256(unsafe.Add(px, c0*4), cs, &xo[0], &ko[0], len(xo), unsafe.Pointer(&k32[c0]), unsafe.Add(pa, c0*4), as)
+		}
+	}
+	// Then four outputs at a time, channels inner (the outputs' rows are
+	// read and written in order): blocks of 16 channels in eight
 	// accumulators, two kernel vectors per tap, then one of 8.
 	for ; o+4 <= n; o += 4 {
 		c0 := 0
