@@ -192,24 +192,47 @@ func (d *dwRows[T]) row(w, row int, acc []T) {
 		for hi = lo; hi < q.wo && wq[hi] >= 0; hi++ {
 		}
 	}
+	// Dense rows of stride 1 with undilated kernels 3, 5 or 7 wide start
+	// with register-blocked runs of outputs (dwRowDense, the same sums);
+	// the other kernels take the rest from lo2 on.
+	lo2 := lo
+	denseRun := dense && q.sw == 1 && q.kdh == 1 && q.kdw == 1 && hi > lo
 	var bx, bk []int
 	if borderRow && hi > lo {
 		bx, bk = d.edge[w][:0], d.edge[w][q.kh*q.kw:q.kh*q.kw]
+		i0, i1 := -1, 0
 		for i, hrow := range his {
 			if hrow < 0 {
 				continue
 			}
+			if i0 < 0 {
+				i0 = i
+			}
+			i1 = i + 1
 			for j := range q.kw {
 				bx = append(bx, (hrow*q.w+j*q.kdw)*q.cin)
 				bk = append(bk, (i*q.kw+j)*co)
 			}
 		}
-		done = dwRowTaps(xc, (b*q.h*q.w+wq[lo])*q.cin, q.sw*q.cin, bx, kd, bk, co, hi-lo, acc[lo*co:], co)
-	} else if hi > lo {
-		if dense && q.kh == 3 && q.kw == 3 && q.kdh == 1 && q.kdw == 1 {
-			done = dwRow3(xc, ((b*q.h+hq)*q.w+wq[lo])*q.cin, q.sw*q.cin, q.w*q.cin, q.cin, kd, co, hi-lo, acc[lo*co:])
+		if denseRun && i0 >= 0 {
+			lo2 += dwRowDense(xc, (b*q.h*q.w+his[i0]*q.w+wq[lo])*q.cin, q.w*q.cin, q.cin, kd, i0*q.kw*co, i1-i0, q.kw, co, hi-lo, acc[lo*co:])
+		}
+		if lo2 == hi {
+			done = co / 8 * 8 // dwRowDense's channels
 		} else {
-			done = dwRowPhases(q, xc, kd, relX, relK, wq, wr, ((b*q.h+hq)*q.w)*q.cin, hr, lo, hi, acc)
+			done = dwRowTaps(xc, (b*q.h*q.w+wq[lo2])*q.cin, q.sw*q.cin, bx, kd, bk, co, hi-lo2, acc[lo2*co:], co)
+		}
+	} else if hi > lo {
+		if denseRun {
+			lo2 += dwRowDense(xc, ((b*q.h+hq)*q.w+wq[lo])*q.cin, q.w*q.cin, q.cin, kd, 0, q.kh, q.kw, co, hi-lo, acc[lo*co:])
+		}
+		switch {
+		case lo2 == hi:
+			done = co / 8 * 8 // dwRowDense's channels
+		case dense && q.kh == 3 && q.kw == 3 && q.kdh == 1 && q.kdw == 1:
+			done = dwRow3(xc, ((b*q.h+hq)*q.w+wq[lo2])*q.cin, q.sw*q.cin, q.w*q.cin, q.cin, kd, co, hi-lo2, acc[lo2*co:])
+		default:
+			done = dwRowPhases(q, xc, kd, relX, relK, wq, wr, ((b*q.h+hq)*q.w)*q.cin, hr, lo2, hi, acc)
 		}
 	}
 	for ow := range q.wo {

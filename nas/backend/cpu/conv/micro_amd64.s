@@ -614,6 +614,230 @@ dw256loop:
 	VZEROUPPER
 	RET
 
+// Dense depthwise rows, stride 1: eight outputs of 16 channels
+// (AVX-512F) or four of 8 (AVX2), each output's sum over the kernel rows
+// and, within a row, its columns, in order, from zero: the sums of
+// dwTaps512 with the taps in row-major order. A kernel row's input
+// columns are loaded once into registers and serve every output that
+// reads them (output o, kernel column j reads input column o+j); each
+// kernel vector is loaded once for all outputs.
+//
+// func dwDense512K7(x unsafe.Pointer, cs, rs uintptr, rows int, k unsafe.Pointer, kcs uintptr, acc unsafe.Pointer, as uintptr)
+//
+// x: output 0's input at kernel row 0, column 0; cs: bytes between input
+// columns (and outputs); rs: between input rows; rows: kernel rows (>= 1);
+// k: the kernel at row 0, column 0, kcs bytes between kernel columns
+// (rows are kw*kcs apart); acc: output 0, as bytes between outputs.
+
+#define FMA8(kv, x0, x1, x2, x3, x4, x5, x6, x7) \
+	VFMADD231PS x0, kv, Z0; VFMADD231PS x1, kv, Z1; VFMADD231PS x2, kv, Z2; VFMADD231PS x3, kv, Z3; \
+	VFMADD231PS x4, kv, Z4; VFMADD231PS x5, kv, Z5; VFMADD231PS x6, kv, Z6; VFMADD231PS x7, kv, Z7
+
+// LOAD4(base, a, b, c, d) loads input columns 0-3 from base (CX = cs,
+// R11 = 3*cs).
+#define LOAD4(base, a, b, c, d) \
+	VMOVUPS (base), a; VMOVUPS (base)(CX*1), b; VMOVUPS (base)(CX*2), c; VMOVUPS (base)(R11*1), d
+
+TEXT ·dwDense512K7(SB), NOSPLIT, $0-64
+	MOVQ x+0(FP), DI
+	MOVQ cs+8(FP), CX
+	MOVQ rs+16(FP), AX
+	MOVQ rows+24(FP), R8
+	MOVQ k+32(FP), SI
+	MOVQ kcs+40(FP), R9
+	LEAQ (CX)(CX*2), R11
+	LEAQ (R9)(R9*2), R10
+	ZERO8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+
+d512k7:
+	LEAQ (DI)(CX*4), R12
+	LEAQ (R12)(CX*4), R13
+	LEAQ (R13)(CX*4), DX
+	LOAD4(DI, Z8, Z9, Z10, Z11)
+	LOAD4(R12, Z12, Z13, Z14, Z15)
+	LOAD4(R13, Z16, Z17, Z18, Z19)
+	VMOVUPS (DX), Z20
+	VMOVUPS (DX)(CX*1), Z21
+	LEAQ    (SI)(R9*4), BX
+	VMOVUPS (SI), Z31
+	FMA8(Z31, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	VMOVUPS (SI)(R9*1), Z30
+	FMA8(Z30, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16)
+	VMOVUPS (SI)(R9*2), Z31
+	FMA8(Z31, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17)
+	VMOVUPS (SI)(R10*1), Z30
+	FMA8(Z30, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18)
+	VMOVUPS (BX), Z31
+	FMA8(Z31, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19)
+	VMOVUPS (BX)(R9*1), Z30
+	FMA8(Z30, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20)
+	VMOVUPS (BX)(R9*2), Z31
+	FMA8(Z31, Z14, Z15, Z16, Z17, Z18, Z19, Z20, Z21)
+	ADDQ    AX, DI
+	LEAQ    (BX)(R10*1), SI
+	DECQ    R8
+	JNE     d512k7
+	MOVQ    acc+48(FP), DI
+	MOVQ    as+56(FP), CX
+	LEAQ    (CX)(CX*2), R11
+	LEAQ    (DI)(CX*4), R13
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, (DI)(CX*1)
+	VMOVUPS Z2, (DI)(CX*2)
+	VMOVUPS Z3, (DI)(R11*1)
+	VMOVUPS Z4, (R13)
+	VMOVUPS Z5, (R13)(CX*1)
+	VMOVUPS Z6, (R13)(CX*2)
+	VMOVUPS Z7, (R13)(R11*1)
+	VZEROUPPER
+	RET
+
+TEXT ·dwDense512K5(SB), NOSPLIT, $0-64
+	MOVQ x+0(FP), DI
+	MOVQ cs+8(FP), CX
+	MOVQ rs+16(FP), AX
+	MOVQ rows+24(FP), R8
+	MOVQ k+32(FP), SI
+	MOVQ kcs+40(FP), R9
+	LEAQ (CX)(CX*2), R11
+	LEAQ (R9)(R9*2), R10
+	ZERO8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+
+d512k5:
+	LEAQ (DI)(CX*4), R12
+	LEAQ (R12)(CX*4), R13
+	LOAD4(DI, Z8, Z9, Z10, Z11)
+	LOAD4(R12, Z12, Z13, Z14, Z15)
+	LOAD4(R13, Z16, Z17, Z18, Z19)
+	LEAQ    (SI)(R9*4), BX
+	VMOVUPS (SI), Z31
+	FMA8(Z31, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	VMOVUPS (SI)(R9*1), Z30
+	FMA8(Z30, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16)
+	VMOVUPS (SI)(R9*2), Z31
+	FMA8(Z31, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17)
+	VMOVUPS (SI)(R10*1), Z30
+	FMA8(Z30, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18)
+	VMOVUPS (BX), Z31
+	FMA8(Z31, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19)
+	ADDQ    AX, DI
+	LEAQ    (BX)(R9*1), SI
+	DECQ    R8
+	JNE     d512k5
+	MOVQ    acc+48(FP), DI
+	MOVQ    as+56(FP), CX
+	LEAQ    (CX)(CX*2), R11
+	LEAQ    (DI)(CX*4), R13
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, (DI)(CX*1)
+	VMOVUPS Z2, (DI)(CX*2)
+	VMOVUPS Z3, (DI)(R11*1)
+	VMOVUPS Z4, (R13)
+	VMOVUPS Z5, (R13)(CX*1)
+	VMOVUPS Z6, (R13)(CX*2)
+	VMOVUPS Z7, (R13)(R11*1)
+	VZEROUPPER
+	RET
+
+// The AVX2 forms: four outputs of 8 channels (Y0-Y3), the input columns
+// in Y4 on, the kernel vector in Y14/Y15.
+
+#define FMA4(kv, x0, x1, x2, x3) \
+	VFMADD231PS x0, kv, Y0; VFMADD231PS x1, kv, Y1; VFMADD231PS x2, kv, Y2; VFMADD231PS x3, kv, Y3
+
+TEXT ·dwDense256K7(SB), NOSPLIT, $0-64
+	MOVQ   x+0(FP), DI
+	MOVQ   cs+8(FP), CX
+	MOVQ   rs+16(FP), AX
+	MOVQ   rows+24(FP), R8
+	MOVQ   k+32(FP), SI
+	MOVQ   kcs+40(FP), R9
+	LEAQ   (CX)(CX*2), R11
+	LEAQ   (R9)(R9*2), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+d256k7:
+	LEAQ    (DI)(CX*4), R12
+	LEAQ    (R12)(CX*4), R13
+	LOAD4(DI, Y4, Y5, Y6, Y7)
+	LOAD4(R12, Y8, Y9, Y10, Y11)
+	VMOVUPS (R13), Y12
+	VMOVUPS (R13)(CX*1), Y13
+	LEAQ    (SI)(R9*4), BX
+	VMOVUPS (SI), Y15
+	FMA4(Y15, Y4, Y5, Y6, Y7)
+	VMOVUPS (SI)(R9*1), Y14
+	FMA4(Y14, Y5, Y6, Y7, Y8)
+	VMOVUPS (SI)(R9*2), Y15
+	FMA4(Y15, Y6, Y7, Y8, Y9)
+	VMOVUPS (SI)(R10*1), Y14
+	FMA4(Y14, Y7, Y8, Y9, Y10)
+	VMOVUPS (BX), Y15
+	FMA4(Y15, Y8, Y9, Y10, Y11)
+	VMOVUPS (BX)(R9*1), Y14
+	FMA4(Y14, Y9, Y10, Y11, Y12)
+	VMOVUPS (BX)(R9*2), Y15
+	FMA4(Y15, Y10, Y11, Y12, Y13)
+	ADDQ    AX, DI
+	LEAQ    (BX)(R10*1), SI
+	DECQ    R8
+	JNE     d256k7
+	MOVQ    acc+48(FP), DI
+	MOVQ    as+56(FP), CX
+	LEAQ    (CX)(CX*2), R11
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(CX*1)
+	VMOVUPS Y2, (DI)(CX*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	VZEROUPPER
+	RET
+
+TEXT ·dwDense256K5(SB), NOSPLIT, $0-64
+	MOVQ   x+0(FP), DI
+	MOVQ   cs+8(FP), CX
+	MOVQ   rs+16(FP), AX
+	MOVQ   rows+24(FP), R8
+	MOVQ   k+32(FP), SI
+	MOVQ   kcs+40(FP), R9
+	LEAQ   (CX)(CX*2), R11
+	LEAQ   (R9)(R9*2), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+d256k5:
+	LEAQ    (DI)(CX*4), R12
+	LOAD4(DI, Y4, Y5, Y6, Y7)
+	LOAD4(R12, Y8, Y9, Y10, Y11)
+	LEAQ    (SI)(R9*4), BX
+	VMOVUPS (SI), Y15
+	FMA4(Y15, Y4, Y5, Y6, Y7)
+	VMOVUPS (SI)(R9*1), Y14
+	FMA4(Y14, Y5, Y6, Y7, Y8)
+	VMOVUPS (SI)(R9*2), Y15
+	FMA4(Y15, Y6, Y7, Y8, Y9)
+	VMOVUPS (SI)(R10*1), Y14
+	FMA4(Y14, Y7, Y8, Y9, Y10)
+	VMOVUPS (BX), Y15
+	FMA4(Y15, Y8, Y9, Y10, Y11)
+	ADDQ    AX, DI
+	LEAQ    (BX)(R9*1), SI
+	DECQ    R8
+	JNE     d256k5
+	MOVQ    acc+48(FP), DI
+	MOVQ    as+56(FP), CX
+	LEAQ    (CX)(CX*2), R11
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(CX*1)
+	VMOVUPS Y2, (DI)(CX*2)
+	VMOVUPS Y3, (DI)(R11*1)
+	VZEROUPPER
+	RET
+
 // func fmaLoop512(n int)
 //
 // n rounds of twelve independent 16-lane multiply-adds (AVX-512F), on

@@ -62,6 +62,37 @@ func dwTaps512(x unsafe.Pointer, colStep uintptr, xo, ko *int, ntaps int, k, acc
 //go:noescape
 func dwTaps256(x unsafe.Pointer, colStep uintptr, xo, ko *int, ntaps int, k, acc unsafe.Pointer, accStep uintptr)
 
+// The dense depthwise row kernels (micro_amd64.s), one per kernel width
+// (5 and 7; dwRow3 keeps 3x3 kernels in registers, as fast here):
+// 8 outputs of 16 channels (AVX-512F) or 4 of 8 (AVX2), stride 1, each
+// output's sum over the kernel rows and columns in row-major order from
+// zero. x is output 0's input at kernel row 0, column 0; cs the bytes
+// between input columns and rs between input rows; rows >= 1 kernel rows;
+// k the kernel at row 0, column 0, kcs bytes between its columns (its
+// rows kw*kcs apart); acc output 0, as bytes between outputs. The caller
+// checks every read and write.
+//
+//go:noescape
+func dwDense512K5(x unsafe.Pointer, cs, rs uintptr, rows int, k unsafe.Pointer, kcs uintptr, acc unsafe.Pointer, as uintptr)
+
+//go:noescape
+func dwDense512K7(x unsafe.Pointer, cs, rs uintptr, rows int, k unsafe.Pointer, kcs uintptr, acc unsafe.Pointer, as uintptr)
+
+//go:noescape
+func dwDense256K5(x unsafe.Pointer, cs, rs uintptr, rows int, k unsafe.Pointer, kcs uintptr, acc unsafe.Pointer, as uintptr)
+
+//go:noescape
+func dwDense256K7(x unsafe.Pointer, cs, rs uintptr, rows int, k unsafe.Pointer, kcs uintptr, acc unsafe.Pointer, as uintptr)
+
+// dwDenseKernel is one of the dense depthwise row kernels.
+type dwDenseKernel func(x unsafe.Pointer, cs, rs uintptr, rows int, k unsafe.Pointer, kcs uintptr, acc unsafe.Pointer, as uintptr)
+
+// dwDense512, dwDense256: the kernels by kernel width.
+var (
+	dwDense512 = map[int]dwDenseKernel{5: dwDense512K5, 7: dwDense512K7}
+	dwDense256 = map[int]dwDenseKernel{5: dwDense256K5, 7: dwDense256K7}
+)
+
 // tileOut writes (or, with add, adds) the tile acc into 8 output rows of
 // 16 values, row r at out + r*os bytes (micro_amd64.s; AVX2).
 //

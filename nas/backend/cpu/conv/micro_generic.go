@@ -42,6 +42,12 @@ func dotAcc[T float32 | float64](acc *[8]T, x, y []T) { dotAccScalar(acc, x, y) 
 // dwRow3 is the vector path of a dense 3x3 depthwise row: none here.
 func dwRow3[T float32 | float64](_ []T, _, _, _, _ int, _ []T, _, _ int, _ []T) int { return 0 }
 
+// dwRowDense is the vector path of a dense depthwise row of stride 1:
+// none here.
+func dwRowDense[T float32 | float64](_ []T, _, _, _ int, _ []T, _, _, _, _, _ int, _ []T) int {
+	return 0
+}
+
 // dwDotRun is the vector path of batchDepthwiseRuns: none here.
 func dwDotRun[T float32 | float64](_ []T, _, _ int, _ []T, _, _, _ int, _ []T) int { return 0 }
 

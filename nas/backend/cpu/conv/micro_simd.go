@@ -324,6 +324,57 @@ func dwDotRun[T float32 | float64](x []T, xi, xStep int, k []T, ki, kStep, count
 	return cv
 }
 
+// dwRowDense computes the first outputs of n consecutive output
+// positions of a dense depthwise row of stride 1 with a kernel kw wide (5
+// or 7) and one output channel per group, over rows kernel rows, for
+// the channels [0, 8*(co/8)), eight outputs at a time (four on the AVX2
+// path), and returns how many outputs it did (0 if it does not apply:
+// float64, no AVX2 and FMA, another width, operands too short). Output o,
+// channel c is acc[o*co+c] = the sum over kernel rows i < rows, then
+// columns j < kw, from zero, of xc[x0+i*rs+(o+j)*cin+c] *
+// kd[k0+(i*kw+j)*co+c]: the sums of dwRowTaps with its taps in that
+// order. A kernel row's input columns are loaded once for all the outputs
+// that read them (dwDense512K7 and the like).
+func dwRowDense[T float32 | float64](xc []T, x0, rs, cin int, kd []T, k0, rows, kw, co, n int, acc []T) int {
+	x32, ok := any(xc).([]float32)
+	cv := co / lanes * lanes
+	f512, f256 := dwDense512[kw], dwDense256[kw]
+	if !ok || cv == 0 || rows <= 0 || n <= 0 || !hasFMA() || f256 == nil || cin < cv {
+		return 0
+	}
+	group := 4
+	if asm512 {
+		group = 8
+	}
+	nd := n / group * group
+	if nd == 0 {
+		return 0
+	}
+	k32, a32 := any(kd).([]float32), any(acc).([]float32)
+	// Bounds, checked once: the last output's last input vector, the
+	// last kernel vector, the last output's vector.
+	if x0 < 0 || k0 < 0 || x0+(rows-1)*rs+(nd+kw-2)*cin+cv > len(x32) || k0+(rows*kw-1)*co+cv > len(k32) || (nd-1)*co+cv > len(a32) {
+		return 0
+	}
+	cs, rsb, ks := uintptr(cin)*4, uintptr(rs)*4, uintptr(co)*4
+	for o := 0; o < nd; o += group {
+		px, pa := unsafe.Pointer(&x32[x0+o*cin]), unsafe.Pointer(&a32[o*co])
+		pk := unsafe.Pointer(&k32[k0])
+		c0 := 0
+		if asm512 {
+			for ; c0+16 <= cv; c0 += 16 {
+				f512(unsafe.Add(px, c0*4), cs, rsb, rows, unsafe.Add(pk, c0*4), ks, unsafe.Add(pa, c0*4), ks)
+			}
+		}
+		for ; c0 < cv; c0 += lanes {
+			for h := 0; h < group; h += 4 {
+				f256(unsafe.Add(px, uintptr(h)*cs+uintptr(c0)*4), cs, rsb, rows, unsafe.Add(pk, c0*4), ks, unsafe.Add(pa, uintptr(h)*ks+uintptr(c0)*4), ks)
+			}
+		}
+	}
+	return nd
+}
+
 // dwRowTaps computes n output positions of a depthwise problem with one
 // output channel per group from a fixed list of taps, for the channels
 // [0, 8*(co/8)), and returns how many channels it did (0 if it does not
