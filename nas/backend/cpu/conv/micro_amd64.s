@@ -513,6 +513,45 @@ stored8:
 // for output o (xo and ko in float32 elements). AVX-512F: eight
 // accumulators (Z0-Z7), each tap's kernel vector loaded once (Z16) for the
 // eight multiply-adds, which read x straight from memory. ntaps >= 1.
+// dwTaps256 is the same for 8 channels with AVX2 and FMA (Y0-Y7, Y8).
+
+// DWTAP(kv, a0, ..., a7) adds one tap (SI at xo[t], R8 at ko[t]) into
+// the eight outputs: x at DI, CX = colStep, R11 = 3*colStep, R12 =
+// 4*colStep, the kernel at R10.
+#define DWTAP(kv, a0, a1, a2, a3, a4, a5, a6, a7) \
+	MOVQ        (SI), AX; \
+	MOVQ        (R8), BX; \
+	VMOVUPS     (R10)(BX*4), kv; \
+	LEAQ        (DI)(AX*4), DX; \
+	LEAQ        (DX)(R12*1), R13; \
+	VFMADD231PS (DX), kv, a0; \
+	VFMADD231PS (DX)(CX*1), kv, a1; \
+	VFMADD231PS (DX)(CX*2), kv, a2; \
+	VFMADD231PS (DX)(R11*1), kv, a3; \
+	VFMADD231PS (R13), kv, a4; \
+	VFMADD231PS (R13)(CX*1), kv, a5; \
+	VFMADD231PS (R13)(CX*2), kv, a6; \
+	VFMADD231PS (R13)(R11*1), kv, a7; \
+	ADDQ        $8, SI; \
+	ADDQ        $8, R8
+
+// STORE8S(a0, ..., a7) stores eight vectors CX bytes apart from DI.
+#define STORE8S(a0, a1, a2, a3, a4, a5, a6, a7) \
+	LEAQ    (CX)(CX*2), R11; \
+	LEAQ    (DI)(CX*4), R13; \
+	VMOVUPS a0, (DI); \
+	VMOVUPS a1, (DI)(CX*1); \
+	VMOVUPS a2, (DI)(CX*2); \
+	VMOVUPS a3, (DI)(R11*1); \
+	VMOVUPS a4, (R13); \
+	VMOVUPS a5, (R13)(CX*1); \
+	VMOVUPS a6, (R13)(CX*2); \
+	VMOVUPS a7, (R13)(R11*1)
+
+#define ZERO8Y(y0, y1, y2, y3, y4, y5, y6, y7) \
+	VXORPS y0, y0, y0; VXORPS y1, y1, y1; VXORPS y2, y2, y2; VXORPS y3, y3, y3; \
+	VXORPS y4, y4, y4; VXORPS y5, y5, y5; VXORPS y6, y6, y6; VXORPS y7, y7, y7
+
 TEXT ·dwTaps512(SB), NOSPLIT, $0-64
 	MOVQ x+0(FP), DI
 	MOVQ colStep+8(FP), CX
@@ -520,97 +559,39 @@ TEXT ·dwTaps512(SB), NOSPLIT, $0-64
 	MOVQ ko+24(FP), R8
 	MOVQ ntaps+32(FP), R9
 	MOVQ k+40(FP), R10
-	LEAQ (CX)(CX*2), R11 // 3*colStep
-	LEAQ (CX*4), R12     // 4*colStep
+	LEAQ (CX)(CX*2), R11
+	LEAQ (CX*4), R12
 	ZERO8(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 
 dw512loop:
-	MOVQ        (SI), AX
-	MOVQ        (R8), BX
-	VMOVUPS     (R10)(BX*4), Z16
-	LEAQ        (DI)(AX*4), DX
-	LEAQ        (DX)(R12*1), R13
-	VFMADD231PS (DX), Z16, Z0
-	VFMADD231PS (DX)(CX*1), Z16, Z1
-	VFMADD231PS (DX)(CX*2), Z16, Z2
-	VFMADD231PS (DX)(R11*1), Z16, Z3
-	VFMADD231PS (R13), Z16, Z4
-	VFMADD231PS (R13)(CX*1), Z16, Z5
-	VFMADD231PS (R13)(CX*2), Z16, Z6
-	VFMADD231PS (R13)(R11*1), Z16, Z7
-	ADDQ        $8, SI
-	ADDQ        $8, R8
-	DECQ        R9
-	JNE         dw512loop
-
-	MOVQ    acc+48(FP), DI
-	MOVQ    accStep+56(FP), CX
-	LEAQ    (CX)(CX*2), R11
-	LEAQ    (DI)(CX*4), R13
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, (DI)(CX*1)
-	VMOVUPS Z2, (DI)(CX*2)
-	VMOVUPS Z3, (DI)(R11*1)
-	VMOVUPS Z4, (R13)
-	VMOVUPS Z5, (R13)(CX*1)
-	VMOVUPS Z6, (R13)(CX*2)
-	VMOVUPS Z7, (R13)(R11*1)
+	DWTAP(Z16, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	DECQ R9
+	JNE  dw512loop
+	MOVQ acc+48(FP), DI
+	MOVQ accStep+56(FP), CX
+	STORE8S(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	VZEROUPPER
 	RET
 
 // func dwTaps256(x unsafe.Pointer, colStep uintptr, xo, ko *int, ntaps int, k, acc unsafe.Pointer, accStep uintptr)
-//
-// dwTaps512 for 8 channels with AVX2 and FMA (Y0-Y7, kernel vector Y8):
-// the same sums in the same order.
 TEXT ·dwTaps256(SB), NOSPLIT, $0-64
-	MOVQ   x+0(FP), DI
-	MOVQ   colStep+8(FP), CX
-	MOVQ   xo+16(FP), SI
-	MOVQ   ko+24(FP), R8
-	MOVQ   ntaps+32(FP), R9
-	MOVQ   k+40(FP), R10
-	LEAQ   (CX)(CX*2), R11
-	LEAQ   (CX*4), R12
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	MOVQ x+0(FP), DI
+	MOVQ colStep+8(FP), CX
+	MOVQ xo+16(FP), SI
+	MOVQ ko+24(FP), R8
+	MOVQ ntaps+32(FP), R9
+	MOVQ k+40(FP), R10
+	LEAQ (CX)(CX*2), R11
+	LEAQ (CX*4), R12
+	ZERO8Y(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
 
 dw256loop:
-	MOVQ        (SI), AX
-	MOVQ        (R8), BX
-	VMOVUPS     (R10)(BX*4), Y8
-	LEAQ        (DI)(AX*4), DX
-	LEAQ        (DX)(R12*1), R13
-	VFMADD231PS (DX), Y8, Y0
-	VFMADD231PS (DX)(CX*1), Y8, Y1
-	VFMADD231PS (DX)(CX*2), Y8, Y2
-	VFMADD231PS (DX)(R11*1), Y8, Y3
-	VFMADD231PS (R13), Y8, Y4
-	VFMADD231PS (R13)(CX*1), Y8, Y5
-	VFMADD231PS (R13)(CX*2), Y8, Y6
-	VFMADD231PS (R13)(R11*1), Y8, Y7
-	ADDQ        $8, SI
-	ADDQ        $8, R8
-	DECQ        R9
-	JNE         dw256loop
-
-	MOVQ    acc+48(FP), DI
-	MOVQ    accStep+56(FP), CX
-	LEAQ    (CX)(CX*2), R11
-	LEAQ    (DI)(CX*4), R13
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, (DI)(CX*1)
-	VMOVUPS Y2, (DI)(CX*2)
-	VMOVUPS Y3, (DI)(R11*1)
-	VMOVUPS Y4, (R13)
-	VMOVUPS Y5, (R13)(CX*1)
-	VMOVUPS Y6, (R13)(CX*2)
-	VMOVUPS Y7, (R13)(R11*1)
+	DWTAP(Y8, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
+	DECQ R9
+	JNE  dw256loop
+	MOVQ acc+48(FP), DI
+	MOVQ accStep+56(FP), CX
+	STORE8S(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
 	VZEROUPPER
 	RET
 
@@ -638,6 +619,22 @@ dw256loop:
 #define LOAD4(base, a, b, c, d) \
 	VMOVUPS (base), a; VMOVUPS (base)(CX*1), b; VMOVUPS (base)(CX*2), c; VMOVUPS (base)(R11*1), d
 
+// DENSE512_COLS5 adds kernel columns 0-4 of a row (SI, R9 = kcs, R10 =
+// 3*kcs) into the eight outputs, from the input columns in Z8 on; BX is
+// left at column 4.
+#define DENSE512_COLS5 \
+	LEAQ    (SI)(R9*4), BX; \
+	VMOVUPS (SI), Z31; \
+	FMA8(Z31, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15); \
+	VMOVUPS (SI)(R9*1), Z30; \
+	FMA8(Z30, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16); \
+	VMOVUPS (SI)(R9*2), Z31; \
+	FMA8(Z31, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17); \
+	VMOVUPS (SI)(R10*1), Z30; \
+	FMA8(Z30, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18); \
+	VMOVUPS (BX), Z31; \
+	FMA8(Z31, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19)
+
 TEXT ·dwDense512K7(SB), NOSPLIT, $0-64
 	MOVQ x+0(FP), DI
 	MOVQ cs+8(FP), CX
@@ -658,17 +655,7 @@ d512k7:
 	LOAD4(R13, Z16, Z17, Z18, Z19)
 	VMOVUPS (DX), Z20
 	VMOVUPS (DX)(CX*1), Z21
-	LEAQ    (SI)(R9*4), BX
-	VMOVUPS (SI), Z31
-	FMA8(Z31, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
-	VMOVUPS (SI)(R9*1), Z30
-	FMA8(Z30, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16)
-	VMOVUPS (SI)(R9*2), Z31
-	FMA8(Z31, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17)
-	VMOVUPS (SI)(R10*1), Z30
-	FMA8(Z30, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18)
-	VMOVUPS (BX), Z31
-	FMA8(Z31, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19)
+	DENSE512_COLS5
 	VMOVUPS (BX)(R9*1), Z30
 	FMA8(Z30, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20)
 	VMOVUPS (BX)(R9*2), Z31
@@ -677,18 +664,9 @@ d512k7:
 	LEAQ    (BX)(R10*1), SI
 	DECQ    R8
 	JNE     d512k7
-	MOVQ    acc+48(FP), DI
-	MOVQ    as+56(FP), CX
-	LEAQ    (CX)(CX*2), R11
-	LEAQ    (DI)(CX*4), R13
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, (DI)(CX*1)
-	VMOVUPS Z2, (DI)(CX*2)
-	VMOVUPS Z3, (DI)(R11*1)
-	VMOVUPS Z4, (R13)
-	VMOVUPS Z5, (R13)(CX*1)
-	VMOVUPS Z6, (R13)(CX*2)
-	VMOVUPS Z7, (R13)(R11*1)
+	MOVQ acc+48(FP), DI
+	MOVQ as+56(FP), CX
+	STORE8S(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	VZEROUPPER
 	RET
 
@@ -709,33 +687,14 @@ d512k5:
 	LOAD4(DI, Z8, Z9, Z10, Z11)
 	LOAD4(R12, Z12, Z13, Z14, Z15)
 	LOAD4(R13, Z16, Z17, Z18, Z19)
-	LEAQ    (SI)(R9*4), BX
-	VMOVUPS (SI), Z31
-	FMA8(Z31, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
-	VMOVUPS (SI)(R9*1), Z30
-	FMA8(Z30, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z16)
-	VMOVUPS (SI)(R9*2), Z31
-	FMA8(Z31, Z10, Z11, Z12, Z13, Z14, Z15, Z16, Z17)
-	VMOVUPS (SI)(R10*1), Z30
-	FMA8(Z30, Z11, Z12, Z13, Z14, Z15, Z16, Z17, Z18)
-	VMOVUPS (BX), Z31
-	FMA8(Z31, Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19)
+	DENSE512_COLS5
 	ADDQ    AX, DI
 	LEAQ    (BX)(R9*1), SI
 	DECQ    R8
 	JNE     d512k5
-	MOVQ    acc+48(FP), DI
-	MOVQ    as+56(FP), CX
-	LEAQ    (CX)(CX*2), R11
-	LEAQ    (DI)(CX*4), R13
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, (DI)(CX*1)
-	VMOVUPS Z2, (DI)(CX*2)
-	VMOVUPS Z3, (DI)(R11*1)
-	VMOVUPS Z4, (R13)
-	VMOVUPS Z5, (R13)(CX*1)
-	VMOVUPS Z6, (R13)(CX*2)
-	VMOVUPS Z7, (R13)(R11*1)
+	MOVQ acc+48(FP), DI
+	MOVQ as+56(FP), CX
+	STORE8S(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	VZEROUPPER
 	RET
 
@@ -744,6 +703,21 @@ d512k5:
 
 #define FMA4(kv, x0, x1, x2, x3) \
 	VFMADD231PS x0, kv, Y0; VFMADD231PS x1, kv, Y1; VFMADD231PS x2, kv, Y2; VFMADD231PS x3, kv, Y3
+
+// DENSE256_COLS5 is DENSE512_COLS5 for four outputs (input columns in
+// Y4 on).
+#define DENSE256_COLS5 \
+	LEAQ    (SI)(R9*4), BX; \
+	VMOVUPS (SI), Y15; \
+	FMA4(Y15, Y4, Y5, Y6, Y7); \
+	VMOVUPS (SI)(R9*1), Y14; \
+	FMA4(Y14, Y5, Y6, Y7, Y8); \
+	VMOVUPS (SI)(R9*2), Y15; \
+	FMA4(Y15, Y6, Y7, Y8, Y9); \
+	VMOVUPS (SI)(R10*1), Y14; \
+	FMA4(Y14, Y7, Y8, Y9, Y10); \
+	VMOVUPS (BX), Y15; \
+	FMA4(Y15, Y8, Y9, Y10, Y11)
 
 TEXT ·dwDense256K7(SB), NOSPLIT, $0-64
 	MOVQ   x+0(FP), DI
@@ -766,17 +740,7 @@ d256k7:
 	LOAD4(R12, Y8, Y9, Y10, Y11)
 	VMOVUPS (R13), Y12
 	VMOVUPS (R13)(CX*1), Y13
-	LEAQ    (SI)(R9*4), BX
-	VMOVUPS (SI), Y15
-	FMA4(Y15, Y4, Y5, Y6, Y7)
-	VMOVUPS (SI)(R9*1), Y14
-	FMA4(Y14, Y5, Y6, Y7, Y8)
-	VMOVUPS (SI)(R9*2), Y15
-	FMA4(Y15, Y6, Y7, Y8, Y9)
-	VMOVUPS (SI)(R10*1), Y14
-	FMA4(Y14, Y7, Y8, Y9, Y10)
-	VMOVUPS (BX), Y15
-	FMA4(Y15, Y8, Y9, Y10, Y11)
+	DENSE256_COLS5
 	VMOVUPS (BX)(R9*1), Y14
 	FMA4(Y14, Y9, Y10, Y11, Y12)
 	VMOVUPS (BX)(R9*2), Y15
@@ -813,17 +777,7 @@ d256k5:
 	LEAQ    (DI)(CX*4), R12
 	LOAD4(DI, Y4, Y5, Y6, Y7)
 	LOAD4(R12, Y8, Y9, Y10, Y11)
-	LEAQ    (SI)(R9*4), BX
-	VMOVUPS (SI), Y15
-	FMA4(Y15, Y4, Y5, Y6, Y7)
-	VMOVUPS (SI)(R9*1), Y14
-	FMA4(Y14, Y5, Y6, Y7, Y8)
-	VMOVUPS (SI)(R9*2), Y15
-	FMA4(Y15, Y6, Y7, Y8, Y9)
-	VMOVUPS (SI)(R10*1), Y14
-	FMA4(Y14, Y7, Y8, Y9, Y10)
-	VMOVUPS (BX), Y15
-	FMA4(Y15, Y8, Y9, Y10, Y11)
+	DENSE256_COLS5
 	ADDQ    AX, DI
 	LEAQ    (BX)(R9*1), SI
 	DECQ    R8
