@@ -192,7 +192,7 @@ func (d *dwRows[T]) row(w, row int, acc []T) {
 		for hi = lo; hi < q.wo && wq[hi] >= 0; hi++ {
 		}
 	}
-	// Dense rows of stride 1 with undilated kernels 3, 5 or 7 wide start
+	// Dense rows of stride 1 with undilated kernels 5 or 7 wide start
 	// with register-blocked runs of outputs (dwRowDense, the same sums);
 	// the other kernels take the rest from lo2 on.
 	lo2 := lo
