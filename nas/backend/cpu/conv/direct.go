@@ -163,8 +163,12 @@ func (d *dwRows[T]) release() { putBuf(d.kbuf) }
 
 // row computes output row row (image row/ho, output row row%ho) into acc,
 // [wo][co], as worker w.
-func (d *dwRows[T]) row(w, row int, acc []T) {
-	q, xc, kd, co := d.q, d.xc, d.kd, d.co
+func (d *dwRows[T]) row(w, row int, acc []T) { d.rowFrom(w, d.xc, row, acc) }
+
+// rowFrom is row reading the input from xc instead of the problem's own
+// (a worker's copy of one image, with row counted from it).
+func (d *dwRows[T]) rowFrom(w int, xc []T, row int, acc []T) {
+	q, kd, co := d.q, d.kd, d.co
 	relX, relK, wq, wr := d.relX, d.relK, d.wq, d.wr
 	dense := d.dense
 	b, oh := row/q.ho, row%q.ho

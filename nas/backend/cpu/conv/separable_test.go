@@ -37,6 +37,10 @@ func TestRunSeparable(t *testing.T) {
 		{geom{n: 2, h: 7, w: 7, ci: 5, co: 3, k: 3, s: 1}, 1, true},
 		{geom{n: 1, h: 3, w: 70, ci: 16, co: 24, k: 3, s: 1}, 1, true},
 		{geom{n: 2, h: 8, w: 8, ci: 8, co: 16, k: 3, s: 1}, 2, false},
+		// Padded copies per image: images larger than a work item, and
+		// small ones several to an item (the last item short).
+		{geom{n: 2, h: 20, w: 24, ci: 16, co: 16, k: 7, s: 1}, 1, true},
+		{geom{n: 5, h: 4, w: 4, ci: 16, co: 24, k: 5, s: 1}, 1, true},
 	}
 	for _, c := range pairs {
 		for _, workers := range []int{1, 3} {
