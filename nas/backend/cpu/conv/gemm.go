@@ -737,6 +737,15 @@ func padRow[T float32 | float64](q *problem, xc, row []T, b, y int) {
 	clear(row[left+n:])
 }
 
+// padImage writes image b of the zero-padded copy of xc (q's input,
+// canonical) into xp, paddedSize rows of columns.
+func padImage[T float32 | float64](q *problem, xc, xp []T, b int) {
+	hp, wp := q.paddedSize()
+	for y := range hp {
+		padRow(q, xc, xp[y*wp*q.cin:][:wp*q.cin], b, y)
+	}
+}
+
 // paddedProblem is q over its zero-padded input (paddedSize), unpadded.
 func (q *problem) paddedProblem() *problem {
 	hp, wp := q.paddedSize()
@@ -781,10 +790,7 @@ func (j *gemmJob[T]) paddedRows(abufs []*[]T, out []T, taps, workers int) {
 	}
 	par.For(workers, q.nb, func(w, b int) {
 		xp := (*bufs[w])[:img]
-		rowLen := vq.w * q.cin
-		for y := range vq.h {
-			padRow(q, j.xc, xp[y*rowLen:][:rowLen], b, y)
-		}
+		padImage(q, j.xc, xp, b)
 		vj := *j
 		vj.q, vj.xc, vj.direct, vj.allDirect = vq, xp, true, true
 		for m0 := b * per; m0 < (b+1)*per; m0 += j.mc {

@@ -119,11 +119,8 @@ func separable[T float32 | float64](dq, pq *problem, x, kdw, kpw, out []T, epi f
 		src := func(w, m0, m1 int) []T {
 			a := (*rows[w])[:(m1-m0)*co]
 			xp := (*pads[w])[:img]
-			rowLen := vq.w * dq.cin
 			for b := m0 / per; b*per < m1; b++ {
-				for y := range vq.h {
-					padRow(dq, xc, xp[y*rowLen:][:rowLen], b, y)
-				}
+				padImage(dq, xc, xp, b)
 				for r := max(m0, b*per) / wo; r*wo < min(m1, (b+1)*per); r++ {
 					d.rowFrom(w, xp, r-b*dq.ho, a[(r*wo-m0)*co:][:wo*co])
 				}
