@@ -87,10 +87,10 @@ func dwDense256K7(x unsafe.Pointer, cs, rs uintptr, rows int, k unsafe.Pointer, 
 // dwDenseKernel is one of the dense depthwise row kernels.
 type dwDenseKernel func(x unsafe.Pointer, cs, rs uintptr, rows int, k unsafe.Pointer, kcs uintptr, acc unsafe.Pointer, as uintptr)
 
-// dwDense512, dwDense256: the kernels by kernel width.
+// dwDense512, dwDense256: the kernels by kernel width (nil: none).
 var (
-	dwDense512 = map[int]dwDenseKernel{5: dwDense512K5, 7: dwDense512K7}
-	dwDense256 = map[int]dwDenseKernel{5: dwDense256K5, 7: dwDense256K7}
+	dwDense512 = [8]dwDenseKernel{5: dwDense512K5, 7: dwDense512K7}
+	dwDense256 = [8]dwDenseKernel{5: dwDense256K5, 7: dwDense256K7}
 )
 
 // tileOut writes (or, with add, adds) the tile acc into 8 output rows of

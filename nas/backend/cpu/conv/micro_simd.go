@@ -338,10 +338,10 @@ func dwDotRun[T float32 | float64](x []T, xi, xStep int, k []T, ki, kStep, count
 func dwRowDense[T float32 | float64](xc []T, x0, rs, cin int, kd []T, k0, rows, kw, co, n int, acc []T) int {
 	x32, ok := any(xc).([]float32)
 	cv := co / lanes * lanes
-	f512, f256 := dwDense512[kw], dwDense256[kw]
-	if !ok || cv == 0 || rows <= 0 || n <= 0 || !hasFMA() || f256 == nil || cin < cv {
+	if !ok || cv == 0 || rows <= 0 || n <= 0 || !hasFMA() || kw < 0 || kw >= len(dwDense256) || dwDense256[kw] == nil || cin < cv {
 		return 0
 	}
+	f512, f256 := dwDense512[kw], dwDense256[kw]
 	group := 4
 	if asm512 {
 		group = 8

@@ -92,6 +92,10 @@ func separableFits(dp, pp *plan) (dq, pq *problem, ok bool) {
 func separable[T float32 | float64](dq, pq *problem, x, kdw, kpw, out []T, epi func([]T), workers int) bool {
 	xc, buf := canonical(dq, x, workers)
 	defer putBuf(buf)
+	// Work items are whole depthwise output rows (align wo), or whole
+	// images where the rows run over a padded copy.
+	wo, per := dq.wo, dq.ho*dq.wo
+	align, rq, img := wo, dq, 0
 	if dq.kw > 3 && dq.ph >= 0 && dq.pw >= 0 && dq.edgeColumns()*8 >= dq.wo {
 		// An eighth or more of the output columns have windows that
 		// reach into the padding: the depthwise rows run over a
@@ -99,53 +103,44 @@ func separable[T float32 | float64](dq, pq *problem, x, kdw, kpw, out []T, epi f
 		// (the same products and order: the copy's zeros add nothing).
 		// Kernels 3 wide lose more to the copy than they gain (8x8
 		// outputs: 0.9x); a 32x32 k7 layer of 16 channels gains (0.84x
-		// the time on two cores, 0.68x on one). Work items are then
-		// whole images, each padded into its worker's buffer while it
-		// is computed (as paddedRows does).
+		// the time on two cores, 0.68x on one). Each image is padded
+		// into its worker's buffer while it is computed (as paddedRows
+		// does).
 		separablePadded.Add(1)
-		vq := dq.paddedProblem()
-		img := vq.h * vq.w * dq.cin
-		d := newDwRows(vq, nil, kdw, workers)
-		defer d.release()
-		wo, co, per := dq.wo, d.co, dq.ho*dq.wo
-		rows := make([]*[]T, workers)
-		pads := make([]*[]T, workers)
-		for w := range rows {
-			rows[w] = getBuf[T](srcRows(per) * co)
-			defer putBuf(rows[w])
+		rq = dq.paddedProblem()
+		align, img = per, rq.h*rq.w*dq.cin
+	}
+	d := newDwRows(rq, xc, kdw, workers)
+	defer d.release()
+	co := d.co
+	rows := make([]*[]T, workers)
+	pads := make([]*[]T, workers)
+	for w := range rows {
+		rows[w] = getBuf[T](srcRows(align) * co)
+		defer putBuf(rows[w])
+		if img > 0 {
 			pads[w] = getBuf[T](img)
 			defer putBuf(pads[w])
 		}
-		src := func(w, m0, m1 int) []T {
-			a := (*rows[w])[:(m1-m0)*co]
-			xp := (*pads[w])[:img]
-			for b := m0 / per; b*per < m1; b++ {
-				padImage(dq, xc, xp, b)
-				for r := max(m0, b*per) / wo; r*wo < min(m1, (b+1)*per); r++ {
-					d.rowFrom(w, xp, r-b*dq.ho, a[(r*wo-m0)*co:][:wo*co])
-				}
+	}
+	src := func(w, m0, m1 int) []T {
+		a := (*rows[w])[:(m1-m0)*co]
+		if img == 0 {
+			for r := m0 / wo; r*wo < m1; r++ {
+				d.row(w, r, a[(r*wo-m0)*co:][:wo*co])
 			}
 			return a
 		}
-		return gemmConv(pq, nil, kpw, out, epi, workers, src, per)
-	}
-	d := newDwRows(dq, xc, kdw, workers)
-	defer d.release()
-	wo, co := dq.wo, d.co
-	rows := make([]*[]T, workers)
-	for w := range rows {
-		rows[w] = getBuf[T](srcRows(wo) * co)
-		defer putBuf(rows[w])
-	}
-	// Work items are whole depthwise output rows (align wo).
-	src := func(w, m0, m1 int) []T {
-		a := (*rows[w])[:(m1-m0)*co]
-		for r := m0 / wo; r*wo < m1; r++ {
-			d.row(w, r, a[(r*wo-m0)*co:][:wo*co])
+		xp := (*pads[w])[:img]
+		for b := m0 / per; b*per < m1; b++ {
+			padImage(dq, xc, xp, b)
+			for r := max(m0, b*per) / wo; r*wo < min(m1, (b+1)*per); r++ {
+				d.rowFrom(w, xp, r-b*dq.ho, a[(r*wo-m0)*co:][:wo*co])
+			}
 		}
 		return a
 	}
-	return gemmConv(pq, nil, kpw, out, epi, workers, src, wo)
+	return gemmConv(pq, nil, kpw, out, epi, workers, src, align)
 }
 
 // edgeColumns is the number of output columns whose window reaches into

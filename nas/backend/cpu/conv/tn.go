@@ -120,16 +120,16 @@ func spatialGrad[T float32 | float64](q *problem, x, k, out []T, workers int) bo
 						// images img values apart.
 						a, ks, segs, img := x[x0+ci0:], q.kdw*cin, q.kdh*q.w*cin, q.h*q.w*cin
 						if nv := cin - ci0; nv < mr {
-							a, ks, segs, img = cols, mr, kc*mr, nseg*kc*mr
 							for n := range imgs {
 								for s := range nseg {
 									for j := range kc {
 										d := cols[((n*nseg+s)*kc+j)*mr:][:mr]
-										copy(d, x[x0+ci0+n*q.h*q.w*cin+s*q.kdh*q.w*cin+j*q.kdw*cin:][:nv])
+										copy(d, a[n*img+s*segs+j*ks:][:nv])
 										clear(d[nv:])
 									}
 								}
 							}
+							a, ks, segs, img = cols, mr, kc*mr, nseg*kc*mr
 						}
 						// Join rows, then images, into one segment where
 						// they follow each other in A and B: the same
