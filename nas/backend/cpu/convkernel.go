@@ -48,7 +48,7 @@ func runConvTyped[T float32 | float64](k *kernelStep, ins []any, out any, worker
 	if err != nil {
 		return err
 	}
-	var epi func([]T)
+	var epi *conv.Epilogue[T]
 	if k.epi != nil {
 		if epi, err = epilogueFunc[T](k.epi, ins[n:]); err != nil {
 			return err

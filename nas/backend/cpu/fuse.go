@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"math"
+
 	"github.com/trgnas/trgnas/nas/backend/cpu/conv"
 	"github.com/trgnas/trgnas/nas/backend/cpu/fast"
 	"github.com/trgnas/trgnas/nas/backend/cpu/norm"
@@ -59,22 +61,37 @@ func (b *builder) placeFused(ks *kernelStep, e *convEpilogue) *value {
 	return st.out
 }
 
-// epilogueFunc returns the function that conv.RunEpilogue applies to
-// output rows, from the flat data of the batch normalization operands.
-func epilogueFunc[T float32 | float64](e *convEpilogue, ops []any) (func([]T), error) {
+// epilogueFunc returns the epilogue that conv.RunEpilogue applies to
+// the output rows for e, given e's operands (the batch normalization
+// ones) as flat slices. Its coefficients go with it, for the micro
+// kernels to apply in registers, when the maximum (if any) is with +0:
+// the ReLU they compute.
+func epilogueFunc[T float32 | float64](e *convEpilogue, ops []any) (*conv.Epilogue[T], error) {
 	v, err := typedFlats[T](ops, "batch normalization operand", 1)
 	if err != nil {
 		return nil, err
 	}
 	a, sh := norm.InferenceCoefficients(v[0], v[1], v[2], v[3], e.eps)
 	c, _ := e.max.([]T)
-	return func(rows []T) {
+	epi := &conv.Epilogue[T]{Rows: func(rows []T) {
 		norm.AffineRows(rows, rows, a, sh)
 		if c != nil {
 			// One worker: the caller is one of the convolution's.
 			_ = fast.Max(rows, c, rows, 1)
 		}
-	}, nil
+	}}
+	if c == nil || isPosZero(c[0]) {
+		epi.Scale, epi.Shift, epi.ReLU = a, sh, c != nil
+	}
+	return epi, nil
+}
+
+// isPosZero reports whether v is +0.
+func isPosZero[T float32 | float64](v T) bool {
+	if f, ok := any(v).(float32); ok {
+		return math.Float32bits(f) == 0
+	}
+	return math.Float64bits(float64(v)) == 0
 }
 
 // fuseSeparable joins, in the compiled plan e, each live pointwise

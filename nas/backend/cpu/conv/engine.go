@@ -125,7 +125,7 @@ func phases(outs, taps, stride, dil, kdil, pad int) []phase {
 // runFast computes p on x, k into out with the kernels for one or two
 // spatial axes. It reports whether it ran epi (non-nil) on every output
 // row (see RunEpilogue).
-func runFast[T float32 | float64](p *plan, x, k, out []T, epi func([]T), workers int) bool {
+func runFast[T float32 | float64](p *plan, x, k, out []T, epi *Epilogue[T], workers int) bool {
 	if !statsOn.Load() {
 		_, done := runKernel(p, x, k, out, epi, workers)
 		return done
@@ -149,7 +149,7 @@ func canonical[T float32 | float64](q *problem, x []T, workers int) ([]T, *[]T) 
 
 // runKernel is runFast; it returns the name of the kernel that ran (see
 // Stat) and whether it ran epi.
-func runKernel[T float32 | float64](p *plan, x, k, out []T, epi func([]T), workers int) (string, bool) {
+func runKernel[T float32 | float64](p *plan, x, k, out []T, epi *Epilogue[T], workers int) (string, bool) {
 	q := newProblem(p)
 	if q.batchDepthwiseFits() {
 		batchDepthwise(q, x, k, out, workers)

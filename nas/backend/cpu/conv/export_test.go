@@ -23,3 +23,11 @@ func SetRowsOutsideBytes(n int) (restore func()) {
 // SpatialGradRuns is how many kernel gradients spatialGrad has computed
 // from x in place.
 func SpatialGradRuns() int64 { return spatialGradRuns.Load() }
+
+// EpilogueRowsInTiles is how many output rows have had their epilogue
+// applied by the micro kernels as they stored the tiles.
+func EpilogueRowsInTiles() int64 { return epilogueRowsInTiles.Load() }
+
+// AsmTiles reports whether the float32 micro kernels here are the
+// assembly ones (which apply epilogues to tiles).
+func AsmTiles() bool { return colsOK[float32]() }

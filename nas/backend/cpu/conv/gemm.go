@@ -2,6 +2,7 @@ package conv
 
 import (
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/trgnas/trgnas/nas/backend/cpu/internal/par"
 )
@@ -47,7 +48,7 @@ func itemRows(m, workers, unit int) int {
 // rowsInPlace), A's rows are not read from xc but made by src for each
 // work item: src(w, m0, m1) returns rows [m0, m1) contiguous, made by
 // worker w; work items then start at multiples of align rows.
-func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi func([]T), workers int, src func(w, m0, m1 int) []T, align int) bool {
+func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi *Epilogue[T], workers int, src func(w, m0, m1 int) []T, align int) bool {
 	phH := phases(q.ho, q.kh, q.sh, q.dh, q.kdh, q.ph)
 	phW := phases(q.wo, q.kw, q.sw, q.dw, q.kdw, q.pw)
 	cogP := (q.cog + nr - 1) / nr * nr
@@ -305,10 +306,10 @@ type gemmJob[T float32 | float64] struct {
 	outStep                    int  // > 0: row m's outputs start at out[m*outStep] (rowOut unused)
 	inPlace                    bool // A's rows are xc's rows (rowsInPlace), from row xRow0 on
 	xRow0                      int
-	direct                     bool      // panels may be read from xc in place (directOK)
-	allDirect                  bool      // with direct: every panel is (paddedRows)
-	linear                     bool      // row m of A starts at xc[rowX[m]+(rowHd[m]*w+rowWd[m])*cin] for every tap (padded)
-	epi                        func([]T) // run on output rows once complete (gemmConv); nil: none
+	direct                     bool         // panels may be read from xc in place (directOK)
+	allDirect                  bool         // with direct: every panel is (paddedRows)
+	linear                     bool         // row m of A starts at xc[rowX[m]+(rowHd[m]*w+rowWd[m])*cin] for every tap (padded)
+	epi                        *Epilogue[T] // run on output rows once complete (gemmConv); nil: none
 }
 
 // noDirect keeps every panel packed (tests compare the two ways);
@@ -322,8 +323,10 @@ var (
 	// spatialGradRuns counts the kernel gradients run by spatialGrad.
 	spatialGradRuns atomic.Int64
 	// epilogueRowsInItems counts the output rows whose epilogue ran in
-	// the work item that computed them (tests check that some do).
-	epilogueRowsInItems atomic.Int64
+	// the work item that computed them, and epilogueRowsInTiles those
+	// whose epilogue the micro kernels applied (tests check that some
+	// do).
+	epilogueRowsInItems, epilogueRowsInTiles atomic.Int64
 )
 
 // directOK reports whether the rows of A that a kernel row's taps make
@@ -386,8 +389,9 @@ func (j *gemmJob[T]) directPanel(m, t0, t1 int) bool {
 // taken in one call (their runs lie at a fixed stride in the input), each
 // going on from the last's sums, so the bits are those of a packed panel.
 // With acc1, the next nr channels go into acc1 in the same calls
-// (microSeg32x2).
-func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc, acc1 *[mr * nr]T) {
+// (microSeg32x2). With d, the tile goes to d instead, its epilogue (if
+// any) with the last call.
+func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc, acc1 *[mr * nr]T, d *tileDst) {
 	q := j.q
 	ntw := len(j.tapsW)
 	segs := q.kdh * q.w * q.cin // directOK: no input dilation, so tapsH are 0, 1, ...
@@ -409,10 +413,14 @@ func (j *gemmJob[T]) directTile(m, t0, t1, c0, krows int, acc, acc1 *[mr * nr]T)
 		hd := hd0 + j.tapsH[th]*q.kdh
 		a := j.xc[x0+(hd*q.w+wd0+j.tapsW[tw])*q.cin:]
 		bp := j.b[(c0/nr*krows+t*q.cig)*nr:]
+		dc := d
+		if d != nil && d.epi != nil && t+nseg*run < t1 {
+			dc = &tileDst{d0: d.d0, d1: d.d1, ds: d.ds} // not the last call: no epilogue yet
+		}
 		if acc1 != nil {
-			microRowsSeg2(run*q.cig, nseg, a, q.sw*q.cin, 1, segs, bp, krows*nr, acc, acc1, t > t0, halfPanel(q.cog, c0+nr))
+			microRowsSeg2(run*q.cig, nseg, a, q.sw*q.cin, 1, segs, bp, krows*nr, acc, acc1, dc, t > t0, halfPanel(q.cog, c0+nr))
 		} else {
-			microRowsSeg(run*q.cig, nseg, a, q.sw*q.cin, 1, segs, bp[:nseg*run*q.cig*nr], acc, t > t0)
+			microRowsSeg(run*q.cig, nseg, a, q.sw*q.cin, 1, segs, bp[:nseg*run*q.cig*nr], acc, dc, t > t0)
 		}
 		t += nseg * run
 	}
@@ -447,6 +455,14 @@ func (j *gemmJob[T]) rows(ap []T, m0, m1, tLo, tHi int, out []T) {
 	if j.direct {
 		direct = make([]bool, panels)
 	}
+	// Tiles go straight into out, without the accumulator arrays, where
+	// every tile of these rows can: whole panels of one block of taps
+	// (its sums are the whole sums of these taps: stored, not added), in
+	// float32 with the assembly kernels, with rows at a fixed step. The
+	// epilogue then goes with them when the kernels can apply it and the
+	// block has every tap.
+	straight := colsOK[T]() && j.outStep > 0 && (m1-m0)%mr == 0 && tHi-tLo <= j.tpb && straightCols(q.cog)
+	tileEpilogue := straight && j.epi != nil && j.epi.Scale != nil && tLo == 0 && tHi == taps
 	for t0 := tLo; t0 < tHi; t0 += j.tpb {
 		t1 := min(tHi, t0+j.tpb)
 		kc := (t1 - t0) * q.cig
@@ -482,15 +498,35 @@ func (j *gemmJob[T]) rows(ap []T, m0, m1, tLo, tHi int, out []T) {
 				if c0+nr < q.cog {
 					a1 = &acc1
 				}
-				if direct != nil && direct[p] {
-					j.directTile(m0+p*mr, t0, t1, c0, krows, &acc, a1)
-				} else {
-					bp := j.b[(c0/nr*krows+t0*q.cig)*nr:]
-					if a1 != nil {
-						micro2(kc, panel, bp, krows*nr, &acc, a1, halfPanel(q.cog, c0+nr))
-					} else {
-						micro(kc, panel, bp[:kc*nr], &acc)
+				// (Values, not stores through d: those would move them
+				// to the heap, one allocation a tile.)
+				var d *tileDst
+				var dv tileDst
+				var epi tileEpi
+				if straight {
+					o := unsafe.Pointer(&out[j.outAt(m0+p*mr)+c0])
+					dv = tileDst{d0: o, d1: unsafe.Add(o, nr*4), ds: uintptr(j.outStep) * 4}
+					if tileEpilogue {
+						epi = tileEpi{scale: unsafe.Pointer(&j.epi.Scale[c0]), shift: unsafe.Pointer(&j.epi.Shift[c0]), relu: j.epi.ReLU}
+						dv.epi = &epi
 					}
+					d = &dv
+				}
+				bp := j.b[(c0/nr*krows+t0*q.cig)*nr:]
+				switch {
+				case direct != nil && direct[p]:
+					j.directTile(m0+p*mr, t0, t1, c0, krows, &acc, a1, d)
+				case d != nil && a1 != nil:
+					microRowsSeg2(kc, 1, panel, kc, 1, 0, bp, krows*nr, nil, nil, d, false, halfPanel(q.cog, c0+nr))
+				case d != nil:
+					microRowsSeg(kc, 1, panel, kc, 1, 0, bp[:kc*nr], nil, d, false)
+				case a1 != nil:
+					micro2(kc, panel, bp, krows*nr, &acc, a1, halfPanel(q.cog, c0+nr))
+				default:
+					micro(kc, panel, bp[:kc*nr], &acc)
+				}
+				if d != nil {
+					continue
 				}
 				j.storeTile(out, &acc, m0+p*mr, rows, c0, t0 == tLo)
 				if a1 != nil {
@@ -499,14 +535,16 @@ func (j *gemmJob[T]) rows(ap []T, m0, m1, tLo, tHi int, out []T) {
 			}
 		}
 	}
-	if j.epi != nil && tLo == 0 && tHi == taps {
+	if tileEpilogue {
+		epilogueRowsInTiles.Add(int64(m1 - m0))
+	} else if j.epi != nil && tLo == 0 && tHi == taps {
 		// The rows' sums are complete: runs of consecutive rows.
 		for m := m0; m < m1; {
 			e := m + 1
 			for e < m1 && j.outAt(e) == j.outAt(e-1)+q.cog {
 				e++
 			}
-			j.epi(out[j.outAt(m) : j.outAt(e-1)+q.cog])
+			j.epi.Rows(out[j.outAt(m) : j.outAt(e-1)+q.cog])
 			m = e
 		}
 		epilogueRowsInItems.Add(int64(m1 - m0))

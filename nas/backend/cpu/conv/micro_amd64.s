@@ -1,14 +1,59 @@
 #include "textflag.h"
 
-// func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[64]float32, load bool, nseg int, segs uintptr)
+// Shared tile stores. The kernels leave their tile in rows st bytes
+// apart from reg (an accumulator array: 64; the output itself: its row
+// stride). LDROWS8 and STROWS8 load or store eight rows of one register
+// each, LDROWS4X2 and STROWS4X2 four rows of two (reg is moved on).
+// With an epilogue (tileEpi: the coefficients of the tile's columns and
+// whether a ReLU follows), AFFINE4 computes v*scale + shift, rounding
+// each operation as package norm does, and RELU8 Go's max(v, 0):
+// VMAXPS with v second gives v where v is NaN and 0 where 0 > v, and
+// adding +0 turns the -0 it leaves for v = -0 into +0.
+#define LDROWS8(reg, st, z0, z1, z2, z3, z4, z5, z6, z7) \
+	VMOVUPS (reg), z0; ADDQ st, reg; VMOVUPS (reg), z1; ADDQ st, reg; \
+	VMOVUPS (reg), z2; ADDQ st, reg; VMOVUPS (reg), z3; ADDQ st, reg; \
+	VMOVUPS (reg), z4; ADDQ st, reg; VMOVUPS (reg), z5; ADDQ st, reg; \
+	VMOVUPS (reg), z6; ADDQ st, reg; VMOVUPS (reg), z7
+
+#define STROWS8(reg, st, z0, z1, z2, z3, z4, z5, z6, z7) \
+	VMOVUPS z0, (reg); ADDQ st, reg; VMOVUPS z1, (reg); ADDQ st, reg; \
+	VMOVUPS z2, (reg); ADDQ st, reg; VMOVUPS z3, (reg); ADDQ st, reg; \
+	VMOVUPS z4, (reg); ADDQ st, reg; VMOVUPS z5, (reg); ADDQ st, reg; \
+	VMOVUPS z6, (reg); ADDQ st, reg; VMOVUPS z7, (reg)
+
+#define LDROWS4X2(reg, st) \
+	VMOVUPS (reg), Y0; VMOVUPS 32(reg), Y1; ADDQ st, reg; \
+	VMOVUPS (reg), Y2; VMOVUPS 32(reg), Y3; ADDQ st, reg; \
+	VMOVUPS (reg), Y4; VMOVUPS 32(reg), Y5; ADDQ st, reg; \
+	VMOVUPS (reg), Y6; VMOVUPS 32(reg), Y7
+
+#define STROWS4X2(reg, st) \
+	VMOVUPS Y0, (reg); VMOVUPS Y1, 32(reg); ADDQ st, reg; \
+	VMOVUPS Y2, (reg); VMOVUPS Y3, 32(reg); ADDQ st, reg; \
+	VMOVUPS Y4, (reg); VMOVUPS Y5, 32(reg); ADDQ st, reg; \
+	VMOVUPS Y6, (reg); VMOVUPS Y7, 32(reg)
+
+#define AFFINE4(sc, sh, z0, z1, z2, z3) \
+	VMULPS sc, z0, z0; VADDPS sh, z0, z0; VMULPS sc, z1, z1; VADDPS sh, z1, z1; \
+	VMULPS sc, z2, z2; VADDPS sh, z2, z2; VMULPS sc, z3, z3; VADDPS sh, z3, z3
+
+#define RELU8(zero, z0, z1, z2, z3, z4, z5, z6, z7) \
+	VMAXPS z0, zero, z0; VADDPS zero, z0, z0; VMAXPS z1, zero, z1; VADDPS zero, z1, z1; \
+	VMAXPS z2, zero, z2; VADDPS zero, z2, z2; VMAXPS z3, zero, z3; VADDPS zero, z3, z3; \
+	VMAXPS z4, zero, z4; VADDPS zero, z4, z4; VMAXPS z5, zero, z5; VADDPS zero, z5, z5; \
+	VMAXPS z6, zero, z6; VADDPS zero, z6, z6; VMAXPS z7, zero, z7; VADDPS zero, z7, z7
+
+// func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 //
 // acc[r*16+c] = sum over s < nseg, kk < kc of A(r, s, kk) *
 // b[(s*kc+kk)*16+c] for r < 4, c < 16, where A(r, s, kk) is the float32
 // at a + r*rs + s*segs + kk*ks (bytes), summed in the order of s, then kk;
 // with load the sums start from acc's values instead of zero, so that a
 // sum split into several calls has the bits of one call. kc and nseg must
-// be at least 1. AVX2 and FMA: eight accumulators (Y0-Y7), the two B vectors of a
-// step in Y8 and Y9, each A value broadcast straight from memory.
+// be at least 1. Row r of acc is as bytes from its row 0 (64 for an
+// array of rows); with epi the tile gets its epilogue as it is stored.
+// AVX2 and FMA: eight accumulators (Y0-Y7), the two B vectors of a step
+// in Y8 and Y9, each A value broadcast straight from memory.
 
 // STEP(boff) runs one step kk: loads B's two vectors at DI+boff, broadcasts
 // the four A values at offset AX of the row pointers, accumulates the
@@ -30,7 +75,7 @@
 	VFMADD231PS  Y9, Y13, Y7; \
 	ADDQ         R11, AX
 
-TEXT ·microAsm(SB), NOSPLIT, $0-72
+TEXT ·microAsm(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -55,14 +100,8 @@ TEXT ·microAsm(SB), NOSPLIT, $0-72
 	JMP  start
 
 loadacc:
-	VMOVUPS 0(R8), Y0
-	VMOVUPS 32(R8), Y1
-	VMOVUPS 64(R8), Y2
-	VMOVUPS 96(R8), Y3
-	VMOVUPS 128(R8), Y4
-	VMOVUPS 160(R8), Y5
-	VMOVUPS 192(R8), Y6
-	VMOVUPS 224(R8), Y7
+	MOVQ      as+72(FP), R13
+	LDROWS4X2(R8, R13)
 
 start:
 	MOVQ nseg+56(FP), R13
@@ -104,21 +143,33 @@ done:
 	JMP  seg
 
 stored:
-	VMOVUPS Y0, 0(R8)
-	VMOVUPS Y1, 32(R8)
-	VMOVUPS Y2, 64(R8)
-	VMOVUPS Y3, 96(R8)
-	VMOVUPS Y4, 128(R8)
-	VMOVUPS Y5, 160(R8)
-	VMOVUPS Y6, 192(R8)
-	VMOVUPS Y7, 224(R8)
+	MOVQ  epi+80(FP), R11
+	TESTQ R11, R11
+	JEQ   plain
+	MOVQ  0(R11), R12
+	MOVQ  8(R11), R13
+	VMOVUPS (R12), Y8
+	VMOVUPS 32(R12), Y9
+	VMOVUPS (R13), Y10
+	VMOVUPS 32(R13), Y11
+	AFFINE4(Y8, Y10, Y0, Y2, Y4, Y6)
+	AFFINE4(Y9, Y11, Y1, Y3, Y5, Y7)
+	MOVBQZX 16(R11), R12
+	TESTQ R12, R12
+	JEQ   plain
+	VXORPS Y12, Y12, Y12
+	RELU8(Y12, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
+
+plain:
+	MOVQ acc+40(FP), R8
+	MOVQ as+72(FP), R10
+	STROWS4X2(R8, R10)
 	VZEROUPPER
 	RET
 
 // Shared by the AVX-512 kernels. ROWS512 sets the row pointers BX, DX
 // and R9 (rows 1-3, from row 0 at SI and the row stride R10) and R12, the
-// offset of rows 4-7 from rows 0-3; ZERO8, LOAD8 and STORE8 clear eight
-// accumulators, or load or store them at 64-byte steps from reg.
+// offset of rows 4-7 from rows 0-3; ZERO8 clears eight accumulators.
 #define ROWS512 \
 	LEAQ (SI)(R10*1), BX; \
 	LEAQ (BX)(R10*1), DX; \
@@ -129,18 +180,10 @@ stored:
 	VPXORD z0, z0, z0; VPXORD z1, z1, z1; VPXORD z2, z2, z2; VPXORD z3, z3, z3; \
 	VPXORD z4, z4, z4; VPXORD z5, z5, z5; VPXORD z6, z6, z6; VPXORD z7, z7, z7
 
-#define LOAD8(reg, z0, z1, z2, z3, z4, z5, z6, z7) \
-	VMOVUPS 0(reg), z0; VMOVUPS 64(reg), z1; VMOVUPS 128(reg), z2; VMOVUPS 192(reg), z3; \
-	VMOVUPS 256(reg), z4; VMOVUPS 320(reg), z5; VMOVUPS 384(reg), z6; VMOVUPS 448(reg), z7
-
-#define STORE8(reg, z0, z1, z2, z3, z4, z5, z6, z7) \
-	VMOVUPS z0, 0(reg); VMOVUPS z1, 64(reg); VMOVUPS z2, 128(reg); VMOVUPS z3, 192(reg); \
-	VMOVUPS z4, 256(reg); VMOVUPS z5, 320(reg); VMOVUPS z6, 384(reg); VMOVUPS z7, 448(reg)
-
-// func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[128]float32, load bool, nseg int, segs uintptr)
+// func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 //
 // acc[r*16+c] = sum over kk < kc of A(r, kk) * b[kk*16+c] for r < 8,
-// c < 16, A and load as for microAsm. AVX-512F: eight 16-lane accumulators (Z0-Z7),
+// c < 16, A, load, as and epi as for microAsm. AVX-512F: eight 16-lane accumulators (Z0-Z7),
 // one B vector a step (Z8), each A value broadcast from memory inside its
 // multiply-add. Rows 4-7 are rows 0-3 at offset R12 = AX + 4*rs.
 
@@ -157,7 +200,7 @@ stored:
 	ADDQ             R11, AX; \
 	ADDQ             R11, R12
 
-TEXT ·microAsm512(SB), NOSPLIT, $0-72
+TEXT ·microAsm512(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -173,7 +216,8 @@ TEXT ·microAsm512(SB), NOSPLIT, $0-72
 	JMP  start512
 
 loadacc512:
-	LOAD8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	MOVQ as+72(FP), R13
+	LDROWS8(R8, R13, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 
 start512:
 	MOVQ nseg+56(FP), R13
@@ -212,11 +256,29 @@ done512:
 	JMP  seg512
 
 stored512:
-	STORE8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	MOVQ  epi+80(FP), R11
+	TESTQ R11, R11
+	JEQ   plain512
+	MOVQ  0(R11), R12
+	MOVQ  8(R11), R13
+	VMOVUPS (R12), Z8
+	VMOVUPS (R13), Z9
+	AFFINE4(Z8, Z9, Z0, Z1, Z2, Z3)
+	AFFINE4(Z8, Z9, Z4, Z5, Z6, Z7)
+	MOVBQZX 16(R11), R12
+	TESTQ R12, R12
+	JEQ   plain512
+	VPXORD Z10, Z10, Z10
+	RELU8(Z10, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+
+plain512:
+	MOVQ acc+40(FP), R8
+	MOVQ as+72(FP), R10
+	STROWS8(R8, R10, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	VZEROUPPER
 	RET
 
-// func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[128]float32, load bool, nseg int, segs uintptr)
+// func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 //
 // microAsm512 for two panels of B at once: acc0 gets A times the panel at
 // b, acc1 A times the panel at b+bs (bytes), each sum in the order of
@@ -244,7 +306,7 @@ stored512:
 	ADDQ R11, AX; \
 	ADDQ R11, R12
 
-TEXT ·microAsm512x2(SB), NOSPLIT, $0-88
+TEXT ·microAsm512x2(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -261,9 +323,10 @@ TEXT ·microAsm512x2(SB), NOSPLIT, $0-88
 	JMP  startx2
 
 loadaccx2:
-	LOAD8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	MOVQ as+88(FP), AX
+	LDROWS8(R8, AX, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	MOVQ acc1+56(FP), R8
-	LOAD8(R8, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	LDROWS8(R8, AX, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 
 startx2:
 	MOVQ nseg+72(FP), R8
@@ -302,14 +365,36 @@ donex2:
 	JMP  segx2
 
 storedx2:
+	MOVQ  epi+96(FP), R11
+	TESTQ R11, R11
+	JEQ   plainx2
+	MOVQ  0(R11), R12
+	MOVQ  8(R11), R13
+	VMOVUPS (R12), Z8
+	VMOVUPS 64(R12), Z9
+	VMOVUPS (R13), Z10
+	VMOVUPS 64(R13), Z11
+	AFFINE4(Z8, Z10, Z0, Z1, Z2, Z3)
+	AFFINE4(Z8, Z10, Z4, Z5, Z6, Z7)
+	AFFINE4(Z9, Z11, Z16, Z17, Z18, Z19)
+	AFFINE4(Z9, Z11, Z20, Z21, Z22, Z23)
+	MOVBQZX 16(R11), R12
+	TESTQ R12, R12
+	JEQ   plainx2
+	VPXORD Z12, Z12, Z12
+	RELU8(Z12, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	RELU8(Z12, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+
+plainx2:
+	MOVQ as+88(FP), R10
 	MOVQ acc0+48(FP), R8
-	STORE8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	STROWS8(R8, R10, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	MOVQ acc1+56(FP), R8
-	STORE8(R8, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	STROWS8(R8, R10, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 	VZEROUPPER
 	RET
 
-// func microAsm512x2h(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[128]float32, load bool, nseg int, segs uintptr)
+// func microAsm512x2h(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 //
 // microAsm512x2 for a second panel with only its first 8 columns in use
 // (the last panel of 56 output channels, say): acc1's columns 0-7 get the
@@ -335,7 +420,7 @@ storedx2:
 	ADDQ R11, AX; \
 	ADDQ R11, R12
 
-TEXT ·microAsm512x2h(SB), NOSPLIT, $0-88
+TEXT ·microAsm512x2h(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -352,9 +437,10 @@ TEXT ·microAsm512x2h(SB), NOSPLIT, $0-88
 	JMP  startx2h
 
 loadaccx2h:
-	LOAD8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	MOVQ as+88(FP), AX
+	LDROWS8(R8, AX, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	MOVQ acc1+56(FP), R8
-	LOAD8(R8, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+	LDROWS8(R8, AX, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
 
 startx2h:
 	MOVQ nseg+72(FP), R8
@@ -393,14 +479,36 @@ donex2h:
 	JMP  segx2h
 
 storedx2h:
+	MOVQ  epi+96(FP), R11
+	TESTQ R11, R11
+	JEQ   plainx2h
+	MOVQ  0(R11), R12
+	MOVQ  8(R11), R13
+	VMOVUPS (R12), Z8
+	VMOVUPS 64(R12), Y9
+	VMOVUPS (R13), Z10
+	VMOVUPS 64(R13), Y11
+	AFFINE4(Z8, Z10, Z0, Z1, Z2, Z3)
+	AFFINE4(Z8, Z10, Z4, Z5, Z6, Z7)
+	AFFINE4(Y9, Y11, Y16, Y17, Y18, Y19)
+	AFFINE4(Y9, Y11, Y20, Y21, Y22, Y23)
+	MOVBQZX 16(R11), R12
+	TESTQ R12, R12
+	JEQ   plainx2h
+	VPXORD Z12, Z12, Z12
+	RELU8(Z12, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	RELU8(Y12, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+
+plainx2h:
+	MOVQ as+88(FP), R10
 	MOVQ acc0+48(FP), R8
-	STORE8(R8, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	STROWS8(R8, R10, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
 	MOVQ acc1+56(FP), R8
-	STORE8(R8, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+	STROWS8(R8, R10, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
 	VZEROUPPER
 	RET
 
-// func microAsm8(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[128]float32, load bool, nseg int, segs uintptr)
+// func microAsm8(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 //
 // The first 8 columns of microAsm512's tile with AVX2 and FMA: eight
 // accumulators (Y0-Y7, one per row), one B vector a step (Y8, the low
@@ -425,7 +533,7 @@ storedx2h:
 	ADDQ R11, AX; \
 	ADDQ R11, R12
 
-TEXT ·microAsm8(SB), NOSPLIT, $0-72
+TEXT ·microAsm8(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R10
@@ -448,14 +556,8 @@ TEXT ·microAsm8(SB), NOSPLIT, $0-72
 	JMP  start8
 
 loadacc8:
-	VMOVUPS 0(R8), Y0
-	VMOVUPS 64(R8), Y1
-	VMOVUPS 128(R8), Y2
-	VMOVUPS 192(R8), Y3
-	VMOVUPS 256(R8), Y4
-	VMOVUPS 320(R8), Y5
-	VMOVUPS 384(R8), Y6
-	VMOVUPS 448(R8), Y7
+	MOVQ as+72(FP), R13
+	LDROWS8(R8, R13, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
 
 start8:
 	MOVQ nseg+56(FP), R13
@@ -494,14 +596,25 @@ done8:
 	JMP  seg8
 
 stored8:
-	VMOVUPS Y0, 0(R8)
-	VMOVUPS Y1, 64(R8)
-	VMOVUPS Y2, 128(R8)
-	VMOVUPS Y3, 192(R8)
-	VMOVUPS Y4, 256(R8)
-	VMOVUPS Y5, 320(R8)
-	VMOVUPS Y6, 384(R8)
-	VMOVUPS Y7, 448(R8)
+	MOVQ  epi+80(FP), R11
+	TESTQ R11, R11
+	JEQ   plain8
+	MOVQ  0(R11), R12
+	MOVQ  8(R11), R13
+	VMOVUPS (R12), Y8
+	VMOVUPS (R13), Y9
+	AFFINE4(Y8, Y9, Y0, Y1, Y2, Y3)
+	AFFINE4(Y8, Y9, Y4, Y5, Y6, Y7)
+	MOVBQZX 16(R11), R12
+	TESTQ R12, R12
+	JEQ   plain8
+	VXORPS Y10, Y10, Y10
+	RELU8(Y10, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
+
+plain8:
+	MOVQ acc+40(FP), R8
+	MOVQ as+72(FP), R10
+	STROWS8(R8, R10, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
 	VZEROUPPER
 	RET
 

@@ -23,30 +23,30 @@ var asmOK, asm512 = isa.AVX2, isa.AVX512
 // memory.
 //
 //go:noescape
-func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[4 * nr]float32, load bool, nseg int, segs uintptr)
+func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 
 // microAsm512 is microAsm for 8 rows with AVX-512F (micro_amd64.s).
 //
 //go:noescape
-func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[8 * nr]float32, load bool, nseg int, segs uintptr)
+func microAsm512(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 
 // microAsm512x2 is microAsm512 for two panels of B, b and b+bs bytes,
 // into acc0 and acc1, with the bits of two microAsm512 calls (micro_amd64.s).
 //
 //go:noescape
-func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[8 * nr]float32, load bool, nseg int, segs uintptr)
+func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 
 // microAsm512x2h is microAsm512x2 with only the first 8 columns of the
 // second panel: acc1's columns 8-15 are left as they are (micro_amd64.s).
 //
 //go:noescape
-func microAsm512x2h(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 *[8 * nr]float32, load bool, nseg int, segs uintptr)
+func microAsm512x2h(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 
 // microAsm8 is the first 8 columns of microAsm512's tile with AVX2 and
 // FMA: acc's columns 8-15 are left as they are (micro_amd64.s).
 //
 //go:noescape
-func microAsm8(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc *[8 * nr]float32, load bool, nseg int, segs uintptr)
+func microAsm8(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 
 // dwTaps512 computes 8 depthwise outputs of 16 channels from a list of
 // taps, 8 multiply-adds per kernel vector (micro_amd64.s, AVX-512F):
@@ -138,16 +138,28 @@ func microSeg32(kc, nseg int, a []float32, rs, ks, segs int, b []float32, acc *[
 		}
 		return
 	}
+	d := accDst(acc, nil)
+	microSegTo32(kc, nseg, a, rs, ks, segs, b, &d, load)
+}
+
+// accDst is the tileDst of the accumulator arrays acc0 and acc1 (rows of
+// nr float32).
+func accDst(acc0, acc1 *[mr * nr]float32) tileDst {
+	return tileDst{d0: unsafe.Pointer(acc0), d1: unsafe.Pointer(acc1), ds: nr * 4}
+}
+
+// microSegTo32 is microSeg32 into d's first panel (kc, nseg >= 1).
+func microSegTo32(kc, nseg int, a []float32, rs, ks, segs int, b []float32, d *tileDst, load bool) {
 	if rs < 0 || ks < 0 || segs < 0 || (mr-1)*rs+(nseg-1)*segs+(kc-1)*ks >= len(a) || nseg*kc*nr > len(b) {
 		panic(fmt.Sprintf("conv: micro kernel reads past its operands: kc %d x %d, strides %d/%d/%d, %d A and %d B values", kc, nseg, rs, ks, segs, len(a), len(b)))
 	}
 	pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
 	if asm512 {
-		microAsm512(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, acc, load, nseg, uintptr(segs)*4)
+		microAsm512(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, d.d0, load, nseg, uintptr(segs)*4, d.ds, d.epi)
 		return
 	}
-	microAsm(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[:4*nr]), load, nseg, uintptr(segs)*4)
-	microAsm(kc, unsafe.Add(pa, 4*rs*4), uintptr(rs)*4, uintptr(ks)*4, pb, (*[4 * nr]float32)(acc[4*nr:]), load, nseg, uintptr(segs)*4)
+	microAsm(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, d.d0, load, nseg, uintptr(segs)*4, d.ds, d.epi)
+	microAsm(kc, unsafe.Add(pa, 4*rs*4), uintptr(rs)*4, uintptr(ks)*4, pb, unsafe.Add(d.d0, 4*d.ds), load, nseg, uintptr(segs)*4, d.ds, d.epi)
 }
 
 // microSum32x2 is microSum32 for two panels of B, b[:kc*nr] into acc0 and
@@ -174,9 +186,19 @@ func microSeg32x2(kc, nseg int, a []float32, rs, ks, segs int, b []float32, bs i
 		}
 		return
 	}
+	d := accDst(acc0, acc1)
+	microSegTo32x2(kc, nseg, a, rs, ks, segs, b, bs, &d, load, half)
+}
+
+// microSegTo32x2 is microSeg32x2 into d (kc, nseg >= 1).
+func microSegTo32x2(kc, nseg int, a []float32, rs, ks, segs int, b []float32, bs int, d *tileDst, load, half bool) {
 	if !asm512 && !half {
-		microSeg32(kc, nseg, a, rs, ks, segs, b, acc0, load)
-		microSeg32(kc, nseg, a, rs, ks, segs, b[bs:], acc1, load)
+		d1, e1 := d.second()
+		if d.epi != nil {
+			d1.epi = &e1
+		}
+		microSegTo32(kc, nseg, a, rs, ks, segs, b, d, load)
+		microSegTo32(kc, nseg, a, rs, ks, segs, b[bs:], &d1, load)
 		return
 	}
 	if rs < 0 || ks < 0 || bs < 0 || segs < 0 || (mr-1)*rs+(nseg-1)*segs+(kc-1)*ks >= len(a) || bs+nseg*kc*nr > len(b) {
@@ -185,14 +207,18 @@ func microSeg32x2(kc, nseg int, a []float32, rs, ks, segs int, b []float32, bs i
 	pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
 	switch {
 	case asm512 && half:
-		microAsm512x2h(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, uintptr(bs)*4, acc0, acc1, load, nseg, uintptr(segs)*4)
+		microAsm512x2h(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, uintptr(bs)*4, d.d0, d.d1, load, nseg, uintptr(segs)*4, d.ds, d.epi)
 	case asm512:
-		microAsm512x2(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, uintptr(bs)*4, acc0, acc1, load, nseg, uintptr(segs)*4)
+		microAsm512x2(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, uintptr(bs)*4, d.d0, d.d1, load, nseg, uintptr(segs)*4, d.ds, d.epi)
 	default:
 		// AVX2: the first panel in two calls of 4 rows, the second's 8
 		// columns in one.
-		microSeg32(kc, nseg, a, rs, ks, segs, b, acc0, load)
-		microAsm8(kc, pa, uintptr(rs)*4, uintptr(ks)*4, unsafe.Add(pb, bs*4), acc1, load, nseg, uintptr(segs)*4)
+		d1, e1 := d.second()
+		if d.epi != nil {
+			d1.epi = &e1
+		}
+		microSegTo32(kc, nseg, a, rs, ks, segs, b, d, load)
+		microAsm8(kc, pa, uintptr(rs)*4, uintptr(ks)*4, unsafe.Add(pb, bs*4), d1.d0, load, nseg, uintptr(segs)*4, d1.ds, d1.epi)
 	}
 }
 
@@ -208,14 +234,23 @@ func colsOK[T float32 | float64]() bool {
 // microRowsSeg is micro for mr rows of A read in place over nseg segments
 // of kc steps, A(r, s, kk) being src[r*rs+s*segs+kk*ks], with acc += A·B
 // when load is set (microSeg32): rows of an input read in place (ks 1) or
-// its columns (rs 1). Only where colsOK.
-func microRowsSeg[T float32 | float64](kc, nseg int, src []T, rs, ks, segs int, b []T, acc *[mr * nr]T, load bool) {
+// its columns (rs 1). With d the tile goes to d instead of acc. Only where
+// colsOK.
+func microRowsSeg[T float32 | float64](kc, nseg int, src []T, rs, ks, segs int, b []T, acc *[mr * nr]T, d *tileDst, load bool) {
+	if d != nil {
+		microSegTo32(kc, nseg, any(src).([]float32), rs, ks, segs, any(b).([]float32), d, load)
+		return
+	}
 	microSeg32(kc, nseg, any(src).([]float32), rs, ks, segs, any(b).([]float32), any(acc).(*[mr * nr]float32), load)
 }
 
 // microRowsSeg2 is microRowsSeg for two panels of B, the second one
 // possibly half (microSeg32x2).
-func microRowsSeg2[T float32 | float64](kc, nseg int, src []T, rs, ks, segs int, b []T, bs int, acc0, acc1 *[mr * nr]T, load, half bool) {
+func microRowsSeg2[T float32 | float64](kc, nseg int, src []T, rs, ks, segs int, b []T, bs int, acc0, acc1 *[mr * nr]T, d *tileDst, load, half bool) {
+	if d != nil {
+		microSegTo32x2(kc, nseg, any(src).([]float32), rs, ks, segs, any(b).([]float32), bs, d, load, half)
+		return
+	}
 	microSeg32x2(kc, nseg, any(src).([]float32), rs, ks, segs, any(b).([]float32), bs, any(acc0).(*[mr * nr]float32), any(acc1).(*[mr * nr]float32), load, half)
 }
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/trgnas/trgnas/nas/backend/cpu/internal/isa"
 )
@@ -278,6 +279,80 @@ func TestMicroSegments(t *testing.T) {
 				}()
 				microSeg32(c.kc, c.nseg, a[:len(a)-1], c.rs, 1, c.segs, b, &got0, false)
 			}()
+		}
+	})
+}
+
+// TestMicroTileDst: the micro kernels' tiles stored straight into rows of
+// an output (a row stride other than the tile's, sums going on from the
+// values there) with the epilogue applied as they are stored give the
+// bits of the accumulator arrays with the epilogue after them, for one
+// panel, two, and a half second panel, on the AVX-512 and AVX2 kernels;
+// and nothing else in the output changes.
+func TestMicroTileDst(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	forMicroPaths(t, func(name string) {
+		const kc, ld = 19, 2*nr + 9 // output row stride: not the tile's
+		a := make([]float32, mr*kc)
+		b := make([]float32, 2*kc*nr)
+		scale, shift := make([]float32, 2*nr), make([]float32, 2*nr)
+		for i := range a {
+			a[i] = float32(r.NormFloat64())
+		}
+		for i := range b {
+			b[i] = float32(r.NormFloat64())
+		}
+		for c := range scale {
+			scale[c], shift[c] = float32(r.NormFloat64()), float32(r.NormFloat64())
+		}
+		scale[3], shift[3] = 0, float32(math.Copysign(0, -1)) // -0 before the ReLU
+		for _, relu := range []bool{false, true} {
+			for _, panels := range []string{"one", "two", "half"} {
+				var want0, want1 [mr * nr]float32
+				out := make([]float32, mr*ld)
+				for i := range out {
+					out[i] = float32(i%7) - 3
+				}
+				for rr := range mr {
+					copy(want0[rr*nr:(rr+1)*nr], out[rr*ld:])
+					copy(want1[rr*nr:(rr+1)*nr], out[rr*ld+nr:])
+				}
+				orig := append([]float32(nil), out...)
+				half := panels == "half"
+				e := tileEpi{scale: unsafe.Pointer(&scale[0]), shift: unsafe.Pointer(&shift[0]), relu: relu}
+				d := tileDst{d0: unsafe.Pointer(&out[0]), d1: unsafe.Pointer(&out[nr]), ds: ld * 4, epi: &e}
+				cols := nr
+				if panels == "one" {
+					microSum32(kc, a, kc, 1, b, &want0, true)
+					microSegTo32(kc, 1, a, kc, 1, 0, b, &d, true)
+				} else {
+					microSum32x2(kc, a, kc, 1, b, kc*nr, &want0, &want1, true, half)
+					microSegTo32x2(kc, 1, a, kc, 1, 0, b, kc*nr, &d, true, half)
+					cols = 2 * nr
+					if half {
+						cols = nr + nr/2
+					}
+				}
+				for i := range out {
+					rr, c := i/ld, i%ld
+					want := orig[i]
+					if c < cols {
+						v := want0[rr*nr+c%nr]
+						if c >= nr {
+							v = want1[rr*nr+c-nr]
+						}
+						v = float32(v*scale[c]) + shift[c]
+						if relu {
+							v = max(v, 0)
+						}
+						want = v
+					}
+					if math.Float32bits(out[i]) != math.Float32bits(want) {
+						t.Errorf("%s, %s panel(s), ReLU %v: out[%d] (row %d, column %d) = %g, want %g", name, panels, relu, i, rr, c, out[i], want)
+						break
+					}
+				}
+			}
 		}
 	})
 }

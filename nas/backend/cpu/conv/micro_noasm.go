@@ -7,10 +7,11 @@ package conv
 func colsOK[T float32 | float64]() bool { return false }
 
 // microRowsSeg is unused where colsOK is false.
-func microRowsSeg[T float32 | float64](int, int, []T, int, int, int, []T, *[mr * nr]T, bool) {}
+func microRowsSeg[T float32 | float64](int, int, []T, int, int, int, []T, *[mr * nr]T, *tileDst, bool) {
+}
 
 // microRowsSeg2 is unused where colsOK is false.
-func microRowsSeg2[T float32 | float64](int, int, []T, int, int, int, []T, int, *[mr * nr]T, *[mr * nr]T, bool, bool) {
+func microRowsSeg2[T float32 | float64](int, int, []T, int, int, int, []T, int, *[mr * nr]T, *[mr * nr]T, *tileDst, bool, bool) {
 }
 
 // microSum32x2 is unused where colsOK is false.

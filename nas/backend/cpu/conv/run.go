@@ -15,14 +15,15 @@ func Run[T float32 | float64](s Spec, x, k, out []T, workers int) error {
 	return RunEpilogue(s, x, k, out, nil, workers)
 }
 
-// RunEpilogue is Run followed by epi on every output value: epi gets runs
-// of whole output rows (the output channels of consecutive positions; the
-// spec's output channel axis must be the last) and changes them in place,
-// from several workers at once. Where the GEMM computes the convolution
-// with one group, epi runs on each work item's rows as soon as their sums
-// are complete, while they are still in cache; elsewhere it runs over the
-// output afterwards. A nil epi is Run.
-func RunEpilogue[T float32 | float64](s Spec, x, k, out []T, epi func(rows []T), workers int) error {
+// RunEpilogue is Run followed by epi on every output value: epi.Rows gets
+// runs of whole output rows (the output channels of consecutive
+// positions; the spec's output channel axis must be the last) and changes
+// them in place, from several workers at once. Where the GEMM computes
+// the convolution with one group, the epilogue runs on each work item's
+// rows as soon as their sums are complete, while they are still in cache,
+// or in the micro kernels on each tile (see Epilogue); elsewhere it runs
+// over the output afterwards. A nil epi is Run.
+func RunEpilogue[T float32 | float64](s Spec, x, k, out []T, epi *Epilogue[T], workers int) error {
 	p, err := s.plan()
 	if err != nil {
 		return err
@@ -33,7 +34,7 @@ func RunEpilogue[T float32 | float64](s Spec, x, k, out []T, epi func(rows []T),
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if err := p.checkEpilogue(epi != nil); err != nil {
+	if err := checkEpilogue(p, epi); err != nil {
 		return err
 	}
 	runPlan(p, x, k, out, epi, workers)
@@ -41,16 +42,19 @@ func RunEpilogue[T float32 | float64](s Spec, x, k, out []T, epi func(rows []T),
 }
 
 // checkEpilogue rejects an epilogue (when there is one) on a plan whose
-// output channels are not on the last axis.
-func (p *plan) checkEpilogue(epi bool) error {
-	if epi && p.axes.OutputChannels != p.rank-1 {
+// output channels are not on the last axis, or that does not fit it.
+func checkEpilogue[T float32 | float64](p *plan, epi *Epilogue[T]) error {
+	if epi == nil {
+		return nil
+	}
+	if p.axes.OutputChannels != p.rank-1 {
 		return fmt.Errorf("%w: an epilogue needs the output channels on the last axis, not axis %d of %d", ErrSpec, p.axes.OutputChannels, p.rank)
 	}
-	return nil
+	return epi.check(p.co)
 }
 
 // runPlan is RunEpilogue on checked operands, workers > 0.
-func runPlan[T float32 | float64](p *plan, x, k, out []T, epi func(rows []T), workers int) {
+func runPlan[T float32 | float64](p *plan, x, k, out []T, epi *Epilogue[T], workers int) {
 	done := false
 	if p.sp > 2 {
 		reference(p, x, k, out)
@@ -64,14 +68,14 @@ func runPlan[T float32 | float64](p *plan, x, k, out []T, epi func(rows []T), wo
 
 // epilogueAfter runs epi over out, rows of co values, in blocks of
 // epilogueRows rows.
-func epilogueAfter[T float32 | float64](out []T, co int, epi func(rows []T), workers int) {
+func epilogueAfter[T float32 | float64](out []T, co int, epi *Epilogue[T], workers int) {
 	if len(out) == 0 {
 		return
 	}
 	rows := len(out) / co
 	per := max(1, min(rows, epilogueRows))
 	par.For(workers, (rows+per-1)/per, func(_, i int) {
-		epi(out[i*per*co : min(rows, (i+1)*per)*co])
+		epi.Rows(out[i*per*co : min(rows, (i+1)*per)*co])
 	})
 }
 

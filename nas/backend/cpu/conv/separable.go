@@ -23,7 +23,7 @@ var separableRuns, separablePadded atomic.Int64
 // into a buffer that stays in cache and multiplies them at once. The bits
 // are those of Run(dw) then RunEpilogue(pw), which is what runs
 // otherwise.
-func RunSeparable[T float32 | float64](dw, pw Spec, x, kdw, kpw, out []T, epi func(rows []T), workers int) error {
+func RunSeparable[T float32 | float64](dw, pw Spec, x, kdw, kpw, out []T, epi *Epilogue[T], workers int) error {
 	dp, err := dw.plan()
 	if err != nil {
 		return fmt.Errorf("depthwise: %w", err)
@@ -45,7 +45,7 @@ func RunSeparable[T float32 | float64](dw, pw Spec, x, kdw, kpw, out []T, epi fu
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	if err := pp.checkEpilogue(epi != nil); err != nil {
+	if err := checkEpilogue(pp, epi); err != nil {
 		return err
 	}
 	if dq, pq, ok := separableFits(dp, pp); ok {
@@ -89,7 +89,7 @@ func separableFits(dp, pp *plan) (dq, pq *problem, ok bool) {
 
 // separable runs a pair for which separableFits holds and reports whether
 // it ran epi.
-func separable[T float32 | float64](dq, pq *problem, x, kdw, kpw, out []T, epi func([]T), workers int) bool {
+func separable[T float32 | float64](dq, pq *problem, x, kdw, kpw, out []T, epi *Epilogue[T], workers int) bool {
 	xc, buf := canonical(dq, x, workers)
 	defer putBuf(buf)
 	// Work items are whole depthwise output rows (align wo), or whole

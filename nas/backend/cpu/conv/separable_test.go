@@ -61,15 +61,26 @@ func TestRunSeparable(t *testing.T) {
 			if err := conv.Run(dw, x, kd, mid, workers); err != nil {
 				t.Fatalf("%v: %v", g, err)
 			}
-			if err := conv.RunEpilogue(pw, mid, kp, want, epi, workers); err != nil {
+			if err := conv.RunEpilogue(pw, mid, kp, want, &conv.Epilogue[float32]{Rows: epi}, workers); err != nil {
 				t.Fatalf("%v: %v", g, err)
 			}
 			runs := conv.SeparableRuns()
-			if err := conv.RunSeparable(dw, pw, x, kd, kp, got, epi, workers); err != nil {
+			if err := conv.RunSeparable(dw, pw, x, kd, kp, got, &conv.Epilogue[float32]{Rows: epi}, workers); err != nil {
 				t.Fatalf("%v: %v", g, err)
 			}
 			if !slices.Equal(got, want) {
 				t.Errorf("%v multiplier %d, %d workers: RunSeparable differs from the two convolutions", g, c.mult, workers)
+			}
+			// An epilogue the micro kernels may apply in registers.
+			aff := affineEpilogue(r, g.co, true)
+			if err := conv.RunEpilogue(pw, mid, kp, want, aff, workers); err != nil {
+				t.Fatalf("%v: %v", g, err)
+			}
+			if err := conv.RunSeparable(dw, pw, x, kd, kp, got, aff, workers); err != nil {
+				t.Fatalf("%v: %v", g, err)
+			}
+			if i := firstDiff(got, want); i >= 0 {
+				t.Errorf("%v multiplier %d, %d workers, affine epilogue: output %d is %v, want %v", g, c.mult, workers, i, got[i], want[i])
 			}
 			if one := conv.SeparableRuns() > runs; one != c.oneRun {
 				t.Errorf("%v multiplier %d: ran in one pass %v, want %v", g, c.mult, one, c.oneRun)

@@ -148,9 +148,9 @@ func spatialGrad[T float32 | float64](q *problem, x, k, out []T, workers int) bo
 								am := a[m*img:]
 								bp := bb[((c0/nr*imgs+m)*rows+ilo-i0)*kc*nr:]
 								if c0+nr < coutP {
-									microRowsSeg2(steps, segN, am, 1, ks, segs, bp, bs, &tile, &tile1, m > 0, halfPanel(cout, c0+nr))
+									microRowsSeg2(steps, segN, am, 1, ks, segs, bp, bs, &tile, &tile1, nil, m > 0, halfPanel(cout, c0+nr))
 								} else {
-									microRowsSeg(steps, segN, am, 1, ks, segs, bp[:segN*steps*nr], &tile, m > 0)
+									microRowsSeg(steps, segN, am, 1, ks, segs, bp[:segN*steps*nr], &tile, nil, m > 0)
 								}
 							}
 							addRow(t0[:tileSize], tile[:])
