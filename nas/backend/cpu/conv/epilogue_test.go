@@ -109,7 +109,8 @@ func TestTileEpilogue(t *testing.T) {
 	for _, g := range []geom{{n: 2, h: 12, w: 16, ci: 3, co: 32, k: 3, s: 1}, {n: 2, h: 16, w: 16, ci: 16, co: 16, k: 5, s: 1},
 		{n: 2, h: 16, w: 16, ci: 16, co: 56, k: 3, s: 2}, {n: 3, h: 8, w: 8, ci: 32, co: 64, k: 1, s: 1}, {n: 2, h: 8, w: 8, ci: 24, co: 24, k: 1, s: 1},
 		{n: 2, h: 10, w: 10, ci: 16, co: 40, k: 3, s: 1}, {n: 2, h: 9, w: 9, ci: 32, co: 48, k: 7, s: 1},
-		{n: 2, h: 8, w: 8, ci: 16, co: 48, k: 3, s: 1}, {n: 2, h: 8, w: 8, ci: 24, co: 48, k: 1, s: 1}} {
+		{n: 2, h: 8, w: 8, ci: 16, co: 48, k: 3, s: 1}, {n: 2, h: 8, w: 8, ci: 24, co: 48, k: 1, s: 1},
+		{n: 1, h: 9, w: 8, ci: 64, co: 32, k: 7, s: 1}} { // the last: two blocks of taps, the epilogue after them
 		for _, relu := range []bool{false, true} {
 			for _, workers := range []int{1, 2} {
 				spec := forward(g)
