@@ -239,17 +239,23 @@ func (d *dwRows[T]) rowFrom(w int, xc []T, row int, acc []T) {
 			done = dwRowPhases(q, xc, kd, relX, relK, wq, wr, ((b*q.h+hq)*q.w)*q.cin, hr, lo2, hi, acc)
 		}
 	}
-	for ow := range q.wo {
-		a := acc[ow*co : (ow+1)*co]
-		if ow >= lo && ow < hi && done > 0 {
-			if done < co && borderRow {
-				dwPointScalar(xc[(b*q.h*q.w+wq[ow])*q.cin:], kd, bx, bk, a, done)
-			} else if done < co {
-				r := hr*q.dw + wr[ow]
-				dwPointScalar(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a, done)
+	for ow := 0; ow < q.wo; ow++ {
+		if ow == lo && hi > lo && done > 0 {
+			// The interior columns: only the channels past the vectors'
+			// are left, if any.
+			for ; done < co && ow < hi; ow++ {
+				a := acc[ow*co : (ow+1)*co]
+				if borderRow {
+					dwPointScalar(xc[(b*q.h*q.w+wq[ow])*q.cin:], kd, bx, bk, a, done)
+				} else {
+					r := hr*q.dw + wr[ow]
+					dwPointScalar(xc[((b*q.h+hq)*q.w+wq[ow])*q.cin:], kd, relX[r], relK[r], a, done)
+				}
 			}
+			ow = hi - 1
 			continue
 		}
+		a := acc[ow*co : (ow+1)*co]
 		if rowInside && dense && wq[ow] < 0 {
 			dwPoint(xc[(b*q.h+hq)*q.w*q.cin:], kd, d.colX[ow], d.colK[ow], a)
 			continue
