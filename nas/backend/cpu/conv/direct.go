@@ -33,7 +33,9 @@ func depthwise[T float32 | float64](q *problem, xc, k, out []T, workers int) {
 	// With output channels and columns contiguous, rows are computed in
 	// place.
 	inPlace := q.oC == 1 && q.oW == co
-	par.For(workers, q.nb*q.ho, func(w, row int) {
+	// Rows of a few thousand multiply-adds are handed out in blocks.
+	block := par.Block(q.nb*q.ho, workers, q.wo*co*q.kh*q.kw, minItemWork)
+	par.ForBlocks(workers, q.nb*q.ho, block, func(w, row int) {
 		b, oh := row/q.ho, row%q.ho
 		acc := (*accs[w])[:q.wo*co]
 		if inPlace {

@@ -23,6 +23,9 @@ const (
 	// their epilogue (0.96x the time of two blocks for the 7x7 one).
 	kcRows   = 2048
 	kcTarget = 128
+	// minItemWork is the least work (multiply-adds) of one work item
+	// handed out to the workers: a few microseconds.
+	minItemWork = 1 << 17
 	// splitUnit is the row count in which gemmConv decides how to split
 	// its work (the amd64 tile's rows when the decision was made), on
 	// every architecture.
@@ -184,7 +187,11 @@ func gemmConv[T float32 | float64](q *problem, xc, k, out []T, epi *Epilogue[T],
 					job.padded(abufs, out, taps, workers)
 					continue
 				}
-				par.For(workers, chunks, func(w, chunk int) {
+				// Cheap chunks (the pointwise convolutions of narrow
+				// layers: a few thousand multiply-adds) are handed out
+				// in blocks.
+				block := par.Block(chunks, workers, mc*taps*q.cig*q.cog, minItemWork)
+				par.ForBlocks(workers, chunks, block, func(w, chunk int) {
 					if src != nil {
 						m0 := chunk * mc
 						jw := job
