@@ -308,6 +308,8 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 	var trainSeconds float64
 	start := time.Now()
 	onehot := make([]float32, cfg.Recipe.BatchSize*m.Classes)
+	stepIn := newBatchTensors(cfg.Recipe.BatchSize, m)
+	defer stepIn.free()
 	curLR := math.NaN() // the rate the optimizer holds
 	for e := 0; e < epochs; e++ {
 		es := time.Now()
@@ -338,8 +340,7 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 			for i, l := range y {
 				oh[i*m.Classes+int(l)] = 1
 			}
-			xt := tensors.FromFlatDataAndDimensions(x, n, m.H, m.W, m.C)
-			ot := tensors.FromFlatDataAndDimensions(oh, n, m.Classes)
+			xt, ot := stepIn.fill(x, oh, n, m)
 			var out []*tensors.Tensor
 			stepErr = catch("training step", func() (err error) {
 				out, err = r.trainExec.Call(xt, ot)
@@ -350,7 +351,10 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 			}
 			loss := float64(out[0].Value().(float32))
 			logits := out[1].Value().([][]float32)
-			freeTensors(append(out, xt, ot))
+			freeTensors(out)
+			if n != cfg.Recipe.BatchSize {
+				freeTensors([]*tensors.Tensor{xt, ot})
+			}
 			step++
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				failed = diverged("training loss", e, step, loss)
@@ -573,6 +577,33 @@ func evaluateExec(ctx context.Context, exec *model.Exec, m Model, d *data.Datase
 
 // freeTensors releases the memory of tensors no longer needed, without
 // waiting for the garbage collector (it matters for device memory).
+// batchTensors are the input tensors of the training steps, filled anew
+// for every full batch: a new tensor per step was fresh memory each time,
+// whose page faults showed in the step time of small networks.
+type batchTensors struct {
+	bs     int
+	xt, ot *tensors.Tensor
+}
+
+func newBatchTensors(bs int, m Model) *batchTensors {
+	return &batchTensors{bs: bs, xt: tensors.FromShape(shapes.Make(dtypes.Float32, bs, m.H, m.W, m.C)),
+		ot: tensors.FromShape(shapes.Make(dtypes.Float32, bs, m.Classes))}
+}
+
+// fill returns tensors holding the images x and one-hot labels oh of a
+// batch of n: the shared ones for a full batch, new ones (the caller
+// frees them) for a shorter one.
+func (b *batchTensors) fill(x, oh []float32, n int, m Model) (xt, ot *tensors.Tensor) {
+	if n != b.bs {
+		return tensors.FromFlatDataAndDimensions(x, n, m.H, m.W, m.C), tensors.FromFlatDataAndDimensions(oh, n, m.Classes)
+	}
+	tensors.MutableFlatData(b.xt, func(flat []float32) { copy(flat, x) })
+	tensors.MutableFlatData(b.ot, func(flat []float32) { copy(flat, oh) })
+	return b.xt, b.ot
+}
+
+func (b *batchTensors) free() { freeTensors([]*tensors.Tensor{b.xt, b.ot}) }
+
 func freeTensors(ts []*tensors.Tensor) {
 	for _, t := range ts {
 		_ = t.FinalizeAll()
