@@ -3,6 +3,7 @@ package par_test
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/trgnas/trgnas/nas/backend/cpu/internal/par"
 )
@@ -58,5 +59,65 @@ func TestForBlocks(t *testing.T) {
 		if got := par.Block(tc.items, tc.workers, tc.perItem, tc.minWork); got != tc.want {
 			t.Errorf("Block(%d, %d, %d, %d) = %d, want %d", tc.items, tc.workers, tc.perItem, tc.minWork, got, tc.want)
 		}
+	}
+}
+
+// TestForConcurrent: calls from several goroutines at once, and calls
+// nested in a call's items (which find the helpers taken), each run every
+// item once with worker numbers below their own workers.
+func TestForConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range 50 {
+				workers, items := 2+g%3, 1+(r*7+g)%40
+				var mu sync.Mutex
+				seen := make([]int, items)
+				par.For(workers, items, func(w, i int) {
+					if w < 0 || w >= workers {
+						t.Errorf("worker %d of %d", w, workers)
+					}
+					inner := make([]int, 5)
+					par.For(2, 5, func(_, k int) {
+						mu.Lock()
+						inner[k]++
+						mu.Unlock()
+					})
+					mu.Lock()
+					defer mu.Unlock()
+					seen[i]++
+					for k, n := range inner {
+						if n != 1 {
+							t.Errorf("nested item %d ran %d times", k, n)
+						}
+					}
+				})
+				for i, n := range seen {
+					if n != 1 {
+						t.Errorf("goroutine %d round %d: item %d of %d ran %d times", g, r, i, items, n)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestHelpersSleep: with no calls for a while, every helper goroutine
+// sleeps instead of spinning on.
+func TestHelpersSleep(t *testing.T) {
+	par.For(2, 100, func(int, int) {})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, asleep := par.Helpers()
+		if n > 0 && asleep == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d helpers asleep after 5 s without calls", asleep, n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
