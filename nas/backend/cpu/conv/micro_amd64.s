@@ -278,6 +278,29 @@ plain512:
 	VZEROUPPER
 	RET
 
+// EPIPAIR applies the epilogue at R11 (a tileEpi) to the two panels'
+// tiles: the first in Z0-Z7, the second in b0-b7 with its coefficients
+// loaded into sc and sh (zmm for a whole panel, ymm for a half one) and
+// zero the register of b0-b7's width that Z12 is part of; without the
+// ReLU it jumps to plain.
+#define EPIPAIR(sc, sh, zero, b0, b1, b2, b3, b4, b5, b6, b7, plain) \
+	MOVQ    0(R11), R12; \
+	MOVQ    8(R11), R13; \
+	VMOVUPS (R12), Z8; \
+	VMOVUPS 64(R12), sc; \
+	VMOVUPS (R13), Z10; \
+	VMOVUPS 64(R13), sh; \
+	AFFINE4(Z8, Z10, Z0, Z1, Z2, Z3); \
+	AFFINE4(Z8, Z10, Z4, Z5, Z6, Z7); \
+	AFFINE4(sc, sh, b0, b1, b2, b3); \
+	AFFINE4(sc, sh, b4, b5, b6, b7); \
+	MOVBQZX 16(R11), R12; \
+	TESTQ   R12, R12; \
+	JEQ     plain; \
+	VPXORD  Z12, Z12, Z12; \
+	RELU8(Z12, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7); \
+	RELU8(zero, b0, b1, b2, b3, b4, b5, b6, b7)
+
 // func microAsm512x2(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, bs uintptr, acc0, acc1 unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 //
 // microAsm512 for two panels of B at once: acc0 gets A times the panel at
@@ -368,22 +391,7 @@ storedx2:
 	MOVQ  epi+96(FP), R11
 	TESTQ R11, R11
 	JEQ   plainx2
-	MOVQ  0(R11), R12
-	MOVQ  8(R11), R13
-	VMOVUPS (R12), Z8
-	VMOVUPS 64(R12), Z9
-	VMOVUPS (R13), Z10
-	VMOVUPS 64(R13), Z11
-	AFFINE4(Z8, Z10, Z0, Z1, Z2, Z3)
-	AFFINE4(Z8, Z10, Z4, Z5, Z6, Z7)
-	AFFINE4(Z9, Z11, Z16, Z17, Z18, Z19)
-	AFFINE4(Z9, Z11, Z20, Z21, Z22, Z23)
-	MOVBQZX 16(R11), R12
-	TESTQ R12, R12
-	JEQ   plainx2
-	VPXORD Z12, Z12, Z12
-	RELU8(Z12, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	RELU8(Z12, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	EPIPAIR(Z9, Z11, Z12, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, plainx2)
 
 plainx2:
 	MOVQ as+88(FP), R10
@@ -482,22 +490,7 @@ storedx2h:
 	MOVQ  epi+96(FP), R11
 	TESTQ R11, R11
 	JEQ   plainx2h
-	MOVQ  0(R11), R12
-	MOVQ  8(R11), R13
-	VMOVUPS (R12), Z8
-	VMOVUPS 64(R12), Y9
-	VMOVUPS (R13), Z10
-	VMOVUPS 64(R13), Y11
-	AFFINE4(Z8, Z10, Z0, Z1, Z2, Z3)
-	AFFINE4(Z8, Z10, Z4, Z5, Z6, Z7)
-	AFFINE4(Y9, Y11, Y16, Y17, Y18, Y19)
-	AFFINE4(Y9, Y11, Y20, Y21, Y22, Y23)
-	MOVBQZX 16(R11), R12
-	TESTQ R12, R12
-	JEQ   plainx2h
-	VPXORD Z12, Z12, Z12
-	RELU8(Z12, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
-	RELU8(Y12, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+	EPIPAIR(Y9, Y11, Y12, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23, plainx2h)
 
 plainx2h:
 	MOVQ as+88(FP), R10
