@@ -43,6 +43,22 @@
 	VMAXPS z4, zero, z4; VADDPS zero, z4, z4; VMAXPS z5, zero, z5; VADDPS zero, z5, z5; \
 	VMAXPS z6, zero, z6; VADDPS zero, z6, z6; VMAXPS z7, zero, z7; VADDPS zero, z7, z7
 
+// EPIONE applies the epilogue at R11 (a tileEpi) to one panel's tile in
+// a0-a7 (zmm, or ymm for 8 columns), its coefficients loaded into sc and
+// sh; without the ReLU it jumps to plain.
+#define EPIONE(sc, sh, zero, a0, a1, a2, a3, a4, a5, a6, a7, plain) \
+	MOVQ    0(R11), R12; \
+	MOVQ    8(R11), R13; \
+	VMOVUPS (R12), sc; \
+	VMOVUPS (R13), sh; \
+	AFFINE4(sc, sh, a0, a1, a2, a3); \
+	AFFINE4(sc, sh, a4, a5, a6, a7); \
+	MOVBQZX 16(R11), R12; \
+	TESTQ   R12, R12; \
+	JEQ     plain; \
+	VXORPS  zero, zero, zero; \
+	RELU8(zero, a0, a1, a2, a3, a4, a5, a6, a7)
+
 // func microAsm(kc int, a unsafe.Pointer, rs, ks uintptr, b unsafe.Pointer, acc unsafe.Pointer, load bool, nseg int, segs, as uintptr, epi *tileEpi)
 //
 // acc[r*16+c] = sum over s < nseg, kk < kc of A(r, s, kk) *
@@ -259,17 +275,7 @@ stored512:
 	MOVQ  epi+80(FP), R11
 	TESTQ R11, R11
 	JEQ   plain512
-	MOVQ  0(R11), R12
-	MOVQ  8(R11), R13
-	VMOVUPS (R12), Z8
-	VMOVUPS (R13), Z9
-	AFFINE4(Z8, Z9, Z0, Z1, Z2, Z3)
-	AFFINE4(Z8, Z9, Z4, Z5, Z6, Z7)
-	MOVBQZX 16(R11), R12
-	TESTQ R12, R12
-	JEQ   plain512
-	VPXORD Z10, Z10, Z10
-	RELU8(Z10, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7)
+	EPIONE(Z8, Z9, Z10, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, plain512)
 
 plain512:
 	MOVQ acc+40(FP), R8
@@ -592,17 +598,7 @@ stored8:
 	MOVQ  epi+80(FP), R11
 	TESTQ R11, R11
 	JEQ   plain8
-	MOVQ  0(R11), R12
-	MOVQ  8(R11), R13
-	VMOVUPS (R12), Y8
-	VMOVUPS (R13), Y9
-	AFFINE4(Y8, Y9, Y0, Y1, Y2, Y3)
-	AFFINE4(Y8, Y9, Y4, Y5, Y6, Y7)
-	MOVBQZX 16(R11), R12
-	TESTQ R12, R12
-	JEQ   plain8
-	VXORPS Y10, Y10, Y10
-	RELU8(Y10, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7)
+	EPIONE(Y8, Y9, Y10, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, plain8)
 
 plain8:
 	MOVQ acc+40(FP), R8
