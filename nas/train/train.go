@@ -352,9 +352,7 @@ func (r *run) run(ctx context.Context) (nas.Result, error) {
 			loss := float64(out[0].Value().(float32))
 			logits := out[1].Value().([][]float32)
 			freeTensors(out)
-			if n != cfg.Recipe.BatchSize {
-				freeTensors([]*tensors.Tensor{xt, ot})
-			}
+			stepIn.done(xt, ot)
 			step++
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				failed = diverged("training loss", e, step, loss)
@@ -575,8 +573,6 @@ func evaluateExec(ctx context.Context, exec *model.Exec, m Model, d *data.Datase
 	return ev, nil
 }
 
-// freeTensors releases the memory of tensors no longer needed, without
-// waiting for the garbage collector (it matters for device memory).
 // batchTensors are the input tensors of the training steps, filled anew
 // for every full batch: a new tensor per step was fresh memory each time,
 // whose page faults showed in the step time of small networks.
@@ -591,8 +587,8 @@ func newBatchTensors(bs int, m Model) *batchTensors {
 }
 
 // fill returns tensors holding the images x and one-hot labels oh of a
-// batch of n: the shared ones for a full batch, new ones (the caller
-// frees them) for a shorter one.
+// batch of n: the shared ones for a full batch, new ones for a shorter
+// one (done frees those).
 func (b *batchTensors) fill(x, oh []float32, n int, m Model) (xt, ot *tensors.Tensor) {
 	if n != b.bs {
 		return tensors.FromFlatDataAndDimensions(x, n, m.H, m.W, m.C), tensors.FromFlatDataAndDimensions(oh, n, m.Classes)
@@ -602,8 +598,17 @@ func (b *batchTensors) fill(x, oh []float32, n int, m Model) (xt, ot *tensors.Te
 	return b.xt, b.ot
 }
 
+// done frees xt and ot from fill unless they are the shared ones.
+func (b *batchTensors) done(xt, ot *tensors.Tensor) {
+	if xt != b.xt {
+		freeTensors([]*tensors.Tensor{xt, ot})
+	}
+}
+
 func (b *batchTensors) free() { freeTensors([]*tensors.Tensor{b.xt, b.ot}) }
 
+// freeTensors releases the memory of tensors no longer needed, without
+// waiting for the garbage collector (it matters for device memory).
 func freeTensors(ts []*tensors.Tensor) {
 	for _, t := range ts {
 		_ = t.FinalizeAll()

@@ -192,33 +192,36 @@ func microSeg32x2(kc, nseg int, a []float32, rs, ks, segs int, b []float32, bs i
 
 // microSegTo32x2 is microSeg32x2 into d (kc, nseg >= 1).
 func microSegTo32x2(kc, nseg int, a []float32, rs, ks, segs int, b []float32, bs int, d *tileDst, load, half bool) {
-	if !asm512 && !half {
+	if !asm512 {
+		// AVX2: the first panel in two calls of 4 rows (microSegTo32),
+		// the second in two more or, half, its 8 columns in one.
 		d1, e1 := d.second()
 		if d.epi != nil {
 			d1.epi = &e1
 		}
 		microSegTo32(kc, nseg, a, rs, ks, segs, b, d, load)
-		microSegTo32(kc, nseg, a, rs, ks, segs, b[bs:], &d1, load)
+		if !half {
+			microSegTo32(kc, nseg, a, rs, ks, segs, b[bs:], &d1, load)
+			return
+		}
+		checkPair(kc, nseg, a, rs, ks, segs, b, bs)
+		microAsm8(kc, unsafe.Pointer(unsafe.SliceData(a)), uintptr(rs)*4, uintptr(ks)*4, unsafe.Pointer(&b[bs]), d1.d0, load, nseg, uintptr(segs)*4, d1.ds, d1.epi)
 		return
 	}
+	checkPair(kc, nseg, a, rs, ks, segs, b, bs)
+	pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
+	if half {
+		microAsm512x2h(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, uintptr(bs)*4, d.d0, d.d1, load, nseg, uintptr(segs)*4, d.ds, d.epi)
+		return
+	}
+	microAsm512x2(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, uintptr(bs)*4, d.d0, d.d1, load, nseg, uintptr(segs)*4, d.ds, d.epi)
+}
+
+// checkPair panics unless every element microSegTo32x2's one-call kernels
+// read is inside a and b.
+func checkPair(kc, nseg int, a []float32, rs, ks, segs int, b []float32, bs int) {
 	if rs < 0 || ks < 0 || bs < 0 || segs < 0 || (mr-1)*rs+(nseg-1)*segs+(kc-1)*ks >= len(a) || bs+nseg*kc*nr > len(b) {
 		panic(fmt.Sprintf("conv: micro kernel reads past its operands: kc %d x %d, strides %d/%d/%d/%d, %d A and %d B values", kc, nseg, rs, ks, segs, bs, len(a), len(b)))
-	}
-	pa, pb := unsafe.Pointer(unsafe.SliceData(a)), unsafe.Pointer(unsafe.SliceData(b))
-	switch {
-	case asm512 && half:
-		microAsm512x2h(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, uintptr(bs)*4, d.d0, d.d1, load, nseg, uintptr(segs)*4, d.ds, d.epi)
-	case asm512:
-		microAsm512x2(kc, pa, uintptr(rs)*4, uintptr(ks)*4, pb, uintptr(bs)*4, d.d0, d.d1, load, nseg, uintptr(segs)*4, d.ds, d.epi)
-	default:
-		// AVX2: the first panel in two calls of 4 rows, the second's 8
-		// columns in one.
-		d1, e1 := d.second()
-		if d.epi != nil {
-			d1.epi = &e1
-		}
-		microSegTo32(kc, nseg, a, rs, ks, segs, b, d, load)
-		microAsm8(kc, pa, uintptr(rs)*4, uintptr(ks)*4, unsafe.Add(pb, bs*4), d1.d0, load, nseg, uintptr(segs)*4, d1.ds, d1.epi)
 	}
 }
 

@@ -35,7 +35,7 @@ func For(workers, items int, work func(worker, item int)) {
 	}
 	j := &job{work: work, items: int64(items), workers: int64(workers)}
 	if !cur.CompareAndSwap(nil, j) {
-		spawn(workers, items, work)
+		spawn(j)
 		return
 	}
 	startHelpers(workers - 1)
@@ -147,21 +147,15 @@ func helper() {
 	}
 }
 
-// spawn is For on goroutines of its own.
-func spawn(workers, items int, work func(worker, item int)) {
-	var next atomic.Int64
+// spawn is For's job j on goroutines of its own, j's items handed out as
+// run hands them out to the helpers.
+func spawn(j *job) {
 	var wg sync.WaitGroup
-	for w := range workers {
+	for w := range int(j.workers) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= items {
-					return
-				}
-				work(w, i)
-			}
+			j.run(w)
 		}()
 	}
 	wg.Wait()
