@@ -108,9 +108,26 @@ func fakeSlurm(t *testing.T) (slurm.Config, string) {
 	}, bin
 }
 
+// writeFile writes path whole at once, as the job script's mv puts
+// result.json in place: the evaluator polls these files while a test
+// writes them, and must never see one half written (an empty
+// result.json read as EOF made TestConcurrentCallsShareOneJob fail now
+// and then). A file that is there keeps its mode (the fake commands are
+// executable).
 func writeFile(t *testing.T, path, text string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	tmp := path + ".writing"
+	if err := os.WriteFile(tmp, []byte(text), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(tmp, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
 }
